@@ -1,0 +1,98 @@
+// The binary buddy free lists of one node (mm/page_alloc.c: __rmqueue_smallest, expand,
+// __free_one_page). Free blocks are doubly linked through their head frame's metadata, so
+// taking and returning a block is O(MAX_ORDER) with no allocation. Callers hold the node lock.
+#define _GNU_SOURCE
+#include "vmshim.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+vmshim_page *vmshim_meta_create(uint64_t nr) { return calloc(nr ? nr : 1, sizeof(vmshim_page)); }
+void vmshim_meta_destroy(vmshim_page *meta) { free(meta); }
+
+static void list_add(vmshim_zone *z, uint32_t idx, unsigned order) {
+    vmshim_page *p = &z->meta[idx];
+    p->flags = VMSHIM_PG_BUDDY;
+    p->order = (uint8_t)order;
+    p->owner = VMSHIM_OWNER_NONE;
+    p->prev = VMSHIM_NIL;
+    p->next = z->free_head[order];
+    if (p->next != VMSHIM_NIL) z->meta[p->next].prev = idx;
+    z->free_head[order] = idx;
+    z->nr_free[order]++;
+    z->free_pages += 1ULL << order;
+}
+
+static void list_del(vmshim_zone *z, uint32_t idx, unsigned order) {
+    vmshim_page *p = &z->meta[idx];
+    if (p->prev != VMSHIM_NIL) z->meta[p->prev].next = p->next;
+    else z->free_head[order] = p->next;
+    if (p->next != VMSHIM_NIL) z->meta[p->next].prev = p->prev;
+    p->flags = 0;
+    p->next = p->prev = VMSHIM_NIL;
+    z->nr_free[order]--;
+    z->free_pages -= 1ULL << order;
+}
+
+vmshim_zone *vmshim_zone_create(vmshim_page *meta, uint32_t nr_pages) {
+    vmshim_zone *z = calloc(1, sizeof *z);
+    if (!z) return NULL;
+    z->meta = meta;
+    z->nr_pages = nr_pages;
+    for (unsigned o = 0; o < VMSHIM_NR_ORDERS; o++) z->free_head[o] = VMSHIM_NIL;
+    // Carve the node into naturally aligned blocks, largest first.
+    uint32_t idx = 0;
+    while (idx < nr_pages) {
+        unsigned order = VMSHIM_NR_ORDERS - 1;
+        while (order > 0 && ((idx & ((1u << order) - 1)) != 0 || idx + (1u << order) > nr_pages)) order--;
+        list_add(z, idx, order);
+        idx += 1u << order;
+    }
+    return z;
+}
+
+void vmshim_zone_destroy(vmshim_zone *zone) { free(zone); }
+
+int64_t vmshim_zone_alloc(vmshim_zone *z, unsigned order) {
+    if (order >= VMSHIM_NR_ORDERS) return -1;
+    unsigned o = order;
+    while (o < VMSHIM_NR_ORDERS && z->free_head[o] == VMSHIM_NIL) o++;
+    if (o == VMSHIM_NR_ORDERS) return -1;
+    uint32_t idx = z->free_head[o];
+    list_del(z, idx, o);
+    // Split: the upper half of each level goes back on the next lower list.
+    while (o > order) {
+        o--;
+        list_add(z, idx + (1u << o), o);
+    }
+    vmshim_page *p = &z->meta[idx];
+    p->flags = VMSHIM_PG_HEAD;
+    p->order = (uint8_t)order;
+    p->owner = VMSHIM_OWNER_PAGES;
+    p->priv = 0;
+    return idx;
+}
+
+int vmshim_zone_free(vmshim_zone *z, uint32_t idx, unsigned order) {
+    if (idx >= z->nr_pages || order >= VMSHIM_NR_ORDERS) return -EINVAL;
+    vmshim_page *p = &z->meta[idx];
+    if (p->flags != VMSHIM_PG_HEAD || p->order != order) return -EINVAL;
+    p->flags = 0;
+    p->owner = VMSHIM_OWNER_NONE;
+    p->priv = 0;
+    while (order < VMSHIM_NR_ORDERS - 1) {
+        uint32_t buddy = idx ^ (1u << order);
+        if (buddy >= z->nr_pages || buddy + (1u << order) > z->nr_pages) break;
+        vmshim_page *b = &z->meta[buddy];
+        if (b->flags != VMSHIM_PG_BUDDY || b->order != order) break;
+        list_del(z, buddy, order);
+        idx &= ~(1u << order);
+        order++;
+    }
+    list_add(z, idx, order);
+    return 0;
+}
+
+void vmshim_zone_counts(const vmshim_zone *z, uint64_t *out) {
+    for (unsigned o = 0; o < VMSHIM_NR_ORDERS; o++) out[o] = z->nr_free[o];
+}

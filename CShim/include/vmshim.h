@@ -1,0 +1,128 @@
+// vmshim: the mechanism under swift-vmalloc. Syscall wrappers that return -errno, the buddy
+// free lists and the software page table (hot loops that profit from C), and the thread-local
+// scope word (PF_MEMALLOC_* of the kernel's task_struct). Policy lives in Swift.
+#ifndef VMSHIM_H
+#define VMSHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define VMSHIM_PAGE_SHIFT 12
+#define VMSHIM_PAGE_SIZE 4096UL
+#define VMSHIM_NR_ORDERS 11 /* orders 0 ... 10, MAX_PAGE_ORDER = 10 */
+#define VMSHIM_NIL 0xffffffffu
+
+/* ---- syscalls (each counted; see vmshim_syscalls) ---- */
+
+/// memfd_create(MFD_CLOEXEC) + ftruncate: a sparse shmem object. Returns fd or -errno.
+int vmshim_memfd(const char *name, uint64_t size);
+/// close(2).
+int vmshim_close(int fd);
+/// A PROT_NONE, MAP_NORESERVE reservation of len bytes aligned to align. NULL + *err on failure.
+void *vmshim_reserve(size_t len, size_t align, int *err);
+/// munmap(2). Returns 0 or -errno.
+int vmshim_release(void *addr, size_t len);
+/// mmap(MAP_FIXED|MAP_SHARED, fd, off) read-write, optionally MAP_POPULATE. 0 or -errno.
+int vmshim_map_shared(void *addr, size_t len, int fd, uint64_t off, int populate);
+/// mmap(MAP_FIXED) of a PROT_NONE anonymous range over addr: unmaps and re-reserves. 0 or -errno.
+int vmshim_map_none(void *addr, size_t len);
+/// mprotect(2). prot: 0 none, 1 read, 3 read-write. 0 or -errno.
+int vmshim_protect(void *addr, size_t len, int prot);
+/// madvise(2). 0 or -errno.
+int vmshim_madvise(void *addr, size_t len, int advice);
+/// mbind(MPOL_BIND) of [addr, addr+len) to one real node (shared policy of a shmem object).
+int vmshim_mbind_node(void *addr, size_t len, int node, int max_node);
+/// fallocate(PUNCH_HOLE|KEEP_SIZE): give frames' memory back to the OS. 0 or -errno.
+int vmshim_punch(int fd, uint64_t off, uint64_t len);
+/// The real NUMA node that holds the page at addr (move_pages query), or -errno.
+int vmshim_page_node(void *addr);
+/// Lines of /proc/self/maps: the process's VMA count, or -errno.
+int vmshim_count_vmas(void);
+/// /proc/sys/vm/max_map_count, or 65530 when it cannot be read.
+int vmshim_max_map_count(void);
+/// Syscalls made through this shim by all threads since start.
+uint64_t vmshim_syscalls(void);
+/// Syscalls made through this shim by the calling thread.
+uint64_t vmshim_thread_syscalls(void);
+
+/* ---- frame metadata and buddy free lists (mm/page_alloc.c mechanism) ---- */
+
+/// Per-frame metadata: 16 bytes per 4 KiB frame (struct page). next/prev link free blocks;
+/// once allocated they and `priv` belong to the owner (slab, vmalloc, page table).
+typedef struct vmshim_page {
+    uint32_t next;
+    uint32_t prev;
+    uint32_t priv;
+    uint8_t order; /* order of the block this frame heads */
+    uint8_t flags; /* VMSHIM_PG_* */
+    uint8_t owner; /* VMSHIM_OWNER_*: who holds an allocated block */
+    uint8_t spare;
+} vmshim_page;
+
+enum { VMSHIM_PG_BUDDY = 1, VMSHIM_PG_HEAD = 2 };
+enum {
+    VMSHIM_OWNER_NONE = 0,
+    VMSHIM_OWNER_PAGES = 1,     /* alloc_pages caller */
+    VMSHIM_OWNER_VMALLOC = 2,   /* frames of a vmalloc area */
+    VMSHIM_OWNER_PAGETABLE = 3, /* software page-table pages */
+    VMSHIM_OWNER_SLAB = 4,      /* kmalloc slabs */
+    VMSHIM_OWNER_LARGE_KMALLOC = 5,
+};
+
+/// One node's buddy free lists over `nr_pages` frames whose metadata starts at `meta`.
+typedef struct vmshim_zone {
+    vmshim_page *meta;
+    uint32_t nr_pages;
+    uint32_t free_head[VMSHIM_NR_ORDERS];
+    uint64_t nr_free[VMSHIM_NR_ORDERS];
+    uint64_t free_pages;
+} vmshim_zone;
+
+/// calloc'ed metadata for nr frames (NULL on failure); vmshim_meta_destroy frees it.
+vmshim_page *vmshim_meta_create(uint64_t nr);
+void vmshim_meta_destroy(vmshim_page *meta);
+/// A zone whose frames are all free, in blocks of the highest order that fits. NULL on failure.
+vmshim_zone *vmshim_zone_create(vmshim_page *meta, uint32_t nr_pages);
+void vmshim_zone_destroy(vmshim_zone *zone);
+/// Take a block of 2^order frames; returns its first frame's index in the zone, or -1.
+int64_t vmshim_zone_alloc(vmshim_zone *zone, unsigned order);
+/// Return a block taken by vmshim_zone_alloc, merging with free buddies. 0, or -EINVAL when
+/// idx does not head an allocated block of that order (double free, wrong order): nothing changes.
+int vmshim_zone_free(vmshim_zone *zone, uint32_t idx, unsigned order);
+/// Free blocks of each order, for /proc/buddyinfo (out has VMSHIM_NR_ORDERS slots).
+void vmshim_zone_counts(const vmshim_zone *zone, uint64_t *out);
+static inline uint64_t vmshim_zone_free_pages(const vmshim_zone *zone) { return zone->free_pages; }
+
+/* ---- software page table: 4 levels of 512 entries (arch page tables) ---- */
+
+/// Table pages live in the direct map (`direct` + pfn * PAGE_SIZE). An entry is pfn << 12 | 1.
+/// `off` is the byte offset of an address within the vmalloc region.
+/// Which table on the walk to `off` is missing: 3 (PUD), 2 (PMD), 1 (PTE), or 0 when all exist.
+int vmshim_pt_missing(uint8_t *direct, uint64_t root_pfn, uint64_t off);
+/// Install a zeroed table page `pfn` as the level-`level` table covering off. 1 when installed,
+/// 0 when another thread installed one first (the caller frees its page).
+int vmshim_pt_install(uint8_t *direct, uint64_t root_pfn, uint64_t off, int level, uint64_t pfn);
+/// Set `count` PTEs from off to consecutive frames starting at pfn. Tables must exist.
+void vmshim_pt_set_run(uint8_t *direct, uint64_t root_pfn, uint64_t off, uint64_t pfn, uint64_t count);
+/// Clear `count` PTEs from off (tables that are missing are skipped).
+void vmshim_pt_clear(uint8_t *direct, uint64_t root_pfn, uint64_t off, uint64_t count);
+/// The frame mapped at off, or -1.
+int64_t vmshim_pt_lookup(uint8_t *direct, uint64_t root_pfn, uint64_t off);
+
+/* ---- memory helpers ---- */
+void vmshim_zero(void *p, size_t len);
+void vmshim_copy(void *dst, const void *src, size_t len);
+
+/* ---- scope word: PF_MEMALLOC_NOFS / _NOIO / PF_MEMALLOC of the current thread ---- */
+
+enum { VMSHIM_PF_MEMALLOC_NOFS = 1, VMSHIM_PF_MEMALLOC_NOIO = 2, VMSHIM_PF_MEMALLOC = 4 };
+extern _Thread_local uint32_t vmshim_thread_flags;
+static inline uint32_t vmshim_flags_get(void) { return vmshim_thread_flags; }
+static inline void vmshim_flags_set(uint32_t f) { vmshim_thread_flags = f; }
+/// Record a save token on this thread's stack (saves nest LIFO). 0, or -1 when too deep.
+int vmshim_scope_push(uint32_t token);
+/// Pop the token a restore hands back. 0 when it is the top of this thread's stack, -1 when
+/// this thread has no open save (restore on another thread, or twice), -2 when it is not the top.
+int vmshim_scope_pop(uint32_t token);
+
+#endif

@@ -1,0 +1,87 @@
+// The software page table over the vmalloc region: 4 levels of 512 8-byte entries, each table a
+// frame of the page allocator reached through the direct map, as on x86-64. Readers walk it
+// without locks (vmalloc_to_page must be cheap); table pages are installed with a CAS and, as in
+// the kernel's vmalloc space, never freed, so a walker can never reach a recycled table.
+#define _GNU_SOURCE
+#include "vmshim.h"
+
+#define PT_PRESENT 1ULL
+#define PT_BITS 9
+#define PT_MASK 511ULL
+
+static inline uint64_t *table_of(uint8_t *direct, uint64_t entry) {
+    return (uint64_t *)(direct + (entry & ~0xfffULL));
+}
+
+static inline unsigned index_at(uint64_t off, int level) {
+    /* level 4 = root (PGD), 1 = PTE table */
+    return (unsigned)((off >> (VMSHIM_PAGE_SHIFT + PT_BITS * (level - 1))) & PT_MASK);
+}
+
+static inline uint64_t load(uint64_t *e) { return __atomic_load_n(e, __ATOMIC_ACQUIRE); }
+
+/* The PTE table covering off, or NULL when a level is missing. */
+static uint64_t *pte_table(uint8_t *direct, uint64_t root_pfn, uint64_t off) {
+    uint64_t *t = (uint64_t *)(direct + (root_pfn << VMSHIM_PAGE_SHIFT));
+    for (int level = 4; level > 1; level--) {
+        uint64_t e = load(&t[index_at(off, level)]);
+        if (!(e & PT_PRESENT)) return NULL;
+        t = table_of(direct, e);
+    }
+    return t;
+}
+
+int vmshim_pt_missing(uint8_t *direct, uint64_t root_pfn, uint64_t off) {
+    uint64_t *t = (uint64_t *)(direct + (root_pfn << VMSHIM_PAGE_SHIFT));
+    for (int level = 4; level > 1; level--) {
+        uint64_t e = load(&t[index_at(off, level)]);
+        if (!(e & PT_PRESENT)) return level - 1;
+        t = table_of(direct, e);
+    }
+    return 0;
+}
+
+int vmshim_pt_install(uint8_t *direct, uint64_t root_pfn, uint64_t off, int level, uint64_t pfn) {
+    uint64_t *t = (uint64_t *)(direct + (root_pfn << VMSHIM_PAGE_SHIFT));
+    for (int l = 4; l > level + 1; l--) {
+        uint64_t e = load(&t[index_at(off, l)]);
+        if (!(e & PT_PRESENT)) return 0;
+        t = table_of(direct, e);
+    }
+    uint64_t expected = 0, entry = (pfn << VMSHIM_PAGE_SHIFT) | PT_PRESENT;
+    return __atomic_compare_exchange_n(&t[index_at(off, level + 1)], &expected, entry, 0,
+                                       __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+}
+
+void vmshim_pt_set_run(uint8_t *direct, uint64_t root_pfn, uint64_t off, uint64_t pfn, uint64_t count) {
+    while (count) {
+        uint64_t *t = pte_table(direct, root_pfn, off);
+        unsigned i = index_at(off, 1);
+        uint64_t n = 512 - i < count ? 512 - i : count;
+        if (t)
+            for (uint64_t k = 0; k < n; k++)
+                __atomic_store_n(&t[i + k], ((pfn + k) << VMSHIM_PAGE_SHIFT) | PT_PRESENT, __ATOMIC_RELEASE);
+        off += n << VMSHIM_PAGE_SHIFT;
+        pfn += n;
+        count -= n;
+    }
+}
+
+void vmshim_pt_clear(uint8_t *direct, uint64_t root_pfn, uint64_t off, uint64_t count) {
+    while (count) {
+        uint64_t *t = pte_table(direct, root_pfn, off);
+        unsigned i = index_at(off, 1);
+        uint64_t n = 512 - i < count ? 512 - i : count;
+        if (t)
+            for (uint64_t k = 0; k < n; k++) __atomic_store_n(&t[i + k], 0, __ATOMIC_RELEASE);
+        off += n << VMSHIM_PAGE_SHIFT;
+        count -= n;
+    }
+}
+
+int64_t vmshim_pt_lookup(uint8_t *direct, uint64_t root_pfn, uint64_t off) {
+    uint64_t *t = pte_table(direct, root_pfn, off);
+    if (!t) return -1;
+    uint64_t e = load(&t[index_at(off, 1)]);
+    return (e & PT_PRESENT) ? (int64_t)(e >> VMSHIM_PAGE_SHIFT) : -1;
+}

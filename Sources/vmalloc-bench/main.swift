@@ -1,0 +1,2 @@
+import Vmalloc
+print("vmalloc-bench placeholder")

@@ -22,9 +22,9 @@ public enum MemallocScope: Sendable, Hashable {
 /// The scope bits of a thread or task (`PF_MEMALLOC_NOFS`, `PF_MEMALLOC_NOIO`, `PF_MEMALLOC`).
 struct ScopeFlags: OptionSet, Sendable {
     let rawValue: UInt32
-    static let noFS = ScopeFlags(rawValue: UInt32(VMSHIM_PF_MEMALLOC_NOFS.rawValue))
-    static let noIO = ScopeFlags(rawValue: UInt32(VMSHIM_PF_MEMALLOC_NOIO.rawValue))
-    static let memalloc = ScopeFlags(rawValue: UInt32(VMSHIM_PF_MEMALLOC.rawValue))
+    static let noFS = ScopeFlags(rawValue: UInt32(VMSHIM_PF_MEMALLOC_NOFS))
+    static let noIO = ScopeFlags(rawValue: UInt32(VMSHIM_PF_MEMALLOC_NOIO))
+    static let memalloc = ScopeFlags(rawValue: UInt32(VMSHIM_PF_MEMALLOC))
 
     /// The thread's flags united with the current task's (`@TaskLocal`) flags.
     static var current: ScopeFlags {

@@ -22,8 +22,9 @@ int vmshim_close(int fd);
 void *vmshim_reserve(size_t len, size_t align, int *err);
 /// munmap(2). Returns 0 or -errno.
 int vmshim_release(void *addr, size_t len);
-/// mmap(MAP_FIXED|MAP_SHARED, fd, off) read-write, optionally MAP_POPULATE. 0 or -errno.
-int vmshim_map_shared(void *addr, size_t len, int fd, uint64_t off, int populate);
+/// mmap(MAP_FIXED|MAP_SHARED, fd, off), optionally MAP_POPULATE. prot: 1 read, 3 read-write.
+/// 0 or -errno.
+int vmshim_map_shared(void *addr, size_t len, int fd, uint64_t off, int prot, int populate);
 /// mmap(MAP_FIXED) of a PROT_NONE anonymous range over addr: unmaps and re-reserves. 0 or -errno.
 int vmshim_map_none(void *addr, size_t len);
 /// mprotect(2). prot: 0 none, 1 read, 3 read-write. 0 or -errno.
@@ -108,6 +109,14 @@ void vmshim_pt_set_run(uint8_t *direct, uint64_t root_pfn, uint64_t off, uint64_
 void vmshim_pt_clear(uint8_t *direct, uint64_t root_pfn, uint64_t off, uint64_t count);
 /// The frame mapped at off, or -1.
 int64_t vmshim_pt_lookup(uint8_t *direct, uint64_t root_pfn, uint64_t off);
+
+/* ---- process facts ---- */
+/// The CPU the calling thread runs on (sched_getcpu), or -1.
+int vmshim_cpu(void);
+/// The program's short name, as the kernel prints `comm` in reports.
+const char *vmshim_comm(void);
+/// Write one line to stderr with a single write(2) (printk's console).
+void vmshim_log_line(const char *line);
 
 /* ---- memory helpers ---- */
 void vmshim_zero(void *p, size_t len);

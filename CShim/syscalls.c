@@ -126,6 +126,18 @@ int vmshim_count_vmas(void) {
     return n;
 }
 
+int vmshim_count_vmas_in(const void *lo, const void *hi) {
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (!f) return -errno;
+    int n = 0;
+    char line[512];
+    unsigned long a, b;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "%lx-%lx", &a, &b) == 2 && a < (uintptr_t)hi && b > (uintptr_t)lo) n++;
+    fclose(f);
+    return n;
+}
+
 int vmshim_max_map_count(void) {
     FILE *f = fopen("/proc/sys/vm/max_map_count", "re");
     int v = 65530;

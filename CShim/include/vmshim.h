@@ -39,6 +39,8 @@ int vmshim_punch(int fd, uint64_t off, uint64_t len);
 int vmshim_page_node(void *addr);
 /// Lines of /proc/self/maps: the process's VMA count, or -errno.
 int vmshim_count_vmas(void);
+/// VMAs of this process that overlap [lo, hi), or -errno.
+int vmshim_count_vmas_in(const void *lo, const void *hi);
 /// /proc/sys/vm/max_map_count, or 65530 when it cannot be read.
 int vmshim_max_map_count(void);
 /// Syscalls made through this shim by all threads since start.

@@ -56,6 +56,9 @@ public final class MemorySystem: Sendable {
         public var minFreePages: Int?
         /// Map vmalloc areas with `MAP_POPULATE` (no page faults on first touch).
         public var populate: Bool
+        /// VMAs this system may use (nil: no own cap); the process-wide `vm.max_map_count`
+        /// budget applies to all systems together in any case.
+        public var maxMapCount: Int?
 
         /// Defaults for this machine: real nodes, up to 1 GiB per node, a 32 GiB region.
         public init() {
@@ -69,6 +72,7 @@ public final class MemorySystem: Sendable {
             lazyMaxPages = nil
             minFreePages = nil
             populate = true
+            maxMapCount = nil
         }
 
         /// Defaults overridden by `VMALLOC_NODES`, `VMALLOC_MEMORY_PER_NODE`, `VMALLOC_SIZE`

@@ -83,13 +83,15 @@ extension MemorySystem {
         let guardBytes = flags.contains(.noGuard) ? 0 : page
         let areaSize = nrPages * page + guardBytes
         guard let offset = allocVA(areaSize, align: align, gfp: gfp, size: size, site: site) else { return nil }
-        guard let blocks = allocFrames(nrPages, gfp: gfp, node: node) else {
+        guard let unsorted = allocFrames(nrPages, gfp: gfp, node: node) else {
             vmap.releaseVA(offset: offset, size: areaSize)
             reportFailure(size, gfp, "failed to allocate pages", site)
             return nil
         }
         var runs: [FrameRun] = []
         var at = 0
+        // Frames may sit in the area in any order: ascending pfns make the fewest runs (mmaps).
+        let blocks = unsorted.sorted { $0.pfn < $1.pfn }
         for b in blocks {
             let n = 1 << b.order
             if let last = runs.last, last.pfn + last.count == b.pfn, memory.node(of: last.pfn) == memory.node(of: b.pfn) {
@@ -179,16 +181,16 @@ extension MemorySystem {
 
     private func tryMap(_ r: AreaRecord, prot: PageProtection) -> Bool {
         guard pageTable.populate(offset: r.offset, count: r.nrPages, pages: pages) else { return false }
-        if !VMABudget.charge(r.vmaCost) {
+        if !vmap.vmas.charge(r.vmaCost) {
             _ = vmap.purgeLazy(pages: pages)
-            guard VMABudget.charge(r.vmaCost) else {
-                log.warn("vmalloc: VMA budget (vm.max_map_count) spent: \(VMABudget.used.load(ordering: .relaxed)) of \(VMABudget.limit) in use",
+            guard vmap.vmas.charge(r.vmaCost) else {
+                log.warn("vmalloc: VMA budget spent (vm.max_map_count): this system uses \(vmap.vmas.used.load(ordering: .relaxed)), the process \(VMABudget.process.used.load(ordering: .relaxed)) of \(VMABudget.process.limit)",
                          site: "vma-budget")
                 return false
             }
         }
         if let e = vmap.mapRuns(offset: r.offset, runs: r.runs, prot: prot) {
-            VMABudget.release(r.vmaCost)
+            vmap.vmas.release(r.vmaCost)
             log.warn("vmalloc: mmap of an area failed: errno \(e)", site: "mmap-failed")
             return false
         }
@@ -202,7 +204,7 @@ extension MemorySystem {
     private func releaseNow(_ r: AreaRecord) {
         vmap.unmap(offset: r.offset, bytes: r.size)
         for b in r.blocks { pages.free(pfn: b.pfn, order: b.order) }
-        VMABudget.release(r.vmaCost)
+        vmap.vmas.release(r.vmaCost)
         vmap.releaseVA(offset: r.offset, size: r.size)
     }
 

@@ -88,16 +88,21 @@ struct AreaRecord: Sendable {
     var vmaCost: Int
 }
 
-/// The process-wide budget of kernel VMAs (`vm.max_map_count`) that vmalloc areas may use:
-/// every run of frames is a VMA and every area splits the reservation once more. Shared by all
-/// `MemorySystem`s of the process, since the kernel's limit is per process.
-enum VMABudget {
+/// A budget of kernel VMAs (`vm.max_map_count`): every run of frames is a VMA and every area
+/// splits the reservation once more. Each system has its own (`Configuration.maxMapCount`) and
+/// all share the process's, since the kernel's limit is per process.
+final class VMABudget: Sendable {
     /// Slack left for the rest of the process (thread stacks, libraries, malloc arenas).
     static let slack = 2048
-    static let limit: Int = max(Int(vmshim_max_map_count()) - max(Int(vmshim_count_vmas()), 0) - slack, 256)
-    static let used = Atomic<Int>(0)
+    /// The process-wide budget, read from /proc/sys/vm/max_map_count at first use.
+    static let process = VMABudget(limit: max(Int(vmshim_max_map_count()) - max(Int(vmshim_count_vmas()), 0) - slack, 256))
 
-    static func charge(_ n: Int) -> Bool {
+    let limit: Int
+    let used = Atomic<Int>(0)
+
+    init(limit: Int) { self.limit = limit }
+
+    private func take(_ n: Int) -> Bool {
         var cur = used.load(ordering: .relaxed)
         while true {
             if cur + n > limit { return false }
@@ -106,7 +111,22 @@ enum VMABudget {
             cur = now
         }
     }
-    static func release(_ n: Int) { used.subtract(n, ordering: .relaxed) }
+
+    /// Spend n VMAs of this budget and of the process's; false (nothing spent) when either is out.
+    func charge(_ n: Int) -> Bool {
+        guard take(n) else { return false }
+        guard self === Self.process || Self.process.take(n) else {
+            used.subtract(n, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
+
+    /// Give back n VMAs charged earlier.
+    func release(_ n: Int) {
+        used.subtract(n, ordering: .relaxed)
+        if self !== Self.process { Self.process.used.subtract(n, ordering: .relaxed) }
+    }
 }
 
 /// The vmalloc region (mm/vmalloc.c, VA part): a PROT_NONE reservation, the free-VA tree
@@ -142,6 +162,7 @@ final class VmapAreas: @unchecked Sendable {
     let lazyMaxPages: Int
     let immediateUnmap: Bool
     let populate: Bool
+    let vmas: VMABudget
     private let memory: PhysicalMemory
     private let log: Printk
     let state: Mutex<State>
@@ -161,6 +182,7 @@ final class VmapAreas: @unchecked Sendable {
         self.log = log
         immediateUnmap = c.immediateUnmap
         populate = c.populate
+        vmas = VMABudget(limit: c.maxMapCount ?? Int.max)
         let cpus = max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1)
         let log2 = max(Int.bitWidth - cpus.leadingZeroBitCount - 1, 1)
         lazyMaxPages = c.lazyMaxPages ?? min((32 << 20) / Self.pageSize * log2, memory.totalPages / 4)
@@ -170,8 +192,7 @@ final class VmapAreas: @unchecked Sendable {
     }
 
     deinit {
-        let cost = state.withLock { s in s.areas.reduce(0) { $0 + ($1?.vmaCost ?? 0) } }
-        VMABudget.release(cost)
+        vmas.release(vmas.used.load(ordering: .relaxed))
         _ = vmshim_release(base, regionSize)
     }
 
@@ -350,7 +371,7 @@ final class VmapAreas: @unchecked Sendable {
                 pages.free(pfn: b.pfn, order: b.order)
                 freed += 1 << b.order
             }
-            VMABudget.release(r.vmaCost)
+            vmas.release(r.vmaCost)
         }
         state.withLock { s in
             for r in sorted { freeVA(&s, offset: r.offset, size: r.size) }

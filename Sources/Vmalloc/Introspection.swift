@@ -124,3 +124,42 @@ extension MemorySystem {
         return String(repeating: " ", count: max(0, width - s.count)) + s
     }
 }
+
+/// What the frame metadata says, counted frame by frame (for "nothing lost" checks that do not
+/// trust the counters): free frames on the buddy lists and held frames by owner, per node.
+struct FrameAudit: Sendable {
+    var free: [Int]
+    var held: [[UInt8: Int]]
+    /// Whether every node's metadata tiles its frames exactly with free and held blocks, and
+    /// the free count kept by the allocator matches the lists.
+    var consistent: Bool
+}
+
+extension MemorySystem {
+    /// Walk every node's metadata block by block.
+    func audit() -> FrameAudit {
+        var out = FrameAudit(free: [], held: [], consistent: true)
+        for z in pages.zones {
+            var free = 0
+            var held: [UInt8: Int] = [:]
+            let ok = z.lock.withLock { _ -> Bool in
+                var idx = 0
+                while idx < z.managed {
+                    let m = (memory.meta + z.firstPfn + idx).pointee
+                    let n = 1 << Int(m.order)
+                    switch m.flags {
+                    case UInt8(VMSHIM_PG_BUDDY): free += n
+                    case UInt8(VMSHIM_PG_HEAD): held[m.owner, default: 0] += n
+                    default: return false  // a frame that heads no block: the tiling is broken
+                    }
+                    idx += n
+                }
+                return idx == z.managed && free == z.freeCount.load(ordering: .relaxed)
+            }
+            out.free.append(free)
+            out.held.append(held)
+            out.consistent = out.consistent && ok
+        }
+        return out
+    }
+}

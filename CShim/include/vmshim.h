@@ -92,6 +92,10 @@ int64_t vmshim_zone_alloc(vmshim_zone *zone, unsigned order);
 /// Return a block taken by vmshim_zone_alloc, merging with free buddies. 0, or -EINVAL when
 /// idx does not head an allocated block of that order (double free, wrong order): nothing changes.
 int vmshim_zone_free(vmshim_zone *zone, uint32_t idx, unsigned order);
+/// Up to `max` free blocks of order ≥ min_order: their first frame's index and order.
+/// Returns how many were written.
+uint32_t vmshim_zone_free_blocks(const vmshim_zone *zone, unsigned min_order, uint32_t *idx_out,
+                                 uint8_t *order_out, uint32_t max);
 /// Free blocks of each order, for /proc/buddyinfo (out has VMSHIM_NR_ORDERS slots).
 void vmshim_zone_counts(const vmshim_zone *zone, uint64_t *out);
 static inline uint64_t vmshim_zone_free_pages(const vmshim_zone *zone) { return zone->free_pages; }

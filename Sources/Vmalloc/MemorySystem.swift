@@ -56,6 +56,8 @@ public final class MemorySystem: Sendable {
         public var minFreePages: Int?
         /// Map vmalloc areas with `MAP_POPULATE` (no page faults on first touch).
         public var populate: Bool
+        /// Failures to inject from the start (see `setFaultInjection`); `.mbind` acts at init.
+        public var faultInjection: [FaultSite: FaultAttributes]
         /// VMAs this system may use (nil: no own cap); the process-wide `vm.max_map_count`
         /// budget applies to all systems together in any case.
         public var maxMapCount: Int?
@@ -73,6 +75,7 @@ public final class MemorySystem: Sendable {
             minFreePages = nil
             populate = true
             maxMapCount = nil
+            faultInjection = [:]
         }
 
         /// Defaults overridden by `VMALLOC_NODES`, `VMALLOC_MEMORY_PER_NODE`, `VMALLOC_SIZE`
@@ -97,6 +100,7 @@ public final class MemorySystem: Sendable {
 
     let configuration: Configuration
     let log: Printk
+    let faults: FaultInjector
     let memory: PhysicalMemory
     let pages: PageAllocator
     let pageTable: PageTable
@@ -106,13 +110,14 @@ public final class MemorySystem: Sendable {
     public init(_ configuration: Configuration) throws(MemorySystemError) {
         self.configuration = configuration
         log = Printk(logger: configuration.logger)
-        memory = try PhysicalMemory(configuration)
-        pages = PageAllocator(memory: memory, minFreePages: configuration.minFreePages, log: log)
+        faults = FaultInjector(configuration.faultInjection)
+        memory = try PhysicalMemory(configuration, faults: faults)
+        pages = PageAllocator(memory: memory, minFreePages: configuration.minFreePages, log: log, faults: faults)
         guard let table = PageTable(pages: pages) else {
             throw .invalidConfiguration("no frame for the page-table root")
         }
         pageTable = table
-        vmap = try VmapAreas(configuration, memory: memory, log: log)
+        vmap = try VmapAreas(configuration, memory: memory, log: log, faults: faults)
         pages.reclaim.addSource { [vmap = self.vmap, pages = self.pages] in vmap.purgeLazy(pages: pages) }
     }
 

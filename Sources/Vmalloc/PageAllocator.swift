@@ -103,10 +103,12 @@ final class PageAllocator: Sendable {
     let log: Printk
     /// Bumped whenever frames are freed, so waiters can tell that memory came back.
     let freeEvents = Atomic<Int>(0)
+    let faults: FaultInjector
 
-    init(memory: PhysicalMemory, minFreePages: Int?, log: Printk) {
+    init(memory: PhysicalMemory, minFreePages: Int?, log: Printk, faults: FaultInjector) {
         self.memory = memory
         self.log = log
+        self.faults = faults
         zones = (0..<memory.nodeCount).map { Zone(node: $0, memory: memory, minFreePages: minFreePages)! }
         zonelists = (0..<memory.nodeCount).map { memory.zonelist(from: $0) }
         reclaim = Reclaimer(stat: stat)
@@ -123,7 +125,9 @@ final class PageAllocator: Sendable {
         } else {
             list = gfp.contains(.thisNode) ? [node] : zonelists[node]
         }
-        if let pfn = take(list, order, .low) ?? slowPath(gfp, scope: scope, order: order, list: list) {
+        // As fail_page_alloc: NOFAIL requests are never failed on purpose.
+        let injected = !gfp.contains(.noFail) && faults.shouldFail(.pageAlloc)
+        if !injected, let pfn = take(list, order, .low) ?? slowPath(gfp, scope: scope, order: order, list: list) {
             let m = memory.meta + pfn
             m.pointee.owner = owner
             if gfp.contains(.zero) { vmshim_zero(memory.address(of: pfn), PhysicalMemory.pageSize << order) }

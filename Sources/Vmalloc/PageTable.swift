@@ -42,7 +42,7 @@ final class PageTable: @unchecked Sendable {
             while true {
                 let level = vmshim_pt_missing(direct, UInt64(rootPfn), UInt64(off))
                 if level == 0 { break }
-                guard let page = pages.allocate(Self.tableGFP, order: 0, node: NUMA_NO_NODE,
+                guard !pages.faults.shouldFail(.pageTableAlloc), let page = pages.allocate(Self.tableGFP, order: 0, node: NUMA_NO_NODE,
                                                 owner: UInt8(VMSHIM_OWNER_PAGETABLE), site: "pte_alloc")
                 else { return false }
                 if vmshim_pt_install(direct, UInt64(rootPfn), UInt64(off), level, UInt64(page.pfn)) == 1 {

@@ -35,7 +35,7 @@ final class PhysicalMemory: @unchecked Sendable {
     var totalPages: Int { nodeCount * pagesPerNode }
     var directBytes: Int { totalPages * Self.pageSize }
 
-    init(_ config: MemorySystem.Configuration) throws(MemorySystemError) {
+    init(_ config: MemorySystem.Configuration, faults: FaultInjector) throws(MemorySystemError) {
         numaAvailable = numa_available() >= 0
         let real = Self.realNodes(numaAvailable)
         let count = config.nodes ?? real.count
@@ -86,7 +86,8 @@ final class PhysicalMemory: @unchecked Sendable {
             _ = vmshim_madvise(at, perNode * pageSize, MADV_DONTFORK)
             if numaAvailable {
                 // The shared policy of the shmem object: frames land on their node when touched.
-                let r = vmshim_mbind_node(at, perNode * pageSize, Int32(realNode[n]), Int32(numa_max_node()))
+                let r = faults.shouldFail(.mbind) ? -EIO
+                    : vmshim_mbind_node(at, perNode * pageSize, Int32(realNode[n]), Int32(numa_max_node()))
                 if r < 0 && r != -ENOSYS && r != -EPERM {
                     undo(); throw .systemCallFailed("mbind(node \(n) -> real node \(realNode[n]))", errno: -r)
                 }

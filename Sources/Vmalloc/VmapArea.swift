@@ -165,9 +165,10 @@ final class VmapAreas: @unchecked Sendable {
     let vmas: VMABudget
     private let memory: PhysicalMemory
     private let log: Printk
+    private let faults: FaultInjector
     let state: Mutex<State>
 
-    init(_ c: MemorySystem.Configuration, memory: PhysicalMemory, log: Printk) throws(MemorySystemError) {
+    init(_ c: MemorySystem.Configuration, memory: PhysicalMemory, log: Printk, faults: FaultInjector) throws(MemorySystemError) {
         let size = c.vmallocSize / Self.pageSize * Self.pageSize
         guard size >= 1 << 22, size <= 1 << 46 else {
             throw .invalidConfiguration("vmallocSize must be 4 MiB...64 TiB, got \(c.vmallocSize)")
@@ -180,6 +181,7 @@ final class VmapAreas: @unchecked Sendable {
         regionSize = size
         self.memory = memory
         self.log = log
+        self.faults = faults
         immediateUnmap = c.immediateUnmap
         populate = c.populate
         vmas = VMABudget(limit: c.maxMapCount ?? Int.max)
@@ -210,6 +212,7 @@ final class VmapAreas: @unchecked Sendable {
     func allocVA(size: Int, align: Int) -> Int? {
         // Any free range of size + align - PAGE holds an aligned block (ranges are page-aligned).
         let length = align > Self.pageSize ? size + align - Self.pageSize : size
+        if faults.shouldFail(.vmapArea) { return nil }
         return state.withLock { s in
             guard let r = s.free.lowestFit(length) else { return nil }
             let start = (r.start + align - 1) & ~(align - 1)
@@ -242,7 +245,7 @@ final class VmapAreas: @unchecked Sendable {
     /// unmapped again and the errno is returned.
     func mapRuns(offset: Int, runs: [FrameRun], prot: PageProtection) -> Int32? {
         for (i, run) in runs.enumerated() {
-            let r = vmshim_map_shared(base + offset + run.page * Self.pageSize, run.count * Self.pageSize,
+            let r = faults.shouldFail(.mmap) ? -ENOMEM : vmshim_map_shared(base + offset + run.page * Self.pageSize, run.count * Self.pageSize,
                                       memory.fd(of: run.pfn), memory.fileOffset(of: run.pfn),
                                       prot.shimValue, populate ? 1 : 0)
             if r < 0 {

@@ -124,6 +124,24 @@ const char *vmshim_comm(void);
 /// Write one line to stderr with a single write(2) (printk's console).
 void vmshim_log_line(const char *line);
 
+/* ---- fork hygiene and fault reports ---- */
+
+/// Register a vmalloc region so that a forked child loses access to it: a pthread_atfork child
+/// handler replaces every registered region with PROT_NONE (the frames are MAP_SHARED memfd
+/// pages, which a child would otherwise silently share with its parent). 0, or -ENOSPC.
+int vmshim_region_register(void *base, size_t len);
+void vmshim_region_unregister(void *base);
+
+/// Writes a report for a fault at addr into buf (is_write: 1 write, 0 read, -1 unknown) and
+/// returns its length, or 0 when the fault is not one it recognises.
+typedef int (*vmshim_fault_reporter)(void *addr, int is_write, char *buf, int len);
+/// Install (once) a SIGSEGV handler that asks `reporter`, prints its report, then restores the
+/// previous disposition so the fault repeats and ends the process (or reaches the previous
+/// handler) exactly as it would have without us.
+void vmshim_fault_reports_install(vmshim_fault_reporter reporter);
+/// Fork; the child writes one byte at addr and exits 0. Returns the child's wait status.
+int vmshim_fork_and_write(void *addr);
+
 /* ---- memory helpers ---- */
 void vmshim_zero(void *p, size_t len);
 void vmshim_copy(void *dst, const void *src, size_t len);

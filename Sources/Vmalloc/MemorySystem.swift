@@ -58,6 +58,9 @@ public final class MemorySystem: Sendable {
         public var populate: Bool
         /// Failures to inject from the start (see `setFaultInjection`); `.mbind` acts at init.
         public var faultInjection: [FaultSite: FaultAttributes]
+        /// Print a KASAN-like report when a fault hits a guard page or a freed area (opt-in;
+        /// installs a SIGSEGV handler that passes every other fault through).
+        public var faultReports: Bool
         /// VMAs this system may use (nil: no own cap); the process-wide `vm.max_map_count`
         /// budget applies to all systems together in any case.
         public var maxMapCount: Int?
@@ -76,12 +79,13 @@ public final class MemorySystem: Sendable {
             populate = true
             maxMapCount = nil
             faultInjection = [:]
+            faultReports = false
         }
 
         /// Defaults overridden by `VMALLOC_NODES`, `VMALLOC_MEMORY_PER_NODE`, `VMALLOC_SIZE`
         /// (bytes, with an optional K/M/G suffix), `VMALLOC_KSWAPD` (0/1),
-        /// `VMALLOC_PAGE_TABLE_SCOPE` (fromCaller/legacy), `VMALLOC_IMMEDIATE_UNMAP` (0/1) and
-        /// `VMALLOC_LAZY_MAX_PAGES`. Unparsable values are ignored.
+        /// `VMALLOC_PAGE_TABLE_SCOPE` (fromCaller/legacy), `VMALLOC_IMMEDIATE_UNMAP` (0/1),
+        /// `VMALLOC_LAZY_MAX_PAGES` and `VMALLOC_FAULT_REPORTS` (0/1). Unparsable values are ignored.
         public static func fromEnvironment() -> Configuration {
             var c = Configuration()
             let env = Environment.self
@@ -94,6 +98,7 @@ public final class MemorySystem: Sendable {
             }
             if let v = env.int("VMALLOC_IMMEDIATE_UNMAP") { c.immediateUnmap = v != 0 }
             if let v = env.int("VMALLOC_LAZY_MAX_PAGES") { c.lazyMaxPages = v }
+            if let v = env.int("VMALLOC_FAULT_REPORTS") { c.faultReports = v != 0 }
             return c
         }
     }

@@ -145,6 +145,14 @@ final class VmapAreas: @unchecked Sendable {
         var lazyPages = 0
         var vmallocPages = 0
         var nodePages: [Int]
+        /// The latest freed areas, oldest first, for use-after-free reports.
+        var freedRing: [FreedArea] = []
+        static let freedRingSize = 256
+
+        mutating func remember(_ r: AreaRecord) {
+            if freedRing.count == Self.freedRingSize { freedRing.removeFirst() }
+            freedRing.append(FreedArea(offset: r.offset, size: r.size, requested: r.requested, caller: r.caller))
+        }
 
         mutating func store(_ r: AreaRecord) -> Int32 {
             if let id = vacantIDs.popLast() {
@@ -191,9 +199,19 @@ final class VmapAreas: @unchecked Sendable {
         var s = State(nodePages: Array(repeating: 0, count: memory.nodeCount))
         s.free.insert(start: 0, size: size)
         state = Mutex(s)
+        // A forked child must not silently share this region's MAP_SHARED frames.
+        _ = vmshim_region_register(b, size)
+        if c.faultReports {
+            FaultReports.register(base: b, size: size) { [weak self] addr, isWrite in
+                guard let self else { return nil }
+                return self.faultReport(offset: addr - UnsafeRawPointer(self.base), isWrite: isWrite)
+            }
+        }
     }
 
     deinit {
+        FaultReports.unregister(base: base)
+        vmshim_region_unregister(base)
         vmas.release(vmas.used.load(ordering: .relaxed))
         _ = vmshim_release(base, regionSize)
     }
@@ -301,6 +319,7 @@ final class VmapAreas: @unchecked Sendable {
             guard r.kind == kind else { return .wrongKind(r.kind) }
             guard accept(r) else { return .notFound }
             s.busy.remove(start: offset)
+            s.remember(r)
             pageTable.clear(offset: offset, count: r.nrPages)
             if r.kind == .vmalloc { s.vmallocPages -= r.nrPages }
             for run in r.runs { s.nodePages[memory.node(of: run.pfn)] -= run.count }

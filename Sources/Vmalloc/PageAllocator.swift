@@ -103,13 +103,18 @@ final class PageAllocator: Sendable {
     let log: Printk
     /// Bumped whenever frames are freed, so waiters can tell that memory came back.
     let freeEvents = Atomic<Int>(0)
+    /// Where allocations that wait for freed frames sleep; every free wakes it.
+    private let freeWait = WaitQueue()
+    /// One background reclaimer per node; started by the system when configured.
+    let kswapd: [Kswapd]
 
     init(memory: PhysicalMemory, minFreePages: Int?, log: Printk) {
         self.memory = memory
         self.log = log
         zones = (0..<memory.nodeCount).map { Zone(node: $0, memory: memory, minFreePages: minFreePages)! }
         zonelists = (0..<memory.nodeCount).map { memory.zonelist(from: $0) }
-        reclaim = Reclaimer(stat: stat)
+        reclaim = Reclaimer(stat: stat, log: log)
+        kswapd = zones.map { [reclaim, stat] in Kswapd(zone: $0, reclaimer: reclaim, stat: stat) }
     }
 
     /// `__alloc_pages`: a block of 2^order frames, preferring `node` (or the local node for
@@ -117,6 +122,7 @@ final class PageAllocator: Sendable {
     func allocate(_ gfpIn: GFP, order: Int, node: Int, owner: UInt8, site: String = "alloc_pages") -> Page? {
         let scope = ScopeFlags.current
         let gfp = scope.apply(to: gfpIn)
+        if vmshim_held_count() > 0 { reclaim.checkHeldLocks(gfpIn, scope: scope, site: site) }
         let list: [Int]
         if node == NUMA_NO_NODE {
             list = zonelists[memory.localNode]
@@ -144,9 +150,11 @@ final class PageAllocator: Sendable {
         return nil
     }
 
-    /// `__alloc_pages_slowpath`: lower the watermark as the mask allows, then (if it may block)
-    /// reclaim and retry: once for NORETRY, while progress is made otherwise, for ever for NOFAIL.
+    /// `__alloc_pages_slowpath`: wake kswapd, lower the watermark as the mask allows, then (if it
+    /// may block) reclaim and retry: once for NORETRY; while progress is made, then for a
+    /// bounded number of rounds without it, otherwise; for ever for NOFAIL.
     private func slowPath(_ gfp: GFP, scope: ScopeFlags, order: Int, list: [Int]) -> Int? {
+        if gfp.contains(.kswapdReclaim) { wakeKswapd(list) }
         var mark: Watermark = gfp.contains(.high) ? .minHalf : .min
         // PF_MEMALLOC (reclaim itself) and __GFP_MEMALLOC may use every reserve.
         if (scope.contains(.memalloc) || gfp.contains(.memalloc)) && !gfp.contains(.noMemalloc) { mark = .none }
@@ -170,16 +178,25 @@ final class PageAllocator: Sendable {
             }
             if order > Self.costlyOrder && !gfp.contains(.retryMayFail) { return nil }
             if noProgress >= Self.maxReclaimRetries { return nil }
-            if progress == 0 { waitForFree(since: seen) }
+            if progress == 0 {
+                // While kswapd works for these nodes, wait for its frees (`reclaim_throttle`).
+                let kswapdActive = list.contains { kswapd[$0].isActive }
+                waitForFree(since: seen, timeoutNs: kswapdActive ? 100_000_000 : 2_000_000)
+            }
         }
     }
 
-    /// Sleep until frames are freed or a tick passes (the kernel's `congestion_wait(HZ/50)`).
+    /// `wake_all_kswapds`: wake the kswapd of every node in the list below its low watermark.
+    private func wakeKswapd(_ list: [Int]) {
+        for n in list where zones[n].freeCount.load(ordering: .relaxed) < zones[n].lowPages { kswapd[n].wake() }
+    }
+
+    /// Sleep until frames are freed after `seen` was read, or a tick passes (the kernel's
+    /// `congestion_wait(HZ/50)`). Freeing wakes the sleeper at once.
     func waitForFree(since seen: Int, timeoutNs: UInt64 = 2_000_000) {
-        let deadline = Printk.monotonicNs() + timeoutNs
-        while freeEvents.load(ordering: .acquiring) == seen && Printk.monotonicNs() < deadline {
-            usleep(200)
-        }
+        let sequence = freeWait.sequence
+        guard freeEvents.load(ordering: .acquiring) == seen else { return }
+        freeWait.wait(since: sequence, timeoutNs: timeoutNs)
     }
 
     /// `__free_pages` for a block this allocator handed out. False (and nothing changes) when
@@ -188,7 +205,9 @@ final class PageAllocator: Sendable {
     func free(pfn: Int, order: Int) -> Bool {
         guard memory.isValid(pfn), order >= 0, order <= Self.maxOrder else { return false }
         guard zones[memory.node(of: pfn)].give(pfn: pfn, order: order) else { return false }
+        vmshim_account_freed(UInt64(1) << order)
         freeEvents.add(1, ordering: .releasing)
+        freeWait.wakeAll()
         return true
     }
 

@@ -34,7 +34,7 @@ final class FrameCache: Sendable {
     func fill(limit: Int = .max) {
         withMemallocScope(.noReclaim) {
             var got: [Page] = []
-            while got.count < limit, let p = sys.alloc_page(GFP_KERNEL | __GFP_NOWARN) { got.append(p) }
+            while got.count < limit, let p = sys.alloc_page(GFP_KERNEL & ~__GFP_KSWAPD_RECLAIM | __GFP_NOWARN) { got.append(p) }
             frames.withLock { $0 += got }
         }
     }

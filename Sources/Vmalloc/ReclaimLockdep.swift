@@ -73,11 +73,15 @@ final class ReclaimLockdep: Sendable {
         let log: Printk
         let stat: VMStat
     }
-    /// An allocation seen holding a lock: the reclaim bits of its mask, and where it was.
-    private struct Hold: Hashable {
+    /// Allocations seen holding a lock are keyed by system and the reclaim bits of their mask;
+    /// the first one of each kind is kept (its site and full mask) for reports.
+    private struct HoldKey: Hashable {
         let system: Int
-        let gfp: GFP
+        let bits: GFP
+    }
+    private struct Hold {
         let site: String
+        let gfp: GFP
     }
     private struct Pair: Hashable {
         let lock: UInt32
@@ -89,7 +93,7 @@ final class ReclaimLockdep: Sendable {
         var shrinkers: [UInt32: ShrinkerInfo] = [:]
         /// lock → shrinker → the mask bits under which the shrinker was seen taking it.
         var takenBy: [UInt32: [UInt32: GFP]] = [:]
-        var holds: [UInt32: Set<Hold>] = [:]
+        var holds: [UInt32: [HoldKey: Hold]] = [:]
         var reported: Set<Pair> = []
         var reports: [Int: [LockdepReport]] = [:]
     }
@@ -126,7 +130,7 @@ final class ReclaimLockdep: Sendable {
     func forget(system: Int) {
         state.withLock { s in
             s.reports[system] = nil
-            for (lock, holds) in s.holds { s.holds[lock] = holds.filter { $0.system != system } }
+            for (lock, holds) in s.holds { s.holds[lock] = holds.filter { $0.key.system != system } }
         }
     }
 
@@ -141,8 +145,8 @@ final class ReclaimLockdep: Sendable {
             let seen = gfp.intersection(Self.reclaimBits).union(info.requires)
             let need = s.takenBy[lock]?[shrinker].map { $0.intersection(seen) } ?? seen
             s.takenBy[lock, default: [:]][shrinker] = need
-            return (s.holds[lock] ?? []).compactMap { h in
-                guard h.system == info.system, h.gfp.isSuperset(of: need) else { return nil }
+            return (s.holds[lock] ?? [:]).compactMap { key, h in
+                guard key.system == info.system, h.gfp.isSuperset(of: need) else { return nil }
                 return Self.report(&s, lock: lock, shrinker: shrinker, site: h.site, gfp: h.gfp, need: need).map { ($0, info) }
             }
         }
@@ -158,7 +162,8 @@ final class ReclaimLockdep: Sendable {
         let emit: [LockdepReport] = state.withLock { s in
             var out: [LockdepReport] = []
             for lock in held where s.locks[lock] != nil {
-                s.holds[lock, default: []].insert(Hold(system: system, gfp: gfp, site: site))
+                let key = HoldKey(system: system, bits: gfp.intersection(Self.reclaimBits))
+                if s.holds[lock]?[key] == nil { s.holds[lock, default: [:]][key] = Hold(site: site, gfp: gfp) }
                 for (shrinker, need) in s.takenBy[lock] ?? [:] {
                     guard let info = s.shrinkers[shrinker], info.system == system, gfp.isSuperset(of: need) else { continue }
                     if let r = Self.report(&s, lock: lock, shrinker: shrinker, site: site, gfp: gfp, need: need) { out.append(r) }

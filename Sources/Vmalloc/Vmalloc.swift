@@ -59,6 +59,8 @@ extension MemorySystem {
             return nil
         }
         var gfp = fixup(gfpIn, site)
+        // Checked here too so that fs_reclaim reports name the vmalloc caller, not a step inside.
+        if vmshim_held_count() > 0 { pages.reclaim.checkHeldLocks(gfp, scope: .current, site: site.description) }
         // NOFAIL needs a mask that may sleep; without one it is ignored (as the kernel warns).
         if gfp.contains(.noFail) && !gfp.allowsBlocking { gfp.remove(.noFail) }
         let page = Self.pageSize

@@ -28,7 +28,9 @@ extension MemorySystem {
     private func fixup(_ gfp: GFP, _ site: CallSite) -> GFP {
         let fixed = gfp.intersection(Self.vmallocSupported)
         if fixed != gfp {
-            log.warnOnce("Unexpected gfp: \(gfp.subtracting(fixed).modeString). Fixing up to gfp: \(fixed.modeString). Fix your code!",
+            // The kernel's form: "%#x (%pGg)", with a space, unlike the failure report's mode.
+            let bad = gfp.subtracting(fixed)
+            log.warnOnce("Unexpected gfp: 0x\(String(bad.rawValue, radix: 16)) (\(bad)). Fixing up to gfp: 0x\(String(fixed.rawValue, radix: 16)) (\(fixed)). Fix your code!",
                          site: "gfp-fixup@\(site)")
         }
         return fixed

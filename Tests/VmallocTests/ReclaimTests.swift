@@ -28,7 +28,7 @@ final class Hog: Sendable {
 }
 
 /// A counter escaping closures can share.
-final class Counter: Sendable {
+final class CallCounter: Sendable {
     private let value = Atomic<Int>(0)
     func add(_ n: Int = 1) { value.add(n, ordering: .relaxed) }
     var count: Int { value.load(ordering: .relaxed) }
@@ -53,7 +53,7 @@ func elapsedMs(_ body: () -> Void) -> Double {
         #expect(sys.vmstat()[.vmallocFailures]! >= 1)
         #expect(sys.allocationFailuresByMask()[GFP_KERNEL, default: 0] >= 1)
 
-        let released = Counter()
+        let released = CallCounter()
         let freer = Thread {
             usleep(200_000)
             released.add()
@@ -159,7 +159,7 @@ func elapsedMs(_ body: () -> Void) -> Double {
         #expect(cache.stats.freed == freed)
 
         // Shrinker.stop ends the shrinker's pass; unregistered shrinkers are never called again.
-        let stops = Counter()
+        let stops = CallCounter()
         let stopper = sys.registerShrinker(name: "stopper", count: { _ in 10_000 }, scan: { _ in
             stops.add()
             return Shrinker.stop

@@ -1,5 +1,4 @@
 import CShim
-import Glibc
 import Synchronization
 
 /// Which watermark an allocation attempt must leave free (mm/page_alloc.c `ALLOC_WMARK_*`).

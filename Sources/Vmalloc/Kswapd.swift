@@ -1,5 +1,5 @@
 import CShim
-import Foundation
+import Foundation  // Thread: kswapd is a real OS thread, not a task on the cooperative pool
 import Synchronization
 
 /// One node's background reclaim thread (mm/vmscan.c `kswapd`). The page allocator wakes it when

@@ -164,23 +164,26 @@ final class PageAllocator: Sendable {
         var noProgress = 0
         while true {
             let seen = freeEvents.load(ordering: .acquiring)
-            let progress = reclaim.direct(gfp: gfp, order: order, nodes: list)
+            if gfp.contains(.kswapdReclaim) { wakeKswapd(list) }
+            let reclaimed = reclaim.direct(gfp: gfp, order: order, nodes: list)
             if let pfn = take(list, order, mark) { return pfn }
             if gfp.contains(.noRetry) { return nil }
-            noProgress = progress > 0 ? 0 : noProgress + 1
+            // Frames freed by anyone (kswapd, a task exiting a cache) count as progress too:
+            // only a round in which nothing at all came back brings the give-up closer.
+            let progress = reclaimed > 0 || freeEvents.load(ordering: .acquiring) != seen
+            noProgress = progress ? 0 : noProgress + 1
             if gfp.contains(.noFail) {
-                if progress == 0 {
-                    stat.add(.nofailRetries)
-                    waitForFree(since: seen)
-                }
-                continue
+                if !progress { stat.add(.nofailRetries) }
+            } else {
+                if order > Self.costlyOrder && !gfp.contains(.retryMayFail) { return nil }
+                if noProgress >= Self.maxReclaimRetries { return nil }
             }
-            if order > Self.costlyOrder && !gfp.contains(.retryMayFail) { return nil }
-            if noProgress >= Self.maxReclaimRetries { return nil }
-            if progress == 0 {
-                // While kswapd works for these nodes, wait for its frees (`reclaim_throttle`).
+            if reclaimed == 0 {
+                // Nothing of our own: sleep until frames come back. While kswapd works for these
+                // nodes, sleep until its next free rather than spin beside it (`reclaim_throttle`).
                 let kswapdActive = list.contains { kswapd[$0].isActive }
-                waitForFree(since: seen, timeoutNs: kswapdActive ? 100_000_000 : 2_000_000)
+                waitForFree(since: kswapdActive ? freeEvents.load(ordering: .acquiring) : seen,
+                            timeoutNs: kswapdActive ? 100_000_000 : 2_000_000)
             }
         }
     }

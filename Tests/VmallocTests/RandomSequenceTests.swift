@@ -61,12 +61,7 @@ import Testing
                         areas.append((p, n * 500 + 1, nil))
                     }
                 }
-                let audit = sys.audit()
-                #expect(audit.consistent)
-                let vmallocPages = audit.held.reduce(0) { $0 + ($1[UInt8(VMSHIM_OWNER_VMALLOC)] ?? 0) }
-                let live = areas.reduce(0) { $0 + ($1.1 + 4095) / 4096 }
-                #expect(vmallocPages == live + sys.vmap.lazyPages)
-                #expect(sys.meminfo().vmallocUsed == live * 4096)
+                Self.checkInvariants(sys, areas: areas.map { ($0.0, $0.1) }, maps: maps, blocks: blocks)
             }
             for (p, _) in maps { sys.vunmap(p) }
             for (p, _, _) in areas { sys.vfree(p) }
@@ -75,5 +70,45 @@ import Testing
             let audit = sys.audit()
             #expect(audit.held.enumerated().allSatisfy { n, h in h.keys.allSatisfy { $0 == UInt8(VMSHIM_OWNER_PAGETABLE) } })
         }
+    }
+
+    /// The model and the system agree after every step: the metadata tiles memory; vmalloc'd
+    /// frames are exactly the live and lazily freed areas' pages; every live page maps the frame
+    /// the page table names (a write through one address reads back through the other); no
+    /// frame has two owners (vmap aliases aside); the VMAs in the region stay within budget.
+    static func checkInvariants(_ sys: MemorySystem, areas: [(UnsafeMutableRawPointer, Int)],
+                                maps: [(UnsafeMutableRawPointer, [Page])], blocks: [(Page, Int)],
+                                sourceLocation: SourceLocation = #_sourceLocation) {
+        let audit = sys.audit()
+        #expect(audit.consistent, sourceLocation: sourceLocation)
+        let vmallocPages = audit.held.reduce(0) { $0 + ($1[UInt8(VMSHIM_OWNER_VMALLOC)] ?? 0) }
+        let live = areas.reduce(0) { $0 + ($1.1 + 4095) / 4096 }
+        #expect(vmallocPages == live + sys.vmap.lazyPages, sourceLocation: sourceLocation)
+        #expect(sys.meminfo().vmallocUsed == live * 4096, sourceLocation: sourceLocation)
+        var owners: [Int: Int] = [:]  // pfn -> how many owners
+        for (p, bytes) in areas {
+            for i in 0..<((bytes + 4095) / 4096) {
+                let va = p + i * 4096
+                guard let pfn = sys.vmalloc_to_pfn(va) else {
+                    Issue.record("live page \(va) has no PTE", sourceLocation: sourceLocation)
+                    continue
+                }
+                owners[pfn, default: 0] += 1
+                let direct = sys.page_address(Page(pfn: pfn))
+                let saved = direct.load(fromByteOffset: 4088, as: UInt64.self)
+                va.storeBytes(of: UInt64(pfn) ^ 0xA5A5, toByteOffset: 4088, as: UInt64.self)
+                #expect(direct.load(fromByteOffset: 4088, as: UInt64.self) == UInt64(pfn) ^ 0xA5A5, sourceLocation: sourceLocation)
+                va.storeBytes(of: saved, toByteOffset: 4088, as: UInt64.self)
+            }
+        }
+        for (b, order) in blocks { for k in 0..<(1 << order) { owners[b.pfn + k, default: 0] += 1 } }
+        #expect(owners.values.allSatisfy { $0 == 1 }, "a frame has two owners", sourceLocation: sourceLocation)
+        for (p, frames) in maps {
+            for (i, f) in frames.enumerated() { #expect(sys.vmalloc_to_page(p + i * 4096) == f, sourceLocation: sourceLocation) }
+        }
+        let region = (sys.vmap.base, sys.vmap.base + sys.vmap.regionSize)
+        let vmas = Int(vmshim_count_vmas_in(region.0, region.1))
+        #expect(vmas <= sys.vmap.vmas.used.load(ordering: .relaxed) + 1, sourceLocation: sourceLocation)
+        #expect(sys.vmap.vmas.used.load(ordering: .relaxed) <= VMABudget.process.limit, sourceLocation: sourceLocation)
     }
 }

@@ -97,6 +97,7 @@ public final class MemorySystem: Sendable {
     let pages: PageAllocator
     let pageTable: PageTable
     let vmap: VmapAreas
+    let slab: SlabAllocator
 
     /// Build a system. Throws with nothing left mapped when the configuration cannot work.
     public init(_ configuration: Configuration) throws(MemorySystemError) {
@@ -109,7 +110,12 @@ public final class MemorySystem: Sendable {
         }
         pageTable = table
         vmap = try VmapAreas(configuration, memory: memory, log: log)
+        guard let slab = SlabAllocator(memory: memory, pages: pages, log: log) else {
+            throw .systemCallFailed("calloc(slab object map)", errno: ENOMEM)
+        }
+        self.slab = slab
         pages.reclaim.addSource { [vmap = self.vmap, pages = self.pages] in vmap.purgeLazy(pages: pages) }
+        pages.reclaim.addSource { [slab] in slab.shrink() }
     }
 
     // A static let is initialised once, thread-safely, on first use.

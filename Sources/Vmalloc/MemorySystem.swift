@@ -110,7 +110,7 @@ public final class MemorySystem: Sendable {
         }
         pageTable = table
         vmap = try VmapAreas(configuration, memory: memory, log: log)
-        guard let slab = SlabAllocator(memory: memory, pages: pages, log: log) else {
+        guard let slab = SlabAllocator(memory: memory, pages: pages) else {
             throw .systemCallFailed("calloc(slab object map)", errno: ENOMEM)
         }
         self.slab = slab

@@ -80,7 +80,6 @@ final class SlabAllocator: @unchecked Sendable {
     let cpuShards: Int
     private let memory: PhysicalMemory
     private let pages: PageAllocator
-    private let log: Printk
     private let meta: UnsafeMutablePointer<vmshim_page>
     private let live: UnsafeMutablePointer<UInt64>
     /// Frames held by slabs and large kmalloc blocks, per node (`NR_SLAB_UNRECLAIMABLE_B`).
@@ -99,18 +98,19 @@ final class SlabAllocator: @unchecked Sendable {
         case bad(String)
     }
 
-    init?(memory: PhysicalMemory, pages: PageAllocator, log: Printk) {
+    init?(memory: PhysicalMemory, pages: PageAllocator) {
         // Calloc'ed, so untouched parts stay unbacked zero pages: 1/64 of the direct map, virtual.
         guard let bits = calloc(memory.totalPages * PhysicalMemory.pageSize / 512, 8) else { return nil }
         live = bits.assumingMemoryBound(to: UInt64.self)
         self.memory = memory
         self.pages = pages
-        self.log = log
         meta = memory.meta
         let cpus = max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1)
-        cpuShards = min(cpus, 16)
+        // The shard index must fit the 4 bits the slab's metadata keeps for it.
+        let shards = min(cpus, 16)
+        cpuShards = shards
         caches = Self.sizes.enumerated().map {
-            KmallocCache(index: $0.offset, size: $0.element, shards: memory.nodeCount * min(cpus, 16))
+            KmallocCache(index: $0.offset, size: $0.element, shards: memory.nodeCount * shards)
         }
         nodeFrames = (0..<memory.nodeCount).map { _ in Counter() }
         smallIndex = (0..<24).map { i in Self.sizes.firstIndex { $0 >= (i + 1) * 8 }! }

@@ -304,27 +304,26 @@ final class SlabAllocator: @unchecked Sendable {
     /// Find the slab object or large block p names, from the frame metadata alone.
     private func locate(_ p: UnsafeMutableRawPointer) -> Located {
         guard let pfn = memory.pfn(ofDirect: p) else { return .bad("not a kmalloc address") }
-        let m = meta[pfn]
-        switch Int(m.owner) {
-        case Int(VMSHIM_OWNER_LARGE_KMALLOC):
-            let head = m.flags == UInt8(VMSHIM_PG_HEAD) ? pfn : Int(m.priv)
-            guard isHead(head, owner: m.owner, covering: pfn) else { return .bad("not a kmalloc address") }
-            guard p == memory.address(of: head) else { return .bad("not the start of a large kmalloc block") }
-            return .large(pfn: head, order: Int(meta[head].order))
-        case Int(VMSHIM_OWNER_SLAB):
-            let head = m.flags == UInt8(VMSHIM_PG_HEAD) ? pfn : Int(m.priv)
-            guard isHead(head, owner: m.owner, covering: pfn) else { return .bad("not a kmalloc address") }
-            let cacheIndex = Int(meta[head].spare >> 4)
-            guard cacheIndex < caches.count else { return .bad("not a kmalloc address") }
-            let cache = caches[cacheIndex]
-            let offset = p - memory.address(of: head)
-            guard offset % cache.size == 0, offset / cache.size < cache.objects(order: Int(meta[head].order)) else {
-                return .bad("not the start of a \(cache.name) object")
-            }
-            return .object(head: head, cache: cache, index: offset / cache.size)
-        default:
+        // Field by field: a head's priv and links change under its shard lock, not held here;
+        // a tail's priv (its head) is fixed while the block is allocated.
+        let owner = meta[pfn].owner
+        guard owner == UInt8(VMSHIM_OWNER_SLAB) || owner == UInt8(VMSHIM_OWNER_LARGE_KMALLOC) else {
             return .bad("not a kmalloc address")
         }
+        let head = meta[pfn].flags == UInt8(VMSHIM_PG_HEAD) ? pfn : Int(meta[pfn].priv)
+        guard isHead(head, owner: owner, covering: pfn) else { return .bad("not a kmalloc address") }
+        if owner == UInt8(VMSHIM_OWNER_LARGE_KMALLOC) {
+            guard p == memory.address(of: head) else { return .bad("not the start of a large kmalloc block") }
+            return .large(pfn: head, order: Int(meta[head].order))
+        }
+        let cacheIndex = Int(meta[head].spare >> 4)
+        guard cacheIndex < caches.count else { return .bad("not a kmalloc address") }
+        let cache = caches[cacheIndex]
+        let offset = p - memory.address(of: head)
+        guard offset % cache.size == 0, offset / cache.size < cache.objects(order: Int(meta[head].order)) else {
+            return .bad("not the start of a \(cache.name) object")
+        }
+        return .object(head: head, cache: cache, index: offset / cache.size)
     }
 
     private func isHead(_ head: Int, owner: UInt8, covering pfn: Int) -> Bool {

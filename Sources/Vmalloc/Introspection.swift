@@ -7,6 +7,8 @@ public struct NodeMemInfo: Sendable, Equatable {
     public var memFree: Int
     /// Bytes of page-table pages on this node.
     public var pageTables: Int
+    /// Bytes of slab pages and large kmalloc blocks on this node.
+    public var slab: Int
 }
 
 /// `/proc/meminfo` figures, in bytes; `description` prints the kernel's lines (in kB).
@@ -21,7 +23,7 @@ public struct MemInfo: Sendable, CustomStringConvertible {
     public var vmallocUsed: Int
     /// Bytes of page-table pages (`PageTables`).
     public var pageTables: Int
-    /// Bytes of slab pages (`Slab`).
+    /// Bytes of slab pages, large kmalloc blocks included (`Slab`).
     public var slab: Int
     /// Per node.
     public var nodes: [NodeMemInfo]
@@ -55,17 +57,18 @@ extension MemorySystem {
             vmallocPages += s.vmallocPages
         }
         let tables = pageTable.pagesPerNode
+        let slabFrames = slab.framesPerNode
         let nodes = pages.zones.map { z in
             NodeMemInfo(node: z.node, memTotal: z.managed * page,
                         memFree: (z.freeCount.load(ordering: .relaxed) + lazyPerNode[z.node]) * page,
-                        pageTables: tables[z.node] * page)
+                        pageTables: tables[z.node] * page, slab: slabFrames[z.node] * page)
         }
         return MemInfo(memTotal: nodes.reduce(0) { $0 + $1.memTotal },
                        memFree: nodes.reduce(0) { $0 + $1.memFree },
                        vmallocTotal: vmap.regionSize,
                        vmallocUsed: vmallocPages * page,
                        pageTables: pageTable.tablePages.load(ordering: .relaxed) * page,
-                       slab: 0,
+                       slab: nodes.reduce(0) { $0 + $1.slab },
                        nodes: nodes)
     }
 
@@ -96,6 +99,23 @@ extension MemorySystem {
             }
         }
         return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `/proc/slabinfo` (version 2.1) of the kmalloc caches, largest first as the kernel lists
+    /// them. SLUB has no tunables and counts every slab as active, as here.
+    public func slabinfo() -> String {
+        var lines = [
+            "slabinfo - version: 2.1",
+            "# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab> : tunables <limit> <batchcount> <sharedfactor> : slabdata <active_slabs> <num_slabs> <sharedavail>",
+        ]
+        for cache in slab.caches.reversed() {
+            let t = slab.totals(cache)
+            let name = cache.name + String(repeating: " ", count: max(0, 17 - cache.name.count))
+            lines.append("\(name) \(Self.pad(t.inuse, 6)) \(Self.pad(t.objects, 6)) \(Self.pad(cache.size, 6))"
+                + " \(Self.pad(cache.objects(order: cache.order), 4)) \(Self.pad(1 << cache.order, 4))"
+                + " : tunables    0    0    0 : slabdata \(Self.pad(t.slabs, 6)) \(Self.pad(t.slabs, 6))      0")
+        }
+        return lines.joined(separator: "\n") + "\n"
     }
 
     /// `/proc/buddyinfo`: free blocks per order, per node.

@@ -110,6 +110,7 @@ public final class MemorySystem: Sendable {
     let pages: PageAllocator
     let pageTable: PageTable
     let vmap: VmapAreas
+    let slab: SlabAllocator
 
     /// Build a system. Throws with nothing left mapped when the configuration cannot work.
     public init(_ configuration: Configuration) throws(MemorySystemError) {
@@ -123,10 +124,15 @@ public final class MemorySystem: Sendable {
         }
         pageTable = table
         vmap = try VmapAreas(configuration, memory: memory, log: log, faults: faults)
-        // Weak: the allocator owns the reclaimer that owns this source.
+        guard let slab = SlabAllocator(memory: memory, pages: pages) else {
+            throw .systemCallFailed("calloc(slab object map)", errno: ENOMEM)
+        }
+        self.slab = slab
+        // Weak: the allocator owns the reclaimer that owns these sources.
         pages.reclaim.addSource { [vmap = self.vmap, weak pages = self.pages] in
             if let pages { _ = vmap.purgeLazy(pages: pages) }
         }
+        pages.reclaim.addSource { [weak slab] in _ = slab?.shrink() }
         // Last, so a failed init leaves no thread behind.
         if configuration.kswapd { for k in pages.kswapd { k.start() } }
     }

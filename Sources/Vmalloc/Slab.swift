@@ -1,0 +1,390 @@
+import CShim
+import Glibc
+import Synchronization
+
+/// `ZERO_SIZE_PTR`: what `kmalloc(0)` returns. Not nil, never mapped (any access faults), and
+/// `kfree`/`kvfree`/`ksize` accept it as the kernel's `ZERO_OR_NULL_PTR` does.
+nonisolated(unsafe) public let ZERO_SIZE_PTR = UnsafeMutableRawPointer(bitPattern: 16)!
+
+/// One kmalloc size class (`kmalloc-8` … `kmalloc-8k`, include/linux/slab.h `kmalloc_caches`):
+/// objects of `size` bytes carved from slabs of 2^order frames, with a partial list per node and
+/// per CPU shard so that CPUs allocate and free without a shared lock.
+final class KmallocCache: Sendable {
+    /// The partial and empty slabs of one (node, CPU shard), linked through the head frames'
+    /// `next`/`prev` metadata; only touched with the shard's lock held.
+    struct Shard {
+        /// Slabs with free and used objects (`kmem_cache_node.partial`).
+        var partial = VMSHIM_NIL
+        /// Empty slabs kept for reuse, at most `SlabAllocator.keepEmpty`.
+        var empty = VMSHIM_NIL
+        var emptyCount = 0
+        var slabs = 0
+        var objects = 0
+        var inuse = 0
+    }
+
+    let index: Int
+    let name: String
+    let size: Int
+    /// The order slabs are made of when the page allocator has such blocks (`oo`).
+    let order: Int
+    /// The smallest order that holds one object, the fallback when memory is fragmented (`min`).
+    let minOrder: Int
+    let shards: [ShardLock]
+
+    /// A shard's lock in its own heap cell, so the array of shards holds references.
+    final class ShardLock: Sendable {
+        let lock = Lock(Shard())
+    }
+
+    init(index: Int, size: Int, shards: Int) {
+        self.index = index
+        self.size = size
+        name = size >= 1024 ? "kmalloc-\(size / 1024)k" : "kmalloc-\(size)"
+        // Like SLUB's calculate_order: at least 8 objects per slab, at most order 3.
+        let page = PhysicalMemory.pageSize
+        var o = 0
+        while o < 3 && (page << o) / size < 8 { o += 1 }
+        order = o
+        var m = 0
+        while page << m < size { m += 1 }
+        minOrder = m
+        self.shards = (0..<shards).map { _ in ShardLock() }
+    }
+
+    func objects(order: Int) -> Int { (PhysicalMemory.pageSize << order) / size }
+}
+
+/// The kmalloc slab allocator (mm/slub.c, mm/slab_common.c): size classes carved from frames of
+/// the direct map, and larger requests served as whole blocks of the page allocator.
+///
+/// A slab's head frame metadata holds its state: `next`/`prev` link it on its shard's list,
+/// `priv` is the free-list head (object index, low 16 bits) and the objects in use (high 16),
+/// `spare` is the cache index (high 4 bits) and the CPU shard (low 4); its node is the frame's.
+/// Tail frames carry the owner and, in `priv`, the head's pfn. Free objects are linked through
+/// their first two bytes (the next free index), as SLUB keeps its free pointer in the object.
+/// A bitmap with one bit per 8 bytes of the direct map marks live objects, so a bad `kfree`
+/// (interior pointer, double free) is caught and refused instead of corrupting a free list.
+final class SlabAllocator: @unchecked Sendable {
+    /// `KMALLOC_MAX_CACHE_SIZE`: larger requests take whole blocks of frames.
+    static let maxCacheSize = 2 * PhysicalMemory.pageSize
+    /// `KMALLOC_MAX_SIZE`: the largest block of the page allocator.
+    static let maxSize = PhysicalMemory.pageSize << PageAllocator.maxOrder
+    static let sizes = [8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192]
+    /// Empty slabs a shard keeps instead of returning them at once (`min_partial`).
+    static let keepEmpty = 1
+    private static let noObject: UInt32 = 0xFFFF
+
+    let caches: [KmallocCache]
+    /// CPU shards per node; the shard of a slab is fixed when it is made.
+    let cpuShards: Int
+    private let memory: PhysicalMemory
+    private let pages: PageAllocator
+    private let meta: UnsafeMutablePointer<vmshim_page>
+    private let live: UnsafeMutablePointer<UInt64>
+    /// Frames held by slabs and large kmalloc blocks, per node (`NR_SLAB_UNRECLAIMABLE_B`).
+    private let nodeFrames: [Counter]
+    /// `kmalloc_size_index`: the cache of each size up to 192, by (size - 1) / 8.
+    private let smallIndex: [Int]
+
+    private final class Counter: Sendable {
+        let value = Atomic<Int>(0)
+    }
+
+    /// What an address passed to `kfree`/`ksize` turned out to be.
+    private enum Located {
+        case object(head: Int, cache: KmallocCache, index: Int)
+        case large(pfn: Int, order: Int)
+        case bad(String)
+    }
+
+    init?(memory: PhysicalMemory, pages: PageAllocator) {
+        // Calloc'ed, so untouched parts stay unbacked zero pages: 1/64 of the direct map, virtual.
+        guard let bits = calloc(memory.totalPages * PhysicalMemory.pageSize / 512, 8) else { return nil }
+        live = bits.assumingMemoryBound(to: UInt64.self)
+        self.memory = memory
+        self.pages = pages
+        meta = memory.meta
+        let cpus = max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1)
+        // The shard index must fit the 4 bits the slab's metadata keeps for it.
+        let shards = min(cpus, 16)
+        cpuShards = shards
+        caches = Self.sizes.enumerated().map {
+            KmallocCache(index: $0.offset, size: $0.element, shards: memory.nodeCount * shards)
+        }
+        nodeFrames = (0..<memory.nodeCount).map { _ in Counter() }
+        smallIndex = (0..<24).map { i in Self.sizes.firstIndex { $0 >= (i + 1) * 8 }! }
+    }
+
+    deinit { Glibc.free(live) }
+
+    /// The cache for a request of `size` bytes, 1 … `maxCacheSize` (`kmalloc_slab`).
+    func cache(for size: Int) -> KmallocCache {
+        if size <= 192 { return caches[smallIndex[(size - 1) >> 3]] }
+        // Powers of two from 256 (index 7): ceil(log2(size)) - 1.
+        let log2 = Int.bitWidth - (size - 1).leadingZeroBitCount
+        return caches[log2 - 1]
+    }
+
+    /// Frames held by slabs and large kmalloc blocks on each node.
+    var framesPerNode: [Int] { nodeFrames.map { $0.value.load(ordering: .relaxed) } }
+
+    // MARK: allocation
+
+    /// `slab_alloc_node`: an object from this CPU's shard of the node, or from a new slab.
+    func allocate(_ cache: KmallocCache, gfp: GFP, node: Int) -> UnsafeMutableRawPointer? {
+        let cpu = max(Int(vmshim_cpu()), 0) % cpuShards
+        let home = node == NUMA_NO_NODE ? memory.localNode : node
+        let p: UnsafeMutableRawPointer
+        if let q = cache.shards[home * cpuShards + cpu].lock.withLock({ take(&$0, cache) }) {
+            p = q
+        } else {
+            // No lock is held while the page allocator may reclaim: reclaim shrinks these shards.
+            guard let head = newSlab(cache, gfp: gfp, node: node, cpu: cpu) else { return nil }
+            let objects = cache.objects(order: Int(meta[head].order))
+            p = cache.shards[memory.node(of: head) * cpuShards + cpu].lock.withLock { s in
+                s.slabs += 1
+                s.objects += objects
+                push(&s.partial, head)
+                return take(&s, cache)!
+            }
+        }
+        if gfp.contains(.zero) { vmshim_zero(p, cache.size) }
+        return p
+    }
+
+    /// Pop an object from the first partial (else empty) slab of a shard; marks it live.
+    private func take(_ s: inout KmallocCache.Shard, _ cache: KmallocCache) -> UnsafeMutableRawPointer? {
+        if s.partial == VMSHIM_NIL {
+            guard s.empty != VMSHIM_NIL else { return nil }
+            let head = Int(s.empty)
+            unlink(&s.empty, head)
+            s.emptyCount -= 1
+            push(&s.partial, head)
+        }
+        let head = Int(s.partial)
+        let m = meta + head
+        let index = Int(m.pointee.priv & 0xFFFF)
+        let inuse = Int(m.pointee.priv >> 16) + 1
+        let p = memory.address(of: head) + index * cache.size
+        m.pointee.priv = UInt32(inuse) << 16 | UInt32(p.load(as: UInt16.self))
+        if inuse == cache.objects(order: Int(m.pointee.order)) { unlink(&s.partial, head) }
+        s.inuse += 1
+        let (word, bit) = liveBit(p)
+        live[word] |= bit
+        return p
+    }
+
+    /// `allocate_slab`: the preferred order without reclaim or warnings first, then the
+    /// smallest order that fits an object with the caller's mask.
+    private func newSlab(_ cache: KmallocCache, gfp: GFP, node: Int, cpu: Int) -> Int? {
+        let owner = UInt8(VMSHIM_OWNER_SLAB)
+        let mask = gfp.subtracting(.zero)
+        var page: Page?
+        if cache.order > cache.minOrder {
+            var light = mask.union([.noWarn, .noRetry]).subtracting(.noFail)
+            if light.allowsBlocking { light = light.union(.noMemalloc).subtracting(.reclaim) }
+            page = pages.allocate(light, order: cache.order, node: node, owner: owner, site: "kmalloc")
+        }
+        guard let head = (page ?? pages.allocate(mask, order: cache.minOrder, node: node, owner: owner, site: "kmalloc"))?.pfn
+        else { return nil }
+        let order = Int(meta[head].order)
+        let objects = cache.objects(order: order)
+        let base = memory.address(of: head)
+        for i in 0..<objects {
+            (base + i * cache.size).storeBytes(of: UInt16(i + 1 < objects ? UInt32(i + 1) : Self.noObject), as: UInt16.self)
+        }
+        let m = meta + head
+        m.pointee.priv = 0
+        m.pointee.spare = UInt8(cache.index << 4 | cpu)
+        m.pointee.next = VMSHIM_NIL
+        m.pointee.prev = VMSHIM_NIL
+        markTails(head, order: order, owner: owner)
+        nodeFrames[memory.node(of: head)].value.add(1 << order, ordering: .relaxed)
+        return head
+    }
+
+    /// `kmalloc_large_node`: a whole block of frames for requests above `maxCacheSize`.
+    func allocateLarge(_ size: Int, gfp: GFP, node: Int) -> UnsafeMutableRawPointer? {
+        let pagesNeeded = (size + PhysicalMemory.pageSize - 1) / PhysicalMemory.pageSize
+        let order = Int.bitWidth - (pagesNeeded - 1).leadingZeroBitCount
+        let owner = UInt8(VMSHIM_OWNER_LARGE_KMALLOC)
+        guard let page = pages.allocate(gfp, order: order, node: node, owner: owner, site: "kmalloc") else { return nil }
+        markTails(page.pfn, order: order, owner: owner)
+        nodeFrames[memory.node(of: page.pfn)].value.add(1 << order, ordering: .relaxed)
+        return memory.address(of: page.pfn)
+    }
+
+    /// Tail frames name their head, so any address inside the block finds it.
+    private func markTails(_ head: Int, order: Int, owner: UInt8) {
+        for pfn in head + 1 ..< head + (1 << order) {
+            meta[pfn].owner = owner
+            meta[pfn].priv = UInt32(head)
+        }
+    }
+
+    /// Return a block to the page allocator, tails cleared first.
+    private func release(_ head: Int, order: Int) {
+        for pfn in head + 1 ..< head + (1 << order) {
+            meta[pfn].owner = UInt8(VMSHIM_OWNER_NONE)
+            meta[pfn].priv = 0
+        }
+        nodeFrames[memory.node(of: head)].value.subtract(1 << order, ordering: .relaxed)
+        pages.free(pfn: head, order: order)
+    }
+
+    // MARK: free
+
+    /// `kfree`: nil if the object was returned, else the reason nothing was freed.
+    func freeObject(_ p: UnsafeMutableRawPointer) -> String? {
+        switch locate(p) {
+        case .bad(let why):
+            return why
+        case .large(let pfn, let order):
+            release(pfn, order: order)
+            return nil
+        case .object(let head, let cache, let index):
+            let shard = cache.shards[memory.node(of: head) * cpuShards + Int(meta[head].spare & 15)]
+            let outcome: (discard: Bool, error: String?) = shard.lock.withLock { s in
+                let (word, bit) = liveBit(p)
+                guard live[word] & bit != 0 else {
+                    return (false, "double free or free of an unallocated \(cache.name) object")
+                }
+                live[word] &= ~bit
+                return (put(&s, cache, head: head, index: index), nil)
+            }
+            if outcome.discard { release(head, order: Int(meta[head].order)) }
+            return outcome.error
+        }
+    }
+
+    /// Push an object back on its slab; true when the slab is now empty and not kept.
+    private func put(_ s: inout KmallocCache.Shard, _ cache: KmallocCache, head: Int, index: Int) -> Bool {
+        let m = meta + head
+        let objects = cache.objects(order: Int(m.pointee.order))
+        let inuse = Int(m.pointee.priv >> 16)
+        (memory.address(of: head) + index * cache.size).storeBytes(of: UInt16(m.pointee.priv & 0xFFFF), as: UInt16.self)
+        m.pointee.priv = UInt32(inuse - 1) << 16 | UInt32(index)
+        s.inuse -= 1
+        if inuse == objects { push(&s.partial, head) }
+        guard inuse == 1 else { return false }
+        unlink(&s.partial, head)
+        if s.emptyCount < Self.keepEmpty {
+            push(&s.empty, head)
+            s.emptyCount += 1
+            return false
+        }
+        s.slabs -= 1
+        s.objects -= objects
+        return true
+    }
+
+    /// The usable size of a live object or block (`ksize`), or the reason p is not one.
+    func usableSize(_ p: UnsafeMutableRawPointer) -> Result<Int, SlabError> {
+        switch locate(p) {
+        case .bad(let why):
+            return .failure(SlabError(reason: why))
+        case .large(_, let order):
+            return .success(PhysicalMemory.pageSize << order)
+        case .object(let head, let cache, _):
+            let shard = cache.shards[memory.node(of: head) * cpuShards + Int(meta[head].spare & 15)]
+            let isLive = shard.lock.withLock { _ in
+                let (word, bit) = liveBit(p)
+                return live[word] & bit != 0
+            }
+            return isLive ? .success(cache.size) : .failure(SlabError(reason: "not an allocated \(cache.name) object"))
+        }
+    }
+
+    /// Why an address is not a live kmalloc allocation.
+    struct SlabError: Error {
+        let reason: String
+    }
+
+    /// Find the slab object or large block p names, from the frame metadata alone.
+    private func locate(_ p: UnsafeMutableRawPointer) -> Located {
+        guard let pfn = memory.pfn(ofDirect: p) else { return .bad("not a kmalloc address") }
+        // Field by field: a head's priv and links change under its shard lock, not held here;
+        // a tail's priv (its head) is fixed while the block is allocated.
+        let owner = meta[pfn].owner
+        guard owner == UInt8(VMSHIM_OWNER_SLAB) || owner == UInt8(VMSHIM_OWNER_LARGE_KMALLOC) else {
+            return .bad("not a kmalloc address")
+        }
+        let head = meta[pfn].flags == UInt8(VMSHIM_PG_HEAD) ? pfn : Int(meta[pfn].priv)
+        guard isHead(head, owner: owner, covering: pfn) else { return .bad("not a kmalloc address") }
+        if owner == UInt8(VMSHIM_OWNER_LARGE_KMALLOC) {
+            guard p == memory.address(of: head) else { return .bad("not the start of a large kmalloc block") }
+            return .large(pfn: head, order: Int(meta[head].order))
+        }
+        let cacheIndex = Int(meta[head].spare >> 4)
+        guard cacheIndex < caches.count else { return .bad("not a kmalloc address") }
+        let cache = caches[cacheIndex]
+        let offset = p - memory.address(of: head)
+        guard offset % cache.size == 0, offset / cache.size < cache.objects(order: Int(meta[head].order)) else {
+            return .bad("not the start of a \(cache.name) object")
+        }
+        return .object(head: head, cache: cache, index: offset / cache.size)
+    }
+
+    private func isHead(_ head: Int, owner: UInt8, covering pfn: Int) -> Bool {
+        memory.isValid(head) && meta[head].flags == UInt8(VMSHIM_PG_HEAD) && meta[head].owner == owner
+            && head <= pfn && pfn < head + (1 << Int(meta[head].order))
+    }
+
+    private func liveBit(_ p: UnsafeRawPointer) -> (word: Int, bit: UInt64) {
+        let granule = (p - UnsafeRawPointer(memory.directBase)) >> 3
+        return (granule >> 6, 1 << UInt64(granule & 63))
+    }
+
+    // MARK: lists
+
+    private func push(_ list: inout UInt32, _ pfn: Int) {
+        meta[pfn].prev = VMSHIM_NIL
+        meta[pfn].next = list
+        if list != VMSHIM_NIL { meta[Int(list)].prev = UInt32(pfn) }
+        list = UInt32(pfn)
+    }
+
+    private func unlink(_ list: inout UInt32, _ pfn: Int) {
+        let (next, prev) = (meta[pfn].next, meta[pfn].prev)
+        if prev != VMSHIM_NIL { meta[Int(prev)].next = next } else { list = next }
+        if next != VMSHIM_NIL { meta[Int(next)].prev = prev }
+        meta[pfn].next = VMSHIM_NIL
+        meta[pfn].prev = VMSHIM_NIL
+    }
+
+    // MARK: shrinking and figures
+
+    /// `kmem_cache_shrink` of every cache: give the kept empty slabs back. Returns frames freed.
+    func shrink() -> Int {
+        var freed = 0
+        for cache in caches {
+            for shard in cache.shards {
+                var heads: [Int] = []
+                shard.lock.withLock { s in
+                    while s.empty != VMSHIM_NIL {
+                        let head = Int(s.empty)
+                        unlink(&s.empty, head)
+                        s.objects -= cache.objects(order: Int(meta[head].order))
+                        heads.append(head)
+                    }
+                    s.slabs -= heads.count
+                    s.emptyCount = 0
+                }
+                for head in heads {
+                    let order = Int(meta[head].order)
+                    release(head, order: order)
+                    freed += 1 << order
+                }
+            }
+        }
+        return freed
+    }
+
+    /// One cache's totals over its shards: (slabs, objects, objects in use).
+    func totals(_ cache: KmallocCache) -> (slabs: Int, objects: Int, inuse: Int) {
+        cache.shards.reduce((0, 0, 0)) { t, shard in
+            shard.lock.withLock { s in (t.0 + s.slabs, t.1 + s.objects, t.2 + s.inuse) }
+        }
+    }
+}

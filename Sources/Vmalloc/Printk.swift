@@ -22,8 +22,10 @@ final class Printk: Sendable {
 
     /// A rate-limited warning keyed by `site`.
     func warn(_ message: @autoclosure () -> String, site: String) {
-        let now = Self.monotonicNs()
         let emit: String? = state.withLock { s in
+            // Read the clock under the lock: a reading taken before it could be older than the
+            // window another thread just opened.
+            let now = Self.monotonicNs()
             var w = s.windows[site] ?? (now, 0)
             if now - w.start > Self.intervalNs { w = (now, 0) }
             w.printed += 1

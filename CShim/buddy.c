@@ -93,6 +93,17 @@ int vmshim_zone_free(vmshim_zone *z, uint32_t idx, unsigned order) {
     return 0;
 }
 
+uint32_t vmshim_zone_free_blocks(const vmshim_zone *z, unsigned min_order, uint32_t *idx_out,
+                                 uint8_t *order_out, uint32_t max) {
+    uint32_t n = 0;
+    for (unsigned o = min_order; o < VMSHIM_NR_ORDERS; o++)
+        for (uint32_t i = z->free_head[o]; i != VMSHIM_NIL && n < max; i = z->meta[i].next) {
+            idx_out[n] = i;
+            order_out[n++] = (uint8_t)o;
+        }
+    return n;
+}
+
 void vmshim_zone_counts(const vmshim_zone *z, uint64_t *out) {
     for (unsigned o = 0; o < VMSHIM_NR_ORDERS; o++) out[o] = z->nr_free[o];
 }

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <numaif.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -62,10 +63,10 @@ int vmshim_release(void *addr, size_t len) {
     return munmap(addr, len) == 0 ? 0 : -errno;
 }
 
-int vmshim_map_shared(void *addr, size_t len, int fd, uint64_t off, int populate) {
+int vmshim_map_shared(void *addr, size_t len, int fd, uint64_t off, int prot, int populate) {
     count();
     int flags = MAP_FIXED | MAP_SHARED | (populate ? MAP_POPULATE : 0);
-    void *p = mmap(addr, len, PROT_READ | PROT_WRITE, flags, fd, (off_t)off);
+    void *p = mmap(addr, len, prot == 1 ? PROT_READ : PROT_READ | PROT_WRITE, flags, fd, (off_t)off);
     return p == MAP_FAILED ? -errno : 0;
 }
 
@@ -125,6 +126,18 @@ int vmshim_count_vmas(void) {
     return n;
 }
 
+int vmshim_count_vmas_in(const void *lo, const void *hi) {
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (!f) return -errno;
+    int n = 0;
+    char line[512];
+    unsigned long a, b;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "%lx-%lx", &a, &b) == 2 && a < (uintptr_t)hi && b > (uintptr_t)lo) n++;
+    fclose(f);
+    return n;
+}
+
 int vmshim_max_map_count(void) {
     FILE *f = fopen("/proc/sys/vm/max_map_count", "re");
     int v = 65530;
@@ -133,6 +146,19 @@ int vmshim_max_map_count(void) {
         fclose(f);
     }
     return v;
+}
+
+int vmshim_cpu(void) { return sched_getcpu(); }
+const char *vmshim_comm(void) { return program_invocation_short_name; }
+
+void vmshim_log_line(const char *line) {
+    size_t n = strlen(line);
+    char buf[1024];
+    if (n > sizeof buf - 2) n = sizeof buf - 2;
+    memcpy(buf, line, n);
+    buf[n++] = '\n';
+    ssize_t w;
+    do { w = write(2, buf, n); } while (w < 0 && errno == EINTR);
 }
 
 void vmshim_zero(void *p, size_t len) { memset(p, 0, len); }

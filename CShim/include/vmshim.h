@@ -22,8 +22,9 @@ int vmshim_close(int fd);
 void *vmshim_reserve(size_t len, size_t align, int *err);
 /// munmap(2). Returns 0 or -errno.
 int vmshim_release(void *addr, size_t len);
-/// mmap(MAP_FIXED|MAP_SHARED, fd, off) read-write, optionally MAP_POPULATE. 0 or -errno.
-int vmshim_map_shared(void *addr, size_t len, int fd, uint64_t off, int populate);
+/// mmap(MAP_FIXED|MAP_SHARED, fd, off), optionally MAP_POPULATE. prot: 1 read, 3 read-write.
+/// 0 or -errno.
+int vmshim_map_shared(void *addr, size_t len, int fd, uint64_t off, int prot, int populate);
 /// mmap(MAP_FIXED) of a PROT_NONE anonymous range over addr: unmaps and re-reserves. 0 or -errno.
 int vmshim_map_none(void *addr, size_t len);
 /// mprotect(2). prot: 0 none, 1 read, 3 read-write. 0 or -errno.
@@ -38,6 +39,8 @@ int vmshim_punch(int fd, uint64_t off, uint64_t len);
 int vmshim_page_node(void *addr);
 /// Lines of /proc/self/maps: the process's VMA count, or -errno.
 int vmshim_count_vmas(void);
+/// VMAs of this process that overlap [lo, hi), or -errno.
+int vmshim_count_vmas_in(const void *lo, const void *hi);
 /// /proc/sys/vm/max_map_count, or 65530 when it cannot be read.
 int vmshim_max_map_count(void);
 /// Syscalls made through this shim by all threads since start.
@@ -89,6 +92,10 @@ int64_t vmshim_zone_alloc(vmshim_zone *zone, unsigned order);
 /// Return a block taken by vmshim_zone_alloc, merging with free buddies. 0, or -EINVAL when
 /// idx does not head an allocated block of that order (double free, wrong order): nothing changes.
 int vmshim_zone_free(vmshim_zone *zone, uint32_t idx, unsigned order);
+/// Up to `max` free blocks of order ≥ min_order: their first frame's index and order.
+/// Returns how many were written.
+uint32_t vmshim_zone_free_blocks(const vmshim_zone *zone, unsigned min_order, uint32_t *idx_out,
+                                 uint8_t *order_out, uint32_t max);
 /// Free blocks of each order, for /proc/buddyinfo (out has VMSHIM_NR_ORDERS slots).
 void vmshim_zone_counts(const vmshim_zone *zone, uint64_t *out);
 static inline uint64_t vmshim_zone_free_pages(const vmshim_zone *zone) { return zone->free_pages; }
@@ -108,6 +115,32 @@ void vmshim_pt_set_run(uint8_t *direct, uint64_t root_pfn, uint64_t off, uint64_
 void vmshim_pt_clear(uint8_t *direct, uint64_t root_pfn, uint64_t off, uint64_t count);
 /// The frame mapped at off, or -1.
 int64_t vmshim_pt_lookup(uint8_t *direct, uint64_t root_pfn, uint64_t off);
+
+/* ---- process facts ---- */
+/// The CPU the calling thread runs on (sched_getcpu), or -1.
+int vmshim_cpu(void);
+/// The program's short name, as the kernel prints `comm` in reports.
+const char *vmshim_comm(void);
+/// Write one line to stderr with a single write(2) (printk's console).
+void vmshim_log_line(const char *line);
+
+/* ---- fork hygiene and fault reports ---- */
+
+/// Register a vmalloc region so that a forked child loses access to it: a pthread_atfork child
+/// handler replaces every registered region with PROT_NONE (the frames are MAP_SHARED memfd
+/// pages, which a child would otherwise silently share with its parent). 0, or -ENOSPC.
+int vmshim_region_register(void *base, size_t len);
+void vmshim_region_unregister(void *base);
+
+/// Writes a report for a fault at addr into buf (is_write: 1 write, 0 read, -1 unknown) and
+/// returns its length, or 0 when the fault is not one it recognises.
+typedef int (*vmshim_fault_reporter)(void *addr, int is_write, char *buf, int len);
+/// Install (once) a SIGSEGV handler that asks `reporter`, prints its report, then restores the
+/// previous disposition so the fault repeats and ends the process (or reaches the previous
+/// handler) exactly as it would have without us.
+void vmshim_fault_reports_install(vmshim_fault_reporter reporter);
+/// Fork; the child writes one byte at addr and exits 0. Returns the child's wait status.
+int vmshim_fork_and_write(void *addr);
 
 /* ---- memory helpers ---- */
 void vmshim_zero(void *p, size_t len);

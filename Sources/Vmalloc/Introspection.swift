@@ -1,0 +1,165 @@
+import CShim
+
+/// Memory figures of one node (`/sys/devices/system/node/nodeN/meminfo`), in bytes.
+public struct NodeMemInfo: Sendable, Equatable {
+    public var node: Int
+    public var memTotal: Int
+    public var memFree: Int
+    /// Bytes of page-table pages on this node.
+    public var pageTables: Int
+}
+
+/// `/proc/meminfo` figures, in bytes; `description` prints the kernel's lines (in kB).
+public struct MemInfo: Sendable, CustomStringConvertible {
+    /// Frames managed by the page allocator.
+    public var memTotal: Int
+    /// Frames no one owns: the buddy lists plus the frames of lazily freed areas awaiting purge.
+    public var memFree: Int
+    /// Bytes of the vmalloc region (`VmallocTotal`).
+    public var vmallocTotal: Int
+    /// Bytes of pages in live vmalloc areas (`VmallocUsed`).
+    public var vmallocUsed: Int
+    /// Bytes of page-table pages (`PageTables`).
+    public var pageTables: Int
+    /// Bytes of slab pages (`Slab`).
+    public var slab: Int
+    /// Per node.
+    public var nodes: [NodeMemInfo]
+
+    public var description: String {
+        func line(_ k: String, _ v: Int) -> String {
+            let key = k + ":"
+            let num = String(v / 1024)
+            return key.padding(16) + String(repeating: " ", count: max(0, 8 - num.count)) + num + " kB"
+        }
+        return [line("MemTotal", memTotal), line("MemFree", memFree), line("Slab", slab),
+                line("PageTables", pageTables), line("VmallocTotal", vmallocTotal),
+                line("VmallocUsed", vmallocUsed), line("VmallocChunk", 0)].joined(separator: "\n") + "\n"
+    }
+}
+
+extension String {
+    fileprivate func padding(_ width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
+}
+
+extension MemorySystem {
+    /// `/proc/meminfo`.
+    public func meminfo() -> MemInfo {
+        let page = Self.pageSize
+        let (lazyPerNode, vmallocPages) = vmap.state.withLock { s -> ([Int], Int) in
+            var per = Array(repeating: 0, count: memory.nodeCount)
+            for id in s.lazy {
+                for run in s.areas[Int(id)]!.runs where s.areas[Int(id)]!.kind == .vmalloc {
+                    per[memory.node(of: run.pfn)] += run.count
+                }
+            }
+            return (per, s.vmallocPages)
+        }
+        let tables = pageTable.pagesPerNode
+        let nodes = pages.zones.map { z in
+            NodeMemInfo(node: z.node, memTotal: z.managed * page,
+                        memFree: (z.freeCount.load(ordering: .relaxed) + lazyPerNode[z.node]) * page,
+                        pageTables: tables[z.node] * page)
+        }
+        return MemInfo(memTotal: nodes.reduce(0) { $0 + $1.memTotal },
+                       memFree: nodes.reduce(0) { $0 + $1.memFree },
+                       vmallocTotal: vmap.regionSize,
+                       vmallocUsed: vmallocPages * page,
+                       pageTables: pageTable.tablePages.load(ordering: .relaxed) * page,
+                       slab: 0,
+                       nodes: nodes)
+    }
+
+    /// `/proc/vmallocinfo`: one line per area, lazily freed ones as "unpurged vm_area".
+    public func vmallocinfo() -> String {
+        let page = Self.pageSize
+        return vmap.state.withLock { s in
+            var lines: [String] = []
+            var live = Set<Int32>()
+            s.busy.forEach { e in
+                live.insert(e.value)
+                let r = s.areas[Int(e.value)]!
+                let start = UInt(bitPattern: vmap.address(r.offset))
+                var l = "0x\(Self.hex(start))-0x\(Self.hex(start + UInt(r.size))) \(Self.pad(r.size, 7))"
+                switch r.kind {
+                case .vmMapRam:
+                    l += " vm_map_ram"
+                case .vmap, .vmalloc:
+                    l += " \(r.caller) pages=\(r.nrPages) \(r.kind == .vmap ? "vmap" : "vmalloc")"
+                    if r.flags.contains(.userMap) { l += " user" }
+                    var per = Array(repeating: 0, count: memory.nodeCount)
+                    for run in r.runs { per[memory.node(of: run.pfn)] += run.count }
+                    for (n, c) in per.enumerated() where c > 0 { l += " N\(n)=\(c)" }
+                }
+                lines.append(l)
+            }
+            for id in s.lazy {
+                let r = s.areas[Int(id)]!
+                let start = UInt(bitPattern: vmap.address(r.offset))
+                lines.append("0x\(Self.hex(start))-0x\(Self.hex(start + UInt(r.size))) \(Self.pad(r.nrPages * page + page, 7)) unpurged vm_area")
+            }
+            return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
+        }
+    }
+
+    /// `/proc/buddyinfo`: free blocks per order, per node.
+    public func buddyinfo() -> String {
+        pages.zones.map { z in
+            "Node \(z.node), zone   Normal " + z.blockCounts.map { Self.pad($0, 6) }.joined(separator: " ")
+        }.joined(separator: "\n") + "\n"
+    }
+
+    /// `/proc/vmstat`-style counters of this system.
+    public func vmstat() -> [VMStatItem: Int] {
+        Dictionary(uniqueKeysWithValues: VMStatItem.allCases.map { ($0, pages.stat[$0]) })
+    }
+
+    static func hex(_ v: UInt) -> String {
+        let s = String(v, radix: 16)
+        return String(repeating: "0", count: max(0, 16 - s.count)) + s
+    }
+
+    static func pad(_ v: Int, _ width: Int) -> String {
+        let s = String(v)
+        return String(repeating: " ", count: max(0, width - s.count)) + s
+    }
+}
+
+/// What the frame metadata says, counted frame by frame (for "nothing lost" checks that do not
+/// trust the counters): free frames on the buddy lists and held frames by owner, per node.
+struct FrameAudit: Sendable {
+    var free: [Int]
+    var held: [[UInt8: Int]]
+    /// Whether every node's metadata tiles its frames exactly with free and held blocks, and
+    /// the free count kept by the allocator matches the lists.
+    var consistent: Bool
+}
+
+extension MemorySystem {
+    /// Walk every node's metadata block by block.
+    func audit() -> FrameAudit {
+        var out = FrameAudit(free: [], held: [], consistent: true)
+        for z in pages.zones {
+            var free = 0
+            var held: [UInt8: Int] = [:]
+            let ok = z.lock.withLock { _ -> Bool in
+                var idx = 0
+                while idx < z.managed {
+                    let m = (memory.meta + z.firstPfn + idx).pointee
+                    let n = 1 << Int(m.order)
+                    switch m.flags {
+                    case UInt8(VMSHIM_PG_BUDDY): free += n
+                    case UInt8(VMSHIM_PG_HEAD): held[m.owner, default: 0] += n
+                    default: return false  // a frame that heads no block: the tiling is broken
+                    }
+                    idx += n
+                }
+                return idx == z.managed && free == z.freeCount.load(ordering: .relaxed)
+            }
+            out.free.append(free)
+            out.held.append(held)
+            out.consistent = out.consistent && ok
+        }
+        return out
+    }
+}

@@ -1,0 +1,208 @@
+import CShim
+
+// The kernel-spelled API as methods of a MemorySystem (tests use small instances) and as free
+// functions over `MemorySystem.shared`. The trailing `file`/`line` parameters record the
+// allocation site, which /proc/vmallocinfo and fault reports print as the caller.
+
+extension MemorySystem {
+    /// Allocate `size` bytes of virtually contiguous memory (`vmalloc`).
+    public func vmalloc(_ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+        vmallocNodeRange(size, align: Self.pageSize, gfp: gfp, node: NUMA_NO_NODE, flags: .alloc, site: CallSite(file: file, line: line))
+    }
+    /// `vmalloc` of zeroed memory (`vzalloc`).
+    public func vzalloc(_ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+        vmallocNodeRange(size, align: Self.pageSize, gfp: gfp.union(.zero), node: NUMA_NO_NODE, flags: .alloc, site: CallSite(file: file, line: line))
+    }
+    /// `vmalloc` preferring frames of `node` (`vmalloc_node`).
+    public func vmalloc_node(_ size: Int, _ node: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+        vmallocNodeRange(size, align: Self.pageSize, gfp: gfp, node: node, flags: .alloc, site: CallSite(file: file, line: line))
+    }
+    /// Zeroed `vmalloc_node` (`vzalloc_node`).
+    public func vzalloc_node(_ size: Int, _ node: Int, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+        vmallocNodeRange(size, align: Self.pageSize, gfp: [.kernel, .zero], node: node, flags: .alloc, site: CallSite(file: file, line: line))
+    }
+    /// `vmalloc` with an explicit mask (`__vmalloc`): GFP_NOFS, GFP_NOIO, GFP_NOWAIT, NOFAIL...
+    public func __vmalloc(_ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+        vmallocNodeRange(size, align: Self.pageSize, gfp: gfp, node: NUMA_NO_NODE, flags: .alloc, site: CallSite(file: file, line: line))
+    }
+    /// `vmalloc` with alignment, mask and node (`__vmalloc_node`).
+    public func __vmalloc_node(_ size: Int, align: Int, _ gfp: GFP, node: Int, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+        vmallocNodeRange(size, align: align, gfp: gfp, node: node, flags: .alloc, site: CallSite(file: file, line: line))
+    }
+    /// `vmalloc` that may use 2 MiB alignment for large areas (`vmalloc_huge`).
+    public func vmalloc_huge(_ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+        vmallocNodeRange(size, align: Self.pageSize, gfp: gfp, node: NUMA_NO_NODE, flags: [.alloc, .allowHugeVmap], site: CallSite(file: file, line: line))
+    }
+    /// `vmalloc` of n elements of `size` bytes; nil when n * size overflows (`vmalloc_array`).
+    public func vmalloc_array(_ n: Int, _ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+        let (bytes, overflow) = n.multipliedReportingOverflow(by: size)
+        guard !overflow, n >= 0, size >= 0 else { return nil }
+        return vmallocNodeRange(bytes, align: Self.pageSize, gfp: gfp, node: NUMA_NO_NODE, flags: .alloc, site: CallSite(file: file, line: line))
+    }
+    /// Zeroed `vmalloc_array` (`vcalloc`).
+    public func vcalloc(_ n: Int, _ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+        vmalloc_array(n, size, gfp.union(.zero), file: file, line: line)
+    }
+    /// Free a vmalloc area (`vfree`); nil is a no-op. Anything else reports and changes nothing.
+    public func vfree(_ p: UnsafeMutableRawPointer?) {
+        freeArea(p, kind: .vmalloc, function: "vfree()")
+    }
+    /// Map caller-owned frames contiguously (`vmap`). The frames stay the caller's.
+    public func vmap(_ pages: [Page], _ flags: VMFlags = [], _ prot: PageProtection = .readWrite, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+        mapPages(pages, prot: prot, flags: flags, kind: .vmap, site: CallSite(file: file, line: line))
+    }
+    /// Unmap a `vmap` area (`vunmap`); nil is a no-op.
+    public func vunmap(_ p: UnsafeMutableRawPointer?) {
+        freeArea(p, kind: .vmap, function: "vunmap()")
+    }
+    /// Map frames for a short while (`vm_map_ram`).
+    public func vm_map_ram(_ pages: [Page], _ node: Int = NUMA_NO_NODE, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+        mapPages(pages, prot: .readWrite, flags: [], kind: .vmMapRam, site: CallSite(file: file, line: line))
+    }
+    /// Unmap a `vm_map_ram` area of `count` pages (`vm_unmap_ram`).
+    public func vm_unmap_ram(_ p: UnsafeMutableRawPointer, _ count: Int) {
+        freeArea(p, kind: .vmMapRam, function: "vm_unmap_ram()", pageCount: count)
+    }
+    /// The frame mapped at a vmalloc address (`vmalloc_to_page`).
+    public func vmalloc_to_page(_ p: UnsafeRawPointer) -> Page? { vmalloc_to_pfn(p).map(Page.init(pfn:)) }
+    /// The pfn mapped at a vmalloc address (`vmalloc_to_pfn`).
+    public func vmalloc_to_pfn(_ p: UnsafeRawPointer) -> Int? {
+        guard vmap.contains(p) else { return nil }
+        return pageTable.lookup(offset: p - UnsafeRawPointer(vmap.base))
+    }
+    /// Whether p lies in the vmalloc region (`is_vmalloc_addr`).
+    public func is_vmalloc_addr(_ p: UnsafeRawPointer?) -> Bool { p.map(vmap.contains) ?? false }
+    /// The live area containing p (`find_vm_area`).
+    public func find_vm_area(_ p: UnsafeRawPointer) -> VMArea? {
+        guard vmap.contains(p), let r = vmap.area(containing: p - UnsafeRawPointer(vmap.base)) else { return nil }
+        var perNode = Array(repeating: 0, count: memory.nodeCount)
+        for run in r.runs { perNode[memory.node(of: run.pfn)] += run.count }
+        return VMArea(addr: vmap.address(r.offset), size: r.size, requestedSize: r.requested, nrPages: r.nrPages,
+                      flags: r.flags, caller: r.caller.description, pagesPerNode: perNode)
+    }
+    /// Purge every lazily freed area now: its mapping, frames and VA come back (`vm_unmap_aliases`).
+    public func vm_unmap_aliases() { _ = vmap.purgeLazy(pages: pages) }
+
+    // MARK: pages
+
+    /// 2^order contiguous frames (`alloc_pages`).
+    public func alloc_pages(_ gfp: GFP, _ order: Int) -> Page? { alloc_pages_node(NUMA_NO_NODE, gfp, order) }
+    /// 2^order contiguous frames preferring `node` (`alloc_pages_node`).
+    public func alloc_pages_node(_ node: Int, _ gfp: GFP, _ order: Int) -> Page? {
+        guard order >= 0, order <= PageAllocator.maxOrder else {
+            if !gfp.contains(.noWarn) { log.warnOnce("alloc_pages: order \(order) outside 0...\(PageAllocator.maxOrder)", site: "order") }
+            return nil
+        }
+        guard node == NUMA_NO_NODE || (0..<memory.nodeCount).contains(node) else {
+            log.warnOnce("alloc_pages_node: node \(node) out of range: this system has \(memory.nodeCount) node(s)", site: "pages-node")
+            return nil
+        }
+        let mask = gfp.contains(.noFail) && !gfp.allowsBlocking ? gfp.subtracting(.noFail) : gfp
+        return pages.allocate(mask, order: order, node: node, owner: UInt8(VMSHIM_OWNER_PAGES))
+    }
+    /// One frame (`alloc_page`).
+    public func alloc_page(_ gfp: GFP) -> Page? { alloc_pages_node(NUMA_NO_NODE, gfp, 0) }
+    /// Free a block from `alloc_pages` (`__free_pages`). A block not allocated by alloc_pages
+    /// with this order reports "Bad page state" and nothing changes.
+    public func __free_pages(_ page: Page, _ order: Int) {
+        guard let h = pages.holder(of: page.pfn), h.owner == UInt8(VMSHIM_OWNER_PAGES), h.order == order else {
+            log.warn("BUG: Bad page state: __free_pages(\(page), order \(order)): not a block of that order from alloc_pages",
+                     site: "bad-page")
+            return
+        }
+        pages.free(pfn: page.pfn, order: order)
+    }
+    /// Free one frame (`__free_page`).
+    public func __free_page(_ page: Page) { __free_pages(page, 0) }
+    /// The direct-map address of a frame (`page_address`).
+    public func page_address(_ page: Page) -> UnsafeMutableRawPointer {
+        precondition(memory.isValid(page.pfn), "page_address(\(page)): not a frame of this system")
+        return memory.address(of: page.pfn)
+    }
+    /// The node a frame belongs to (`page_to_nid`).
+    public func page_to_nid(_ page: Page) -> Int {
+        precondition(memory.isValid(page.pfn), "page_to_nid(\(page)): not a frame of this system")
+        return memory.node(of: page.pfn)
+    }
+}
+
+/// `vmalloc` on `MemorySystem.shared`.
+public func vmalloc(_ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+    MemorySystem.shared.vmalloc(size, gfp, file: file, line: line)
+}
+/// `vzalloc` on `MemorySystem.shared`.
+public func vzalloc(_ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+    MemorySystem.shared.vzalloc(size, gfp, file: file, line: line)
+}
+/// `vmalloc_node` on `MemorySystem.shared`.
+public func vmalloc_node(_ size: Int, _ node: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+    MemorySystem.shared.vmalloc_node(size, node, gfp, file: file, line: line)
+}
+/// `vzalloc_node` on `MemorySystem.shared`.
+public func vzalloc_node(_ size: Int, _ node: Int, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+    MemorySystem.shared.vzalloc_node(size, node, file: file, line: line)
+}
+/// `__vmalloc` on `MemorySystem.shared`.
+public func __vmalloc(_ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+    MemorySystem.shared.__vmalloc(size, gfp, file: file, line: line)
+}
+/// `__vmalloc_node` on `MemorySystem.shared`.
+public func __vmalloc_node(_ size: Int, align: Int, _ gfp: GFP, node: Int, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+    MemorySystem.shared.__vmalloc_node(size, align: align, gfp, node: node, file: file, line: line)
+}
+/// `vmalloc_huge` on `MemorySystem.shared`.
+public func vmalloc_huge(_ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+    MemorySystem.shared.vmalloc_huge(size, gfp, file: file, line: line)
+}
+/// `vmalloc_array` on `MemorySystem.shared`.
+public func vmalloc_array(_ n: Int, _ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+    MemorySystem.shared.vmalloc_array(n, size, gfp, file: file, line: line)
+}
+/// `vcalloc` on `MemorySystem.shared`.
+public func vcalloc(_ n: Int, _ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+    MemorySystem.shared.vcalloc(n, size, gfp, file: file, line: line)
+}
+/// `vfree` on `MemorySystem.shared`.
+public func vfree(_ p: UnsafeMutableRawPointer?) { MemorySystem.shared.vfree(p) }
+/// `vmap` on `MemorySystem.shared`.
+public func vmap(_ pages: [Page], _ flags: VMFlags = [], _ prot: PageProtection = .readWrite, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+    MemorySystem.shared.vmap(pages, flags, prot, file: file, line: line)
+}
+/// `vunmap` on `MemorySystem.shared`.
+public func vunmap(_ p: UnsafeMutableRawPointer?) { MemorySystem.shared.vunmap(p) }
+/// `vm_map_ram` on `MemorySystem.shared`.
+public func vm_map_ram(_ pages: [Page], _ node: Int = NUMA_NO_NODE, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+    MemorySystem.shared.vm_map_ram(pages, node, file: file, line: line)
+}
+/// `vm_unmap_ram` on `MemorySystem.shared`.
+public func vm_unmap_ram(_ p: UnsafeMutableRawPointer, _ count: Int) { MemorySystem.shared.vm_unmap_ram(p, count) }
+/// `vmalloc_to_page` on `MemorySystem.shared`.
+public func vmalloc_to_page(_ p: UnsafeRawPointer) -> Page? { MemorySystem.shared.vmalloc_to_page(p) }
+/// `vmalloc_to_pfn` on `MemorySystem.shared`.
+public func vmalloc_to_pfn(_ p: UnsafeRawPointer) -> Int? { MemorySystem.shared.vmalloc_to_pfn(p) }
+/// `is_vmalloc_addr` on `MemorySystem.shared`.
+public func is_vmalloc_addr(_ p: UnsafeRawPointer?) -> Bool { MemorySystem.shared.is_vmalloc_addr(p) }
+/// `find_vm_area` on `MemorySystem.shared`.
+public func find_vm_area(_ p: UnsafeRawPointer) -> VMArea? { MemorySystem.shared.find_vm_area(p) }
+/// `vm_unmap_aliases` on `MemorySystem.shared`.
+public func vm_unmap_aliases() { MemorySystem.shared.vm_unmap_aliases() }
+/// `alloc_pages` on `MemorySystem.shared`.
+public func alloc_pages(_ gfp: GFP, _ order: Int) -> Page? { MemorySystem.shared.alloc_pages(gfp, order) }
+/// `alloc_pages_node` on `MemorySystem.shared`.
+public func alloc_pages_node(_ node: Int, _ gfp: GFP, _ order: Int) -> Page? { MemorySystem.shared.alloc_pages_node(node, gfp, order) }
+/// `alloc_page` on `MemorySystem.shared`.
+public func alloc_page(_ gfp: GFP) -> Page? { MemorySystem.shared.alloc_page(gfp) }
+/// `__free_pages` on `MemorySystem.shared`.
+public func __free_pages(_ page: Page, _ order: Int) { MemorySystem.shared.__free_pages(page, order) }
+/// `__free_page` on `MemorySystem.shared`.
+public func __free_page(_ page: Page) { MemorySystem.shared.__free_page(page) }
+/// `page_address` on `MemorySystem.shared`.
+public func page_address(_ page: Page) -> UnsafeMutableRawPointer { MemorySystem.shared.page_address(page) }
+/// `page_to_nid` on `MemorySystem.shared`.
+public func page_to_nid(_ page: Page) -> Int { MemorySystem.shared.page_to_nid(page) }
+/// `/proc/vmallocinfo` of `MemorySystem.shared`.
+public func vmallocinfo() -> String { MemorySystem.shared.vmallocinfo() }
+/// `/proc/meminfo` figures of `MemorySystem.shared`.
+public func meminfo() -> MemInfo { MemorySystem.shared.meminfo() }
+/// `/proc/buddyinfo` of `MemorySystem.shared`.
+public func buddyinfo() -> String { MemorySystem.shared.buddyinfo() }

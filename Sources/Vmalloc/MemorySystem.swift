@@ -1,0 +1,162 @@
+import CShim
+import Glibc
+import Logging
+
+/// `NUMA_NO_NODE`: no node preference (the allocating CPU's node first).
+public let NUMA_NO_NODE = -1
+
+/// Which mask the page-table pages of a vmalloc mapping are allocated with.
+public enum PageTableScope: Sendable, Hashable {
+    /// The seed patch: the mapping step runs under the scope inferred from the caller's mask.
+    case fromCaller
+    /// Before the patch: page tables always reclaim as `GFP_KERNEL`, whatever the caller said.
+    case legacy
+}
+
+/// Why a `MemorySystem` could not be built. Nothing is left mapped or open when it is thrown.
+public enum MemorySystemError: Error, Equatable, CustomStringConvertible {
+    /// The configuration cannot work (0 nodes, too little memory, a region too large ...).
+    case invalidConfiguration(String)
+    /// A system call failed while building the system.
+    case systemCallFailed(String, errno: Int32)
+
+    public var description: String {
+        switch self {
+        case .invalidConfiguration(let why): "invalid configuration: \(why)"
+        case .systemCallFailed(let call, let e): "\(call) failed: errno \(e)"
+        }
+    }
+}
+
+/// One simulated machine: page frames on NUMA nodes, the page allocator, reclaim, the vmalloc
+/// region with its page table, and the slab. Every kernel-spelled function exists as a method
+/// here and as a free function over `MemorySystem.shared`.
+public final class MemorySystem: Sendable {
+    /// How a `MemorySystem` is built.
+    public struct Configuration: Sendable {
+        /// Number of nodes; nil means the machine's real NUMA nodes. More than real: the extra
+        /// nodes are emulated (own pools and counters) and placed round-robin on the real ones.
+        public var nodes: Int?
+        /// Bytes of page frames per node (a sparse memfd: no memory is used until touched).
+        public var memoryPerNode: Int
+        /// Bytes of the reserved vmalloc region (`VmallocTotal`).
+        public var vmallocSize: Int
+        /// Background reclaim threads, one per node.
+        public var kswapd: Bool
+        /// Page-table mask policy: `.fromCaller` (the seed) or `.legacy` (pre-patch).
+        public var pageTableScope: PageTableScope
+        /// Where warnings go; nil prints rate-limited lines on stderr like `printk`.
+        public var logger: Logger?
+        /// Unmap and return every freed area at once: any use after `vfree` faults. Slower.
+        public var immediateUnmap: Bool
+        /// Pages that lazily freed areas may hold before they are purged in one batch
+        /// (`lazy_max_pages`); nil: 32 MiB × log2(CPUs), at most a quarter of memory.
+        public var lazyMaxPages: Int?
+        /// The min watermark per node in pages; nil: the kernel's `min_free_kbytes` rule.
+        public var minFreePages: Int?
+        /// Map vmalloc areas with `MAP_POPULATE` (no page faults on first touch).
+        public var populate: Bool
+        /// Failures to inject from the start (see `setFaultInjection`); `.mbind` acts at init.
+        public var faultInjection: [FaultSite: FaultAttributes]
+        /// Print a KASAN-like report when a fault hits a guard page or a freed area (opt-in;
+        /// installs a SIGSEGV handler that passes every other fault through).
+        public var faultReports: Bool
+        /// VMAs this system may use (nil: no own cap); the process-wide `vm.max_map_count`
+        /// budget applies to all systems together in any case.
+        public var maxMapCount: Int?
+
+        /// Defaults for this machine: real nodes, up to 1 GiB per node, a 32 GiB region.
+        public init() {
+            nodes = nil
+            memoryPerNode = 1 << 30
+            vmallocSize = 32 << 30
+            kswapd = true
+            pageTableScope = .fromCaller
+            logger = nil
+            immediateUnmap = false
+            lazyMaxPages = nil
+            minFreePages = nil
+            populate = true
+            maxMapCount = nil
+            faultInjection = [:]
+            faultReports = false
+        }
+
+        /// Defaults overridden by `VMALLOC_NODES`, `VMALLOC_MEMORY_PER_NODE`, `VMALLOC_SIZE`
+        /// (bytes, with an optional K/M/G suffix), `VMALLOC_KSWAPD` (0/1),
+        /// `VMALLOC_PAGE_TABLE_SCOPE` (fromCaller/legacy), `VMALLOC_IMMEDIATE_UNMAP` (0/1),
+        /// `VMALLOC_LAZY_MAX_PAGES` and `VMALLOC_FAULT_REPORTS` (0/1). Unparsable values are ignored.
+        public static func fromEnvironment() -> Configuration {
+            var c = Configuration()
+            let env = Environment.self
+            if let v = env.int("VMALLOC_NODES") { c.nodes = v }
+            if let v = env.bytes("VMALLOC_MEMORY_PER_NODE") { c.memoryPerNode = v }
+            if let v = env.bytes("VMALLOC_SIZE") { c.vmallocSize = v }
+            if let v = env.int("VMALLOC_KSWAPD") { c.kswapd = v != 0 }
+            if let v = env.string("VMALLOC_PAGE_TABLE_SCOPE") {
+                if v == "legacy" { c.pageTableScope = .legacy } else if v == "fromCaller" { c.pageTableScope = .fromCaller }
+            }
+            if let v = env.int("VMALLOC_IMMEDIATE_UNMAP") { c.immediateUnmap = v != 0 }
+            if let v = env.int("VMALLOC_LAZY_MAX_PAGES") { c.lazyMaxPages = v }
+            if let v = env.int("VMALLOC_FAULT_REPORTS") { c.faultReports = v != 0 }
+            return c
+        }
+    }
+
+    let configuration: Configuration
+    let log: Printk
+    let faults: FaultInjector
+    let memory: PhysicalMemory
+    let pages: PageAllocator
+    let pageTable: PageTable
+    let vmap: VmapAreas
+
+    /// Build a system. Throws with nothing left mapped when the configuration cannot work.
+    public init(_ configuration: Configuration) throws(MemorySystemError) {
+        self.configuration = configuration
+        log = Printk(logger: configuration.logger)
+        faults = FaultInjector(configuration.faultInjection)
+        memory = try PhysicalMemory(configuration, faults: faults)
+        pages = PageAllocator(memory: memory, minFreePages: configuration.minFreePages, log: log, faults: faults)
+        guard let table = PageTable(pages: pages) else {
+            throw .invalidConfiguration("no frame for the page-table root")
+        }
+        pageTable = table
+        vmap = try VmapAreas(configuration, memory: memory, log: log, faults: faults)
+        pages.reclaim.addSource { [vmap = self.vmap, pages = self.pages] in vmap.purgeLazy(pages: pages) }
+    }
+
+    // A static let is initialised once, thread-safely, on first use.
+    private static let sharedInstance: MemorySystem = {
+        do {
+            return try MemorySystem(.fromEnvironment())
+        } catch {
+            fatalError("swift-vmalloc: cannot build MemorySystem.shared from the environment: \(error)")
+        }
+    }()
+
+    /// The process-wide system the free functions act on, built on first use from
+    /// `Configuration.fromEnvironment()`. A configuration that cannot work is a fatal error.
+    public static var shared: MemorySystem { sharedInstance }
+}
+
+/// Reads configuration overrides from the process environment.
+enum Environment {
+    static func string(_ name: String) -> String? {
+        guard let p = getenv(name) else { return nil }
+        return String(cString: p)
+    }
+    static func int(_ name: String) -> Int? { string(name).flatMap { Int($0) } }
+    static func bytes(_ name: String) -> Int? {
+        guard var s = string(name)?.uppercased(), !s.isEmpty else { return nil }
+        var scale = 1
+        switch s.last {
+        case "K": scale = 1 << 10
+        case "M": scale = 1 << 20
+        case "G": scale = 1 << 30
+        default: break
+        }
+        if scale != 1 { s.removeLast() }
+        return Int(s).map { $0 * scale }
+    }
+}

@@ -1,0 +1,216 @@
+import CShim
+import Glibc
+import Synchronization
+
+/// Which watermark an allocation attempt must leave free (mm/page_alloc.c `ALLOC_WMARK_*`).
+enum Watermark {
+    case low, min, minHalf, none
+}
+
+/// One node's frames (a `struct zone`): the buddy free lists behind a lock, and watermarks.
+final class Zone: Sendable {
+    /// The C free lists; only touched with `lock` held.
+    struct Lists: @unchecked Sendable {
+        let zone: UnsafeMutablePointer<vmshim_zone>
+    }
+
+    let node: Int
+    let firstPfn: Int
+    let managed: Int
+    let minPages: Int
+    let lowPages: Int
+    let highPages: Int
+    let lock: Mutex<Lists>
+    /// Free frames, readable without the lock (watermark checks, meminfo).
+    let freeCount: Atomic<Int>
+
+    init?(node: Int, memory: PhysicalMemory, minFreePages: Int?) {
+        self.node = node
+        firstPfn = memory.firstPfn(of: node)
+        managed = memory.pagesPerNode
+        guard let z = vmshim_zone_create(memory.meta + firstPfn, UInt32(managed)) else { return nil }
+        lock = Mutex(Lists(zone: z))
+        freeCount = Atomic(managed)
+        // min_free_kbytes = sqrt(lowmem_kbytes * 16), at least 128 KiB; low and high sit
+        // above it by a quarter and a half (or 0.1% of the node, whichever is more).
+        let kb = Double(managed * PhysicalMemory.pageSize / 1024)
+        let minDefault = max(Int((kb * 16).squareRoot()) / 4, 32)
+        let m = min(minFreePages ?? minDefault, managed / 4)
+        let gap = max(m / 4, managed / 1000)
+        minPages = m
+        lowPages = m + gap
+        highPages = m + 2 * gap
+    }
+
+    deinit { lock.withLock { vmshim_zone_destroy($0.zone) } }
+
+    func threshold(_ w: Watermark) -> Int {
+        switch w {
+        case .low: lowPages
+        case .min: minPages
+        case .minHalf: minPages / 2
+        case .none: 0
+        }
+    }
+
+    /// Take a block of 2^order frames if that leaves the watermark free; returns its pfn.
+    func take(order: Int, watermark: Watermark) -> Int? {
+        let need = 1 << order
+        let mark = threshold(watermark)
+        if freeCount.load(ordering: .relaxed) - need < mark { return nil }
+        return lock.withLock { l in
+            guard Int(vmshim_zone_free_pages(l.zone)) - need >= mark else { return nil }
+            let idx = vmshim_zone_alloc(l.zone, UInt32(order))
+            guard idx >= 0 else { return nil }
+            freeCount.subtract(need, ordering: .relaxed)
+            return firstPfn + Int(idx)
+        }
+    }
+
+    /// Return a block; false when pfn does not head an allocated block of that order.
+    func give(pfn: Int, order: Int) -> Bool {
+        lock.withLock { l in
+            guard vmshim_zone_free(l.zone, UInt32(pfn - firstPfn), UInt32(order)) == 0 else { return false }
+            freeCount.add(1 << order, ordering: .relaxed)
+            return true
+        }
+    }
+
+    /// Free blocks per order (`/proc/buddyinfo`).
+    var blockCounts: [Int] {
+        lock.withLock { l in
+            var out = [UInt64](repeating: 0, count: Int(VMSHIM_NR_ORDERS))
+            out.withUnsafeMutableBufferPointer { vmshim_zone_counts(l.zone, $0.baseAddress) }
+            return out.map { Int($0) }
+        }
+    }
+}
+
+/// The page allocator (mm/page_alloc.c): per-node buddy zones, node fallback in distance order,
+/// watermarks, and the slow path that wakes kswapd, reclaims and retries by the mask's rules.
+final class PageAllocator: Sendable {
+    static let maxOrder = Int(VMSHIM_NR_ORDERS) - 1
+    /// Orders above this are "costly" (`PAGE_ALLOC_COSTLY_ORDER`): they give up sooner.
+    static let costlyOrder = 3
+    /// No-progress reclaim rounds before a blocking allocation gives up (`MAX_RECLAIM_RETRIES`).
+    static let maxReclaimRetries = 16
+
+    let memory: PhysicalMemory
+    let zones: [Zone]
+    let zonelists: [[Int]]
+    let reclaim: Reclaimer
+    let stat = VMStat()
+    let log: Printk
+    /// Bumped whenever frames are freed, so waiters can tell that memory came back.
+    let freeEvents = Atomic<Int>(0)
+    let faults: FaultInjector
+
+    init(memory: PhysicalMemory, minFreePages: Int?, log: Printk, faults: FaultInjector) {
+        self.memory = memory
+        self.log = log
+        self.faults = faults
+        zones = (0..<memory.nodeCount).map { Zone(node: $0, memory: memory, minFreePages: minFreePages)! }
+        zonelists = (0..<memory.nodeCount).map { memory.zonelist(from: $0) }
+        reclaim = Reclaimer(stat: stat)
+    }
+
+    /// `__alloc_pages`: a block of 2^order frames, preferring `node` (or the local node for
+    /// `NUMA_NO_NODE`), marked as held by `owner`. The caller validated order and node.
+    func allocate(_ gfpIn: GFP, order: Int, node: Int, owner: UInt8, site: String = "alloc_pages") -> Page? {
+        let scope = ScopeFlags.current
+        let gfp = scope.apply(to: gfpIn)
+        let list: [Int]
+        if node == NUMA_NO_NODE {
+            list = zonelists[memory.localNode]
+        } else {
+            list = gfp.contains(.thisNode) ? [node] : zonelists[node]
+        }
+        // As fail_page_alloc: NOFAIL requests are never failed on purpose.
+        let injected = !gfp.contains(.noFail) && faults.shouldFail(.pageAlloc)
+        if !injected, let pfn = take(list, order, .low) ?? slowPath(gfp, scope: scope, order: order, list: list) {
+            let m = memory.meta + pfn
+            m.pointee.owner = owner
+            if gfp.contains(.zero) { vmshim_zero(memory.address(of: pfn), PhysicalMemory.pageSize << order) }
+            return Page(pfn: pfn)
+        }
+        stat.add(.allocFailures)
+        stat.countFailure(gfpIn)
+        if !gfp.contains(.noWarn) {
+            log.warn("\(Self.comm): page allocation failure: order:\(order), mode:\(gfpIn.modeString), nodemask=(null)", site: site)
+        }
+        return nil
+    }
+
+    private func take(_ list: [Int], _ order: Int, _ w: Watermark) -> Int? {
+        for n in list {
+            if let pfn = zones[n].take(order: order, watermark: w) { return pfn }
+        }
+        return nil
+    }
+
+    /// `__alloc_pages_slowpath`: lower the watermark as the mask allows, then (if it may block)
+    /// reclaim and retry: once for NORETRY, while progress is made otherwise, for ever for NOFAIL.
+    private func slowPath(_ gfp: GFP, scope: ScopeFlags, order: Int, list: [Int]) -> Int? {
+        var mark: Watermark = gfp.contains(.high) ? .minHalf : .min
+        // PF_MEMALLOC (reclaim itself) and __GFP_MEMALLOC may use every reserve.
+        if (scope.contains(.memalloc) || gfp.contains(.memalloc)) && !gfp.contains(.noMemalloc) { mark = .none }
+        if let pfn = take(list, order, mark) { return pfn }
+        // Only blocking masks reclaim; reclaim never recurses into itself.
+        guard gfp.allowsBlocking, !scope.contains(.memalloc) else { return nil }
+        stat.add(.allocstall)
+        var noProgress = 0
+        while true {
+            let seen = freeEvents.load(ordering: .acquiring)
+            let progress = reclaim.direct(gfp: gfp, order: order, nodes: list)
+            if let pfn = take(list, order, mark) { return pfn }
+            if gfp.contains(.noRetry) { return nil }
+            noProgress = progress > 0 ? 0 : noProgress + 1
+            if gfp.contains(.noFail) {
+                if progress == 0 {
+                    stat.add(.nofailRetries)
+                    waitForFree(since: seen)
+                }
+                continue
+            }
+            if order > Self.costlyOrder && !gfp.contains(.retryMayFail) { return nil }
+            if noProgress >= Self.maxReclaimRetries { return nil }
+            if progress == 0 { waitForFree(since: seen) }
+        }
+    }
+
+    /// Sleep until frames are freed or a tick passes (the kernel's `congestion_wait(HZ/50)`).
+    func waitForFree(since seen: Int, timeoutNs: UInt64 = 2_000_000) {
+        let deadline = Printk.monotonicNs() + timeoutNs
+        while freeEvents.load(ordering: .acquiring) == seen && Printk.monotonicNs() < deadline {
+            usleep(200)
+        }
+    }
+
+    /// `__free_pages` for a block this allocator handed out. False (and nothing changes) when
+    /// pfn does not head an allocated block of that order.
+    @discardableResult
+    func free(pfn: Int, order: Int) -> Bool {
+        guard memory.isValid(pfn), order >= 0, order <= Self.maxOrder else { return false }
+        guard zones[memory.node(of: pfn)].give(pfn: pfn, order: order) else { return false }
+        freeEvents.add(1, ordering: .releasing)
+        return true
+    }
+
+    /// Who holds the block headed by pfn (VMSHIM_OWNER_*), and its order; nil when not allocated.
+    func holder(of pfn: Int) -> (owner: UInt8, order: Int)? {
+        guard memory.isValid(pfn) else { return nil }
+        let m = (memory.meta + pfn).pointee
+        return m.flags == UInt8(VMSHIM_PG_HEAD) ? (m.owner, Int(m.order)) : nil
+    }
+
+    func setOwner(_ pfn: Int, _ owner: UInt8, priv: UInt32 = 0) {
+        (memory.meta + pfn).pointee.owner = owner
+        (memory.meta + pfn).pointee.priv = priv
+    }
+
+    func priv(of pfn: Int) -> UInt32 { (memory.meta + pfn).pointee.priv }
+
+    var freePages: Int { zones.reduce(0) { $0 + $1.freeCount.load(ordering: .relaxed) } }
+
+    static let comm: String = String(cString: vmshim_comm())
+}

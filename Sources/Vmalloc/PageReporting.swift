@@ -1,0 +1,32 @@
+import CShim
+
+extension MemorySystem {
+    /// Give the memory of large free blocks back to the OS (mm/page_reporting.c, which reports
+    /// free pages to a hypervisor): each free block of at least 2 MiB (`pageblock_order`) is
+    /// punched out of its node's memfd, so the process's RSS drops; the frames stay free and are
+    /// faulted in again, zeroed, when next used. Returns the bytes released. A failed
+    /// `fallocate` leaves that block resident (and free) and moves on.
+    @discardableResult
+    public func reportFreePages() -> Int {
+        let pageblockOrder = 9
+        var released = 0
+        for z in pages.zones {
+            z.lock.withLock { l in
+                let max = UInt32(z.managed >> pageblockOrder) + 1
+                var idx = [UInt32](repeating: 0, count: Int(max))
+                var ord = [UInt8](repeating: 0, count: Int(max))
+                let n = vmshim_zone_free_blocks(l.zone, UInt32(pageblockOrder), &idx, &ord, max)
+                // Under the zone lock: a block punched while someone allocates it would lose data.
+                for i in 0..<Int(n) {
+                    let pfn = z.firstPfn + Int(idx[i])
+                    let bytes = PhysicalMemory.pageSize << Int(ord[i])
+                    guard !faults.shouldFail(.fallocate) else { continue }
+                    if vmshim_punch(memory.fd(of: pfn), memory.fileOffset(of: pfn), UInt64(bytes)) == 0 {
+                        released += bytes
+                    }
+                }
+            }
+        }
+        return released
+    }
+}

@@ -1,0 +1,75 @@
+import CShim
+import Synchronization
+
+/// The software page table of the vmalloc region (arch page tables, mm/memory.c's
+/// `vmap_pages_range`): four levels of 512 entries whose table pages are frames of the page
+/// allocator. Like the kernel's, its table pages are allocated with a fixed `GFP_KERNEL` mask,
+/// whatever the vmalloc caller asked for — only the scope in force (`current_gfp_context`)
+/// can constrain them. That is the situation the seed patch fixes.
+final class PageTable: @unchecked Sendable {
+    /// The mask every table page is allocated with (`pte_alloc_kernel`, `pmd_alloc`...).
+    static let tableGFP: GFP = [.kernel, .zero]
+
+    private let memory: PhysicalMemory
+    private let direct: UnsafeMutablePointer<UInt8>
+    let rootPfn: Int
+    /// Table pages held, root included (`PageTables` in meminfo), in all and per node.
+    let tablePages = Atomic<Int>(1)
+    private let perNode: Mutex<[Int]>
+
+    init?(pages: PageAllocator) {
+        memory = pages.memory
+        direct = memory.directBase.assumingMemoryBound(to: UInt8.self)
+        guard let root = pages.allocate(Self.tableGFP, order: 0, node: 0, owner: UInt8(VMSHIM_OWNER_PAGETABLE))
+        else { return nil }
+        rootPfn = root.pfn
+        var per = Array(repeating: 0, count: memory.nodeCount)
+        per[memory.node(of: root.pfn)] = 1
+        perNode = Mutex(per)
+    }
+
+    /// Table pages held on each node.
+    var pagesPerNode: [Int] { perNode.withLock { $0 } }
+
+    /// Allocate every table the range [offset, offset + count pages) needs. False when a table
+    /// page could not be had; tables installed so far stay (they are never freed, as in the
+    /// kernel's vmalloc space, so a concurrent walker never sees one disappear).
+    func populate(offset: Int, count: Int, pages: PageAllocator) -> Bool {
+        let span = 1 << 21  // one PTE table maps 2 MiB
+        var off = offset
+        let end = offset + count * PhysicalMemory.pageSize
+        while off < end {
+            while true {
+                let level = vmshim_pt_missing(direct, UInt64(rootPfn), UInt64(off))
+                if level == 0 { break }
+                guard !pages.faults.shouldFail(.pageTableAlloc), let page = pages.allocate(Self.tableGFP, order: 0, node: NUMA_NO_NODE,
+                                                owner: UInt8(VMSHIM_OWNER_PAGETABLE), site: "pte_alloc")
+                else { return false }
+                if vmshim_pt_install(direct, UInt64(rootPfn), UInt64(off), level, UInt64(page.pfn)) == 1 {
+                    tablePages.add(1, ordering: .relaxed)
+                    perNode.withLock { $0[memory.node(of: page.pfn)] += 1 }
+                } else {
+                    pages.free(pfn: page.pfn, order: 0)  // another thread installed it first
+                }
+            }
+            off = (off / span + 1) * span
+        }
+        return true
+    }
+
+    /// Map `count` pages from offset to consecutive frames from pfn (tables must exist).
+    func set(offset: Int, pfn: Int, count: Int) {
+        vmshim_pt_set_run(direct, UInt64(rootPfn), UInt64(offset), UInt64(pfn), UInt64(count))
+    }
+
+    /// Unmap `count` pages from offset.
+    func clear(offset: Int, count: Int) {
+        vmshim_pt_clear(direct, UInt64(rootPfn), UInt64(offset), UInt64(count))
+    }
+
+    /// The frame mapped at offset (`vmalloc_to_pfn`), or nil.
+    func lookup(offset: Int) -> Int? {
+        let pfn = vmshim_pt_lookup(direct, UInt64(rootPfn), UInt64(offset))
+        return pfn < 0 ? nil : Int(pfn)
+    }
+}

@@ -1,0 +1,140 @@
+import CNuma
+import CShim
+import Glibc
+
+/// A page frame, named by its page frame number (`struct page` / `pfn`).
+public struct Page: Hashable, Sendable, CustomStringConvertible {
+    /// The page frame number: node n's frames are a contiguous range of pfns.
+    public let pfn: Int
+    /// The frame with this number.
+    public init(pfn: Int) { self.pfn = pfn }
+    public var description: String { "pfn:\(pfn)" }
+}
+
+/// The machine's "RAM" (mm/memblock, NUMA): one sparse memfd per node, all of them mapped once,
+/// back to back, as the direct map, so `page_address(pfn)` is `directBase + pfn * PAGE_SIZE`;
+/// and the 16-byte metadata of every frame. Immutable after init; the metadata is written by
+/// whoever holds the frame (the zone lock for free frames).
+final class PhysicalMemory: @unchecked Sendable {
+    static let pageSize = Int(VMSHIM_PAGE_SIZE)
+
+    let nodeCount: Int
+    let pagesPerNode: Int
+    let fds: [Int32]
+    let directBase: UnsafeMutableRawPointer
+    let meta: UnsafeMutablePointer<vmshim_page>
+    /// The real NUMA node each node's frames are placed on.
+    let realNode: [Int]
+    /// `node_distance(a, b)`: the real distance, or 20 between emulated nodes on one real node.
+    let distance: [[Int]]
+    /// Whether libnuma works here (placement is checked with move_pages only then).
+    let numaAvailable: Bool
+    /// The node of each CPU, for `NUMA_NO_NODE` allocations (`numa_node_id()`).
+    private let cpuNode: [Int]
+
+    var totalPages: Int { nodeCount * pagesPerNode }
+    var directBytes: Int { totalPages * Self.pageSize }
+
+    init(_ config: MemorySystem.Configuration, faults: FaultInjector) throws(MemorySystemError) {
+        numaAvailable = numa_available() >= 0
+        let real = Self.realNodes(numaAvailable)
+        let count = config.nodes ?? real.count
+        guard count >= 1, count <= 64 else {
+            throw .invalidConfiguration("nodes must be 1...64, got \(count)")
+        }
+        let pageSize = Self.pageSize
+        let perNode = config.memoryPerNode / pageSize
+        // A node must hold at least one max-order block so the buddy allocator and the
+        // watermarks have room to work.
+        guard perNode >= 1 << (Int(VMSHIM_NR_ORDERS) - 1), perNode <= Int(UInt32.max) >> 1 else {
+            throw .invalidConfiguration("memoryPerNode must be 4 MiB...8 TiB, got \(config.memoryPerNode)")
+        }
+        nodeCount = count
+        pagesPerNode = perNode
+        realNode = (0..<count).map { real[$0 % real.count] }
+        distance = (0..<count).map { a in
+            (0..<count).map { b in
+                if a == b { return 10 }
+                let (ra, rb) = (real[a % real.count], real[b % real.count])
+                return ra == rb || !(numa_available() >= 0) ? 20 : Int(numa_distance(Int32(ra), Int32(rb)))
+            }
+        }
+        let ncpu = Int(sysconf(Int32(_SC_NPROCESSORS_CONF)))
+        cpuNode = (0..<max(ncpu, 1)).map { cpu in
+            let r = numa_available() >= 0 ? Int(numa_node_of_cpu(Int32(cpu))) : 0
+            return (0..<count).first { real[$0 % real.count] == r } ?? 0
+        }
+
+        let bytes = count * perNode * pageSize
+        var err: Int32 = 0
+        guard let base = vmshim_reserve(bytes, 1 << 21, &err) else {
+            throw .systemCallFailed("mmap(direct map reservation, \(bytes) bytes)", errno: err)
+        }
+        var opened: [Int32] = []
+        func undo() {
+            for fd in opened { _ = vmshim_close(fd) }
+            _ = vmshim_release(base, bytes)
+        }
+        for n in 0..<count {
+            let fd = vmshim_memfd("vmalloc-node\(n)", UInt64(perNode * pageSize))
+            if fd < 0 { undo(); throw .systemCallFailed("memfd_create(node \(n))", errno: -fd) }
+            opened.append(fd)
+            let at = base + n * perNode * pageSize
+            let r = vmshim_map_shared(at, perNode * pageSize, fd, 0, 3, 0)
+            if r < 0 { undo(); throw .systemCallFailed("mmap(direct map of node \(n))", errno: -r) }
+            // A forked child must not write into the parent's frames through the direct map.
+            _ = vmshim_madvise(at, perNode * pageSize, MADV_DONTFORK)
+            if numaAvailable {
+                // The shared policy of the shmem object: frames land on their node when touched.
+                let r = faults.shouldFail(.mbind) ? -EIO
+                    : vmshim_mbind_node(at, perNode * pageSize, Int32(realNode[n]), Int32(numa_max_node()))
+                if r < 0 && r != -ENOSYS && r != -EPERM {
+                    undo(); throw .systemCallFailed("mbind(node \(n) -> real node \(realNode[n]))", errno: -r)
+                }
+            }
+        }
+        guard let m = vmshim_meta_create(UInt64(count * perNode)) else {
+            undo(); throw .systemCallFailed("calloc(frame metadata)", errno: ENOMEM)
+        }
+        fds = opened
+        directBase = base
+        meta = m
+    }
+
+    deinit {
+        for fd in fds { _ = vmshim_close(fd) }
+        _ = vmshim_release(directBase, directBytes)
+        vmshim_meta_destroy(meta)
+    }
+
+    /// Real nodes with memory, or [0] when libnuma is unavailable.
+    private static func realNodes(_ available: Bool) -> [Int] {
+        guard available else { return [0] }
+        let nodes = (0...Int(numa_max_node())).filter { numa_node_size64(Int32($0), nil) > 0 }
+        return nodes.isEmpty ? [0] : nodes
+    }
+
+    func isValid(_ pfn: Int) -> Bool { pfn >= 0 && pfn < totalPages }
+    func node(of pfn: Int) -> Int { pfn / pagesPerNode }
+    func firstPfn(of node: Int) -> Int { node * pagesPerNode }
+    func address(of pfn: Int) -> UnsafeMutableRawPointer { directBase + pfn * Self.pageSize }
+    func fd(of pfn: Int) -> Int32 { fds[node(of: pfn)] }
+    func fileOffset(of pfn: Int) -> UInt64 { UInt64((pfn % pagesPerNode) * Self.pageSize) }
+
+    /// The pfn whose direct-map address contains p, if p is in the direct map.
+    func pfn(ofDirect p: UnsafeRawPointer) -> Int? {
+        let off = p - UnsafeRawPointer(directBase)
+        return off >= 0 && off < directBytes ? off / Self.pageSize : nil
+    }
+
+    /// The node the calling CPU belongs to (`numa_node_id()`).
+    var localNode: Int {
+        let cpu = Int(vmshim_cpu())
+        return cpu >= 0 && cpu < cpuNode.count ? cpuNode[cpu] : 0
+    }
+
+    /// Nodes in fallback order from `node`: nearest first, ties by number (the zonelist).
+    func zonelist(from node: Int) -> [Int] {
+        (0..<nodeCount).sorted { (distance[node][$0], $0) < (distance[node][$1], $1) }
+    }
+}

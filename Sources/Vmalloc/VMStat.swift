@@ -1,0 +1,69 @@
+import Synchronization
+
+/// vmstat-style event counters (mm/vmstat.c, `/proc/vmstat`). Only slow paths count, so the
+/// fast paths stay free of shared cache lines.
+public enum VMStatItem: Int, CaseIterable, Sendable {
+    /// Allocations that entered direct reclaim (`allocstall`).
+    case allocstall
+    /// Direct reclaim passes run.
+    case directReclaimPasses
+    /// Pages freed by direct reclaim (`pgsteal_direct`).
+    case pgstealDirect
+    /// Times kswapd was woken (`kswapd_wakeups`... `pageoutrun`).
+    case kswapdWakeups
+    /// Pages freed by kswapd (`pgsteal_kswapd`).
+    case pgstealKswapd
+    /// Shrinker `scan` calls.
+    case shrinkerCalls
+    /// Shrinkers skipped because the effective mask lacked bits they require.
+    case shrinkerSkippedGFP
+    /// Shrinkers skipped because `count` reported nothing to free.
+    case shrinkerSkippedEmpty
+    /// NOFAIL allocations that had to wait and retry.
+    case nofailRetries
+    /// Page allocations that failed.
+    case allocFailures
+    /// vmalloc allocations that failed.
+    case vmallocFailures
+    /// Lazily freed vmalloc areas purged (`purge_vmap_area_lazy`).
+    case lazyPurges
+    /// vmalloc requests served by reusing a lazily freed area (no syscall).
+    case vmallocLazyReuse
+    /// kvmalloc requests that fell back to vmalloc.
+    case kvmallocVmallocFallback
+
+    /// The `/proc/vmstat` key.
+    public var name: String {
+        switch self {
+        case .allocstall: "allocstall"
+        case .directReclaimPasses: "direct_reclaim_passes"
+        case .pgstealDirect: "pgsteal_direct"
+        case .kswapdWakeups: "kswapd_wakeups"
+        case .pgstealKswapd: "pgsteal_kswapd"
+        case .shrinkerCalls: "shrinker_calls"
+        case .shrinkerSkippedGFP: "shrinker_skipped_gfp"
+        case .shrinkerSkippedEmpty: "shrinker_skipped_empty"
+        case .nofailRetries: "nofail_retries"
+        case .allocFailures: "alloc_failures"
+        case .vmallocFailures: "vmalloc_failures"
+        case .lazyPurges: "vmap_lazy_purges"
+        case .vmallocLazyReuse: "vmalloc_lazy_reuse"
+        case .kvmallocVmallocFallback: "kvmalloc_vmalloc_fallback"
+        }
+    }
+}
+
+/// The counters of one `MemorySystem`, plus allocation failures by mask.
+final class VMStat: Sendable {
+    private final class Counter: Sendable {
+        let value = Atomic<Int>(0)
+    }
+    private let counters = VMStatItem.allCases.map { _ in Counter() }
+    private let failuresByMask = Mutex<[GFP: Int]>([:])
+
+    func add(_ item: VMStatItem, _ n: Int = 1) { counters[item.rawValue].value.add(n, ordering: .relaxed) }
+    subscript(_ item: VMStatItem) -> Int { counters[item.rawValue].value.load(ordering: .relaxed) }
+
+    func countFailure(_ gfp: GFP) { failuresByMask.withLock { $0[gfp, default: 0] += 1 } }
+    var failures: [GFP: Int] { failuresByMask.withLock { $0 } }
+}

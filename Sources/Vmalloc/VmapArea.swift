@@ -1,0 +1,407 @@
+import CShim
+import Glibc
+import Synchronization
+
+/// Flags of a vmalloc-space area (`VM_*` in include/linux/vmalloc.h).
+public struct VMFlags: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt32
+    /// Flags from raw `VM_*` bits.
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    /// `VM_IOREMAP`.
+    public static let ioremap = VMFlags(rawValue: 0x1)
+    /// `VM_ALLOC`: frames allocated by vmalloc.
+    public static let alloc = VMFlags(rawValue: 0x2)
+    /// `VM_MAP`: frames supplied by the caller of vmap.
+    public static let map = VMFlags(rawValue: 0x4)
+    /// `VM_USERMAP`: suitable for remap_vmalloc_range.
+    public static let userMap = VMFlags(rawValue: 0x8)
+    /// `VM_NO_GUARD`: no guard page after the area (never honoured by vmap).
+    public static let noGuard = VMFlags(rawValue: 0x40)
+    /// `VM_ALLOW_HUGE_VMAP`: may be mapped with huge (2 MiB) alignment.
+    public static let allowHugeVmap = VMFlags(rawValue: 0x400)
+}
+
+/// Access rights of a vmap mapping (`PAGE_KERNEL`, `PAGE_KERNEL_RO`, `PAGE_NONE`).
+public enum PageProtection: Sendable, Hashable {
+    case readWrite, readOnly, none
+    var shimValue: Int32 {
+        switch self {
+        case .readWrite: 3
+        case .readOnly: 1
+        case .none: 0
+        }
+    }
+}
+
+/// What a live area is, as `find_vm_area` reports it (`struct vm_struct`).
+public struct VMArea: CustomStringConvertible {
+    /// First byte of the area.
+    public let addr: UnsafeMutableRawPointer
+    /// Bytes of the area including its guard page.
+    public let size: Int
+    /// Bytes the caller asked for.
+    public let requestedSize: Int
+    /// Pages mapped.
+    public let nrPages: Int
+    /// `VM_*` flags.
+    public let flags: VMFlags
+    /// Where it was allocated (`file:line`), or the API that created it.
+    public let caller: String
+    /// Mapped pages per node, indexed by node.
+    public let pagesPerNode: [Int]
+    public var description: String { "\(addr) size \(size) pages=\(nrPages) \(caller)" }
+}
+
+/// The kind of owner an area has; decides which free function may release it.
+enum AreaKind: Sendable {
+    case vmalloc, vmap, vmMapRam
+    var freeFunction: String {
+        switch self {
+        case .vmalloc: "vfree()"
+        case .vmap: "vunmap()"
+        case .vmMapRam: "vm_unmap_ram()"
+        }
+    }
+}
+
+/// A run of consecutive frames mapped at consecutive addresses: one `mmap`.
+struct FrameRun: Sendable {
+    var page: Int  // index of the first page within the area
+    var pfn: Int
+    var count: Int
+}
+
+/// One area of the vmalloc region (`struct vmap_area` + `struct vm_struct`).
+struct AreaRecord: Sendable {
+    var offset: Int
+    var size: Int
+    var requested: Int
+    var nrPages: Int
+    var flags: VMFlags
+    var kind: AreaKind
+    var caller: CallSite
+    /// Frame blocks owned by the area (vmalloc only), as (pfn, order).
+    var blocks: [(pfn: Int, order: Int)]
+    var runs: [FrameRun]
+    /// The node asked for; lazily freed areas are reused only for the same request.
+    var node: Int
+    var vmaCost: Int
+}
+
+/// A budget of kernel VMAs (`vm.max_map_count`): every run of frames is a VMA and every area
+/// splits the reservation once more. Each system has its own (`Configuration.maxMapCount`) and
+/// all share the process's, since the kernel's limit is per process.
+final class VMABudget: Sendable {
+    /// Slack left for the rest of the process (thread stacks, libraries, malloc arenas).
+    static let slack = 2048
+    /// The process-wide budget, read from /proc/sys/vm/max_map_count at first use.
+    static let process = VMABudget(limit: max(Int(vmshim_max_map_count()) - max(Int(vmshim_count_vmas()), 0) - slack, 256))
+
+    let limit: Int
+    let used = Atomic<Int>(0)
+
+    init(limit: Int) { self.limit = limit }
+
+    private func take(_ n: Int) -> Bool {
+        var cur = used.load(ordering: .relaxed)
+        while true {
+            if cur + n > limit { return false }
+            let (done, now) = used.compareExchange(expected: cur, desired: cur + n, ordering: .relaxed)
+            if done { return true }
+            cur = now
+        }
+    }
+
+    /// Spend n VMAs of this budget and of the process's; false (nothing spent) when either is out.
+    func charge(_ n: Int) -> Bool {
+        guard take(n) else { return false }
+        guard self === Self.process || Self.process.take(n) else {
+            used.subtract(n, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
+
+    /// Give back n VMAs charged earlier.
+    func release(_ n: Int) {
+        used.subtract(n, ordering: .relaxed)
+        if self !== Self.process { Self.process.used.subtract(n, ordering: .relaxed) }
+    }
+}
+
+/// The vmalloc region (mm/vmalloc.c, VA part): a PROT_NONE reservation, the free-VA tree
+/// (lowest-address fit), the busy areas, and the lazily freed areas whose unmap, frames and VA
+/// are returned in batches (`purge_vmap_area_lazy`).
+final class VmapAreas: @unchecked Sendable {
+    struct State {
+        var free = RangeTree()
+        var busy = RangeTree()
+        var areas: [AreaRecord?] = []
+        var vacantIDs: [Int32] = []
+        /// Lazily freed areas: still mapped, still holding their frames.
+        var lazy: [Int32] = []
+        /// Lazily freed plain areas by (pages, node), newest last, for reuse without syscalls.
+        var reusable: [Int: [Int32]] = [:]
+        var lazyPages = 0
+        var vmallocPages = 0
+        var nodePages: [Int]
+        /// The latest freed areas, oldest first, for use-after-free reports.
+        var freedRing: [FreedArea] = []
+        static let freedRingSize = 256
+
+        mutating func remember(_ r: AreaRecord) {
+            if freedRing.count == Self.freedRingSize { freedRing.removeFirst() }
+            freedRing.append(FreedArea(offset: r.offset, size: r.size, requested: r.requested, caller: r.caller))
+        }
+
+        mutating func store(_ r: AreaRecord) -> Int32 {
+            if let id = vacantIDs.popLast() {
+                areas[Int(id)] = r
+                return id
+            }
+            areas.append(r)
+            return Int32(areas.count - 1)
+        }
+    }
+
+    static let pageSize = PhysicalMemory.pageSize
+    let base: UnsafeMutableRawPointer
+    let regionSize: Int
+    let lazyMaxPages: Int
+    let immediateUnmap: Bool
+    let populate: Bool
+    let vmas: VMABudget
+    private let memory: PhysicalMemory
+    private let log: Printk
+    private let faults: FaultInjector
+    let state: Mutex<State>
+
+    init(_ c: MemorySystem.Configuration, memory: PhysicalMemory, log: Printk, faults: FaultInjector) throws(MemorySystemError) {
+        let size = c.vmallocSize / Self.pageSize * Self.pageSize
+        guard size >= 1 << 22, size <= 1 << 46 else {
+            throw .invalidConfiguration("vmallocSize must be 4 MiB...64 TiB, got \(c.vmallocSize)")
+        }
+        var err: Int32 = 0
+        guard let b = vmshim_reserve(size, 1 << 21, &err) else {
+            throw .systemCallFailed("mmap(vmalloc region, \(size) bytes)", errno: err)
+        }
+        base = b
+        regionSize = size
+        self.memory = memory
+        self.log = log
+        self.faults = faults
+        immediateUnmap = c.immediateUnmap
+        populate = c.populate
+        vmas = VMABudget(limit: c.maxMapCount ?? Int.max)
+        let cpus = max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1)
+        let log2 = max(Int.bitWidth - cpus.leadingZeroBitCount - 1, 1)
+        lazyMaxPages = c.lazyMaxPages ?? min((32 << 20) / Self.pageSize * log2, memory.totalPages / 4)
+        var s = State(nodePages: Array(repeating: 0, count: memory.nodeCount))
+        s.free.insert(start: 0, size: size)
+        state = Mutex(s)
+        // A forked child must not silently share this region's MAP_SHARED frames.
+        _ = vmshim_region_register(b, size)
+        if c.faultReports {
+            FaultReports.register(base: b, size: size) { [weak self] addr, isWrite in
+                guard let self else { return nil }
+                return self.faultReport(offset: addr - UnsafeRawPointer(self.base), isWrite: isWrite)
+            }
+        }
+    }
+
+    deinit {
+        FaultReports.unregister(base: base)
+        vmshim_region_unregister(base)
+        vmas.release(vmas.used.load(ordering: .relaxed))
+        _ = vmshim_release(base, regionSize)
+    }
+
+    func contains(_ p: UnsafeRawPointer) -> Bool {
+        let off = p - UnsafeRawPointer(base)
+        return off >= 0 && off < regionSize
+    }
+
+    func address(_ offset: Int) -> UnsafeMutableRawPointer { base + offset }
+
+    // MARK: VA allocation
+
+    /// Take `size` bytes of VA aligned to `align` at the lowest address that fits
+    /// (`alloc_vmap_area`). Returns the offset, or nil when no range is large enough.
+    func allocVA(size: Int, align: Int) -> Int? {
+        // Any free range of size + align - PAGE holds an aligned block (ranges are page-aligned).
+        let length = align > Self.pageSize ? size + align - Self.pageSize : size
+        if faults.shouldFail(.vmapArea) { return nil }
+        return state.withLock { s in
+            guard let r = s.free.lowestFit(length) else { return nil }
+            let start = (r.start + align - 1) & ~(align - 1)
+            s.free.remove(start: r.start)
+            if start > r.start { s.free.insert(start: r.start, size: start - r.start) }
+            if start + size < r.end { s.free.insert(start: start + size, size: r.end - start - size) }
+            return start
+        }
+    }
+
+    /// Give VA back, merging with its free neighbours (`merge_or_add_vmap_area`).
+    func freeVA(_ s: inout State, offset: Int, size: Int) {
+        var start = offset, end = offset + size
+        if let prev = s.free.floor(start - 1), prev.end == start {
+            s.free.remove(start: prev.start)
+            start = prev.start
+        }
+        if let next = s.free.ceiling(end), next.start == end {
+            s.free.remove(start: next.start)
+            end = next.end
+        }
+        s.free.insert(start: start, size: end - start)
+    }
+
+    func releaseVA(offset: Int, size: Int) { state.withLock { freeVA(&$0, offset: offset, size: size) } }
+
+    // MARK: mapping
+
+    /// mmap each run at its place (one syscall per run). On failure the runs already mapped are
+    /// unmapped again and the errno is returned.
+    func mapRuns(offset: Int, runs: [FrameRun], prot: PageProtection) -> Int32? {
+        for (i, run) in runs.enumerated() {
+            let r = faults.shouldFail(.mmap) ? -ENOMEM : vmshim_map_shared(base + offset + run.page * Self.pageSize, run.count * Self.pageSize,
+                                      memory.fd(of: run.pfn), memory.fileOffset(of: run.pfn),
+                                      prot.shimValue, populate ? 1 : 0)
+            if r < 0 {
+                for done in runs[..<i] { unmap(offset: offset + done.page * Self.pageSize, bytes: done.count * Self.pageSize) }
+                return -r
+            }
+        }
+        return nil
+    }
+
+    /// Return [offset, offset + bytes) to the PROT_NONE reservation.
+    func unmap(offset: Int, bytes: Int) {
+        let r = vmshim_map_none(base + offset, bytes)
+        // Replacing a mapping inside our own reservation cannot fail short of address-space
+        // corruption; carrying on would hand out VA that still maps old frames.
+        precondition(r == 0, "mmap(PROT_NONE) over a vmalloc range failed: errno \(-r)")
+    }
+
+    // MARK: areas
+
+    /// Record a new live area; returns its id.
+    func insertBusy(_ r: AreaRecord) {
+        state.withLock { s in
+            let id = s.store(r)
+            s.busy.insert(start: r.offset, size: r.size, value: id)
+            if r.kind == .vmalloc { s.vmallocPages += r.nrPages }
+            for run in r.runs { s.nodePages[memory.node(of: run.pfn)] += run.count }
+        }
+    }
+
+    /// The live area containing offset.
+    func area(containing offset: Int) -> AreaRecord? {
+        state.withLock { s in
+            guard let e = s.busy.floor(offset), offset < e.end else { return nil }
+            return s.areas[Int(e.value)]
+        }
+    }
+
+    /// Outcome of taking a live area out of the busy tree.
+    enum Removal {
+        case removed(AreaRecord, lazyPurgeDue: Bool)
+        case wrongKind(AreaKind)
+        case notFound
+    }
+
+    /// Remove the live area starting exactly at offset if it is of `kind` and `accept` agrees.
+    /// Its PTEs are cleared at once (as the kernel does); a vmalloc area then goes on the lazy
+    /// list with its frames and mapping, unless `immediate`.
+    func removeBusy(offset: Int, kind: AreaKind, pageTable: PageTable, lazy: Bool,
+                    accept: (AreaRecord) -> Bool = { _ in true }) -> Removal {
+        state.withLock { s in
+            guard let e = s.busy.floor(offset), e.start == offset, let r = s.areas[Int(e.value)] else { return .notFound }
+            guard r.kind == kind else { return .wrongKind(r.kind) }
+            guard accept(r) else { return .notFound }
+            s.busy.remove(start: offset)
+            s.remember(r)
+            pageTable.clear(offset: offset, count: r.nrPages)
+            if r.kind == .vmalloc { s.vmallocPages -= r.nrPages }
+            for run in r.runs { s.nodePages[memory.node(of: run.pfn)] -= run.count }
+            guard lazy else {
+                s.areas[Int(e.value)] = nil
+                s.vacantIDs.append(e.value)
+                return .removed(r, lazyPurgeDue: false)
+            }
+            s.lazy.append(e.value)
+            s.lazyPages += r.nrPages
+            if r.flags == .alloc { s.reusable[Self.reuseKey(r.nrPages, r.node), default: []].append(e.value) }
+            return .removed(r, lazyPurgeDue: s.lazyPages > lazyMaxPages)
+        }
+    }
+
+    static func reuseKey(_ pages: Int, _ node: Int) -> Int { pages << 8 | (node + 1) }
+
+    /// Take a lazily freed plain area of exactly `pages` pages asked for on `node`, make it live
+    /// again for a new owner and return its offset: no syscall, frames already mapped.
+    func reuseLazy(pages: Int, node: Int, requested: Int, caller: CallSite, pageTable: PageTable) -> Int? {
+        state.withLock { s in
+            let key = Self.reuseKey(pages, node)
+            guard let id = s.reusable[key]?.popLast() else { return nil }
+            if s.reusable[key]!.isEmpty { s.reusable[key] = nil }
+            // The lazy list is short-lived (bounded by lazyMaxPages); a linear removal is fine.
+            if let i = s.lazy.lastIndex(of: id) { s.lazy.remove(at: i) }
+            var r = s.areas[Int(id)]!
+            r.requested = requested
+            r.caller = caller
+            s.areas[Int(id)] = r
+            s.lazyPages -= r.nrPages
+            s.vmallocPages += r.nrPages
+            for run in r.runs {
+                pageTable.set(offset: r.offset + run.page * Self.pageSize, pfn: run.pfn, count: run.count)
+                s.nodePages[memory.node(of: run.pfn)] += run.count
+            }
+            s.busy.insert(start: r.offset, size: r.size, value: id)
+            return r.offset
+        }
+    }
+
+    /// `__purge_vmap_area_lazy`: unmap every lazily freed area (adjacent ones in one syscall),
+    /// free their frames and return their VA. Returns the number of frames freed.
+    func purgeLazy(pages: PageAllocator) -> Int {
+        let batch: [AreaRecord] = state.withLock { s in
+            guard !s.lazy.isEmpty else { return [] }
+            let b = s.lazy.map { s.areas[Int($0)]! }
+            for id in s.lazy { s.areas[Int(id)] = nil }
+            s.vacantIDs.append(contentsOf: s.lazy)
+            s.lazy.removeAll(keepingCapacity: true)
+            s.reusable.removeAll(keepingCapacity: true)
+            s.lazyPages = 0
+            return b
+        }
+        guard !batch.isEmpty else { return 0 }
+        let sorted = batch.sorted { $0.offset < $1.offset }
+        var i = 0
+        while i < sorted.count {
+            var end = sorted[i].offset + sorted[i].size
+            var j = i + 1
+            while j < sorted.count && sorted[j].offset == end {
+                end += sorted[j].size
+                j += 1
+            }
+            unmap(offset: sorted[i].offset, bytes: end - sorted[i].offset)
+            i = j
+        }
+        var freed = 0
+        for r in sorted {
+            for b in r.blocks {
+                pages.free(pfn: b.pfn, order: b.order)
+                freed += 1 << b.order
+            }
+            vmas.release(r.vmaCost)
+        }
+        state.withLock { s in
+            for r in sorted { freeVA(&s, offset: r.offset, size: r.size) }
+        }
+        pages.stat.add(.lazyPurges, sorted.count)
+        return freed
+    }
+
+    /// Frames held by lazily freed areas (free to reclaim, owned by no one).
+    var lazyPages: Int { state.withLock { $0.lazyPages } }
+}

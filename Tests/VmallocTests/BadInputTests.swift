@@ -1,0 +1,74 @@
+import Testing
+@testable import Vmalloc
+
+@Suite struct BadInputTests {
+    @Test func invalidSizesAlignmentsAndNodes() throws {
+        let sys = try makeSystem(nodes: 2, mib: 16)
+        let before = sys.meminfo()
+        #expect(sys.vmalloc(0) == nil)
+        #expect(sys.vmalloc(-5) == nil)
+        #expect(sys.vmalloc(Int.max) == nil)
+        #expect(sys.vmalloc(64 << 20, .kernel | .noWarn) == nil)  // beyond all memory
+        #expect(sys.__vmalloc_node(4096, align: 3000, .kernel, node: NUMA_NO_NODE) == nil)
+        #expect(sys.__vmalloc_node(4096, align: 0, .kernel, node: NUMA_NO_NODE) == nil)
+        #expect(sys.vmalloc_node(4096, 2) == nil)
+        #expect(sys.vmalloc_node(4096, -7) == nil)
+        #expect(sys.alloc_pages_node(5, .kernel, 0) == nil)
+        #expect(sys.alloc_pages(.kernel, 11) == nil)
+        #expect(sys.vmalloc_array(Int.max / 2, 3) == nil)
+        #expect(sys.vcalloc(1 << 40, 1 << 40) == nil)
+        #expect(sys.vmap([]) == nil)
+        #expect(sys.vmap([Page(pfn: 1 << 40)]) == nil)
+        let after = sys.meminfo()
+        #expect(after.memFree == before.memFree)
+        #expect(after.vmallocUsed == 0)
+        expectNothingLost(sys)
+    }
+
+    @Test func badFreesChangeNothing() throws {
+        let sys = try makeSystem()
+        sys.vfree(nil)
+        sys.vunmap(nil)
+        let p = try #require(sys.vmalloc(3 * 4096))
+        let usedBefore = sys.meminfo().vmallocUsed
+        sys.vfree(p + 4096)  // interior
+        sys.vfree(p + 1)
+        var local = 0
+        withUnsafeMutablePointer(to: &local) { sys.vfree(UnsafeMutableRawPointer($0)) }  // foreign
+        sys.vunmap(p)  // wrong call
+        #expect(sys.meminfo().vmallocUsed == usedBefore)
+        #expect(sys.find_vm_area(p) != nil)
+        sys.vfree(p)
+        sys.vfree(p)  // double free
+        let page = try #require(sys.alloc_pages(.kernel, 1))
+        sys.__free_pages(page, 0)  // wrong order
+        sys.__free_pages(Page(pfn: page.pfn + 1), 1)  // not a head
+        sys.__free_pages(page, 1)
+        sys.__free_pages(page, 1)  // double free
+        let messages = sys.log.recentMessages
+        #expect(messages.contains { $0.contains("Trying to vfree() nonexistent vm area") })
+        #expect(messages.contains { $0.contains("use vfree()") })
+        #expect(messages.contains { $0.contains("Bad page state") })
+        expectNothingLost(sys)
+    }
+
+    @Test func impossibleConfigurationsThrow() {
+        var c = MemorySystem.Configuration()
+        c.nodes = 0
+        #expect(throws: MemorySystemError.self) { try MemorySystem(c) }
+        c.nodes = 1
+        c.memoryPerNode = 4096
+        #expect(throws: MemorySystemError.self) { try MemorySystem(c) }
+        c.memoryPerNode = 16 << 20
+        c.vmallocSize = 1 << 62
+        #expect(throws: MemorySystemError.self) { try MemorySystem(c) }
+    }
+
+    @Test func unsupportedGFPBitsAreFixedUp() throws {
+        let sys = try makeSystem()
+        let p = try #require(sys.__vmalloc(4096, GFP_KERNEL | GFP(rawValue: 0x1000)))
+        #expect(sys.log.recentMessages.contains { $0.contains("Unexpected gfp: 0x1000") && $0.contains("Fix your code!") })
+        sys.vfree(p)
+        expectNothingLost(sys)
+    }
+}

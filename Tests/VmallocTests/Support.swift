@@ -1,0 +1,43 @@
+import CShim
+import Testing
+@testable import Vmalloc
+
+/// A small system for one test: sparse memory, no kswapd unless asked.
+func makeSystem(nodes: Int? = 1, mib: Int = 64, vmallocMiB: Int = 1024, kswapd: Bool = false,
+                immediateUnmap: Bool = false, lazyMaxPages: Int? = nil,
+                scope: PageTableScope = .fromCaller, minFreePages: Int? = nil) throws -> MemorySystem {
+    var c = MemorySystem.Configuration()
+    c.nodes = nodes
+    c.memoryPerNode = mib << 20
+    c.vmallocSize = vmallocMiB << 20
+    c.kswapd = kswapd
+    c.immediateUnmap = immediateUnmap
+    c.lazyMaxPages = lazyMaxPages
+    c.pageTableScope = scope
+    c.minFreePages = minFreePages
+    return try MemorySystem(c)
+}
+
+/// "Nothing lost": with everything freed and the lazy areas purged, every node's free frames
+/// are its managed frames less the page-table and slab pages still held.
+func expectNothingLost(_ sys: MemorySystem, sourceLocation: SourceLocation = #_sourceLocation) {
+    sys.vm_unmap_aliases()
+    let info = sys.meminfo()
+    for n in info.nodes {
+        #expect(n.memFree == n.memTotal - n.pageTables, "node \(n.node): free \(n.memFree / 4096) of \(n.memTotal / 4096) pages, \(n.pageTables / 4096) page-table pages", sourceLocation: sourceLocation)
+    }
+    #expect(info.vmallocUsed == 0, sourceLocation: sourceLocation)
+    #expect(sys.vmallocinfo().isEmpty, "areas left: \(sys.vmallocinfo())", sourceLocation: sourceLocation)
+}
+
+/// Fill a range with a pattern derived from its index, and check it.
+func fill(_ p: UnsafeMutableRawPointer, _ bytes: Int, seed: UInt8) {
+    let b = p.assumingMemoryBound(to: UInt8.self)
+    for i in stride(from: 0, to: bytes, by: 512) { b[i] = seed &+ UInt8(truncatingIfNeeded: i >> 9) }
+}
+
+func check(_ p: UnsafeRawPointer, _ bytes: Int, seed: UInt8) -> Bool {
+    let b = p.assumingMemoryBound(to: UInt8.self)
+    for i in stride(from: 0, to: bytes, by: 512) where b[i] != seed &+ UInt8(truncatingIfNeeded: i >> 9) { return false }
+    return true
+}

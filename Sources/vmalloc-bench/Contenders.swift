@@ -47,10 +47,14 @@ protocol Contender: AnyObject, Sendable {
     func free(_ pointer: UnsafeMutableRawPointer, size: Int)
     /// Bookkeeping bytes the allocator spends per page it manages; nil where it is not known.
     var metadataBytesPerPage: Double? { get }
+    /// Called before each run: settle what earlier runs left pending, so that runs are
+    /// independent and a run's VMA and RSS figures are its own.
+    func settle()
 }
 
 extension Contender {
     var metadataBytesPerPage: Double? { nil }
+    func settle() {}
 }
 
 /// `__vmalloc_node(size, align, gfp, node)`: an allocation at a given alignment.

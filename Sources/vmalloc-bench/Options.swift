@@ -43,6 +43,9 @@ struct SuiteOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Count every syscall of each combination once under ptrace.")
     var syscallCensus = true
 
+    @Option(help: "Stop a run's loop after this many seconds even if test_loop_count is not reached (0: never, as the kernel). Keeps slow peers from dominating the wall time.")
+    var maxRunSeconds: Double = 0.5
+
     @Option(help: .hidden) var childContender: ContenderKind?
     @Option(help: .hidden) var childRequest: String?
 }
@@ -94,6 +97,7 @@ struct SuiteSettings: Sendable {
     var contenders: [ContenderKind]
     var seed: UInt64
     var census: Bool
+    var maxRunSeconds: Double
     var quick: Bool
     var ignoredMaskBits: Int
 
@@ -112,6 +116,7 @@ struct SuiteSettings: Sendable {
         contenders = suite.contenders.kinds
         seed = suite.seed
         census = suite.syscallCensus
+        maxRunSeconds = max(0, suite.maxRunSeconds)
         quick = suite.quick
     }
 }

@@ -26,6 +26,9 @@ struct Figures: Encodable {
     var status: RunStatus
     var runs: [RunStatus]
     var loops: Int
+    /// Operations over all repeats, and whether any repeat stopped at the time budget.
+    var operations: Int
+    var truncated: Bool
     var opsPerSecRuns: [Double]
     var opsPerSec: Double
     var p50: UInt64
@@ -48,8 +51,11 @@ struct Figures: Encodable {
         guard let first = results.first else { return nil }
         self.combination = combination
         self.loops = loops
-        self.notes = notes
+        let setupFailures = results.reduce(0) { $0 + $1.setupFailures }
+        self.notes = notes + (setupFailures > 0 ? ["setup failed in \(setupFailures) worker(s) over \(results.count) repeat(s): the test's allocations before its loop returned nil"] : [])
         runs = results.map(\.status)
+        operations = results.reduce(0) { $0 + $1.operations }
+        truncated = results.contains { $0.truncated }
         status = runs.max()!
         opsPerSecRuns = results.map { $0.seconds > 0 ? Double($0.operations) / $0.seconds : 0 }
         opsPerSec = median(opsPerSecRuns)
@@ -60,7 +66,6 @@ struct Figures: Encodable {
         if let (run, syscalls) = census, run.operations > 0 {
             syscallsPerOp = Double(syscalls) / Double(run.operations)
         }
-        let operations = results.reduce(0) { $0 + $1.operations }
         shimSyscallsPerOp = operations > 0 ? Double(results.reduce(0) { $0 + $1.shimSyscalls }) / Double(operations) : 0
         vmas = results.map(\.vmasAdded).max()!
         vmasProcess = results.map(\.vmasProcess).max()!
@@ -74,6 +79,7 @@ struct Figures: Encodable {
 extension Figures {
     enum CodingKeys: String, CodingKey {
         case workload, contender, threads, nrPages = "nr_pages", status, passed, xfailed, failed, loops, repeats
+        case operations, truncated
         case opsPerSec = "ops_per_sec", opsPerSecRuns = "ops_per_sec_runs", p50 = "p50_ns", p99 = "p99_ns"
         case syscallsPerOp = "syscalls_per_op", shimSyscallsPerOp = "shim_syscalls_per_op"
         case vmas, vmasProcess = "vmas_process", peakRSS = "peak_rss_bytes", rssGrowth = "rss_growth_bytes"
@@ -94,6 +100,8 @@ extension Figures {
         try c.encode(runs.filter { $0 == .failed }.count, forKey: .failed)
         try c.encode(loops, forKey: .loops)
         try c.encode(runs.count, forKey: .repeats)
+        try c.encode(operations, forKey: .operations)
+        try c.encode(truncated, forKey: .truncated)
         try c.encode(opsPerSec, forKey: .opsPerSec)
         try c.encode(opsPerSecRuns, forKey: .opsPerSecRuns)
         try c.encode(p50, forKey: .p50)
@@ -152,7 +160,8 @@ struct BenchReport: Encodable {
     var table: String {
         var out = "vmalloc-bench — \(machine.cpuModel), \(machine.onlineCPUs) CPUs, Linux \(machine.kernel), \(machine.build) build\n"
         out += settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") + "\n"
-        out += "ops/s: median of repeats (one op = one loop iteration of the kernel test); vmalloc÷: vmalloc ops/s over this row's;\n"
+        out += "ops/s: median of repeats (one op = one loop iteration of the kernel test; * = loop cut at max_run_seconds);\n"
+        out += "vmalloc÷: vmalloc ops/s over this row's; scale: ops/s over the same row at 1 thread;\n"
         out += "sys/op: all syscalls (ptrace census); VMAs: mappings added by the live set; RSS+: peak RSS growth; meta: bytes/page\n"
         let header = [pad("contender", 9, left: true), pad("thr", 3), pad("ops/s", 8), pad("vmalloc÷", 8), pad("p50 ns", 8),
                       pad("p99 ns", 8), pad("sys/op", 7), pad("VMAs", 6), pad("RSS+ MiB", 8), pad("meta", 5),
@@ -174,7 +183,8 @@ struct BenchReport: Encodable {
                 let vs = c.contender == .vmalloc ? "1.00" : f.ratioTo[.vmalloc].map { format(1 / $0, 2) } ?? "-"
                 var status = f.status.rawValue
                 if f.allocatorVerified == false { status += " (preload NOT active)" }
-                out += [pad(c.contender.rawValue, 9, left: true), pad("\(c.threads)", 3), pad(si(f.opsPerSec), 8), pad(vs, 8),
+                out += [pad(c.contender.rawValue, 9, left: true), pad("\(c.threads)", 3),
+                        pad((f.truncated ? "*" : "") + si(f.opsPerSec), 8), pad(vs, 8),
                         pad("\(f.p50)", 8), pad("\(f.p99)", 8), pad(f.syscallsPerOp.map { format($0, 2) } ?? "-", 7),
                         pad("\(f.vmas)", 6), pad(format(Double(f.rssGrowth) / 1_048_576, 1), 8),
                         pad(f.metadataBytesPerPage.map { format($0, 1) } ?? "-", 5),

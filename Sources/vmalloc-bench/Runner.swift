@@ -11,6 +11,8 @@ struct RunRequest: Codable, Sendable, Hashable {
     var liveSetDivisor: Int
     var useHuge: Bool
     var seed: UInt64
+    /// Nanoseconds after which a worker stops its loop early; 0: run every iteration.
+    var budgetNanoseconds: UInt64
 }
 
 /// The kernel test driver's verdict on one run.
@@ -26,6 +28,10 @@ enum RunStatus: String, Codable, Sendable, Comparable {
 struct RunResult: Codable, Sendable {
     var status: RunStatus
     var operations: Int
+    /// Whether a worker stopped at the time budget before test_loop_count iterations.
+    var truncated: Bool
+    /// Workers whose setup (the live set of full_fit or long_busy_list, vm_map_ram's frames) failed.
+    var setupFailures: Int
     var seconds: Double
     var latency: Histogram<UInt64>
     /// Mappings added between the start and the end of the timed loop's live set (before teardown).
@@ -48,11 +54,13 @@ enum Runner {
     private struct WorkerOutcome: Sendable {
         var completed: Int
         var iterations: Int
+        var truncated = false
         var setupFailed: Bool
         var latency: Histogram<UInt64>
     }
 
     static func measure(_ request: RunRequest, on contender: any Contender, then deliver: (RunResult) -> Void) {
+        contender.settle()
         let barrier = Barrier(request.threads + 1)
         let slots = Slots<WorkerOutcome>(count: request.threads)
         let workers = WorkerThreads(count: request.threads) { index in
@@ -67,7 +75,7 @@ enum Runner {
             var outcome = WorkerOutcome(
                 completed: 0, iterations: instance?.iterations ?? 0, setupFailed: instance == nil,
                 latency: Histogram(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .two))
-            if let instance { run(instance, &outcome) }
+            if let instance { run(instance, budget: request.budgetNanoseconds, &outcome) }
             slots[index] = outcome
             barrier.wait() // done
             barrier.wait() // measured
@@ -92,10 +100,12 @@ enum Runner {
         let outcomes = slots.all
         var latency = outcomes[0].latency
         for o in outcomes.dropFirst() { latency.add(o.latency) }
-        let complete = outcomes.allSatisfy { !$0.setupFailed && $0.completed == $0.iterations }
+        let complete = outcomes.allSatisfy { !$0.setupFailed && ($0.completed == $0.iterations || $0.truncated) }
         deliver(RunResult(
             status: complete ? .passed : request.workload.expectedToFail ? .xfailed : .failed,
             operations: outcomes.reduce(0) { $0 + $1.completed },
+            truncated: outcomes.contains { $0.truncated },
+            setupFailures: outcomes.filter(\.setupFailed).count,
             seconds: Double(end - start) / 1e9,
             latency: latency,
             vmasAdded: vmas - vmasBefore, vmasProcess: vmas,
@@ -106,13 +116,18 @@ enum Runner {
     }
 
     /// The timed loop. One operation in 16 is timed when there are many, so that reading the
-    /// clock (~20 ns a read) does not weigh on throughput.
-    private static func run(_ instance: any WorkloadInstance, _ outcome: inout WorkerOutcome) {
+    /// clock (~20 ns a read) does not weigh on throughput; the budget is checked at those reads.
+    private static func run(_ instance: any WorkloadInstance, budget: UInt64, _ outcome: inout WorkerOutcome) {
         let sampleMask = outcome.iterations >= 16_000 ? 15 : 0
+        let deadline = budget > 0 ? vmshim_bench_now_ns() + budget : UInt64.max
         for i in 0..<outcome.iterations {
             let ok: Bool
             if i & sampleMask == 0 {
                 let t = vmshim_bench_now_ns()
+                if t >= deadline {
+                    outcome.truncated = true
+                    return
+                }
                 ok = instance.iterate(i)
                 _ = outcome.latency.record(vmshim_bench_now_ns() &- t)
             } else {

@@ -104,7 +104,7 @@ struct SuiteRun {
         var report = BenchReport(
             machine: .current(), settings: settingsEcho, results: results, micro: micro, targets: [], notes: notes + notApplicable)
         report.relate()
-        report.targets = TargetCheck.evaluate(report.results, micro: micro)
+        report.targets = TargetCheck.evaluate(report.results, micro: micro, judged: !settings.quick && report.machine.build == "release")
         return report
     }
 
@@ -129,7 +129,7 @@ struct SuiteRun {
         RunRequest(
             workload: c.workload, contender: c.contender, threads: c.threads, loops: settings.loops,
             nrPages: c.nrPages ?? 1, liveSetDivisor: settings.quick ? 16 : 1, useHuge: settings.useHuge,
-            seed: settings.seed &* 0x9E37_79B9 &+ UInt64(r))
+            seed: settings.seed &* 0x9E37_79B9 &+ UInt64(r), budgetNanoseconds: UInt64(settings.maxRunSeconds * 1e9))
     }
 
     private func microFigures() -> [MicroFigure] {
@@ -156,6 +156,7 @@ struct SuiteRun {
             "sequential_test_order": "\(settings.sequential)",
             "use_huge": "\(settings.useHuge)",
             "seed": "\(settings.seed)",
+            "max_run_seconds": "\(settings.maxRunSeconds)",
         ]
     }
 }

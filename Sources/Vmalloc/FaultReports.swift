@@ -51,7 +51,7 @@ extension VmapAreas {
     /// a guard page nor in a freed area.
     func faultReport(offset: Int, isWrite: Int32) -> String? {
         let page = Self.pageSize
-        let found: (kind: String, where: String, r: FreedArea)?? = state.withLockIfAvailable { s in
+        let found: (kind: String, where: String, r: FreedArea)?? = shard(of: offset).state.withLockIfAvailable { s in
             func live(_ e: RangeTree.Entry) -> FreedArea {
                 let r = s.areas[Int(e.value)]!
                 return FreedArea(offset: r.offset, size: r.size, requested: r.requested, caller: r.caller)

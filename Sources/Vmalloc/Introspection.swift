@@ -46,14 +46,13 @@ extension MemorySystem {
     /// `/proc/meminfo`.
     public func meminfo() -> MemInfo {
         let page = Self.pageSize
-        let (lazyPerNode, vmallocPages) = vmap.state.withLock { s -> ([Int], Int) in
-            var per = Array(repeating: 0, count: memory.nodeCount)
+        var lazyPerNode = Array(repeating: 0, count: memory.nodeCount)
+        var vmallocPages = 0
+        vmap.forEachShard { s in
             for id in s.lazy {
-                for run in s.areas[Int(id)]!.runs where s.areas[Int(id)]!.kind == .vmalloc {
-                    per[memory.node(of: run.pfn)] += run.count
-                }
+                for run in s.areas[Int(id)]!.runs { lazyPerNode[memory.node(of: run.pfn)] += run.count }
             }
-            return (per, s.vmallocPages)
+            vmallocPages += s.vmallocPages
         }
         let tables = pageTable.pagesPerNode
         let nodes = pages.zones.map { z in
@@ -72,12 +71,9 @@ extension MemorySystem {
 
     /// `/proc/vmallocinfo`: one line per area, lazily freed ones as "unpurged vm_area".
     public func vmallocinfo() -> String {
-        let page = Self.pageSize
-        return vmap.state.withLock { s in
-            var lines: [String] = []
-            var live = Set<Int32>()
+        var lines: [String] = []
+        vmap.forEachShard { s in
             s.busy.forEach { e in
-                live.insert(e.value)
                 let r = s.areas[Int(e.value)]!
                 let start = UInt(bitPattern: vmap.address(r.offset))
                 var l = "0x\(Self.hex(start))-0x\(Self.hex(start + UInt(r.size))) \(Self.pad(r.size, 7))"
@@ -96,10 +92,10 @@ extension MemorySystem {
             for id in s.lazy {
                 let r = s.areas[Int(id)]!
                 let start = UInt(bitPattern: vmap.address(r.offset))
-                lines.append("0x\(Self.hex(start))-0x\(Self.hex(start + UInt(r.size))) \(Self.pad(r.nrPages * page + page, 7)) unpurged vm_area")
+                lines.append("0x\(Self.hex(start))-0x\(Self.hex(start + UInt(r.size))) \(Self.pad(r.size, 7)) unpurged vm_area")
             }
-            return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
         }
+        return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
     }
 
     /// `/proc/buddyinfo`: free blocks per order, per node.
@@ -111,7 +107,10 @@ extension MemorySystem {
 
     /// `/proc/vmstat`-style counters of this system.
     public func vmstat() -> [VMStatItem: Int] {
-        Dictionary(uniqueKeysWithValues: VMStatItem.allCases.map { ($0, pages.stat[$0]) })
+        var out = Dictionary(uniqueKeysWithValues: VMStatItem.allCases.map { ($0, pages.stat[$0]) })
+        // Counted per shard, under the shard lock the fast path holds anyway.
+        vmap.forEachShard { out[.vmallocLazyReuse, default: 0] += $0.reused }
+        return out
     }
 
     static func hex(_ v: UInt) -> String {

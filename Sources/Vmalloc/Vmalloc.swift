@@ -74,7 +74,6 @@ extension MemorySystem {
 
         if !vmap.immediateUnmap, flags == .alloc, align == page,
            let off = vmap.reuseLazy(pages: nrPages, node: node, requested: size, caller: site, pageTable: pageTable) {
-            pages.stat.add(.vmallocLazyReuse)
             let p = vmap.address(off)
             if zero { vmshim_zero(p, nrPages * page) }
             return p
@@ -221,7 +220,7 @@ extension MemorySystem {
         }
         switch result {
         case .removed(let r, let due):
-            if !lazy { releaseNow(r) } else if due { _ = vmap.purgeLazy(pages: pages) }
+            if !lazy { releaseNow(r) } else if due { vmap.purgeLazy(pages: pages, shardOf: offset) }
         case .wrongKind(let k):
             log.warn("\(function) called on an area of \(k.freeFunction) (\(p)): use \(k.freeFunction); nothing freed",
                      site: "free-kind-\(function)")

@@ -129,10 +129,11 @@ final class VMABudget: Sendable {
     }
 }
 
-/// The vmalloc region (mm/vmalloc.c, VA part): a PROT_NONE reservation, the free-VA tree
-/// (lowest-address fit), the busy areas, and the lazily freed areas whose unmap, frames and VA
-/// are returned in batches (`purge_vmap_area_lazy`).
-final class VmapAreas: @unchecked Sendable {
+/// One slice of the vmalloc region with its own lock (the kernel's `vmap_node`, 2024): the
+/// free-VA tree of the slice, its busy areas, and its lazily freed areas. Threads allocate from
+/// the slice of the CPU they run on, so the vmalloc/vfree fast path of one CPU never contends
+/// with another's.
+final class VmapShard: Sendable {
     struct State {
         var free = RangeTree()
         var busy = RangeTree()
@@ -144,15 +145,10 @@ final class VmapAreas: @unchecked Sendable {
         var reusable: [Int: [Int32]] = [:]
         var lazyPages = 0
         var vmallocPages = 0
-        var nodePages: [Int]
+        var reused = 0
         /// The latest freed areas, oldest first, for use-after-free reports.
         var freedRing: [FreedArea] = []
         static let freedRingSize = 256
-
-        mutating func remember(_ r: AreaRecord) {
-            if freedRing.count == Self.freedRingSize { freedRing.removeFirst() }
-            freedRing.append(FreedArea(offset: r.offset, size: r.size, requested: r.requested, caller: r.caller))
-        }
 
         mutating func store(_ r: AreaRecord) -> Int32 {
             if let id = vacantIDs.popLast() {
@@ -162,19 +158,59 @@ final class VmapAreas: @unchecked Sendable {
             areas.append(r)
             return Int32(areas.count - 1)
         }
+
+        mutating func remember(_ r: AreaRecord) {
+            if freedRing.count == Self.freedRingSize { freedRing.removeFirst() }
+            freedRing.append(FreedArea(offset: r.offset, size: r.size, requested: r.requested, caller: r.caller))
+        }
+
+        /// Give VA back, merging with its free neighbours (`merge_or_add_vmap_area`).
+        mutating func freeVA(offset: Int, size: Int) {
+            var start = offset, end = offset + size
+            if let prev = free.floor(start - 1), prev.end == start {
+                free.remove(start: prev.start)
+                start = prev.start
+            }
+            if let next = free.ceiling(end), next.start == end {
+                free.remove(start: next.start)
+                end = next.end
+            }
+            free.insert(start: start, size: end - start)
+        }
     }
 
+    let start: Int
+    let size: Int
+    let state: Mutex<State>
+
+    init(start: Int, size: Int) {
+        self.start = start
+        self.size = size
+        var s = State()
+        s.free.insert(start: start, size: size)
+        state = Mutex(s)
+    }
+}
+
+/// The vmalloc region (mm/vmalloc.c, VA part): a PROT_NONE reservation split into shards, each
+/// with a free-VA tree (lowest-address fit), busy areas and lazily freed areas whose unmap,
+/// frames and VA are returned in batches (`purge_vmap_area_lazy`).
+final class VmapAreas: @unchecked Sendable {
     static let pageSize = PhysicalMemory.pageSize
+    /// The smallest shard: an area can be at most this large when the region is split.
+    static let minShardSize = 4 << 30
+
     let base: UnsafeMutableRawPointer
     let regionSize: Int
     let lazyMaxPages: Int
     let immediateUnmap: Bool
     let populate: Bool
     let vmas: VMABudget
+    let shards: [VmapShard]
+    private let shardSize: Int
     private let memory: PhysicalMemory
     private let log: Printk
     private let faults: FaultInjector
-    let state: Mutex<State>
 
     init(_ c: MemorySystem.Configuration, memory: PhysicalMemory, log: Printk, faults: FaultInjector) throws(MemorySystemError) {
         let size = c.vmallocSize / Self.pageSize * Self.pageSize
@@ -196,9 +232,11 @@ final class VmapAreas: @unchecked Sendable {
         let cpus = max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1)
         let log2 = max(Int.bitWidth - cpus.leadingZeroBitCount - 1, 1)
         lazyMaxPages = c.lazyMaxPages ?? min((32 << 20) / Self.pageSize * log2, memory.totalPages / 4)
-        var s = State(nodePages: Array(repeating: 0, count: memory.nodeCount))
-        s.free.insert(start: 0, size: size)
-        state = Mutex(s)
+        let count = max(1, min(cpus, size / Self.minShardSize))
+        // Shards start 2 MiB-aligned so huge alignments stay possible in each.
+        let slice = size / count / (1 << 21) * (1 << 21)
+        shardSize = slice
+        shards = (0..<count).map { i in VmapShard(start: i * slice, size: i == count - 1 ? size - i * slice : slice) }
         // A forked child must not silently share this region's MAP_SHARED frames.
         _ = vmshim_region_register(b, size)
         if c.faultReports {
@@ -223,39 +261,35 @@ final class VmapAreas: @unchecked Sendable {
 
     func address(_ offset: Int) -> UnsafeMutableRawPointer { base + offset }
 
+    func shard(of offset: Int) -> VmapShard { shards[min(offset / shardSize, shards.count - 1)] }
+
+    /// The shard of the CPU this thread runs on.
+    private var localShard: Int { shards.count == 1 ? 0 : Int(max(vmshim_cpu(), 0)) % shards.count }
+
     // MARK: VA allocation
 
-    /// Take `size` bytes of VA aligned to `align` at the lowest address that fits
-    /// (`alloc_vmap_area`). Returns the offset, or nil when no range is large enough.
+    /// Take `size` bytes of VA aligned to `align` at the lowest address that fits in the local
+    /// shard, else in the others (`alloc_vmap_area`). Returns the offset, or nil.
     func allocVA(size: Int, align: Int) -> Int? {
         // Any free range of size + align - PAGE holds an aligned block (ranges are page-aligned).
         let length = align > Self.pageSize ? size + align - Self.pageSize : size
         if faults.shouldFail(.vmapArea) { return nil }
-        return state.withLock { s in
-            guard let r = s.free.lowestFit(length) else { return nil }
-            let start = (r.start + align - 1) & ~(align - 1)
-            s.free.remove(start: r.start)
-            if start > r.start { s.free.insert(start: r.start, size: start - r.start) }
-            if start + size < r.end { s.free.insert(start: start + size, size: r.end - start - size) }
-            return start
+        let first = localShard
+        for k in 0..<shards.count {
+            let found = shards[(first + k) % shards.count].state.withLock { s -> Int? in
+                guard let r = s.free.lowestFit(length) else { return nil }
+                let start = (r.start + align - 1) & ~(align - 1)
+                s.free.remove(start: r.start)
+                if start > r.start { s.free.insert(start: r.start, size: start - r.start) }
+                if start + size < r.end { s.free.insert(start: start + size, size: r.end - start - size) }
+                return start
+            }
+            if let found { return found }
         }
+        return nil
     }
 
-    /// Give VA back, merging with its free neighbours (`merge_or_add_vmap_area`).
-    func freeVA(_ s: inout State, offset: Int, size: Int) {
-        var start = offset, end = offset + size
-        if let prev = s.free.floor(start - 1), prev.end == start {
-            s.free.remove(start: prev.start)
-            start = prev.start
-        }
-        if let next = s.free.ceiling(end), next.start == end {
-            s.free.remove(start: next.start)
-            end = next.end
-        }
-        s.free.insert(start: start, size: end - start)
-    }
-
-    func releaseVA(offset: Int, size: Int) { state.withLock { freeVA(&$0, offset: offset, size: size) } }
+    func releaseVA(offset: Int, size: Int) { shard(of: offset).state.withLock { $0.freeVA(offset: offset, size: size) } }
 
     // MARK: mapping
 
@@ -284,19 +318,18 @@ final class VmapAreas: @unchecked Sendable {
 
     // MARK: areas
 
-    /// Record a new live area; returns its id.
+    /// Record a new live area.
     func insertBusy(_ r: AreaRecord) {
-        state.withLock { s in
+        shard(of: r.offset).state.withLock { s in
             let id = s.store(r)
             s.busy.insert(start: r.offset, size: r.size, value: id)
             if r.kind == .vmalloc { s.vmallocPages += r.nrPages }
-            for run in r.runs { s.nodePages[memory.node(of: run.pfn)] += run.count }
         }
     }
 
     /// The live area containing offset.
     func area(containing offset: Int) -> AreaRecord? {
-        state.withLock { s in
+        shard(of: offset).state.withLock { s in
             guard let e = s.busy.floor(offset), offset < e.end else { return nil }
             return s.areas[Int(e.value)]
         }
@@ -311,10 +344,11 @@ final class VmapAreas: @unchecked Sendable {
 
     /// Remove the live area starting exactly at offset if it is of `kind` and `accept` agrees.
     /// Its PTEs are cleared at once (as the kernel does); a vmalloc area then goes on the lazy
-    /// list with its frames and mapping, unless `immediate`.
+    /// list with its frames and mapping, unless `lazy` is false.
     func removeBusy(offset: Int, kind: AreaKind, pageTable: PageTable, lazy: Bool,
                     accept: (AreaRecord) -> Bool = { _ in true }) -> Removal {
-        state.withLock { s in
+        let perShard = max(lazyMaxPages / shards.count, 1)
+        return shard(of: offset).state.withLock { s in
             guard let e = s.busy.floor(offset), e.start == offset, let r = s.areas[Int(e.value)] else { return .notFound }
             guard r.kind == kind else { return .wrongKind(r.kind) }
             guard accept(r) else { return .notFound }
@@ -322,7 +356,6 @@ final class VmapAreas: @unchecked Sendable {
             s.remember(r)
             pageTable.clear(offset: offset, count: r.nrPages)
             if r.kind == .vmalloc { s.vmallocPages -= r.nrPages }
-            for run in r.runs { s.nodePages[memory.node(of: run.pfn)] -= run.count }
             guard lazy else {
                 s.areas[Int(e.value)] = nil
                 s.vacantIDs.append(e.value)
@@ -331,20 +364,21 @@ final class VmapAreas: @unchecked Sendable {
             s.lazy.append(e.value)
             s.lazyPages += r.nrPages
             if r.flags == .alloc { s.reusable[Self.reuseKey(r.nrPages, r.node), default: []].append(e.value) }
-            return .removed(r, lazyPurgeDue: s.lazyPages > lazyMaxPages)
+            return .removed(r, lazyPurgeDue: s.lazyPages > perShard)
         }
     }
 
     static func reuseKey(_ pages: Int, _ node: Int) -> Int { pages << 8 | (node + 1) }
 
-    /// Take a lazily freed plain area of exactly `pages` pages asked for on `node`, make it live
-    /// again for a new owner and return its offset: no syscall, frames already mapped.
+    /// Take a lazily freed plain area of exactly `pages` pages asked for on `node` from the
+    /// local shard, make it live again for a new owner and return its offset: no syscall, the
+    /// frames are already mapped.
     func reuseLazy(pages: Int, node: Int, requested: Int, caller: CallSite, pageTable: PageTable) -> Int? {
-        state.withLock { s in
+        shards[localShard].state.withLock { s in
             let key = Self.reuseKey(pages, node)
             guard let id = s.reusable[key]?.popLast() else { return nil }
             if s.reusable[key]!.isEmpty { s.reusable[key] = nil }
-            // The lazy list is short-lived (bounded by lazyMaxPages); a linear removal is fine.
+            // The lazy list is bounded by lazyMaxPages and reuse is LIFO: the id is near the end.
             if let i = s.lazy.lastIndex(of: id) { s.lazy.remove(at: i) }
             var r = s.areas[Int(id)]!
             r.requested = requested
@@ -352,19 +386,25 @@ final class VmapAreas: @unchecked Sendable {
             s.areas[Int(id)] = r
             s.lazyPages -= r.nrPages
             s.vmallocPages += r.nrPages
+            s.reused += 1
             for run in r.runs {
                 pageTable.set(offset: r.offset + run.page * Self.pageSize, pfn: run.pfn, count: run.count)
-                s.nodePages[memory.node(of: run.pfn)] += run.count
             }
             s.busy.insert(start: r.offset, size: r.size, value: id)
             return r.offset
         }
     }
 
-    /// `__purge_vmap_area_lazy`: unmap every lazily freed area (adjacent ones in one syscall),
-    /// free their frames and return their VA. Returns the number of frames freed.
-    func purgeLazy(pages: PageAllocator) -> Int {
-        let batch: [AreaRecord] = state.withLock { s in
+    /// `__purge_vmap_area_lazy`: unmap the lazily freed areas of one shard, or of all (adjacent
+    /// ones in one syscall), free their frames and return their VA. Returns the frames freed.
+    @discardableResult
+    func purgeLazy(pages: PageAllocator, shardOf offset: Int? = nil) -> Int {
+        let targets = offset.map { [shard(of: $0)] } ?? shards
+        return targets.reduce(0) { $0 + purge($1, pages: pages) }
+    }
+
+    private func purge(_ shard: VmapShard, pages: PageAllocator) -> Int {
+        let batch: [AreaRecord] = shard.state.withLock { s in
             guard !s.lazy.isEmpty else { return [] }
             let b = s.lazy.map { s.areas[Int($0)]! }
             for id in s.lazy { s.areas[Int(id)] = nil }
@@ -395,13 +435,18 @@ final class VmapAreas: @unchecked Sendable {
             }
             vmas.release(r.vmaCost)
         }
-        state.withLock { s in
-            for r in sorted { freeVA(&s, offset: r.offset, size: r.size) }
+        shard.state.withLock { s in
+            for r in sorted { s.freeVA(offset: r.offset, size: r.size) }
         }
         pages.stat.add(.lazyPurges, sorted.count)
         return freed
     }
 
     /// Frames held by lazily freed areas (free to reclaim, owned by no one).
-    var lazyPages: Int { state.withLock { $0.lazyPages } }
+    var lazyPages: Int { shards.reduce(0) { $0 + $1.state.withLock { $0.lazyPages } } }
+
+    /// Every shard's state, in address order, read under its lock.
+    func forEachShard(_ body: (inout VmapShard.State) -> Void) {
+        for sh in shards { sh.state.withLock { body(&$0) } }
+    }
 }

@@ -28,10 +28,10 @@ struct TestVmallocOptions: ParsableArguments {
 
 /// Options of the suite that are not the kernel module's.
 struct SuiteOptions: ParsableArguments {
-    @Flag(help: "A run of seconds that exercises every path (used by `make test`).")
+    @Flag(help: "A run of seconds that exercises every path (used by `make test`): 100 loops, 1 repeat, nr_pages 1, live sets of full_fit and long_busy_list / 16, census of 1-thread runs only; targets are not judged.")
     var quick = false
 
-    @Option(help: "Write the results as JSON to this file.")
+    @Option(help: ArgumentHelp("Write the results as JSON to this file.", valueName: "file"))
     var json: String?
 
     @Option(help: "Contenders, comma separated: vmalloc,mmap,glibc,jemalloc,mimalloc,libnuma.")
@@ -53,7 +53,6 @@ struct SuiteOptions: ParsableArguments {
 /// A `--run-test-mask` value.
 struct TestMask: ExpressibleByArgument, Sendable {
     let bits: Int
-    init(bits: Int) { self.bits = bits }
     init?(argument: String) {
         let hex = argument.lowercased().hasPrefix("0x")
         guard let v = Int(hex ? String(argument.dropFirst(2)) : argument, radix: hex ? 16 : 10), v > 0 else { return nil }
@@ -64,7 +63,6 @@ struct TestMask: ExpressibleByArgument, Sendable {
 /// A comma-separated `--nr-pages` list; 0 means 1 page, as in the kernel.
 struct PageCounts: ExpressibleByArgument, Sendable {
     let values: [Int]
-    init(_ values: [Int]) { self.values = values }
     init?(argument: String) {
         let parsed = argument.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !parsed.isEmpty, parsed.allSatisfy({ ($0 ?? -1) >= 0 }) else { return nil }
@@ -81,6 +79,7 @@ struct ContenderList: ExpressibleByArgument, Sendable {
         guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil }) else { return nil }
         kinds = parsed.map { $0! }
     }
+    var defaultValueDescription: String { kinds.map(\.rawValue).joined(separator: ",") }
 }
 
 extension ContenderKind: ExpressibleByArgument {}

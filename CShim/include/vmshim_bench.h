@@ -16,6 +16,13 @@ static inline uint64_t vmshim_bench_now_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/// CLOCK_THREAD_CPUTIME_ID in nanoseconds: CPU time the calling thread got.
+static inline uint64_t vmshim_bench_thread_cpu_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /// gnu_get_libc_version(), whose header the Glibc module does not import.
 const char *vmshim_bench_libc_version(void);
 /// mremap(MREMAP_MAYMOVE). NULL on failure.

@@ -31,6 +31,8 @@ struct Figures: Encodable {
     var truncated: Bool
     var opsPerSecRuns: [Double]
     var opsPerSec: Double
+    /// Median over repeats of `RunResult.cpuShare`.
+    var cpuShare: Double
     var p50: UInt64
     var p99: UInt64
     /// Every syscall of the process during the loop (ptrace census), per operation.
@@ -59,6 +61,7 @@ struct Figures: Encodable {
         status = runs.max()!
         opsPerSecRuns = results.map { $0.seconds > 0 ? Double($0.operations) / $0.seconds : 0 }
         opsPerSec = median(opsPerSecRuns)
+        cpuShare = median(results.map(\.cpuShare))
         var latency = first.latency
         for r in results.dropFirst() { latency.add(r.latency) }
         p50 = latency.totalCount > 0 ? latency.valueAtPercentile(50) : 0
@@ -80,7 +83,7 @@ extension Figures {
     enum CodingKeys: String, CodingKey {
         case workload, contender, threads, nrPages = "nr_pages", status, passed, xfailed, failed, loops, repeats
         case operations, truncated
-        case opsPerSec = "ops_per_sec", opsPerSecRuns = "ops_per_sec_runs", p50 = "p50_ns", p99 = "p99_ns"
+        case opsPerSec = "ops_per_sec", opsPerSecRuns = "ops_per_sec_runs", cpuShare = "cpu_share", p50 = "p50_ns", p99 = "p99_ns"
         case syscallsPerOp = "syscalls_per_op", shimSyscallsPerOp = "shim_syscalls_per_op"
         case vmas, vmasProcess = "vmas_process", peakRSS = "peak_rss_bytes", rssGrowth = "rss_growth_bytes"
         case metadataBytesPerPage = "metadata_bytes_per_page", allocatorVerified = "allocator_verified"
@@ -104,6 +107,7 @@ extension Figures {
         try c.encode(truncated, forKey: .truncated)
         try c.encode(opsPerSec, forKey: .opsPerSec)
         try c.encode(opsPerSecRuns, forKey: .opsPerSecRuns)
+        try c.encode(cpuShare, forKey: .cpuShare)
         try c.encode(p50, forKey: .p50)
         try c.encode(p99, forKey: .p99)
         try c.encode(syscallsPerOp, forKey: .syscallsPerOp)
@@ -162,10 +166,11 @@ struct BenchReport: Encodable {
         out += settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") + "\n"
         out += "ops/s: median of repeats (one op = one loop iteration of the kernel test; * = loop cut at max_run_seconds);\n"
         out += "vmalloc÷: vmalloc ops/s over this row's; scale: ops/s over the same row at 1 thread;\n"
+        out += "cpu%: CPU time the workers got over threads × wall time (low: the cores were busy elsewhere, or workers slept);\n"
         out += "sys/op: all syscalls (ptrace census); VMAs: mappings added by the live set; RSS+: peak RSS growth; meta: bytes/page\n"
         let header = [pad("contender", 9, left: true), pad("thr", 3), pad("ops/s", 8), pad("vmalloc÷", 8), pad("p50 ns", 8),
                       pad("p99 ns", 8), pad("sys/op", 7), pad("VMAs", 6), pad("RSS+ MiB", 8), pad("meta", 5),
-                      pad("scale", 6), "  status"].joined(separator: " ")
+                      pad("scale", 6), pad("cpu%", 4), "  status"].joined(separator: " ")
         var variants: [String] = []
         var rows: [String: [Figures]] = [:]
         for f in results {
@@ -188,7 +193,8 @@ struct BenchReport: Encodable {
                         pad("\(f.p50)", 8), pad("\(f.p99)", 8), pad(f.syscallsPerOp.map { format($0, 2) } ?? "-", 7),
                         pad("\(f.vmas)", 6), pad(format(Double(f.rssGrowth) / 1_048_576, 1), 8),
                         pad(f.metadataBytesPerPage.map { format($0, 1) } ?? "-", 5),
-                        pad(f.scaling.map { format($0, 2) + "x" } ?? "", 6), "  " + status].joined(separator: " ") + "\n"
+                        pad(f.scaling.map { format($0, 2) + "x" } ?? "", 6), pad(format(f.cpuShare * 100, 0), 4),
+                        "  " + status].joined(separator: " ") + "\n"
                 for note in f.notes { out += "           note: \(note)\n" }
             }
         }

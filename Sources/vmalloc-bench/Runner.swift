@@ -33,6 +33,9 @@ struct RunResult: Codable, Sendable {
     /// Workers whose setup (the live set of full_fit or long_busy_list, vm_map_ram's frames) failed.
     var setupFailures: Int
     var seconds: Double
+    /// CPU time the workers got during the loop over threads × wall time: below 1, they were
+    /// not all running (another process had the cores, or they slept in the allocator).
+    var cpuShare: Double
     var latency: Histogram<UInt64>
     /// Mappings added between the start and the end of the timed loop's live set (before teardown).
     var vmasAdded: Int
@@ -56,6 +59,7 @@ enum Runner {
         var iterations: Int
         var truncated = false
         var setupFailed: Bool
+        var cpuNanoseconds: UInt64 = 0
         var latency: Histogram<UInt64>
     }
 
@@ -75,7 +79,9 @@ enum Runner {
             var outcome = WorkerOutcome(
                 completed: 0, iterations: instance?.iterations ?? 0, setupFailed: instance == nil,
                 latency: Histogram(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .two))
+            let cpu = vmshim_bench_thread_cpu_ns()
             if let instance { run(instance, budget: request.budgetNanoseconds, &outcome) }
+            outcome.cpuNanoseconds = vmshim_bench_thread_cpu_ns() - cpu
             slots[index] = outcome
             barrier.wait() // done
             barrier.wait() // measured
@@ -107,6 +113,7 @@ enum Runner {
             truncated: outcomes.contains { $0.truncated },
             setupFailures: outcomes.filter(\.setupFailed).count,
             seconds: Double(end - start) / 1e9,
+            cpuShare: Double(outcomes.reduce(0) { $0 + $1.cpuNanoseconds }) / (Double(request.threads) * Double(end - start)),
             latency: latency,
             vmasAdded: vmas - vmasBefore, vmasProcess: vmas,
             peakRSS: peak, rssGrowth: max(0, peak - rssBefore),

@@ -158,4 +158,7 @@ int vmshim_scope_push(uint32_t token);
 /// this thread has no open save (restore on another thread, or twice), -2 when it is not the top.
 int vmshim_scope_pop(uint32_t token);
 
+/* ---- reclaim mechanism: wait queues, per-thread reclaim and held-lock state ---- */
+#include "vmshim_reclaim.h"
+
 #endif

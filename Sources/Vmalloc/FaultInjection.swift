@@ -47,10 +47,10 @@ final class FaultInjector: Sendable {
         var rng = SystemRandomNumberGenerator()
     }
     private let armed = Atomic<Int>(0)
-    private let sites: Mutex<[FaultSite: SiteState]>
+    private let sites: Lock<[FaultSite: SiteState]>
 
     init(_ initial: [FaultSite: FaultAttributes]) {
-        sites = Mutex(initial.mapValues { SiteState(attributes: $0) })
+        sites = Lock(initial.mapValues { SiteState(attributes: $0) })
         armed.store(initial.count, ordering: .relaxed)
     }
 

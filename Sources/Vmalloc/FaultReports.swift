@@ -12,7 +12,7 @@ enum FaultReports {
         let end: UInt
         let report: Reporter
     }
-    private static let regions = Mutex<[UInt: Region]>([:])
+    private static let regions = Lock<[UInt: Region]>([:])
 
     static func register(base: UnsafeRawPointer, size: Int, _ report: @escaping Reporter) {
         let start = UInt(bitPattern: base)

@@ -123,7 +123,17 @@ public final class MemorySystem: Sendable {
         }
         pageTable = table
         vmap = try VmapAreas(configuration, memory: memory, log: log, faults: faults)
-        pages.reclaim.addSource { [vmap = self.vmap, pages = self.pages] in vmap.purgeLazy(pages: pages) }
+        // Weak: the allocator owns the reclaimer that owns this source.
+        pages.reclaim.addSource { [vmap = self.vmap, weak pages = self.pages] in
+            if let pages { _ = vmap.purgeLazy(pages: pages) }
+        }
+        // Last, so a failed init leaves no thread behind.
+        if configuration.kswapd { for k in pages.kswapd { k.start() } }
+    }
+
+    deinit {
+        for k in pages.kswapd { k.stop() }
+        ReclaimLockdep.shared.forget(system: pages.reclaim.id)
     }
 
     // A static let is initialised once, thread-safely, on first use.

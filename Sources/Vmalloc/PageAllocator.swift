@@ -1,5 +1,4 @@
 import CShim
-import Glibc
 import Synchronization
 
 /// Which watermark an allocation attempt must leave free (mm/page_alloc.c `ALLOC_WMARK_*`).
@@ -20,7 +19,7 @@ final class Zone: Sendable {
     let minPages: Int
     let lowPages: Int
     let highPages: Int
-    let lock: Mutex<Lists>
+    let lock: Lock<Lists>
     /// Free frames, readable without the lock (watermark checks, meminfo).
     let freeCount: Atomic<Int>
 
@@ -29,7 +28,7 @@ final class Zone: Sendable {
         firstPfn = memory.firstPfn(of: node)
         managed = memory.pagesPerNode
         guard let z = vmshim_zone_create(memory.meta + firstPfn, UInt32(managed)) else { return nil }
-        lock = Mutex(Lists(zone: z))
+        lock = Lock(Lists(zone: z))
         freeCount = Atomic(managed)
         // min_free_kbytes = sqrt(lowmem_kbytes * 16), at least 128 KiB; low and high sit
         // above it by a quarter and a half (or 0.1% of the node, whichever is more).
@@ -104,6 +103,10 @@ final class PageAllocator: Sendable {
     /// Bumped whenever frames are freed, so waiters can tell that memory came back.
     let freeEvents = Atomic<Int>(0)
     let faults: FaultInjector
+    /// Where allocations that wait for freed frames sleep; every free wakes it.
+    private let freeWait = WaitQueue()
+    /// One background reclaimer per node; started by the system when configured.
+    let kswapd: [Kswapd]
 
     init(memory: PhysicalMemory, minFreePages: Int?, log: Printk, faults: FaultInjector) {
         self.memory = memory
@@ -111,7 +114,8 @@ final class PageAllocator: Sendable {
         self.faults = faults
         zones = (0..<memory.nodeCount).map { Zone(node: $0, memory: memory, minFreePages: minFreePages)! }
         zonelists = (0..<memory.nodeCount).map { memory.zonelist(from: $0) }
-        reclaim = Reclaimer(stat: stat)
+        reclaim = Reclaimer(stat: stat, log: log)
+        kswapd = zones.map { [reclaim, stat] in Kswapd(zone: $0, reclaimer: reclaim, stat: stat) }
     }
 
     /// `__alloc_pages`: a block of 2^order frames, preferring `node` (or the local node for
@@ -119,6 +123,7 @@ final class PageAllocator: Sendable {
     func allocate(_ gfpIn: GFP, order: Int, node: Int, owner: UInt8, site: String = "alloc_pages") -> Page? {
         let scope = ScopeFlags.current
         let gfp = scope.apply(to: gfpIn)
+        if vmshim_held_count() > 0 { reclaim.checkHeldLocks(gfpIn, scope: scope, site: site) }
         let list: [Int]
         if node == NUMA_NO_NODE {
             list = zonelists[memory.localNode]
@@ -148,9 +153,11 @@ final class PageAllocator: Sendable {
         return nil
     }
 
-    /// `__alloc_pages_slowpath`: lower the watermark as the mask allows, then (if it may block)
-    /// reclaim and retry: once for NORETRY, while progress is made otherwise, for ever for NOFAIL.
+    /// `__alloc_pages_slowpath`: wake kswapd, lower the watermark as the mask allows, then (if it
+    /// may block) reclaim and retry: once for NORETRY; while progress is made, then for a
+    /// bounded number of rounds without it, otherwise; for ever for NOFAIL.
     private func slowPath(_ gfp: GFP, scope: ScopeFlags, order: Int, list: [Int]) -> Int? {
+        if gfp.contains(.kswapdReclaim) { wakeKswapd(list) }
         var mark: Watermark = gfp.contains(.high) ? .minHalf : .min
         // PF_MEMALLOC (reclaim itself) and __GFP_MEMALLOC may use every reserve.
         if (scope.contains(.memalloc) || gfp.contains(.memalloc)) && !gfp.contains(.noMemalloc) { mark = .none }
@@ -161,29 +168,41 @@ final class PageAllocator: Sendable {
         var noProgress = 0
         while true {
             let seen = freeEvents.load(ordering: .acquiring)
-            let progress = reclaim.direct(gfp: gfp, order: order, nodes: list)
+            if gfp.contains(.kswapdReclaim) { wakeKswapd(list) }
+            let reclaimed = reclaim.direct(gfp: gfp, order: order, nodes: list)
             if let pfn = take(list, order, mark) { return pfn }
             if gfp.contains(.noRetry) { return nil }
-            noProgress = progress > 0 ? 0 : noProgress + 1
+            // Frames freed by anyone (kswapd, a task exiting a cache) count as progress too:
+            // only a round in which nothing at all came back brings the give-up closer.
+            let progress = reclaimed > 0 || freeEvents.load(ordering: .acquiring) != seen
+            noProgress = progress ? 0 : noProgress + 1
             if gfp.contains(.noFail) {
-                if progress == 0 {
-                    stat.add(.nofailRetries)
-                    waitForFree(since: seen)
-                }
-                continue
+                if !progress { stat.add(.nofailRetries) }
+            } else {
+                if order > Self.costlyOrder && !gfp.contains(.retryMayFail) { return nil }
+                if noProgress >= Self.maxReclaimRetries { return nil }
             }
-            if order > Self.costlyOrder && !gfp.contains(.retryMayFail) { return nil }
-            if noProgress >= Self.maxReclaimRetries { return nil }
-            if progress == 0 { waitForFree(since: seen) }
+            if reclaimed == 0 {
+                // Nothing of our own: sleep until frames come back. While kswapd works for these
+                // nodes, sleep until its next free rather than spin beside it (`reclaim_throttle`).
+                let kswapdActive = list.contains { kswapd[$0].isActive }
+                waitForFree(since: kswapdActive ? freeEvents.load(ordering: .acquiring) : seen,
+                            timeoutNs: kswapdActive ? 100_000_000 : 2_000_000)
+            }
         }
     }
 
-    /// Sleep until frames are freed or a tick passes (the kernel's `congestion_wait(HZ/50)`).
+    /// `wake_all_kswapds`: wake the kswapd of every node in the list below its low watermark.
+    private func wakeKswapd(_ list: [Int]) {
+        for n in list where zones[n].freeCount.load(ordering: .relaxed) < zones[n].lowPages { kswapd[n].wake() }
+    }
+
+    /// Sleep until frames are freed after `seen` was read, or a tick passes (the kernel's
+    /// `congestion_wait(HZ/50)`). Freeing wakes the sleeper at once.
     func waitForFree(since seen: Int, timeoutNs: UInt64 = 2_000_000) {
-        let deadline = Printk.monotonicNs() + timeoutNs
-        while freeEvents.load(ordering: .acquiring) == seen && Printk.monotonicNs() < deadline {
-            usleep(200)
-        }
+        let sequence = freeWait.sequence
+        guard freeEvents.load(ordering: .acquiring) == seen else { return }
+        freeWait.wait(since: sequence, timeoutNs: timeoutNs)
     }
 
     /// `__free_pages` for a block this allocator handed out. False (and nothing changes) when
@@ -192,7 +211,9 @@ final class PageAllocator: Sendable {
     func free(pfn: Int, order: Int) -> Bool {
         guard memory.isValid(pfn), order >= 0, order <= Self.maxOrder else { return false }
         guard zones[memory.node(of: pfn)].give(pfn: pfn, order: order) else { return false }
+        vmshim_account_freed(UInt64(1) << order)
         freeEvents.add(1, ordering: .releasing)
+        freeWait.wakeAll()
         return true
     }
 

@@ -15,7 +15,7 @@ final class PageTable: @unchecked Sendable {
     let rootPfn: Int
     /// Table pages held, root included (`PageTables` in meminfo), in all and per node.
     let tablePages = Atomic<Int>(1)
-    private let perNode: Mutex<[Int]>
+    private let perNode: Lock<[Int]>
 
     init?(pages: PageAllocator) {
         memory = pages.memory
@@ -25,7 +25,7 @@ final class PageTable: @unchecked Sendable {
         rootPfn = root.pfn
         var per = Array(repeating: 0, count: memory.nodeCount)
         per[memory.node(of: root.pfn)] = 1
-        perNode = Mutex(per)
+        perNode = Lock(per)
     }
 
     /// Table pages held on each node.

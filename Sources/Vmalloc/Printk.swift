@@ -13,7 +13,7 @@ final class Printk: Sendable {
         var recent: [String] = []
     }
     private let logger: Logger?
-    private let state = Mutex(State())
+    private let state = Lock(State())
     private static let burst = 10
     private static let intervalNs: UInt64 = 5_000_000_000
     private static let keep = 256

@@ -9,16 +9,20 @@ public enum VMStatItem: Int, CaseIterable, Sendable {
     case directReclaimPasses
     /// Pages freed by direct reclaim (`pgsteal_direct`).
     case pgstealDirect
-    /// Times kswapd was woken (`kswapd_wakeups`... `pageoutrun`).
+    /// Times a sleeping kswapd was woken (`kswapd_wakeups`).
     case kswapdWakeups
+    /// Reclaim passes kswapd ran (`pageoutrun`).
+    case kswapdPasses
     /// Pages freed by kswapd (`pgsteal_kswapd`).
     case pgstealKswapd
     /// Shrinker `scan` calls.
     case shrinkerCalls
     /// Shrinkers skipped because the effective mask lacked bits they require.
     case shrinkerSkippedGFP
-    /// Shrinkers skipped because `count` reported nothing to free.
+    /// Shrinker calls skipped because `count` reported nothing to free.
     case shrinkerSkippedEmpty
+    /// Shrinker `scan` calls that answered `Shrinker.stop`.
+    case shrinkerStops
     /// NOFAIL allocations that had to wait and retry.
     case nofailRetries
     /// Page allocations that failed.
@@ -31,6 +35,8 @@ public enum VMStatItem: Int, CaseIterable, Sendable {
     case vmallocLazyReuse
     /// kvmalloc requests that fell back to vmalloc.
     case kvmallocVmallocFallback
+    /// Reports of the fs_reclaim checker (`MemorySystem.lockdepReports`).
+    case lockdepReports
 
     /// The `/proc/vmstat` key.
     public var name: String {
@@ -39,16 +45,19 @@ public enum VMStatItem: Int, CaseIterable, Sendable {
         case .directReclaimPasses: "direct_reclaim_passes"
         case .pgstealDirect: "pgsteal_direct"
         case .kswapdWakeups: "kswapd_wakeups"
+        case .kswapdPasses: "pageoutrun"
         case .pgstealKswapd: "pgsteal_kswapd"
         case .shrinkerCalls: "shrinker_calls"
         case .shrinkerSkippedGFP: "shrinker_skipped_gfp"
         case .shrinkerSkippedEmpty: "shrinker_skipped_empty"
+        case .shrinkerStops: "shrinker_stops"
         case .nofailRetries: "nofail_retries"
         case .allocFailures: "alloc_failures"
         case .vmallocFailures: "vmalloc_failures"
         case .lazyPurges: "vmap_lazy_purges"
         case .vmallocLazyReuse: "vmalloc_lazy_reuse"
         case .kvmallocVmallocFallback: "kvmalloc_vmalloc_fallback"
+        case .lockdepReports: "lockdep_reports"
         }
     }
 }
@@ -59,11 +68,17 @@ final class VMStat: Sendable {
         let value = Atomic<Int>(0)
     }
     private let counters = VMStatItem.allCases.map { _ in Counter() }
-    private let failuresByMask = Mutex<[GFP: Int]>([:])
+    private let failuresByMask = Lock<[GFP: Int]>([:])
 
     func add(_ item: VMStatItem, _ n: Int = 1) { counters[item.rawValue].value.add(n, ordering: .relaxed) }
     subscript(_ item: VMStatItem) -> Int { counters[item.rawValue].value.load(ordering: .relaxed) }
 
     func countFailure(_ gfp: GFP) { failuresByMask.withLock { $0[gfp, default: 0] += 1 } }
     var failures: [GFP: Int] { failuresByMask.withLock { $0 } }
+}
+
+extension MemorySystem {
+    /// Failed allocations by the mask the caller passed (page allocations and vmalloc), the
+    /// breakdown behind `alloc_failures` and `vmalloc_failures`.
+    public func allocationFailuresByMask() -> [GFP: Int] { pages.stat.failures }
 }

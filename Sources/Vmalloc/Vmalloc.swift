@@ -28,7 +28,9 @@ extension MemorySystem {
     private func fixup(_ gfp: GFP, _ site: CallSite) -> GFP {
         let fixed = gfp.intersection(Self.vmallocSupported)
         if fixed != gfp {
-            log.warnOnce("Unexpected gfp: \(gfp.subtracting(fixed).modeString). Fixing up to gfp: \(fixed.modeString). Fix your code!",
+            // The kernel's form: "%#x (%pGg)", with a space, unlike the failure report's mode.
+            let bad = gfp.subtracting(fixed)
+            log.warnOnce("Unexpected gfp: 0x\(String(bad.rawValue, radix: 16)) (\(bad)). Fixing up to gfp: 0x\(String(fixed.rawValue, radix: 16)) (\(fixed)). Fix your code!",
                          site: "gfp-fixup@\(site)")
         }
         return fixed
@@ -59,6 +61,8 @@ extension MemorySystem {
             return nil
         }
         var gfp = fixup(gfpIn, site)
+        // Checked here too so that fs_reclaim reports name the vmalloc caller, not a step inside.
+        if vmshim_held_count() > 0 { pages.reclaim.checkHeldLocks(gfp, scope: .current, site: site.description) }
         // NOFAIL needs a mask that may sleep; without one it is ignored (as the kernel warns).
         if gfp.contains(.noFail) && !gfp.allowsBlocking { gfp.remove(.noFail) }
         let page = Self.pageSize

@@ -181,14 +181,14 @@ final class VmapShard: Sendable {
 
     let start: Int
     let size: Int
-    let state: Mutex<State>
+    let state: Lock<State>
 
     init(start: Int, size: Int) {
         self.start = start
         self.size = size
         var s = State()
         s.free.insert(start: start, size: size)
-        state = Mutex(s)
+        state = Lock(s)
     }
 }
 

@@ -1,0 +1,161 @@
+import ArgumentParser
+import Synchronization
+import Vmalloc
+
+/// `vmalloc-bench seed`: the seed patch made visible. The same GFP_NOFS vmalloc workload runs
+/// under memory pressure twice — page tables mapped under the caller's scope (`.fromCaller`,
+/// the patch) and with the fixed GFP_KERNEL mask (`.legacy`) — and prints side by side how often
+/// an FS-class shrinker was entered with __GFP_FS and what the fs_reclaim checker reported.
+struct Seed: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "seed",
+        abstract: "GFP_NOFS vmalloc under pressure: page tables with the caller's scope vs. the pre-patch GFP_KERNEL.")
+
+    @Option(help: "vmalloc calls per run, each at a fresh 2 MiB span (so it needs a new page table).")
+    var rounds = 8
+    @Option(help: "Pages per vmalloc.")
+    var pages = 64
+    @Option(help: "MiB of page frames (one node).")
+    var memoryMiB = 64
+
+    func run() throws {
+        let fixed = try SeedRun(scope: .fromCaller, rounds: rounds, pages: pages, memoryMiB: memoryMiB).run()
+        let legacy = try SeedRun(scope: .legacy, rounds: rounds, pages: pages, memoryMiB: memoryMiB).run()
+        print("seed: \(rounds) × __vmalloc(\(pages * 4) KiB, GFP_NOFS) holding \"\(SeedRun.lockName)\", "
+              + "free memory at the min watermark + the data pages, kswapd off")
+        print("  " + "".padded(44) + "fromCaller".leftPadded(12) + "legacy".leftPadded(10))
+        func row(_ name: String, _ f: Int, _ l: Int) {
+            print("  " + name.padded(44) + String(f).leftPadded(12) + String(l).leftPadded(10))
+        }
+        row("FS shrinker entered with __GFP_FS", fixed.fsEnteredWithFS, legacy.fsEnteredWithFS)
+        row("FS shrinker skipped (mask lacks __GFP_FS)", fixed.fsSkipped, legacy.fsSkipped)
+        row("other shrinker scan calls", fixed.otherCalls, legacy.otherCalls)
+        row("direct reclaim passes", fixed.reclaimPasses, legacy.reclaimPasses)
+        row("page-table pages allocated", fixed.tablePages, legacy.tablePages)
+        row("vmalloc failures", fixed.failures, legacy.failures)
+        row("fs_reclaim checker reports", fixed.reports.count, legacy.reports.count)
+        for (name, result) in [("fromCaller", fixed), ("legacy", legacy)] {
+            for r in result.reports { print("  \(name): \(r)") }
+        }
+    }
+}
+
+/// One run of the seed workload on a fresh single-node system.
+struct SeedRun {
+    static let lockName = "inode_hash_lock"
+    static let minFreePages = 64
+
+    let scope: PageTableScope
+    let rounds: Int
+    let pages: Int
+    let memoryMiB: Int
+
+    struct Result {
+        var fsEnteredWithFS = 0
+        var fsSkipped = 0
+        var otherCalls = 0
+        var reclaimPasses = 0
+        var tablePages = 0
+        var failures = 0
+        var reports: [LockdepReport] = []
+    }
+
+    func run() throws -> Result {
+        var c = MemorySystem.Configuration()
+        c.nodes = 1
+        c.memoryPerNode = memoryMiB << 20
+        c.vmallocSize = 1 << 30
+        c.kswapd = false
+        c.pageTableScope = scope
+        c.minFreePages = Self.minFreePages
+        let sys = try MemorySystem(c)
+
+        // An inode cache whose shrinker needs the inode lock (a filesystem's), and a cache any
+        // reclaim may shrink. The FS shrinker only declares the lock: taking it for real while
+        // the workload holds it would deadlock under .legacy, which is the bug being shown.
+        let lock = ReclaimTrackedLock(name: Self.lockName, 0)
+        let enteredWithFS = Counter()
+        let fsCache = PageCache(sys)
+        let fs = sys.registerShrinker(
+            name: "fs-inode-cache", requires: __GFP_FS,
+            count: { sc in
+                if sc.gfp.contains(__GFP_FS) { enteredWithFS.add() }
+                return fsCache.count
+            },
+            scan: { sc in
+                if sc.gfp.contains(__GFP_FS) { enteredWithFS.add() }
+                return fsCache.release(sc.nrToScan)
+            })
+        fs.mightLock(lock)
+        let anonCache = PageCache(sys)
+        let anon = sys.registerShrinker(name: "anon-cache", count: { _ in anonCache.count },
+                                        scan: { sc in anonCache.release(sc.nrToScan) })
+        let total = sys.meminfo().memTotal / 4096
+        fsCache.fill(limit: total / 4)
+        anonCache.fill(limit: .max)
+
+        let passes = sys.vmstat()[.directReclaimPasses] ?? 0
+        let tables = sys.meminfo().pageTables
+        var areas: [UnsafeMutableRawPointer] = []
+        var failures = 0
+        for _ in 0..<rounds {
+            // The data pages come without reclaim; the new page table must come from reclaim.
+            let free = sys.meminfo().memFree / 4096
+            let target = Self.minFreePages + pages
+            if free > target { anonCache.fill(limit: free - target) } else { _ = anonCache.release(target - free) }
+            let p = lock.withLock { _ in sys.__vmalloc_node(pages * 4096, align: 1 << 21, GFP_NOFS | __GFP_NOWARN, node: NUMA_NO_NODE) }
+            if let p { areas.append(p) } else { failures += 1 }
+        }
+        let result = Result(fsEnteredWithFS: enteredWithFS.value, fsSkipped: fs.stats.skippedForGFP, otherCalls: anon.stats.calls,
+                            reclaimPasses: (sys.vmstat()[.directReclaimPasses] ?? 0) - passes,
+                            tablePages: (sys.meminfo().pageTables - tables) / 4096, failures: failures, reports: sys.lockdepReports)
+        for p in areas { sys.vfree(p) }
+        fs.unregister()
+        anon.unregister()
+        _ = fsCache.release(.max)
+        _ = anonCache.release(.max)
+        return result
+    }
+
+    /// Frames from `alloc_page` held as a cache's objects.
+    final class PageCache: Sendable {
+        private let sys: MemorySystem
+        private let frames = Mutex<[Page]>([])
+
+        init(_ sys: MemorySystem) { self.sys = sys }
+
+        var count: Int { frames.withLock { $0.count } }
+
+        /// Take up to `limit` frames under the noreclaim scope (reserves included), without waking kswapd.
+        func fill(limit: Int) {
+            withMemallocScope(.noReclaim) {
+                var got: [Page] = []
+                while got.count < limit, let p = sys.alloc_page(GFP_KERNEL & ~__GFP_KSWAPD_RECLAIM | __GFP_NOWARN) { got.append(p) }
+                frames.withLock { $0 += got }
+            }
+        }
+
+        /// Free up to `n` frames; returns how many.
+        func release(_ n: Int) -> Int {
+            let out = frames.withLock { f in
+                let k = min(n, f.count)
+                defer { f.removeLast(k) }
+                return Array(f.suffix(k))
+            }
+            for p in out { sys.__free_page(p) }
+            return out.count
+        }
+    }
+
+    /// A counter the shrinker callbacks share.
+    final class Counter: Sendable {
+        private let atomic = Atomic<Int>(0)
+        func add() { atomic.add(1, ordering: .relaxed) }
+        var value: Int { atomic.load(ordering: .relaxed) }
+    }
+}
+
+extension String {
+    fileprivate func padded(_ width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
+    fileprivate func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
+}

@@ -66,8 +66,9 @@ final class ChildProcess {
                 vmshim_bench_census(executable, argv, envp, fileno(out), &exitStatus)
             }
         }
-        guard count >= 0 else { throw ChildFailure(description: "ptrace census failed: \(String(cString: strerror(Int32(-count))))") }
+        if exitStatus > 128 { throw ChildFailure(description: "census child killed by signal \(exitStatus - 128)") }
         guard exitStatus == 0 else { throw ChildFailure(description: "census child exited with \(exitStatus)") }
+        guard count >= 0 else { throw ChildFailure(description: "ptrace census failed: \(String(cString: strerror(Int32(-count))))") }
         rewind(out)
         let data = FileHandle(fileDescriptor: fileno(out), closeOnDealloc: false).readDataToEndOfFile()
         return (try JSONDecoder().decode(RunResult.self, from: data), Int(count))

@@ -7,7 +7,7 @@ struct VmallocBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vmalloc-bench",
         abstract: "Benchmarks swift-vmalloc against mmap, glibc, jemalloc, mimalloc and libnuma.",
-        subcommands: [Suite.self],
+        subcommands: [Suite.self, Seed.self],
         defaultSubcommand: Suite.self
     )
 }

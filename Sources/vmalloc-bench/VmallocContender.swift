@@ -1,0 +1,110 @@
+import CShim
+import Vmalloc
+
+/// swift-vmalloc through its pinned kernel-spelled API, on an instance of its own: 1 GiB of
+/// sparse frames per node (no memory is used until touched) and the default 32 GiB region.
+final class VmallocContender: AlignedAllocating, HugeAllocating, PageMapping, NonBlockingAllocating {
+    let kind = ContenderKind.vmalloc
+    let system: MemorySystem
+
+    private init(_ system: MemorySystem) {
+        self.system = system
+    }
+
+    static func make() -> Result<any Contender, ContenderUnavailable> {
+        var configuration = MemorySystem.Configuration()
+        configuration.memoryPerNode = 1 << 30
+        do {
+            return .success(VmallocContender(try MemorySystem(configuration)))
+        } catch {
+            return .failure(ContenderUnavailable(description: "MemorySystem: \(error)"))
+        }
+    }
+
+    /// Purges lazily freed areas left by the previous run (their VMAs would count as this run's).
+    func settle() {
+        system.vm_unmap_aliases()
+    }
+
+    func allocate(_ size: Int) -> UnsafeMutableRawPointer? {
+        system.vmalloc(size)
+    }
+
+    func free(_ pointer: UnsafeMutableRawPointer, size: Int) {
+        system.vfree(pointer)
+    }
+
+    func allocate(_ size: Int, align: Int, zeroed: Bool) -> UnsafeMutableRawPointer? {
+        // The kernel test passes node 0, not NUMA_NO_NODE.
+        system.__vmalloc_node(size, align: align, zeroed ? GFP_KERNEL | __GFP_ZERO : GFP_KERNEL, node: 0)
+    }
+
+    func allocateHuge(_ size: Int) -> UnsafeMutableRawPointer? {
+        system.vmalloc_huge(size, GFP_KERNEL)
+    }
+
+    func allocateNonBlocking(_ size: Int, atomic: Bool) -> UnsafeMutableRawPointer? {
+        system.__vmalloc(size, atomic ? GFP_ATOMIC : GFP_NOWAIT)
+    }
+
+    func pages(_ count: Int) -> (any MappablePages)? {
+        VmallocPages(system, count: count)
+    }
+
+    /// Frame metadata (a `vmshim_page` per managed frame) plus the page-table pages held now,
+    /// per managed page. Area records on the Swift heap are not counted.
+    var metadataBytesPerPage: Double? {
+        let info = system.meminfo()
+        let frames = info.memTotal / pageSize
+        guard frames > 0 else { return nil }
+        return Double(frames * MemoryLayout<vmshim_page>.stride + info.pageTables) / Double(frames)
+    }
+
+    /// Nanoseconds per `vmalloc_to_page`, over lookups spread across a 256-page area.
+    func lookupNanoseconds(lookups: Int) -> Double? {
+        let pages = 256
+        guard let area = system.vmalloc(pages * pageSize) else { return nil }
+        defer { system.vfree(area) }
+        touch(area, pages * pageSize)
+        var sum = 0
+        let start = vmshim_bench_now_ns()
+        for i in 0..<lookups {
+            // A stride coprime to 256 visits every page in turn, in no prefetchable order.
+            sum &+= system.vmalloc_to_page(area + (i &* 97 & (pages - 1)) * pageSize)?.pfn ?? 0
+        }
+        let elapsed = vmshim_bench_now_ns() - start
+        withExtendedLifetime(sum) {}
+        return Double(elapsed) / Double(lookups)
+    }
+}
+
+/// Frames from `alloc_pages`, mapped by `vm_map_ram` and unmapped by `vm_unmap_ram`.
+private final class VmallocPages: MappablePages {
+    let system: MemorySystem
+    let frames: [Page]
+
+    init?(_ system: MemorySystem, count: Int) {
+        self.system = system
+        var frames: [Page] = []
+        for _ in 0..<count {
+            guard let page = system.alloc_pages(GFP_KERNEL, 0) else {
+                frames.forEach { system.__free_pages($0, 0) }
+                return nil
+            }
+            frames.append(page)
+        }
+        self.frames = frames
+    }
+
+    func map() -> UnsafeMutableRawPointer? {
+        system.vm_map_ram(frames)
+    }
+
+    func unmap(_ pointer: UnsafeMutableRawPointer) {
+        system.vm_unmap_ram(pointer, frames.count)
+    }
+
+    func release() {
+        frames.forEach { system.__free_pages($0, 0) }
+    }
+}

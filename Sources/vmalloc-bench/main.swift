@@ -1,2 +1,0 @@
-import Vmalloc
-print("vmalloc-bench placeholder")

@@ -1,13 +1,13 @@
 import ArgumentParser
 
 /// `vmalloc-bench`: the root command. With no subcommand it runs the lib/test_vmalloc.c suite;
-/// later commands (seed, stress, kvmalloc workloads) join `subcommands`.
+/// `seed`, `kvmalloc` and `stress` are the scenarios of the later issues.
 @main
 struct VmallocBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vmalloc-bench",
         abstract: "Benchmarks swift-vmalloc against mmap, glibc, jemalloc, mimalloc and libnuma.",
-        subcommands: [Suite.self, Seed.self],
+        subcommands: [Suite.self, Seed.self, Kvmalloc.self, Stress.self],
         defaultSubcommand: Suite.self
     )
 }

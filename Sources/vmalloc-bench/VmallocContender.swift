@@ -3,7 +3,7 @@ import Vmalloc
 
 /// swift-vmalloc through its pinned kernel-spelled API, on an instance of its own: 1 GiB of
 /// sparse frames per node (no memory is used until touched) and the default 32 GiB region.
-final class VmallocContender: AlignedAllocating, HugeAllocating, PageMapping, NonBlockingAllocating {
+final class VmallocContender: AlignedAllocating, HugeAllocating, PageMapping, NonBlockingAllocating, Reallocating {
     let kind = ContenderKind.vmalloc
     let system: MemorySystem
 
@@ -37,6 +37,10 @@ final class VmallocContender: AlignedAllocating, HugeAllocating, PageMapping, No
     func allocate(_ size: Int, align: Int, zeroed: Bool) -> UnsafeMutableRawPointer? {
         // The kernel test passes node 0, not NUMA_NO_NODE.
         system.__vmalloc_node(size, align: align, zeroed ? GFP_KERNEL | __GFP_ZERO : GFP_KERNEL, node: 0)
+    }
+
+    func reallocate(_ pointer: UnsafeMutableRawPointer?, from oldSize: Int, to newSize: Int) -> UnsafeMutableRawPointer? {
+        system.vrealloc(pointer, newSize, GFP_KERNEL)
     }
 
     func allocateHuge(_ size: Int) -> UnsafeMutableRawPointer? {

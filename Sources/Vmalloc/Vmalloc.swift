@@ -76,8 +76,8 @@ extension MemorySystem {
         let zero = gfp.contains(.zero)
         gfp.remove(.zero)
 
-        if !vmap.immediateUnmap, flags == .alloc, align == page,
-           let off = vmap.reuseLazy(pages: nrPages, node: node, requested: size, caller: site, pageTable: pageTable) {
+        if !vmap.immediateUnmap, flags == .alloc,
+           let off = vmap.reuseLazy(pages: nrPages, node: node, align: align, requested: size, caller: site, pageTable: pageTable) {
             let p = vmap.address(off)
             if zero { vmshim_zero(p, nrPages * page) }
             return p
@@ -105,7 +105,7 @@ extension MemorySystem {
             at += n
         }
         let record = AreaRecord(offset: offset, size: areaSize, requested: size, nrPages: nrPages, flags: flags,
-                                kind: .vmalloc, caller: site, blocks: blocks, runs: runs, node: node,
+                                kind: .vmalloc, caller: site, blocks: blocks, runs: runs, node: node, align: align,
                                 vmaCost: runs.count + 1)
         // The seed: page tables are allocated with a fixed GFP_KERNEL-like mask, so the
         // caller's NOFS/NOIO can only reach them through the scope.
@@ -269,7 +269,7 @@ extension MemorySystem {
         }
         let record = AreaRecord(offset: offset, size: areaSize, requested: list.count * page, nrPages: list.count,
                                 flags: flags.union(.map).subtracting(.noGuard), kind: kind, caller: site,
-                                blocks: [], runs: runs, node: NUMA_NO_NODE, vmaCost: runs.count + 1)
+                                blocks: [], runs: runs, node: NUMA_NO_NODE, align: page, vmaCost: runs.count + 1)
         guard mapArea(record, prot: prot, gfp: .kernel) else {
             vmap.releaseVA(offset: offset, size: areaSize)
             return nil

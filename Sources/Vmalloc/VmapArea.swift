@@ -83,8 +83,9 @@ struct AreaRecord: Sendable {
     /// Frame blocks owned by the area (vmalloc only), as (pfn, order).
     var blocks: [(pfn: Int, order: Int)]
     var runs: [FrameRun]
-    /// The node asked for; lazily freed areas are reused only for the same request.
+    /// The node and alignment asked for; lazily freed areas are reused only for the same request.
     var node: Int
+    var align: Int
     var vmaCost: Int
 }
 
@@ -363,19 +364,21 @@ final class VmapAreas: @unchecked Sendable {
             }
             s.lazy.append(e.value)
             s.lazyPages += r.nrPages
-            if r.flags == .alloc { s.reusable[Self.reuseKey(r.nrPages, r.node), default: []].append(e.value) }
+            if r.flags == .alloc { s.reusable[Self.reuseKey(r.nrPages, r.node, r.align), default: []].append(e.value) }
             return .removed(r, lazyPurgeDue: s.lazyPages > perShard)
         }
     }
 
-    static func reuseKey(_ pages: Int, _ node: Int) -> Int { pages << 8 | (node + 1) }
+    static func reuseKey(_ pages: Int, _ node: Int, _ align: Int) -> Int {
+        pages << 14 | align.trailingZeroBitCount << 8 | (node + 1)
+    }
 
-    /// Take a lazily freed plain area of exactly `pages` pages asked for on `node` from the
+    /// Take a lazily freed plain area of exactly `pages` pages asked for on `node` with `align` from the
     /// local shard, make it live again for a new owner and return its offset: no syscall, the
     /// frames are already mapped.
-    func reuseLazy(pages: Int, node: Int, requested: Int, caller: CallSite, pageTable: PageTable) -> Int? {
+    func reuseLazy(pages: Int, node: Int, align: Int, requested: Int, caller: CallSite, pageTable: PageTable) -> Int? {
         shards[localShard].state.withLock { s in
-            let key = Self.reuseKey(pages, node)
+            let key = Self.reuseKey(pages, node, align)
             guard let id = s.reusable[key]?.popLast() else { return nil }
             if s.reusable[key]!.isEmpty { s.reusable[key] = nil }
             // The lazy list is bounded by lazyMaxPages and reuse is LIFO: the id is near the end.

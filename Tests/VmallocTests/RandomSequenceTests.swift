@@ -10,7 +10,9 @@ import Testing
 
     @Test func operationsLoseNothing() async throws {
         await propertyCheck(count: 200, input: Self.steps) { steps in
-            let sys = try! makeSystem(nodes: 2, mib: 8, lazyMaxPages: 64)
+            // 2 × 32 MiB: no generated sequence can hold more than a third of it, so every valid
+            // allocation must succeed.
+            let sys = try! makeSystem(nodes: 2, mib: 32, lazyMaxPages: 64)
             var areas: [(UnsafeMutableRawPointer, Int, UInt8?)] = []  // vmalloc'd: bytes, fill seed
             var maps: [(UnsafeMutableRawPointer, [Page])] = []  // vmapped caller frames
             var blocks: [(Page, Int)] = []  // alloc_pages
@@ -20,15 +22,21 @@ import Testing
                     if let p = sys.vmalloc(n * 1000 + x, GFP_KERNEL | __GFP_NOWARN) {
                         fill(p, n * 1000 + x, seed: UInt8(truncatingIfNeeded: n))
                         areas.append((p, n * 1000 + x, UInt8(truncatingIfNeeded: n)))
-                    } else {
-                        #expect(n == 0, "vmalloc(\(n * 1000 + x)) failed")
+                    } else if n != 0 {
+                        // Printed as well: the property runner may suppress the issue while shrinking.
+                        let why = "vmalloc(\(n * 1000 + x)) failed: \(sys.meminfo()) \(sys.log.recentMessages.suffix(3))"
+                        print(why)
+                        Issue.record(Comment(rawValue: why))
                     }
                 case 2:
                     if let p = sys.vmalloc_node(n * 100 + 1, x - 1, GFP_KERNEL | __GFP_NOWARN) { areas.append((p, n * 100 + 1, nil)) }
                 case 3:
                     if !areas.isEmpty {
                         let (p, size, seed) = areas.remove(at: n % areas.count)
-                        if let seed { #expect(check(p, size, seed: seed)) }
+                        if let seed, !check(p, size, seed: seed) {
+                            print("RandomSequenceTests: content of \(p) (\(size) bytes) changed")
+                            Issue.record("content of \(p) changed")
+                        }
                         sys.vfree(p)
                     }
                 case 4:
@@ -68,7 +76,10 @@ import Testing
             for (pg, o) in blocks { sys.__free_pages(pg, o) }
             expectNothingLost(sys)
             let audit = sys.audit()
-            #expect(audit.held.enumerated().allSatisfy { n, h in h.keys.allSatisfy { $0 == UInt8(VMSHIM_OWNER_PAGETABLE) } })
+            if !audit.held.allSatisfy({ $0.keys.allSatisfy { $0 == UInt8(VMSHIM_OWNER_PAGETABLE) } }) {
+                print("RandomSequenceTests: frames still held after cleanup: \(audit.held)")
+                Issue.record("frames still held after cleanup: \(audit.held)")
+            }
         }
     }
 
@@ -80,35 +91,41 @@ import Testing
                                 maps: [(UnsafeMutableRawPointer, [Page])], blocks: [(Page, Int)],
                                 sourceLocation: SourceLocation = #_sourceLocation) {
         let audit = sys.audit()
-        #expect(audit.consistent, sourceLocation: sourceLocation)
+        func expect(_ ok: Bool, _ what: @autoclosure () -> String) {
+            guard !ok else { return }
+            // Printed as well: the property runner may suppress the issue while shrinking.
+            print("RandomSequenceTests invariant broken: \(what())")
+            Issue.record(Comment(rawValue: what()), sourceLocation: sourceLocation)
+        }
+        expect(audit.consistent, "frame metadata does not tile memory")
         let vmallocPages = audit.held.reduce(0) { $0 + ($1[UInt8(VMSHIM_OWNER_VMALLOC)] ?? 0) }
         let live = areas.reduce(0) { $0 + ($1.1 + 4095) / 4096 }
-        #expect(vmallocPages == live + sys.vmap.lazyPages, sourceLocation: sourceLocation)
-        #expect(sys.meminfo().vmallocUsed == live * 4096, sourceLocation: sourceLocation)
+        expect(vmallocPages == live + sys.vmap.lazyPages, "vmalloc frames \(vmallocPages) != live \(live) + lazy \(sys.vmap.lazyPages)")
+        expect(sys.meminfo().vmallocUsed == live * 4096, "VmallocUsed \(sys.meminfo().vmallocUsed) != \(live * 4096)")
         var owners: [Int: Int] = [:]  // pfn -> how many owners
         for (p, bytes) in areas {
             for i in 0..<((bytes + 4095) / 4096) {
                 let va = p + i * 4096
                 guard let pfn = sys.vmalloc_to_pfn(va) else {
-                    Issue.record("live page \(va) has no PTE", sourceLocation: sourceLocation)
+                    expect(false, "live page \(va) has no PTE")
                     continue
                 }
                 owners[pfn, default: 0] += 1
                 let direct = sys.page_address(Page(pfn: pfn))
                 let saved = direct.load(fromByteOffset: 4088, as: UInt64.self)
                 va.storeBytes(of: UInt64(pfn) ^ 0xA5A5, toByteOffset: 4088, as: UInt64.self)
-                #expect(direct.load(fromByteOffset: 4088, as: UInt64.self) == UInt64(pfn) ^ 0xA5A5, sourceLocation: sourceLocation)
+                expect(direct.load(fromByteOffset: 4088, as: UInt64.self) == UInt64(pfn) ^ 0xA5A5, "page \(va) does not map pfn \(pfn)")
                 va.storeBytes(of: saved, toByteOffset: 4088, as: UInt64.self)
             }
         }
         for (b, order) in blocks { for k in 0..<(1 << order) { owners[b.pfn + k, default: 0] += 1 } }
-        #expect(owners.values.allSatisfy { $0 == 1 }, "a frame has two owners", sourceLocation: sourceLocation)
+        expect(owners.values.allSatisfy { $0 == 1 }, "a frame has two owners")
         for (p, frames) in maps {
-            for (i, f) in frames.enumerated() { #expect(sys.vmalloc_to_page(p + i * 4096) == f, sourceLocation: sourceLocation) }
+            for (i, f) in frames.enumerated() { expect(sys.vmalloc_to_page(p + i * 4096) == f, "vmap page \(i) of \(p) is not \(f)") }
         }
         let region = (sys.vmap.base, sys.vmap.base + sys.vmap.regionSize)
         let vmas = Int(vmshim_count_vmas_in(region.0, region.1))
-        #expect(vmas <= sys.vmap.vmas.used.load(ordering: .relaxed) + 1, sourceLocation: sourceLocation)
-        #expect(sys.vmap.vmas.used.load(ordering: .relaxed) <= VMABudget.process.limit, sourceLocation: sourceLocation)
+        expect(vmas <= sys.vmap.vmas.used.load(ordering: .relaxed) + 1, "\(vmas) VMAs in the region, \(sys.vmap.vmas.used.load(ordering: .relaxed)) charged")
+        expect(sys.vmap.vmas.used.load(ordering: .relaxed) <= VMABudget.process.limit, "VMA budget exceeded")
     }
 }

@@ -24,6 +24,7 @@ func expectNothingLost(_ sys: MemorySystem, sourceLocation: SourceLocation = #_s
     sys.vm_unmap_aliases()
     let info = sys.meminfo()
     for n in info.nodes {
+        if n.memFree != n.memTotal - n.pageTables - n.slab { print("expectNothingLost: node \(n.node) \(n) vmallocinfo: \(sys.vmallocinfo())") }
         #expect(n.memFree == n.memTotal - n.pageTables - n.slab, "node \(n.node): free \(n.memFree / 4096) of \(n.memTotal / 4096) pages, \(n.pageTables / 4096) page-table pages, \(n.slab / 4096) slab pages", sourceLocation: sourceLocation)
     }
     #expect(info.vmallocUsed == 0, sourceLocation: sourceLocation)

@@ -131,9 +131,14 @@ int vmshim_count_vmas_in(const void *lo, const void *hi) {
     if (!f) return -errno;
     int n = 0;
     char line[512];
-    unsigned long a, b;
+    unsigned long a, b, last = 0;
+    // /proc/self/maps is read in chunks with the mmap lock dropped between them, so a change
+    // elsewhere in the process can repeat a line: lines are sorted, so count rising starts only.
     while (fgets(line, sizeof line, f))
-        if (sscanf(line, "%lx-%lx", &a, &b) == 2 && a < (uintptr_t)hi && b > (uintptr_t)lo) n++;
+        if (sscanf(line, "%lx-%lx", &a, &b) == 2 && a < (uintptr_t)hi && b > (uintptr_t)lo && (n == 0 || a > last)) {
+            last = a;
+            n++;
+        }
     fclose(f);
     return n;
 }

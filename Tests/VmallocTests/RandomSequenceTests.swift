@@ -1,3 +1,4 @@
+import Foundation
 import CShim
 import PropertyBased
 import Testing
@@ -125,7 +126,17 @@ import Testing
         }
         let region = (sys.vmap.base, sys.vmap.base + sys.vmap.regionSize)
         let vmas = Int(vmshim_count_vmas_in(region.0, region.1))
-        expect(vmas <= sys.vmap.vmas.used.load(ordering: .relaxed) + 1, "\(vmas) VMAs in the region, \(sys.vmap.vmas.used.load(ordering: .relaxed)) charged")
+        expect(vmas <= sys.vmap.vmas.used.load(ordering: .relaxed) + 1,
+               "\(vmas) VMAs in the region, \(sys.vmap.vmas.used.load(ordering: .relaxed)) charged:\n\(regionMaps(region.0, region.1))\n\(sys.vmallocinfo())")
         expect(sys.vmap.vmas.used.load(ordering: .relaxed) <= VMABudget.process.limit, "VMA budget exceeded")
+    }
+
+    /// The /proc/self/maps lines of a range, for diagnostics.
+    static func regionMaps(_ lo: UnsafeMutableRawPointer, _ hi: UnsafeMutableRawPointer) -> String {
+        guard let text = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return "" }
+        return text.split(separator: "\n").filter { line in
+            let parts = line.split(separator: " ")[0].split(separator: "-").compactMap { UInt($0, radix: 16) }
+            return parts.count == 2 && parts[0] < UInt(bitPattern: hi) && parts[1] > UInt(bitPattern: lo)
+        }.joined(separator: "\n")
     }
 }

@@ -93,10 +93,7 @@ extension MemorySystem {
             if !gfp.contains(.noWarn) { log.warnOnce("alloc_pages: order \(order) outside 0...\(PageAllocator.maxOrder)", site: "order") }
             return nil
         }
-        guard node == NUMA_NO_NODE || (0..<memory.nodeCount).contains(node) else {
-            log.warnOnce("alloc_pages_node: node \(node) out of range: this system has \(memory.nodeCount) node(s)", site: "pages-node")
-            return nil
-        }
+        guard validNode(node, "alloc_pages_node", site: "alloc_pages_node") else { return nil }
         let mask = gfp.contains(.noFail) && !gfp.allowsBlocking ? gfp.subtracting(.noFail) : gfp
         return pages.allocate(mask, order: order, node: node, owner: UInt8(VMSHIM_OWNER_PAGES))
     }

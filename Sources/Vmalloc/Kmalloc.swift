@@ -12,11 +12,7 @@ extension MemorySystem {
             log.warnOnce("kmalloc: invalid size \(size) from \(site)", site: "kmalloc-size@\(site)")
             return nil
         }
-        guard node == NUMA_NO_NODE || (0..<memory.nodeCount).contains(node) else {
-            log.warnOnce("kmalloc: node \(node) out of range: this system has \(memory.nodeCount) node(s) (\(site))",
-                         site: "kmalloc-node@\(site)")
-            return nil
-        }
+        guard validNode(node, "kmalloc", site: "\(site)") else { return nil }
         if size <= SlabAllocator.maxCacheSize { return slab.allocate(slab.cache(for: size), gfp: gfp, node: node) }
         guard size <= SlabAllocator.maxSize else {
             if !gfp.contains(.noWarn) {

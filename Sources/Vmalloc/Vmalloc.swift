@@ -25,6 +25,15 @@ extension MemorySystem {
         return flags
     }
 
+    /// Whether `node` is a node of this system or `NUMA_NO_NODE`; otherwise warns once per call
+    /// site, naming the node count (DESIGN §5), and the caller returns nil.
+    func validNode(_ node: Int, _ function: String, site: String) -> Bool {
+        guard node != NUMA_NO_NODE && !(0..<memory.nodeCount).contains(node) else { return true }
+        log.warnOnce("\(function): node \(node) out of range: this system has \(memory.nodeCount) node(s) (\(site))",
+                     site: "\(function)-node@\(site)")
+        return false
+    }
+
     private func fixup(_ gfp: GFP, _ site: CallSite) -> GFP {
         let fixed = gfp.intersection(Self.vmallocSupported)
         if fixed != gfp {
@@ -55,11 +64,7 @@ extension MemorySystem {
             log.warnOnce("vmalloc: alignment \(align) is not a power of two (\(site))", site: "align@\(site)")
             return nil
         }
-        guard node == NUMA_NO_NODE || (0..<memory.nodeCount).contains(node) else {
-            log.warnOnce("vmalloc: node \(node) out of range: this system has \(memory.nodeCount) node(s) (\(site))",
-                         site: "node@\(site)")
-            return nil
-        }
+        guard validNode(node, "vmalloc", site: "\(site)") else { return nil }
         var gfp = fixup(gfpIn, site)
         // Checked here too so that fs_reclaim reports name the vmalloc caller, not a step inside.
         if vmshim_held_count() > 0 { pages.reclaim.checkHeldLocks(gfp, scope: .current, site: site.description) }

@@ -4,27 +4,10 @@ import Testing
 @testable import Vmalloc
 
 /// Frames held outside any shrinker: memory no reclaim can get back.
-final class Hog: Sendable {
-    let sys: MemorySystem
-    private let frames = Lock<[Page]>([])
-
-    init(_ sys: MemorySystem) {
-        self.sys = sys
-        withMemallocScope(.noReclaim) {
-            var got: [Page] = []
-            while let p = sys.alloc_page(GFP_KERNEL & ~__GFP_KSWAPD_RECLAIM | __GFP_NOWARN) { got.append(p) }
-            frames.withLock { $0 = got }
-        }
-    }
-
-    func release(_ n: Int) {
-        let out = frames.withLock { f in
-            let k = min(n, f.count)
-            defer { f.removeLast(k) }
-            return Array(f.suffix(k))
-        }
-        for p in out { sys.__free_page(p) }
-    }
+func hogAllMemory(_ sys: MemorySystem) -> HeldFrames {
+    let held = HeldFrames(sys)
+    held.fill()
+    return held
 }
 
 /// A counter escaping closures can share.
@@ -43,7 +26,7 @@ func elapsedMs(_ body: () -> Void) -> Double {
 @Suite(.serialized) struct ReclaimTests {
     @Test func nofailWaitsForAnotherThreadToFree() throws {
         let sys = try makeSystem(minFreePages: 16)
-        let hog = Hog(sys)
+        let hog = hogAllMemory(sys)
         #expect(freePages(sys) == 0)
         // Without NOFAIL: bounded no-progress rounds, then nil with a report.
         var plain: UnsafeMutableRawPointer?
@@ -94,7 +77,7 @@ func elapsedMs(_ body: () -> Void) -> Double {
 
     @Test func noretryMakesAtMostOneReclaimPass() throws {
         let sys = try makeSystem(minFreePages: 16)
-        let hog = Hog(sys)
+        let hog = hogAllMemory(sys)
         // A cache that says it has objects but frees none: every pass makes no progress.
         let stubborn = sys.registerShrinker(name: "pinned-cache", count: { _ in 1000 }, scan: { _ in 0 })
         var passes = sys.vmstat()[.directReclaimPasses]!
@@ -117,7 +100,7 @@ func elapsedMs(_ body: () -> Void) -> Double {
 
     @Test func costlyOrdersGiveUpUnlessRetryMayFail() throws {
         let sys = try makeSystem(minFreePages: 16)
-        let hog = Hog(sys)
+        let hog = hogAllMemory(sys)
         // Frees one frame per scan call: progress every pass, an order-5 block only after many.
         let trickle = sys.registerShrinker(name: "trickle", count: { _ in 1 }, scan: { sc in
             hog.release(1)
@@ -134,7 +117,7 @@ func elapsedMs(_ body: () -> Void) -> Double {
         trickle.unregister()
 
         // Without progress RETRY_MAYFAIL gives up after the bounded rounds.
-        let rest = Hog(sys)
+        let rest = hogAllMemory(sys)
         let stubborn = sys.registerShrinker(name: "pinned-cache", count: { _ in 1000 }, scan: { _ in 0 })
         passes = sys.vmstat()[.directReclaimPasses]!
         #expect(sys.alloc_pages(GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN, 5) == nil)
@@ -178,7 +161,7 @@ func elapsedMs(_ body: () -> Void) -> Double {
 
     @Test func shrinkersRunUnderNoReclaimAndMayUseReserves() throws {
         let sys = try makeSystem(minFreePages: 16)
-        let hog = Hog(sys)
+        let hog = hogAllMemory(sys)
         hog.release(8)  // below the min watermark: only PF_MEMALLOC may take these
         let got = Lock<[Page]>([])
         let scopes = Lock<[GFP]>([])

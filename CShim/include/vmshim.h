@@ -119,6 +119,9 @@ int64_t vmshim_pt_lookup(uint8_t *direct, uint64_t root_pfn, uint64_t off);
 /* ---- process facts ---- */
 /// The CPU the calling thread runs on (sched_getcpu), or -1.
 int vmshim_cpu(void);
+/// A small number for the calling thread, handed out in order of first call (0, 1, 2, ...) and
+/// stable for the thread's life: a home shard that does not move when the thread migrates.
+unsigned vmshim_thread_index(void);
 /// The program's short name, as the kernel prints `comm` in reports.
 const char *vmshim_comm(void);
 /// Write one line to stderr with a single write(2) (printk's console).

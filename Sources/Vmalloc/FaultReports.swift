@@ -67,7 +67,7 @@ extension VmapAreas {
                 }
                 return ("vmalloc-out-of-bounds", "\(right) bytes to the right of", live(e))
             }
-            if let f = s.freedRing.reversed().first(where: { offset >= $0.offset && offset < $0.offset + $0.size }) {
+            if let f = s.freedNewestFirst.first(where: { offset >= $0.offset && offset < $0.offset + $0.size }) {
                 return ("vmalloc-use-after-free", "\(offset - f.offset) bytes inside of freed", f)
             }
             return nil

@@ -27,10 +27,11 @@ extension MemorySystem {
 
     /// Whether `node` is a node of this system or `NUMA_NO_NODE`; otherwise warns once per call
     /// site, naming the node count (DESIGN §5), and the caller returns nil.
-    func validNode(_ node: Int, _ function: String, site: String) -> Bool {
+    func validNode(_ node: Int, _ function: String, site: @autoclosure () -> String) -> Bool {
         guard node != NUMA_NO_NODE && !(0..<memory.nodeCount).contains(node) else { return true }
-        log.warnOnce("\(function): node \(node) out of range: this system has \(memory.nodeCount) node(s) (\(site))",
-                     site: "\(function)-node@\(site)")
+        let at = site()
+        log.warnOnce("\(function): node \(node) out of range: this system has \(memory.nodeCount) node(s) (\(at))",
+                     site: "\(function)-node@\(at)")
         return false
     }
 

@@ -86,6 +86,8 @@ struct AreaRecord: Sendable {
     /// The node and alignment asked for; lazily freed areas are reused only for the same request.
     var node: Int
     var align: Int
+    /// The next lazily freed area of the same reuse pool, or -1.
+    var nextReusable: Int32 = -1
     var vmaCost: Int
 }
 
@@ -132,7 +134,7 @@ final class VMABudget: Sendable {
 
 /// One slice of the vmalloc region with its own lock (the kernel's `vmap_node`, 2024): the
 /// free-VA tree of the slice, its busy areas, and its lazily freed areas. Threads allocate from
-/// the slice of the CPU they run on, so the vmalloc/vfree fast path of one CPU never contends
+/// their home slice, so the vmalloc/vfree fast path of one thread never contends
 /// with another's.
 final class VmapShard: Sendable {
     struct State {
@@ -142,13 +144,26 @@ final class VmapShard: Sendable {
         var vacantIDs: [Int32] = []
         /// Lazily freed areas: still mapped, still holding their frames.
         var lazy: [Int32] = []
-        /// Lazily freed plain areas by (pages, node), newest last, for reuse without syscalls.
-        var reusable: [Int: [Int32]] = [:]
+        /// Lazily freed plain areas by (pages, node, align): the newest area's id, the rest
+        /// chained through `AreaRecord.nextReusable` (no arrays to copy on the fast path).
+        /// The common requests — up to 256 pages, page-aligned, any node — index an array
+        /// directly, as the kernel's per-node pools do (`MAX_VA_SIZE_PAGES`); others hash.
+        var smallPools = [Int32](repeating: -1, count: VmapAreas.smallPoolPages)
+        var otherPools: [Int: Int32] = [:]
+
+        func pool(_ key: VmapAreas.PoolKey) -> Int32 {
+            key.small >= 0 ? smallPools[key.small] : otherPools[key.other] ?? -1
+        }
+
+        mutating func setPool(_ key: VmapAreas.PoolKey, _ id: Int32) {
+            if key.small >= 0 { smallPools[key.small] = id } else { otherPools[key.other] = id }
+        }
         var lazyPages = 0
         var vmallocPages = 0
         var reused = 0
-        /// The latest freed areas, oldest first, for use-after-free reports.
+        /// A ring of the latest freed areas, for use-after-free reports.
         var freedRing: [FreedArea] = []
+        var freedNext = 0
         static let freedRingSize = 256
 
         mutating func store(_ r: AreaRecord) -> Int32 {
@@ -161,8 +176,16 @@ final class VmapShard: Sendable {
         }
 
         mutating func remember(_ r: AreaRecord) {
-            if freedRing.count == Self.freedRingSize { freedRing.removeFirst() }
-            freedRing.append(FreedArea(offset: r.offset, size: r.size, requested: r.requested, caller: r.caller))
+            // A ring: vfree's fast path must not shift the whole history.
+            let f = FreedArea(offset: r.offset, size: r.size, requested: r.requested, caller: r.caller)
+            if freedRing.count < Self.freedRingSize { freedRing.append(f) } else { freedRing[freedNext] = f }
+            freedNext = (freedNext + 1) % Self.freedRingSize
+        }
+
+        /// The remembered freed areas, newest first.
+        var freedNewestFirst: [FreedArea] {
+            let n = freedRing.count
+            return (0..<n).map { freedRing[(freedNext - 1 - $0 + 2 * n) % n] }
         }
 
         /// Give VA back, merging with its free neighbours (`merge_or_add_vmap_area`).
@@ -264,8 +287,10 @@ final class VmapAreas: @unchecked Sendable {
 
     func shard(of offset: Int) -> VmapShard { shards[min(offset / shardSize, shards.count - 1)] }
 
-    /// The shard of the CPU this thread runs on.
-    private var localShard: Int { shards.count == 1 ? 0 : Int(max(vmshim_cpu(), 0)) % shards.count }
+    /// This thread's home shard. Threads are dealt to shards in turn rather than by the CPU
+    /// they happen to run on, so a thread that migrates keeps freeing into the pool it
+    /// allocates from, and two threads on a two-shard system never share one.
+    private var localShard: Int { shards.count == 1 ? 0 : Int(vmshim_thread_index()) % shards.count }
 
     // MARK: VA allocation
 
@@ -364,13 +389,26 @@ final class VmapAreas: @unchecked Sendable {
             }
             s.lazy.append(e.value)
             s.lazyPages += r.nrPages
-            if r.flags == .alloc { s.reusable[Self.reuseKey(r.nrPages, r.node, r.align), default: []].append(e.value) }
+            if r.flags == .alloc {
+                let key = PoolKey(pages: r.nrPages, node: r.node, align: r.align)
+                s.areas[Int(e.value)]!.nextReusable = s.pool(key)
+                s.setPool(key, e.value)
+            }
             return .removed(r, lazyPurgeDue: s.lazyPages > perShard)
         }
     }
 
-    static func reuseKey(_ pages: Int, _ node: Int, _ align: Int) -> Int {
-        pages << 14 | align.trailingZeroBitCount << 8 | (node + 1)
+    static let smallPoolPages = 256
+
+    /// Which reuse pool a request belongs to.
+    struct PoolKey {
+        /// Index into `smallPools`, or -1.
+        let small: Int
+        let other: Int
+        init(pages: Int, node: Int, align: Int) {
+            small = pages <= VmapAreas.smallPoolPages && node == NUMA_NO_NODE && align == VmapAreas.pageSize ? pages - 1 : -1
+            other = pages << 14 | align.trailingZeroBitCount << 8 | (node + 1)
+        }
     }
 
     /// Take a lazily freed plain area of exactly `pages` pages asked for on `node` with `align` from the
@@ -378,15 +416,15 @@ final class VmapAreas: @unchecked Sendable {
     /// frames are already mapped.
     func reuseLazy(pages: Int, node: Int, align: Int, requested: Int, caller: CallSite, pageTable: PageTable) -> Int? {
         shards[localShard].state.withLock { s in
-            let key = Self.reuseKey(pages, node, align)
-            guard let id = s.reusable[key]?.popLast() else { return nil }
-            if s.reusable[key]!.isEmpty { s.reusable[key] = nil }
+            let key = PoolKey(pages: pages, node: node, align: align)
+            let id = s.pool(key)
+            guard id >= 0 else { return nil }
+            s.setPool(key, s.areas[Int(id)]!.nextReusable)
             // The lazy list is bounded by lazyMaxPages and reuse is LIFO: the id is near the end.
             if let i = s.lazy.lastIndex(of: id) { s.lazy.remove(at: i) }
-            var r = s.areas[Int(id)]!
-            r.requested = requested
-            r.caller = caller
-            s.areas[Int(id)] = r
+            s.areas[Int(id)]!.requested = requested
+            s.areas[Int(id)]!.caller = caller
+            let r = s.areas[Int(id)]!
             s.lazyPages -= r.nrPages
             s.vmallocPages += r.nrPages
             s.reused += 1
@@ -413,7 +451,8 @@ final class VmapAreas: @unchecked Sendable {
             for id in s.lazy { s.areas[Int(id)] = nil }
             s.vacantIDs.append(contentsOf: s.lazy)
             s.lazy.removeAll(keepingCapacity: true)
-            s.reusable.removeAll(keepingCapacity: true)
+            for i in s.smallPools.indices { s.smallPools[i] = -1 }
+            s.otherPools.removeAll(keepingCapacity: true)
             s.lazyPages = 0
             return b
         }

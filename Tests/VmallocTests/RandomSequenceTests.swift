@@ -7,16 +7,22 @@ import Testing
 /// Random sequences of valid and invalid operations; after each step the frame metadata must
 /// tile memory and agree with what the test holds, and at the end everything comes back.
 @Suite struct RandomSequenceTests {
-    static let steps = zip(Gen.int(in: 0...11), Gen.int(in: 0...300), Gen.int(in: 0...3)).array(of: 1...80)
+    static let steps = zip(Gen.int(in: 0...15), Gen.int(in: 0...300), Gen.int(in: 0...3)).array(of: 1...80)
+    /// A few hundred sequences in `make test`; `VMALLOC_LONG_TESTS=1` runs ten times as many.
+    static let count = ProcessInfo.processInfo.environment["VMALLOC_LONG_TESTS"] == nil ? 200 : 2000
+    static let masks: [GFP] = [GFP_KERNEL, GFP_NOFS, GFP_NOIO, GFP_NOWAIT]
+    static let scopes: [MemallocScope?] = [nil, .noFS, .noIO]
 
     @Test func operationsLoseNothing() async throws {
-        await propertyCheck(count: 200, input: Self.steps) { steps in
+        await propertyCheck(count: Self.count, input: Self.steps) { steps in
             // 2 × 32 MiB: no generated sequence can hold more than a third of it, so every valid
             // allocation must succeed.
             let sys = try! makeSystem(nodes: 2, mib: 32, lazyMaxPages: 64)
             var areas: [(UnsafeMutableRawPointer, Int, UInt8?)] = []  // vmalloc'd: bytes, fill seed
             var maps: [(UnsafeMutableRawPointer, [Page])] = []  // vmapped caller frames
             var blocks: [(Page, Int)] = []  // alloc_pages
+            var kv: [(UnsafeMutableRawPointer, Int, UInt8)] = []  // kvmalloc'd or kmalloc'd: bytes, fill seed
+            var stale: [UnsafeMutableRawPointer] = []  // freed vmalloc addresses
             for (op, n, x) in steps {
                 switch op {
                 case 0, 1:
@@ -39,6 +45,7 @@ import Testing
                             Issue.record("content of \(p) changed")
                         }
                         sys.vfree(p)
+                        stale.append(p)
                     }
                 case 4:
                     if let pg = sys.alloc_pages(GFP_KERNEL | __GFP_NOWARN, x) { blocks.append((pg, x)) }
@@ -64,20 +71,47 @@ import Testing
                     #expect(sys.vmalloc_node(4096, 2 + x) == nil)
                 case 10:
                     sys.vm_unmap_aliases()
+                case 12, 13:  // kvmalloc / kmalloc under every mask and scope
+                    let size = op == 12 ? n * 257 + x : n + 1
+                    let mask = Self.masks[x] | __GFP_NOWARN
+                    let body = { op == 12 ? sys.kvmalloc(size, mask) : sys.kmalloc(size, mask) }
+                    let p = Self.scopes[n % 3].map { withMemallocScope($0, body) } ?? body()
+                    if let p {
+                        fill(p, size, seed: UInt8(truncatingIfNeeded: x &+ n))
+                        kv.append((p, size, UInt8(truncatingIfNeeded: x &+ n)))
+                    }
+                case 14:
+                    if !kv.isEmpty {
+                        let (p, size, seed) = kv.remove(at: n % kv.count)
+                        if !check(p, size, seed: seed) {
+                            print("RandomSequenceTests: content of kv \(p) (\(size) bytes) changed")
+                            Issue.record("content of kv \(p) changed")
+                        }
+                        sys.kvfree(p)
+                    }
+                case 15:  // stale and cross-family frees are refused
+                    let live = Set(areas.map(\.0) + kv.map(\.0))
+                    if let p = stale.last, !live.contains(p) { sys.vfree(p) }
+                    if let (p, _, _) = areas.first { sys.kfree(p) }
+                    if let (p, _, _) = kv.first(where: { !sys.is_vmalloc_addr($0.0) }) { sys.vfree(p) }
+                    sys.kvfree(nil)
                 default:
                     if let p = sys.__vmalloc_node(n * 500 + 1, align: 4096 << x, GFP_KERNEL | __GFP_NOWARN, node: NUMA_NO_NODE) {
                         #expect(Int(bitPattern: p) % (4096 << x) == 0)
                         areas.append((p, n * 500 + 1, nil))
                     }
                 }
-                Self.checkInvariants(sys, areas: areas.map { ($0.0, $0.1) }, maps: maps, blocks: blocks)
+                Self.checkInvariants(sys, areas: areas.map { ($0.0, $0.1) } + kv.filter { sys.is_vmalloc_addr($0.0) }.map { ($0.0, $0.1) },
+                                     maps: maps, blocks: blocks)
             }
             for (p, _) in maps { sys.vunmap(p) }
             for (p, _, _) in areas { sys.vfree(p) }
             for (pg, o) in blocks { sys.__free_pages(pg, o) }
+            for (p, _, _) in kv { sys.kvfree(p) }
+            _ = sys.kmem_cache_shrink()
             expectNothingLost(sys)
             let audit = sys.audit()
-            if !audit.held.allSatisfy({ $0.keys.allSatisfy { $0 == UInt8(VMSHIM_OWNER_PAGETABLE) } }) {
+            if !audit.held.allSatisfy({ $0.allSatisfy { $0.key == UInt8(VMSHIM_OWNER_PAGETABLE) || $0.value == 0 } }) {
                 print("RandomSequenceTests: frames still held after cleanup: \(audit.held)")
                 Issue.record("frames still held after cleanup: \(audit.held)")
             }

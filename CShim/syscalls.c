@@ -76,12 +76,6 @@ int vmshim_map_none(void *addr, size_t len) {
     return p == MAP_FAILED ? -errno : 0;
 }
 
-int vmshim_protect(void *addr, size_t len, int prot) {
-    count();
-    int p = prot == 3 ? PROT_READ | PROT_WRITE : prot == 1 ? PROT_READ : PROT_NONE;
-    return mprotect(addr, len, p) == 0 ? 0 : -errno;
-}
-
 int vmshim_madvise(void *addr, size_t len, int advice) {
     count();
     return madvise(addr, len, advice) == 0 ? 0 : -errno;

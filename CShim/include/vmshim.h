@@ -27,8 +27,6 @@ int vmshim_release(void *addr, size_t len);
 int vmshim_map_shared(void *addr, size_t len, int fd, uint64_t off, int prot, int populate);
 /// mmap(MAP_FIXED) of a PROT_NONE anonymous range over addr: unmaps and re-reserves. 0 or -errno.
 int vmshim_map_none(void *addr, size_t len);
-/// mprotect(2). prot: 0 none, 1 read, 3 read-write. 0 or -errno.
-int vmshim_protect(void *addr, size_t len, int prot);
 /// madvise(2). 0 or -errno.
 int vmshim_madvise(void *addr, size_t len, int advice);
 /// mbind(MPOL_BIND) of [addr, addr+len) to one real node (shared policy of a shmem object).

@@ -224,11 +224,6 @@ final class PageAllocator: Sendable {
         return m.flags == UInt8(VMSHIM_PG_HEAD) ? (m.owner, Int(m.order)) : nil
     }
 
-    func setOwner(_ pfn: Int, _ owner: UInt8, priv: UInt32 = 0) {
-        (memory.meta + pfn).pointee.owner = owner
-        (memory.meta + pfn).pointee.priv = priv
-    }
-
     func priv(of pfn: Int) -> UInt32 { (memory.meta + pfn).pointee.priv }
 
     var freePages: Int { zones.reduce(0) { $0 + $1.freeCount.load(ordering: .relaxed) } }

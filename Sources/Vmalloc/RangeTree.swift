@@ -153,9 +153,6 @@ struct RangeTree {
         return nil
     }
 
-    /// The largest range size present.
-    var largest: Int { maxSize(root) }
-
     /// Every range in address order.
     func forEach(_ body: (Entry) -> Void) {
         var stack: [Int32] = []

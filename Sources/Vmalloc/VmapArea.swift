@@ -203,13 +203,9 @@ final class VmapShard: Sendable {
         }
     }
 
-    let start: Int
-    let size: Int
     let state: Lock<State>
 
     init(start: Int, size: Int) {
-        self.start = start
-        self.size = size
         var s = State()
         s.free.insert(start: start, size: size)
         state = Lock(s)

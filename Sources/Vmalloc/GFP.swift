@@ -45,7 +45,7 @@ public struct GFP: OptionSet, Sendable, Hashable, CustomStringConvertible {
     public static let hardwall = GFP(rawValue: 0x100000)
     /// `__GFP_THISNODE`: the requested node only, no fallback.
     public static let thisNode = GFP(rawValue: 0x200000)
-    /// `__GFP_ACCOUNT`: charge to the memory cgroup (accepted; counted, not limited).
+    /// `__GFP_ACCOUNT`: charge to the memory cgroup (accepted; there are no memory cgroups here).
     public static let account = GFP(rawValue: 0x400000)
     /// `__GFP_NOLOCKDEP`: skip the fs_reclaim dependency check for this allocation.
     public static let noLockdep = GFP(rawValue: 0x4000000)

@@ -51,7 +51,8 @@ extension MemorySystem {
         var lazyPerNode = Array(repeating: 0, count: memory.nodeCount)
         var vmallocPages = 0
         vmap.forEachShard { s in
-            for id in s.lazy {
+            // Lazy vmalloc areas hold frames no one owns; lazy vm_map_ram areas map their caller's.
+            for id in s.lazy where s.areas[Int(id)]!.kind == .vmalloc {
                 for run in s.areas[Int(id)]!.runs { lazyPerNode[memory.node(of: run.pfn)] += run.count }
             }
             vmallocPages += s.vmallocPages

@@ -133,6 +133,9 @@ public final class MemorySystem: Sendable {
             if let pages { _ = vmap.purgeLazy(pages: pages) }
         }
         pages.reclaim.addSource { [weak slab] in _ = slab?.shrink() }
+        pages.aliasPurge.withLock {
+            $0 = { [vmap = self.vmap, weak pages = self.pages] in if let pages { vmap.purgeLazy(pages: pages) } }
+        }
         // Last, so a failed init leaves no thread behind.
         if configuration.kswapd { for k in pages.kswapd { k.start() } }
     }

@@ -102,6 +102,9 @@ final class PageAllocator: Sendable {
     let log: Printk
     /// Bumped whenever frames are freed, so waiters can tell that memory came back.
     let freeEvents = Atomic<Int>(0)
+    /// Lazily unmapped `vm_map_ram` areas still mapping caller frames, and what unmaps them.
+    let lazyAliases = Atomic<Int>(0)
+    let aliasPurge = Lock<(@Sendable () -> Void)?>(nil)
     let faults: FaultInjector
     /// Where allocations that wait for freed frames sleep; every free wakes it.
     private let freeWait = WaitQueue()
@@ -210,6 +213,9 @@ final class PageAllocator: Sendable {
     @discardableResult
     func free(pfn: Int, order: Int) -> Bool {
         guard memory.isValid(pfn), order >= 0, order <= Self.maxOrder else { return false }
+        // A lazily unmapped vm_map_ram area may still map this frame: unmap those first, so a
+        // stale pointer can never reach a frame that someone else is about to own.
+        if lazyAliases.load(ordering: .acquiring) > 0, let purge = aliasPurge.withLock({ $0 }) { purge() }
         guard zones[memory.node(of: pfn)].give(pfn: pfn, order: order) else { return false }
         vmshim_account_freed(UInt64(1) << order)
         freeEvents.add(1, ordering: .releasing)

@@ -224,12 +224,15 @@ extension MemorySystem {
             return
         }
         let offset = p - vmap.base
-        let lazy = kind == .vmalloc && !vmap.immediateUnmap
+        // vmalloc areas and vm_map_ram areas are unmapped lazily (vunmap at once: its caller
+        // expects the mapping gone), unless every use after free must fault.
+        let lazy = kind != .vmap && !vmap.immediateUnmap
         let result = vmap.removeBusy(offset: offset, kind: kind, pageTable: pageTable, lazy: lazy) { r in
             pageCount.map { $0 == r.nrPages } ?? true
         }
         switch result {
         case .removed(let r, let due):
+            if lazy && kind == .vmMapRam { pages.lazyAliases.add(1, ordering: .releasing) }
             if !lazy { releaseNow(r) } else if due { vmap.purgeLazy(pages: pages, shardOf: offset) }
         case .wrongKind(let k):
             log.warn("\(function) called on an area of \(k.freeFunction) (\(p)): use \(k.freeFunction); nothing freed",
@@ -255,6 +258,11 @@ extension MemorySystem {
             return nil
         }
         let page = Self.pageSize
+        if kind == .vmMapRam, !vmap.immediateUnmap,
+           let off = vmap.reuseMapRam(list.map(\.pfn), caller: site, pageTable: pageTable) {
+            pages.lazyAliases.subtract(1, ordering: .releasing)
+            return vmap.address(off)
+        }
         // vmap never honours VM_NO_GUARD.
         let areaSize = (list.count + 1) * page
         guard let offset = vmap.allocVA(size: areaSize, align: page) ?? {

@@ -88,6 +88,9 @@ struct AreaRecord: Sendable {
     var align: Int
     /// The next lazily freed area of the same reuse pool, or -1.
     var nextReusable: Int32 = -1
+
+    /// The frames mapped, page by page.
+    var frames: [Int] { runs.flatMap { run in (run.pfn..<(run.pfn + run.count)).map { $0 } } }
     var vmaCost: Int
 }
 
@@ -150,6 +153,9 @@ final class VmapShard: Sendable {
         /// directly, as the kernel's per-node pools do (`MAX_VA_SIZE_PAGES`); others hash.
         var smallPools = [Int32](repeating: -1, count: VmapAreas.smallPoolPages)
         var otherPools: [Int: Int32] = [:]
+        /// Lazily unmapped `vm_map_ram` areas by the exact frames they map, chained the same way.
+        var mapRamPools: [[Int]: Int32] = [:]
+        var lazyMapRamPages = 0
 
         func pool(_ key: VmapAreas.PoolKey) -> Int32 {
             key.small >= 0 ? smallPools[key.small] : otherPools[key.other] ?? -1
@@ -384,13 +390,22 @@ final class VmapAreas: @unchecked Sendable {
                 return .removed(r, lazyPurgeDue: false)
             }
             s.lazy.append(e.value)
-            s.lazyPages += r.nrPages
-            if r.flags == .alloc {
-                let key = PoolKey(pages: r.nrPages, node: r.node, align: r.align)
-                s.areas[Int(e.value)]!.nextReusable = s.pool(key)
-                s.setPool(key, e.value)
+            if r.kind == .vmMapRam {
+                // The frames stay the caller's: the mapping may linger only until one of them is
+                // freed (the page allocator purges first) or until the next purge.
+                let key = r.frames
+                s.areas[Int(e.value)]!.nextReusable = s.mapRamPools[key] ?? -1
+                s.mapRamPools[key] = e.value
+                s.lazyMapRamPages += r.nrPages
+            } else {
+                s.lazyPages += r.nrPages
+                if r.flags == .alloc {
+                    let key = PoolKey(pages: r.nrPages, node: r.node, align: r.align)
+                    s.areas[Int(e.value)]!.nextReusable = s.pool(key)
+                    s.setPool(key, e.value)
+                }
             }
-            return .removed(r, lazyPurgeDue: s.lazyPages > perShard)
+            return .removed(r, lazyPurgeDue: s.lazyPages + s.lazyMapRamPages > perShard)
         }
     }
 
@@ -432,6 +447,25 @@ final class VmapAreas: @unchecked Sendable {
         }
     }
 
+    /// Take a lazily unmapped `vm_map_ram` area that maps exactly `frames`, from the home shard,
+    /// and make it live again: `vm_map_ram` of the same frames costs no syscall.
+    func reuseMapRam(_ frames: [Int], caller: CallSite, pageTable: PageTable) -> Int? {
+        shards[localShard].state.withLock { s in
+            guard let id = s.mapRamPools[frames] else { return nil }
+            let next = s.areas[Int(id)]!.nextReusable
+            s.mapRamPools[frames] = next >= 0 ? next : nil
+            if let i = s.lazy.lastIndex(of: id) { s.lazy.remove(at: i) }
+            s.areas[Int(id)]!.caller = caller
+            let r = s.areas[Int(id)]!
+            s.lazyMapRamPages -= r.nrPages
+            for run in r.runs {
+                pageTable.set(offset: r.offset + run.page * Self.pageSize, pfn: run.pfn, count: run.count)
+            }
+            s.busy.insert(start: r.offset, size: r.size, value: id)
+            return r.offset
+        }
+    }
+
     /// `__purge_vmap_area_lazy`: unmap the lazily freed areas of one shard, or of all (adjacent
     /// ones in one syscall), free their frames and return their VA. Returns the frames freed.
     @discardableResult
@@ -449,7 +483,9 @@ final class VmapAreas: @unchecked Sendable {
             s.lazy.removeAll(keepingCapacity: true)
             for i in s.smallPools.indices { s.smallPools[i] = -1 }
             s.otherPools.removeAll(keepingCapacity: true)
+            s.mapRamPools.removeAll(keepingCapacity: true)
             s.lazyPages = 0
+            s.lazyMapRamPages = 0
             return b
         }
         guard !batch.isEmpty else { return 0 }
@@ -465,6 +501,8 @@ final class VmapAreas: @unchecked Sendable {
             unmap(offset: sorted[i].offset, bytes: end - sorted[i].offset)
             i = j
         }
+        // Only now, with their mappings gone, may the frames of the vm_map_ram areas be freed.
+        pages.lazyAliases.subtract(sorted.reduce(0) { $0 + ($1.kind == .vmMapRam ? 1 : 0) }, ordering: .releasing)
         var freed = 0
         for r in sorted {
             for b in r.blocks {

@@ -23,6 +23,7 @@ import Testing
             var blocks: [(Page, Int)] = []  // alloc_pages
             var kv: [(UnsafeMutableRawPointer, Int, UInt8)] = []  // kvmalloc'd or kmalloc'd: bytes, fill seed
             var stale: [UnsafeMutableRawPointer] = []  // freed vmalloc addresses
+            var mapRam = Set<UnsafeMutableRawPointer>()  // which of `maps` came from vm_map_ram
             for (op, n, x) in steps {
                 switch op {
                 case 0, 1:
@@ -53,9 +54,17 @@ import Testing
                     if !blocks.isEmpty { let (pg, o) = blocks.remove(at: n % blocks.count); sys.__free_pages(pg, o) }
                 case 6:
                     let frames = blocks.flatMap { b in (0..<(1 << b.1)).map { Page(pfn: b.0.pfn + $0) } }.shuffled()
-                    if !frames.isEmpty, let p = sys.vmap(Array(frames.prefix(n % 8 + 1))) { maps.append((p, Array(frames.prefix(n % 8 + 1)))) }
+                    let chosen = Array(frames.prefix(n % 8 + 1))
+                    // Odd x: vm_map_ram, whose unmap is lazy until the frames are freed.
+                    if !chosen.isEmpty, let p = x % 2 == 1 ? sys.vm_map_ram(chosen) : sys.vmap(chosen) {
+                        maps.append((p, chosen))
+                        if x % 2 == 1 { mapRam.insert(p) }
+                    }
                 case 7:
-                    if !maps.isEmpty { sys.vunmap(maps.remove(at: n % maps.count).0) }
+                    if !maps.isEmpty {
+                        let (p, frames) = maps.remove(at: n % maps.count)
+                        if mapRam.remove(p) != nil { sys.vm_unmap_ram(p, frames.count) } else { sys.vunmap(p) }
+                    }
                 case 8:  // invalid frees: interior, foreign, wrong kind, nil
                     if let (p, size, _) = areas.first {
                         sys.vfree(p + 8 * (x + 1))
@@ -104,7 +113,7 @@ import Testing
                 Self.checkInvariants(sys, areas: areas.map { ($0.0, $0.1) } + kv.filter { sys.is_vmalloc_addr($0.0) }.map { ($0.0, $0.1) },
                                      maps: maps, blocks: blocks)
             }
-            for (p, _) in maps { sys.vunmap(p) }
+            for (p, frames) in maps { if mapRam.contains(p) { sys.vm_unmap_ram(p, frames.count) } else { sys.vunmap(p) } }
             for (p, _, _) in areas { sys.vfree(p) }
             for (pg, o) in blocks { sys.__free_pages(pg, o) }
             for (p, _, _) in kv { sys.kvfree(p) }

@@ -130,3 +130,38 @@ import Testing
         expectNothingLost(sys)
     }
 }
+
+@Suite struct VmMapRamTests {
+    @Test func remappingTheSameFramesCostsNoSyscall() throws {
+        let sys = try makeSystem()
+        let block = try #require(sys.alloc_pages(.kernel, 3))
+        let frames = (0..<8).map { Page(pfn: block.pfn + $0) }
+        let first = try #require(sys.vm_map_ram(frames))
+        sys.vm_unmap_ram(first, 8)
+        #expect(sys.find_vm_area(first) == nil)
+        #expect(sys.vmalloc_to_page(first) == nil)
+        let before = vmshim_thread_syscalls()
+        for i in 0..<100 {
+            let p = try #require(sys.vm_map_ram(frames))
+            p.storeBytes(of: UInt32(i), toByteOffset: 7 * 4096, as: UInt32.self)
+            #expect(sys.page_address(frames[7]).load(as: UInt32.self) == UInt32(i))
+            sys.vm_unmap_ram(p, 8)
+        }
+        #expect(vmshim_thread_syscalls() == before)
+        // Freeing the frames unmaps every lingering alias first.
+        sys.__free_pages(block, 3)
+        #expect(!sys.vmallocinfo().contains("unpurged"))
+        expectNothingLost(sys)
+    }
+
+    @Test func staleMappingIsGoneOnceTheFramesAreFreed() async {
+        await #expect(processExitsWith: .signal(SIGSEGV)) {
+            let sys = try! makeSystem()
+            let page = sys.alloc_page(.kernel)!
+            let p = sys.vm_map_ram([page])!
+            sys.vm_unmap_ram(p, 1)
+            sys.__free_page(page)
+            p.storeBytes(of: 1, as: UInt8.self)  // the frame may belong to someone else now
+        }
+    }
+}

@@ -21,4 +21,16 @@ import Testing
             p.storeBytes(of: 2, as: UInt8.self)
         }
     }
+
+    /// A lazily unmapped vm_map_ram area is gone once its frames are freed.
+    @Test func staleMappingIsGoneOnceTheFramesAreFreed() async {
+        await #expect(processExitsWith: .signal(SIGSEGV)) {
+            let sys = try! makeSystem()
+            let page = sys.alloc_page(.kernel)!
+            let p = sys.vm_map_ram([page])!
+            sys.vm_unmap_ram(p, 1)
+            sys.__free_page(page)
+            p.storeBytes(of: 1, as: UInt8.self)  // the frame may belong to someone else now
+        }
+    }
 }

@@ -153,15 +153,4 @@ import Testing
         #expect(!sys.vmallocinfo().contains("unpurged"))
         expectNothingLost(sys)
     }
-
-    @Test func staleMappingIsGoneOnceTheFramesAreFreed() async {
-        await #expect(processExitsWith: .signal(SIGSEGV)) {
-            let sys = try! makeSystem()
-            let page = sys.alloc_page(.kernel)!
-            let p = sys.vm_map_ram([page])!
-            sys.vm_unmap_ram(p, 1)
-            sys.__free_page(page)
-            p.storeBytes(of: 1, as: UInt8.self)  // the frame may belong to someone else now
-        }
-    }
 }

@@ -53,7 +53,7 @@ extension MemorySystem {
         vmap.forEachShard { s in
             // Lazy vmalloc areas hold frames no one owns; lazy vm_map_ram areas map their caller's.
             for id in s.lazy where s.areas[Int(id)]!.kind == .vmalloc {
-                for run in s.areas[Int(id)]!.runs { lazyPerNode[memory.node(of: run.pfn)] += run.count }
+                for (n, c) in s.areas[Int(id)]!.pagesPerNode(memory).enumerated() { lazyPerNode[n] += c }
             }
             vmallocPages += s.vmallocPages
         }
@@ -68,7 +68,7 @@ extension MemorySystem {
                        memFree: nodes.reduce(0) { $0 + $1.memFree },
                        vmallocTotal: vmap.regionSize,
                        vmallocUsed: vmallocPages * page,
-                       pageTables: pageTable.tablePages.load(ordering: .relaxed) * page,
+                       pageTables: nodes.reduce(0) { $0 + $1.pageTables },
                        slab: nodes.reduce(0) { $0 + $1.slab },
                        nodes: nodes)
     }
@@ -87,9 +87,7 @@ extension MemorySystem {
                 case .vmap, .vmalloc:
                     l += " \(r.caller) pages=\(r.nrPages) \(r.kind == .vmap ? "vmap" : "vmalloc")"
                     if r.flags.contains(.userMap) { l += " user" }
-                    var per = Array(repeating: 0, count: memory.nodeCount)
-                    for run in r.runs { per[memory.node(of: run.pfn)] += run.count }
-                    for (n, c) in per.enumerated() where c > 0 { l += " N\(n)=\(c)" }
+                    for (n, c) in r.pagesPerNode(memory).enumerated() where c > 0 { l += " N\(n)=\(c)" }
                 }
                 lines.append(l)
             }

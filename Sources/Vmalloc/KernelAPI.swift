@@ -75,10 +75,8 @@ extension MemorySystem {
     /// The live area containing p (`find_vm_area`).
     public func find_vm_area(_ p: UnsafeRawPointer) -> VMArea? {
         guard vmap.contains(p), let r = vmap.area(containing: p - UnsafeRawPointer(vmap.base)) else { return nil }
-        var perNode = Array(repeating: 0, count: memory.nodeCount)
-        for run in r.runs { perNode[memory.node(of: run.pfn)] += run.count }
         return VMArea(addr: vmap.address(r.offset), size: r.size, requestedSize: r.requested, nrPages: r.nrPages,
-                      flags: r.flags, caller: r.caller.description, pagesPerNode: perNode)
+                      flags: r.flags, caller: r.caller.description, pagesPerNode: r.pagesPerNode(memory))
     }
     /// Purge every lazily freed area now: its mapping, frames and VA come back (`vm_unmap_aliases`).
     public func vm_unmap_aliases() { _ = vmap.purgeLazy(pages: pages) }

@@ -13,8 +13,7 @@ final class PageTable: @unchecked Sendable {
     private let memory: PhysicalMemory
     private let direct: UnsafeMutablePointer<UInt8>
     let rootPfn: Int
-    /// Table pages held, root included (`PageTables` in meminfo), in all and per node.
-    let tablePages = Atomic<Int>(1)
+    /// Table pages held per node, root included (`PageTables` in meminfo).
     private let perNode: Lock<[Int]>
 
     init?(pages: PageAllocator) {
@@ -46,7 +45,6 @@ final class PageTable: @unchecked Sendable {
                                                 owner: UInt8(VMSHIM_OWNER_PAGETABLE), site: "pte_alloc")
                 else { return false }
                 if vmshim_pt_install(direct, UInt64(rootPfn), UInt64(off), level, UInt64(page.pfn)) == 1 {
-                    tablePages.add(1, ordering: .relaxed)
                     perNode.withLock { $0[memory.node(of: page.pfn)] += 1 }
                 } else {
                     pages.free(pfn: page.pfn, order: 0)  // another thread installed it first
@@ -60,6 +58,11 @@ final class PageTable: @unchecked Sendable {
     /// Map `count` pages from offset to consecutive frames from pfn (tables must exist).
     func set(offset: Int, pfn: Int, count: Int) {
         vmshim_pt_set_run(direct, UInt64(rootPfn), UInt64(offset), UInt64(pfn), UInt64(count))
+    }
+
+    /// Map every run of an area (its tables must exist).
+    func map(_ r: AreaRecord) {
+        for run in r.runs { set(offset: r.offset + run.page * PhysicalMemory.pageSize, pfn: run.pfn, count: run.count) }
     }
 
     /// Unmap `count` pages from offset.

@@ -36,8 +36,9 @@ final class PhysicalMemory: @unchecked Sendable {
     var directBytes: Int { totalPages * Self.pageSize }
 
     init(_ config: MemorySystem.Configuration, faults: FaultInjector) throws(MemorySystemError) {
-        numaAvailable = numa_available() >= 0
-        let real = Self.realNodes(numaAvailable)
+        let available = numa_available() >= 0
+        numaAvailable = available
+        let real = Self.realNodes(available)
         let count = config.nodes ?? real.count
         guard count >= 1, count <= 64 else {
             throw .invalidConfiguration("nodes must be 1...64, got \(count)")
@@ -56,12 +57,12 @@ final class PhysicalMemory: @unchecked Sendable {
             (0..<count).map { b in
                 if a == b { return 10 }
                 let (ra, rb) = (real[a % real.count], real[b % real.count])
-                return ra == rb || !(numa_available() >= 0) ? 20 : Int(numa_distance(Int32(ra), Int32(rb)))
+                return ra == rb || !available ? 20 : Int(numa_distance(Int32(ra), Int32(rb)))
             }
         }
         let ncpu = Int(sysconf(Int32(_SC_NPROCESSORS_CONF)))
         cpuNode = (0..<max(ncpu, 1)).map { cpu in
-            let r = numa_available() >= 0 ? Int(numa_node_of_cpu(Int32(cpu))) : 0
+            let r = available ? Int(numa_node_of_cpu(Int32(cpu))) : 0
             return (0..<count).first { real[$0 % real.count] == r } ?? 0
         }
 

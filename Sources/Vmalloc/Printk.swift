@@ -11,6 +11,13 @@ final class Printk: Sendable {
         var windows: [String: (start: UInt64, printed: Int)] = [:]
         var onceSeen: Set<String> = []
         var recent: [String] = []
+
+        /// Keep a line for `recentMessages` (the newest `keep`) and hand it on.
+        mutating func remember(_ line: String) -> String {
+            recent.append(line)
+            if recent.count > Printk.keep { recent.removeFirst(recent.count - Printk.keep) }
+            return line
+        }
     }
     private let logger: Logger?
     private let state = Lock(State())
@@ -31,10 +38,7 @@ final class Printk: Sendable {
             w.printed += 1
             s.windows[site] = w
             guard w.printed <= Self.burst else { return nil }
-            let m = message()
-            s.recent.append(m)
-            if s.recent.count > Self.keep { s.recent.removeFirst(s.recent.count - Self.keep) }
-            return m
+            return s.remember(message())
         }
         if let emit { write(emit) }
     }
@@ -43,9 +47,7 @@ final class Printk: Sendable {
     func warnOnce(_ message: @autoclosure () -> String, site: String) {
         let emit: String? = state.withLock { s in
             guard s.onceSeen.insert(site).inserted else { return nil }
-            let m = message()
-            s.recent.append(m)
-            return m
+            return s.remember(message())
         }
         if let emit { write(emit) }
     }

@@ -131,14 +131,8 @@ extension MemorySystem {
     /// VA for an area; a failure purges the lazy areas and tries again, and NOFAIL waits a
     /// tick and retries for ever (`alloc_vmap_area`'s retry).
     private func allocVA(_ bytes: Int, align: Int, gfp: GFP, size: Int, site: CallSite) -> Int? {
-        var purged = false
         while true {
-            if let off = vmap.allocVA(size: bytes, align: align) { return off }
-            if !purged {
-                purged = true
-                _ = vmap.purgeLazy(pages: pages)
-                continue
-            }
+            if let off = vmap.allocVA(size: bytes, align: align, purgingFor: pages) { return off }
             guard gfp.contains(.noFail) else {
                 reportFailure(size, gfp, "vmap allocation failed: no VA space", site)
                 return nil
@@ -203,9 +197,7 @@ extension MemorySystem {
             log.warn("vmalloc: mmap of an area failed: errno \(e)", site: "mmap-failed")
             return false
         }
-        for run in r.runs {
-            pageTable.set(offset: r.offset + run.page * Self.pageSize, pfn: run.pfn, count: run.count)
-        }
+        pageTable.map(r)
         return true
     }
 
@@ -265,10 +257,7 @@ extension MemorySystem {
         }
         // vmap never honours VM_NO_GUARD.
         let areaSize = (list.count + 1) * page
-        guard let offset = vmap.allocVA(size: areaSize, align: page) ?? {
-            _ = vmap.purgeLazy(pages: pages)
-            return vmap.allocVA(size: areaSize, align: page)
-        }() else {
+        guard let offset = vmap.allocVA(size: areaSize, align: page, purgingFor: pages) else {
             log.warn("vmap allocation for size \(list.count * page) failed: use vmalloc=<size> to increase size",
                      site: "vmap-va")
             return nil

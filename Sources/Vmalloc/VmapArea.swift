@@ -89,6 +89,13 @@ struct AreaRecord: Sendable {
     /// The next lazily freed area of the same reuse pool, or -1.
     var nextReusable: Int32 = -1
 
+    /// Mapped pages per node.
+    func pagesPerNode(_ memory: PhysicalMemory) -> [Int] {
+        var per = Array(repeating: 0, count: memory.nodeCount)
+        for run in runs { per[memory.node(of: run.pfn)] += run.count }
+        return per
+    }
+
     /// The frames mapped, page by page.
     var frames: [Int] { runs.flatMap { run in (run.pfn..<(run.pfn + run.count)).map { $0 } } }
     var vmaCost: Int
@@ -192,6 +199,25 @@ final class VmapShard: Sendable {
         var freedNewestFirst: [FreedArea] {
             let n = freedRing.count
             return (0..<n).map { freedRing[(freedNext - 1 - $0 + 2 * n) % n] }
+        }
+
+        /// Make a lazily freed area, already taken off its reuse pool, live again for a new
+        /// owner: off the lazy list, its PTEs back, into the busy tree. Returns its offset.
+        mutating func revive(_ id: Int32, caller: CallSite, pageTable: PageTable) -> Int {
+            // The lazy list is bounded by lazyMaxPages and reuse is LIFO: the id is near the end.
+            if let i = lazy.lastIndex(of: id) { lazy.remove(at: i) }
+            areas[Int(id)]!.caller = caller
+            let r = areas[Int(id)]!
+            if r.kind == .vmMapRam {
+                lazyMapRamPages -= r.nrPages
+            } else {
+                lazyPages -= r.nrPages
+                vmallocPages += r.nrPages
+                reused += 1
+            }
+            pageTable.map(r)
+            busy.insert(start: r.offset, size: r.size, value: id)
+            return r.offset
         }
 
         /// Give VA back, merging with its free neighbours (`merge_or_add_vmap_area`).
@@ -317,6 +343,14 @@ final class VmapAreas: @unchecked Sendable {
         return nil
     }
 
+    /// `allocVA`, and once more after purging the lazy areas (whose VA then comes back), as
+    /// `alloc_vmap_area` retries after `purge_vmap_area_lazy`.
+    func allocVA(size: Int, align: Int, purgingFor pages: PageAllocator) -> Int? {
+        if let off = allocVA(size: size, align: align) { return off }
+        purgeLazy(pages: pages)
+        return allocVA(size: size, align: align)
+    }
+
     func releaseVA(offset: Int, size: Int) { shard(of: offset).state.withLock { $0.freeVA(offset: offset, size: size) } }
 
     // MARK: mapping
@@ -431,19 +465,8 @@ final class VmapAreas: @unchecked Sendable {
             let id = s.pool(key)
             guard id >= 0 else { return nil }
             s.setPool(key, s.areas[Int(id)]!.nextReusable)
-            // The lazy list is bounded by lazyMaxPages and reuse is LIFO: the id is near the end.
-            if let i = s.lazy.lastIndex(of: id) { s.lazy.remove(at: i) }
             s.areas[Int(id)]!.requested = requested
-            s.areas[Int(id)]!.caller = caller
-            let r = s.areas[Int(id)]!
-            s.lazyPages -= r.nrPages
-            s.vmallocPages += r.nrPages
-            s.reused += 1
-            for run in r.runs {
-                pageTable.set(offset: r.offset + run.page * Self.pageSize, pfn: run.pfn, count: run.count)
-            }
-            s.busy.insert(start: r.offset, size: r.size, value: id)
-            return r.offset
+            return s.revive(id, caller: caller, pageTable: pageTable)
         }
     }
 
@@ -454,15 +477,7 @@ final class VmapAreas: @unchecked Sendable {
             guard let id = s.mapRamPools[frames] else { return nil }
             let next = s.areas[Int(id)]!.nextReusable
             s.mapRamPools[frames] = next >= 0 ? next : nil
-            if let i = s.lazy.lastIndex(of: id) { s.lazy.remove(at: i) }
-            s.areas[Int(id)]!.caller = caller
-            let r = s.areas[Int(id)]!
-            s.lazyMapRamPages -= r.nrPages
-            for run in r.runs {
-                pageTable.set(offset: r.offset + run.page * Self.pageSize, pfn: run.pfn, count: run.count)
-            }
-            s.busy.insert(start: r.offset, size: r.size, value: id)
-            return r.offset
+            return s.revive(id, caller: caller, pageTable: pageTable)
         }
     }
 

@@ -23,7 +23,6 @@ let package = Package(
         .target(
             name: "CShim",
             path: "CShim",
-            cSettings: [.unsafeFlags(["-O2"])],
             linkerSettings: [.linkedLibrary("numa")]
         ),
         .target(
@@ -31,8 +30,7 @@ let package = Package(
             dependencies: [
                 "CShim", "CNuma",
                 .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: [.swiftLanguageMode(.v6)]
+            ]
         ),
         .executableTarget(
             name: "vmalloc-bench",
@@ -40,16 +38,15 @@ let package = Package(
                 "Vmalloc", "CShim", "CNuma",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
-            ],
-            swiftSettings: [.swiftLanguageMode(.v6)]
+            ]
         ),
         .testTarget(
             name: "VmallocTests",
             dependencies: [
                 "Vmalloc", "CShim", "CNuma",
                 .product(name: "PropertyBased", package: "swift-property-based"),
-            ],
-            swiftSettings: [.swiftLanguageMode(.v6)]
+            ]
         ),
-    ]
+    ],
+    swiftLanguageModes: [.v6]
 )

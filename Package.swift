@@ -32,10 +32,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // What tests and the bench share: the stress driver, the frame audit, a frame-cache
+        // shrinker, a seeded RNG, counters (the kernel keeps lib/test_vmalloc.c outside mm/ too).
+        .target(
+            name: "VmallocTestSupport",
+            dependencies: ["Vmalloc", "CShim", "CVmallocTestSupport"]
+        ),
+        .target(name: "CVmallocTestSupport", linkerSettings: [.linkedLibrary("numa")]),
+        // The bench's C helpers: the ptrace syscall census, mremap, a memfd for the mmap peer.
+        .target(name: "CVmallocBench"),
         .executableTarget(
             name: "vmalloc-bench",
             dependencies: [
-                "Vmalloc", "CShim", "CNuma",
+                "Vmalloc", "VmallocTestSupport", "CShim", "CNuma", "CVmallocBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
@@ -43,7 +52,7 @@ let package = Package(
         .testTarget(
             name: "VmallocTests",
             dependencies: [
-                "Vmalloc", "CShim", "CNuma",
+                "Vmalloc", "VmallocTestSupport", "CVmallocTestSupport", "CShim", "CNuma",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),

@@ -93,14 +93,3 @@ void vmshim_fault_reports_install(vmshim_fault_reporter reporter) {
     pthread_once(&handler_once, install_handler);
 }
 
-int vmshim_fork_and_write(void *addr) {
-    pid_t pid = fork();
-    if (pid < 0) return -errno;
-    if (pid == 0) {
-        *(volatile char *)addr = 0x5a;
-        _exit(0);
-    }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-    return status;
-}

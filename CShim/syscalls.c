@@ -100,14 +100,6 @@ int vmshim_punch(int fd, uint64_t off, uint64_t len) {
     return r == 0 ? 0 : -errno;
 }
 
-int vmshim_page_node(void *addr) {
-    void *pages[1] = {addr};
-    int status[1] = {-1};
-    count();
-    if (move_pages(0, 1, pages, NULL, status, 0) != 0) return -errno;
-    return status[0];
-}
-
 int vmshim_count_vmas(void) {
     FILE *f = fopen("/proc/self/maps", "re");
     if (!f) return -errno;
@@ -116,23 +108,6 @@ int vmshim_count_vmas(void) {
     size_t got;
     while ((got = fread(buf, 1, sizeof buf, f)) > 0)
         for (size_t i = 0; i < got; i++) n += buf[i] == '\n';
-    fclose(f);
-    return n;
-}
-
-int vmshim_count_vmas_in(const void *lo, const void *hi) {
-    FILE *f = fopen("/proc/self/maps", "re");
-    if (!f) return -errno;
-    int n = 0;
-    char line[512];
-    unsigned long a, b, last = 0;
-    // /proc/self/maps is read in chunks with the mmap lock dropped between them, so a change
-    // elsewhere in the process can repeat a line: lines are sorted, so count rising starts only.
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "%lx-%lx", &a, &b) == 2 && a < (uintptr_t)hi && b > (uintptr_t)lo && (n == 0 || a > last)) {
-            last = a;
-            n++;
-        }
     fclose(f);
     return n;
 }

@@ -33,12 +33,8 @@ int vmshim_madvise(void *addr, size_t len, int advice);
 int vmshim_mbind_node(void *addr, size_t len, int node, int max_node);
 /// fallocate(PUNCH_HOLE|KEEP_SIZE): give frames' memory back to the OS. 0 or -errno.
 int vmshim_punch(int fd, uint64_t off, uint64_t len);
-/// The real NUMA node that holds the page at addr (move_pages query), or -errno.
-int vmshim_page_node(void *addr);
 /// Lines of /proc/self/maps: the process's VMA count, or -errno.
 int vmshim_count_vmas(void);
-/// VMAs of this process that overlap [lo, hi), or -errno.
-int vmshim_count_vmas_in(const void *lo, const void *hi);
 /// /proc/sys/vm/max_map_count, or 65530 when it cannot be read.
 int vmshim_max_map_count(void);
 /// Syscalls made through this shim by all threads since start.
@@ -115,6 +111,8 @@ void vmshim_pt_clear(uint8_t *direct, uint64_t root_pfn, uint64_t off, uint64_t 
 int64_t vmshim_pt_lookup(uint8_t *direct, uint64_t root_pfn, uint64_t off);
 
 /* ---- process facts ---- */
+/// Name the calling thread (its `comm`, at most 15 bytes kept), for ps, gdb and perf.
+void vmshim_thread_set_name(const char *name);
 /// The CPU the calling thread runs on (sched_getcpu), or -1.
 int vmshim_cpu(void);
 /// A small number for the calling thread, handed out in order of first call (0, 1, 2, ...) and
@@ -140,8 +138,6 @@ typedef int (*vmshim_fault_reporter)(void *addr, int is_write, char *buf, int le
 /// previous disposition so the fault repeats and ends the process (or reaches the previous
 /// handler) exactly as it would have without us.
 void vmshim_fault_reports_install(vmshim_fault_reporter reporter);
-/// Fork; the child writes one byte at addr and exits 0. Returns the child's wait status.
-int vmshim_fork_and_write(void *addr);
 
 /* ---- memory helpers ---- */
 void vmshim_zero(void *p, size_t len);

@@ -1,3 +1,4 @@
+import CVmallocBench
 import CShim
 import Foundation
 
@@ -63,7 +64,7 @@ final class ChildProcess {
         var exitStatus: Int32 = 0
         let count = withCStrings(argv) { argv in
             withCStrings(envp) { envp in
-                vmshim_bench_census(executable, argv, envp, fileno(out), &exitStatus)
+                vmbench_census(executable, argv, envp, fileno(out), &exitStatus)
             }
         }
         if exitStatus > 128 { throw ChildFailure(description: "census child killed by signal \(exitStatus - 128)") }

@@ -1,3 +1,4 @@
+import CVmallocBench
 import CNuma
 import CShim
 import Foundation
@@ -37,7 +38,7 @@ struct Machine: Codable, Sendable {
             onlineCPUs: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))),
             numaNodes: numa_available() < 0 ? 1 : Int(numa_max_node()) + 1,
             kernel: release,
-            glibc: String(cString: vmshim_bench_libc_version()),
+            glibc: String(cString: vmbench_libc_version()),
             memTotalBytes: Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE))),
             maxMapCount: Int(vmshim_max_map_count()),
             build: build,

@@ -1,3 +1,4 @@
+import CVmallocBench
 import CShim
 import Glibc
 
@@ -38,7 +39,7 @@ final class MmapContender: AlignedAllocating, HugeAllocating, Reallocating, Page
     func reallocate(_ pointer: UnsafeMutableRawPointer?, from oldSize: Int, to newSize: Int) -> UnsafeMutableRawPointer? {
         guard let pointer else { return map(newSize) }
         let old = roundUpToPage(oldSize), new = roundUpToPage(newSize)
-        return old == new ? pointer : vmshim_bench_mremap(pointer, old, new)
+        return old == new ? pointer : vmbench_mremap(pointer, old, new)
     }
 
     func pages(_ count: Int) -> (any MappablePages)? {
@@ -58,7 +59,7 @@ private final class MemfdPages: MappablePages {
 
     init?(count: Int) {
         length = count * pageSize
-        fd = vmshim_bench_memfd(length)
+        fd = vmbench_memfd(length)
         guard fd >= 0 else { return nil }
         guard let p = map() else { close(fd); return nil }
         memset(p, 0, length)

@@ -1,3 +1,4 @@
+import CVmallocBench
 import CShim
 import Foundation
 
@@ -5,7 +6,7 @@ import Foundation
 /// place on a terminal, a line every few seconds otherwise (logs).
 struct Progress {
     private let total: Int
-    private let start = vmshim_bench_now_ns()
+    private let start = vmbench_now_ns()
     private var done = 0
     private var lastPrint: UInt64 = 0
     private let terminal = isatty(STDERR_FILENO) != 0
@@ -18,7 +19,7 @@ struct Progress {
     /// One more step is starting; `what` names it.
     mutating func step(_ what: @autoclosure () -> String) {
         done += 1
-        let now = vmshim_bench_now_ns()
+        let now = vmbench_now_ns()
         guard now - start > 2_000_000_000, terminal || now - lastPrint > 5_000_000_000 else { return }
         lastPrint = now
         printed = true

@@ -1,3 +1,5 @@
+import VmallocTestSupport
+import CVmallocBench
 import CShim
 import Histogram
 
@@ -79,9 +81,9 @@ enum Runner {
             var outcome = WorkerOutcome(
                 completed: 0, iterations: instance?.iterations ?? 0, setupFailed: instance == nil,
                 latency: Histogram(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .two))
-            let cpu = vmshim_bench_thread_cpu_ns()
+            let cpu = vmbench_thread_cpu_ns()
             if let instance { run(instance, budget: request.budgetNanoseconds, &outcome) }
-            outcome.cpuNanoseconds = vmshim_bench_thread_cpu_ns() - cpu
+            outcome.cpuNanoseconds = vmbench_thread_cpu_ns() - cpu
             slots[index] = outcome
             barrier.wait() // done
             barrier.wait() // measured
@@ -92,14 +94,14 @@ enum Runner {
         let rssBefore = ProcessStats.rss
         barrier.wait() // spawned
         barrier.wait() // ready
-        vmshim_bench_census_mark()
+        vmbench_census_mark()
         let shimBefore = vmshim_syscalls()
-        let start = vmshim_bench_now_ns()
+        let start = vmbench_now_ns()
         barrier.wait() // go
         barrier.wait() // done
-        let end = vmshim_bench_now_ns()
+        let end = vmbench_now_ns()
         let shim = vmshim_syscalls() - shimBefore
-        vmshim_bench_census_mark()
+        vmbench_census_mark()
         let vmas = ProcessStats.vmas
         let peak = ProcessStats.peakRSS
         let metadata = contender.metadataBytesPerPage
@@ -126,17 +128,17 @@ enum Runner {
     /// clock (~20 ns a read) does not weigh on throughput; the budget is checked at those reads.
     private static func run(_ instance: any WorkloadInstance, budget: UInt64, _ outcome: inout WorkerOutcome) {
         let sampleMask = outcome.iterations >= 16_000 ? 15 : 0
-        let deadline = budget > 0 ? vmshim_bench_now_ns() + budget : UInt64.max
+        let deadline = budget > 0 ? vmbench_now_ns() + budget : UInt64.max
         for i in 0..<outcome.iterations {
             let ok: Bool
             if i & sampleMask == 0 {
-                let t = vmshim_bench_now_ns()
+                let t = vmbench_now_ns()
                 if t >= deadline {
                     outcome.truncated = true
                     return
                 }
                 ok = instance.iterate(i)
-                _ = outcome.latency.record(vmshim_bench_now_ns() &- t)
+                _ = outcome.latency.record(vmbench_now_ns() &- t)
             } else {
                 ok = instance.iterate(i)
             }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Synchronization
 import Vmalloc
+import VmallocTestSupport
 
 /// `vmalloc-bench seed`: the seed patch made visible. The same GFP_NOFS vmalloc workload runs
 /// under memory pressure twice — page tables mapped under the caller's scope (`.fromCaller`,
@@ -74,22 +75,9 @@ struct SeedRun {
         // reclaim may shrink. The FS shrinker only declares the lock: taking it for real while
         // the workload holds it would deadlock under .legacy, which is the bug being shown.
         let lock = ReclaimTrackedLock(name: Self.lockName, 0)
-        let enteredWithFS = Counter()
-        let fsCache = PageCache(sys)
-        let fs = sys.registerShrinker(
-            name: "fs-inode-cache", requires: __GFP_FS,
-            count: { sc in
-                if sc.gfp.contains(__GFP_FS) { enteredWithFS.add() }
-                return fsCache.count
-            },
-            scan: { sc in
-                if sc.gfp.contains(__GFP_FS) { enteredWithFS.add() }
-                return fsCache.release(sc.nrToScan)
-            })
-        fs.mightLock(lock)
-        let anonCache = PageCache(sys)
-        let anon = sys.registerShrinker(name: "anon-cache", count: { _ in anonCache.count },
-                                        scan: { sc in anonCache.release(sc.nrToScan) })
+        let fsCache = FrameCache(sys, name: "fs-inode-cache", requires: __GFP_FS)
+        fsCache.shrinker.mightLock(lock)
+        let anonCache = FrameCache(sys, name: "anon-cache")
         let total = sys.meminfo().memTotal / 4096
         fsCache.fill(limit: total / 4)
         anonCache.fill(limit: .max)
@@ -102,56 +90,18 @@ struct SeedRun {
             // The data pages come without reclaim; the new page table must come from reclaim.
             let free = sys.meminfo().memFree / 4096
             let target = Self.minFreePages + pages
-            if free > target { anonCache.fill(limit: free - target) } else { _ = anonCache.release(target - free) }
+            if free > target { anonCache.fill(limit: free - target) } else { anonCache.release(target - free) }
             let p = lock.withLock { _ in sys.__vmalloc_node(pages * 4096, align: 1 << 21, GFP_NOFS | __GFP_NOWARN, node: NUMA_NO_NODE) }
             if let p { areas.append(p) } else { failures += 1 }
         }
-        let result = Result(fsEnteredWithFS: enteredWithFS.value, fsSkipped: fs.stats.skippedForGFP, otherCalls: anon.stats.calls,
+        let result = Result(fsEnteredWithFS: fsCache.entered(with: __GFP_FS), fsSkipped: fsCache.stats.skippedForGFP,
+                            otherCalls: anonCache.stats.calls,
                             reclaimPasses: (sys.vmstat()[.directReclaimPasses] ?? 0) - passes,
                             tablePages: (sys.meminfo().pageTables - tables) / 4096, failures: failures, reports: sys.lockdepReports)
         for p in areas { sys.vfree(p) }
-        fs.unregister()
-        anon.unregister()
-        _ = fsCache.release(.max)
-        _ = anonCache.release(.max)
+        fsCache.close()
+        anonCache.close()
         return result
-    }
-
-    /// Frames from `alloc_page` held as a cache's objects.
-    final class PageCache: Sendable {
-        private let sys: MemorySystem
-        private let frames = Mutex<[Page]>([])
-
-        init(_ sys: MemorySystem) { self.sys = sys }
-
-        var count: Int { frames.withLock { $0.count } }
-
-        /// Take up to `limit` frames under the noreclaim scope (reserves included), without waking kswapd.
-        func fill(limit: Int) {
-            withMemallocScope(.noReclaim) {
-                var got: [Page] = []
-                while got.count < limit, let p = sys.alloc_page(GFP_KERNEL & ~__GFP_KSWAPD_RECLAIM | __GFP_NOWARN) { got.append(p) }
-                frames.withLock { $0 += got }
-            }
-        }
-
-        /// Free up to `n` frames; returns how many.
-        func release(_ n: Int) -> Int {
-            let out = frames.withLock { f in
-                let k = min(n, f.count)
-                defer { f.removeLast(k) }
-                return Array(f.suffix(k))
-            }
-            for p in out { sys.__free_page(p) }
-            return out.count
-        }
-    }
-
-    /// A counter the shrinker callbacks share.
-    final class Counter: Sendable {
-        private let atomic = Atomic<Int>(0)
-        func add() { atomic.add(1, ordering: .relaxed) }
-        var value: Int { atomic.load(ordering: .relaxed) }
     }
 }
 

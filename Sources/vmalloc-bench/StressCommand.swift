@@ -1,3 +1,4 @@
+import VmallocTestSupport
 import ArgumentParser
 import Vmalloc
 

@@ -1,3 +1,4 @@
+import CVmallocBench
 import CShim
 import Vmalloc
 
@@ -71,12 +72,12 @@ final class VmallocContender: AlignedAllocating, HugeAllocating, PageMapping, No
         defer { system.vfree(area) }
         touch(area, pages * pageSize)
         var sum = 0
-        let start = vmshim_bench_now_ns()
+        let start = vmbench_now_ns()
         for i in 0..<lookups {
             // A stride coprime to 256 visits every page in turn, in no prefetchable order.
             sum &+= system.vmalloc_to_page(area + (i &* 97 & (pages - 1)) * pageSize)?.pfn ?? 0
         }
-        let elapsed = vmshim_bench_now_ns() - start
+        let elapsed = vmbench_now_ns() - start
         withExtendedLifetime(sum) {}
         return Double(elapsed) / Double(lookups)
     }

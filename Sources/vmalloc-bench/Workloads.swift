@@ -1,3 +1,4 @@
+import VmallocTestSupport
 import Glibc
 
 /// The tests of the kernel's lib/test_vmalloc.c that apply to a userspace allocator, with the

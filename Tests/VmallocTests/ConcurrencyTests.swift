@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import Vmalloc
+import VmallocTestSupport
 
 @Suite struct ConcurrencyTests {
     @Test func threadsAllocateWriteVerifyFree() throws {

@@ -2,6 +2,7 @@ import CNuma
 import Glibc
 import Testing
 @testable import Vmalloc
+import VmallocTestSupport
 
 /// Every injection point: each injected failure ends in a clean nil (or a NOFAIL retry) and
 /// nothing is lost.

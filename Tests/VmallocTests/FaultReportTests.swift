@@ -1,7 +1,9 @@
+import CVmallocTestSupport
 import CShim
 import Glibc
 import Testing
 @testable import Vmalloc
+import VmallocTestSupport
 
 /// The opt-in guard-page diagnostics and process hygiene (fork, close-on-exec).
 @Suite struct FaultReportTests {
@@ -73,13 +75,13 @@ import Testing
         let sys = try makeSystem()
         let p = try #require(sys.vmalloc(4096))
         p.storeBytes(of: 0x11, as: UInt8.self)
-        let status = vmshim_fork_and_write(p)
+        let status = vmtest_fork_and_write(p)
         // The child's write faults (its copy of the region is PROT_NONE) instead of landing in
         // the parent's frame.
         #expect(status & 0x7f == SIGSEGV)
         #expect(p.load(as: UInt8.self) == 0x11)
         let direct = sys.page_address(try #require(sys.vmalloc_to_page(p)))
-        #expect(vmshim_fork_and_write(direct) & 0x7f == SIGSEGV)
+        #expect(vmtest_fork_and_write(direct) & 0x7f == SIGSEGV)
         #expect(direct.load(as: UInt8.self) == 0x11)
         sys.vfree(p)
         expectNothingLost(sys)

@@ -1,5 +1,6 @@
 import Testing
 @testable import Vmalloc
+import VmallocTestSupport
 
 @Suite struct GFPFixupTests {
     @Test func namesPrintLikePGg() {

@@ -1,5 +1,6 @@
 import Testing
 @testable import Vmalloc
+import VmallocTestSupport
 
 @Suite struct GFPTests {
     @Test func kernelValues() {

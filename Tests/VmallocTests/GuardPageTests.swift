@@ -1,6 +1,7 @@
 import Glibc
 import Testing
 @testable import Vmalloc
+import VmallocTestSupport
 
 @Suite struct GuardPageTests {
     @Test func writingOneBytePastTheEndFaults() async {

@@ -1,6 +1,7 @@
 import Synchronization
 import Testing
 @testable import Vmalloc
+import VmallocTestSupport
 
 @Suite struct KVmallocReclaimTests {
     /// A GFP_NOFS kvmalloc on fragmented memory under pressure: its kmalloc attempt does no

@@ -3,6 +3,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import Vmalloc
+import VmallocTestSupport
 
 /// Take every free frame of the system, reserves included, one frame at a time.
 func holdAllFrames(_ sys: MemorySystem) -> [Page] {

@@ -1,7 +1,9 @@
+import CVmallocTestSupport
 import CNuma
 import CShim
 import Testing
 @testable import Vmalloc
+import VmallocTestSupport
 
 @Suite struct NUMATests {
     @Test func realNodePlacementIsReportedByMovePages() throws {
@@ -11,7 +13,7 @@ import Testing
         let p = try #require(sys.vmalloc_node(size, 0))
         memset(p, 1, size)
         for i in 0..<256 {
-            #expect(vmshim_page_node(p + i * 4096) == Int32(sys.memory.realNode[0]))
+            #expect(vmtest_page_node(p + i * 4096) == Int32(sys.memory.realNode[0]))
             #expect(sys.page_to_nid(try #require(sys.vmalloc_to_page(p + i * 4096))) == 0)
         }
         sys.vfree(p)

@@ -1,8 +1,10 @@
+import CVmallocTestSupport
 import Foundation
 import CShim
 import PropertyBased
 import Testing
 @testable import Vmalloc
+import VmallocTestSupport
 
 /// Random sequences of valid and invalid operations; after each step the frame metadata must
 /// tile memory and agree with what the test holds, and at the end everything comes back.
@@ -168,7 +170,7 @@ import Testing
             for (i, f) in frames.enumerated() { expect(sys.vmalloc_to_page(p + i * 4096) == f, "vmap page \(i) of \(p) is not \(f)") }
         }
         let region = (sys.vmap.base, sys.vmap.base + sys.vmap.regionSize)
-        let vmas = Int(vmshim_count_vmas_in(region.0, region.1))
+        let vmas = Int(vmtest_count_vmas_in(region.0, region.1))
         expect(vmas <= sys.vmap.vmas.used.load(ordering: .relaxed) + 1,
                "\(vmas) VMAs in the region, \(sys.vmap.vmas.used.load(ordering: .relaxed)) charged:\n\(regionMaps(region.0, region.1))\n\(sys.vmallocinfo())")
         expect(sys.vmap.vmas.used.load(ordering: .relaxed) <= VMABudget.process.limit, "VMA budget exceeded")

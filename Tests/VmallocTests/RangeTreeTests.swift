@@ -1,6 +1,7 @@
 import PropertyBased
 import Testing
 @testable import Vmalloc
+import VmallocTestSupport
 
 /// The augmented treap against a sorted-array model: lowest fit, floor, ceiling, insert, remove.
 @Suite struct RangeTreeTests {

@@ -1,5 +1,6 @@
 import Testing
 @testable import Vmalloc
+import VmallocTestSupport
 
 @Suite(.serialized) struct ReclaimLockdepTests {
     /// The shrinker is seen taking the lock in reclaim; later allocations that hold the lock are

@@ -2,19 +2,13 @@ import Foundation
 import Synchronization
 import Testing
 @testable import Vmalloc
+import VmallocTestSupport
 
 /// Frames held outside any shrinker: memory no reclaim can get back.
 func hogAllMemory(_ sys: MemorySystem) -> HeldFrames {
     let held = HeldFrames(sys)
     held.fill()
     return held
-}
-
-/// A counter escaping closures can share.
-final class CallCounter: Sendable {
-    private let value = Atomic<Int>(0)
-    func add(_ n: Int = 1) { value.add(n, ordering: .relaxed) }
-    var count: Int { value.load(ordering: .relaxed) }
 }
 
 func elapsedMs(_ body: () -> Void) -> Double {
@@ -36,7 +30,7 @@ func elapsedMs(_ body: () -> Void) -> Double {
         #expect(sys.vmstat()[.vmallocFailures]! >= 1)
         #expect(sys.allocationFailuresByMask()[GFP_KERNEL, default: 0] >= 1)
 
-        let released = CallCounter()
+        let released = Counter()
         let freer = Thread {
             usleep(200_000)
             released.add()
@@ -142,7 +136,7 @@ func elapsedMs(_ body: () -> Void) -> Double {
         #expect(cache.stats.freed == freed)
 
         // Shrinker.stop ends the shrinker's pass; unregistered shrinkers are never called again.
-        let stops = CallCounter()
+        let stops = Counter()
         let stopper = sys.registerShrinker(name: "stopper", count: { _ in 10_000 }, scan: { _ in
             stops.add()
             return Shrinker.stop

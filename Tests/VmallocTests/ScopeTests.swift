@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Vmalloc
+import VmallocTestSupport
 
 /// The scope API (include/linux/sched/mm.h). Scopes live on the thread, so the suite is serialized
 /// and every test leaves its thread as it found it.

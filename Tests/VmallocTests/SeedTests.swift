@@ -1,5 +1,6 @@
 import Testing
 @testable import Vmalloc
+import VmallocTestSupport
 
 /// The seed patch: a GFP_NOFS/GFP_NOIO vmalloc must not enter FS/IO reclaim through the
 /// page-table pages it allocates with a fixed GFP_KERNEL-like mask.

@@ -4,6 +4,7 @@ import Glibc
 import Synchronization
 import Testing
 @testable import Vmalloc
+import VmallocTestSupport
 
 @Suite struct SlabTests {
     @Test func sizeClassesAndLargeBlocks() throws {

@@ -1,6 +1,7 @@
 import CShim
 import Testing
 @testable import Vmalloc
+import VmallocTestSupport
 
 /// A small system for one test: sparse memory, no kswapd unless asked.
 func makeSystem(nodes: Int? = 1, mib: Int = 64, vmallocMiB: Int = 1024, kswapd: Bool = false,
@@ -41,4 +42,13 @@ func check(_ p: UnsafeRawPointer, _ bytes: Int, seed: UInt8) -> Bool {
     let b = p.assumingMemoryBound(to: UInt8.self)
     for i in stride(from: 0, to: bytes, by: 512) where b[i] != seed &+ UInt8(truncatingIfNeeded: i >> 9) { return false }
     return true
+}
+
+/// Frees left on the node, read without the lock.
+func freePages(_ sys: MemorySystem, node: Int = 0) -> Int { sys.pages.zones[node].freeCount.load(ordering: .relaxed) }
+
+/// Bring node 0's free frames to exactly `target` by taking frames into or releasing them from `cache`.
+func setFree(_ sys: MemorySystem, to target: Int, using cache: FrameCache) {
+    let free = freePages(sys)
+    if free > target { cache.fill(limit: free - target) } else { cache.release(target - free) }
 }

@@ -1,14 +1,16 @@
+import CVmallocTestSupport
 import CShim
 import Testing
 @testable import Vmalloc
+import VmallocTestSupport
 
 @Suite struct VMABudgetTests {
     @Test func largeAreaTakesAHandfulOfVMAs() throws {
         let sys = try makeSystem(mib: 256)
         let region = (sys.vmap.base, sys.vmap.base + sys.vmap.regionSize)
-        let before = vmshim_count_vmas_in(region.0, region.1)
+        let before = vmtest_count_vmas_in(region.0, region.1)
         let p = try #require(sys.vmalloc(64 << 20))
-        let added = vmshim_count_vmas_in(region.0, region.1) - before
+        let added = vmtest_count_vmas_in(region.0, region.1) - before
         #expect(added <= 4, "64 MiB area added \(added) VMAs")
         #expect(try #require(sys.find_vm_area(p)).nrPages == 16384)
         sys.vfree(p)
@@ -21,7 +23,7 @@ import Testing
         await #expect(processExitsWith: .success) {
             let sys = try! makeSystem(mib: 256, vmallocMiB: 2048, lazyMaxPages: 1 << 20)
             let region = (sys.vmap.base, sys.vmap.base + sys.vmap.regionSize)
-            let baseline = vmshim_count_vmas_in(region.0, region.1)
+            let baseline = vmtest_count_vmas_in(region.0, region.1)
             var live: [UnsafeMutableRawPointer] = []
             var failed = 0
             for i in 0..<30_000 {
@@ -34,13 +36,13 @@ import Testing
             }
             // Either every area exists or the budget ran out and the rest failed cleanly.
             precondition(live.count + failed == 30_000 && live.count > 20_000, "live \(live.count), failed \(failed)")
-            precondition(Int(vmshim_count_vmas_in(region.0, region.1)) <= sys.vmap.vmas.used.load(ordering: .relaxed) + 1)
+            precondition(Int(vmtest_count_vmas_in(region.0, region.1)) <= sys.vmap.vmas.used.load(ordering: .relaxed) + 1)
             for (i, p) in live.enumerated() where i % 997 == 0 { precondition(p.load(as: UInt32.self) == UInt32(i)) }
             live.forEach(sys.vfree)
             sys.vm_unmap_aliases()
             let info = sys.meminfo()
             precondition(info.nodes.allSatisfy { $0.memFree == $0.memTotal - $0.pageTables - $0.slab }, "frames lost: \(info)")
-            precondition(vmshim_count_vmas_in(region.0, region.1) == baseline, "VMAs left behind")
+            precondition(vmtest_count_vmas_in(region.0, region.1) == baseline, "VMAs left behind")
             precondition(sys.vmap.vmas.used.load(ordering: .relaxed) == 0)
         }
     }

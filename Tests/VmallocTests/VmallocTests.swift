@@ -2,6 +2,7 @@ import CShim
 import Glibc
 import Testing
 @testable import Vmalloc
+import VmallocTestSupport
 
 @Suite struct VmallocTests {
     @Test(arguments: [1, 2, 7, 64, 513, 4096])

@@ -1,5 +1,4 @@
 import CShim
-import Foundation  // Thread: kswapd is a real OS thread, not a task on the cooperative pool
 import Synchronization
 
 /// One node's background reclaim thread (mm/vmscan.c `kswapd`). The page allocator wakes it when
@@ -34,9 +33,7 @@ final class Kswapd: Sendable {
     /// Start the thread (`kswapd_run`).
     func start() {
         guard !started.exchange(true, ordering: .relaxed) else { return }
-        let thread = Thread { [self] in run() }
-        thread.name = "kswapd\(node)"
-        thread.start()
+        KernelThread.run(name: "kswapd\(node)") { [self] in run() }
     }
 
     /// Ask for a balancing run (`wakeup_kswapd`); cheap when one is already pending.

@@ -1,6 +1,6 @@
-// Benchmark-only helpers (see include/vmshim_bench.h). Nothing in the library calls these.
+// The benchmark's C helpers (see include/CVmallocBench.h), outside the library.
 #define _GNU_SOURCE
-#include "vmshim_bench.h"
+#include "CVmallocBench.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,14 +17,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-const char *vmshim_bench_libc_version(void) { return gnu_get_libc_version(); }
+const char *vmbench_libc_version(void) { return gnu_get_libc_version(); }
 
-void *vmshim_bench_mremap(void *addr, size_t old_len, size_t new_len) {
+void *vmbench_mremap(void *addr, size_t old_len, size_t new_len) {
     void *p = mremap(addr, old_len, new_len, MREMAP_MAYMOVE);
     return p == MAP_FAILED ? NULL : p;
 }
 
-int vmshim_bench_memfd(size_t len) {
+int vmbench_memfd(size_t len) {
     int fd = memfd_create("vmalloc-bench", MFD_CLOEXEC);
     if (fd < 0) return -errno;
     if (ftruncate(fd, (off_t)len) != 0) {
@@ -46,15 +46,15 @@ static void census_install_filter(void) {
         census_filter_installed = 1;
 }
 
-void vmshim_bench_census_mark(void) {
-    if (!census_filter_installed && getenv(VMSHIM_BENCH_CENSUS_ENV)) census_install_filter();
-    syscall(SYS_close, VMSHIM_BENCH_MARK_FD);
+void vmbench_census_mark(void) {
+    if (!census_filter_installed && getenv(VMBENCH_CENSUS_ENV)) census_install_filter();
+    syscall(SYS_close, VMBENCH_MARK_FD);
 }
 
 // The tracee stops itself before exec so the tracer can set its options first; threads it
 // clones are traced too and start with a SIGSTOP that is swallowed here. Only seccomp stops
 // are counted: they begin when the child's first mark installs the filter.
-int64_t vmshim_bench_census(const char *path, char *const argv[], char *const envp[], int out_fd,
+int64_t vmbench_census(const char *path, char *const argv[], char *const envp[], int out_fd,
                             int *exit_status) {
     *exit_status = -1;
     size_t n = 0;
@@ -62,7 +62,7 @@ int64_t vmshim_bench_census(const char *path, char *const argv[], char *const en
     char **env = calloc(n + 2, sizeof *env);
     if (!env) return -ENOMEM;
     memcpy(env, envp, n * sizeof *env);
-    env[n] = VMSHIM_BENCH_CENSUS_ENV "=1";
+    env[n] = VMBENCH_CENSUS_ENV "=1";
     pid_t pid = fork();
     if (pid < 0) {
         free(env);
@@ -106,7 +106,7 @@ int64_t vmshim_bench_census(const char *path, char *const argv[], char *const en
             struct __ptrace_syscall_info info;
             if (ptrace(PTRACE_GET_SYSCALL_INFO, t, sizeof info, &info) > 0 &&
                 info.op == PTRACE_SYSCALL_INFO_SECCOMP) {
-                if (info.seccomp.nr == SYS_close && (int)info.seccomp.args[0] == VMSHIM_BENCH_MARK_FD)
+                if (info.seccomp.nr == SYS_close && (int)info.seccomp.args[0] == VMBENCH_MARK_FD)
                     marks++;
                 else if (marks == 1)
                     count++;

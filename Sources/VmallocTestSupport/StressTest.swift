@@ -1,5 +1,6 @@
 import Foundation  // Thread: stress workers and the watchdog are real OS threads
 import Synchronization
+import Vmalloc
 
 /// A bounded stress run of the whole family under memory pressure, in the spirit of the
 /// kernel's `lib/test_vmalloc.c` stress mode plus reclaim: threads mix vmalloc/vfree, kvmalloc,
@@ -64,69 +65,6 @@ public enum StressTest {
         }
     }
 
-    /// The constraint the calling thread's current operation runs under, read by the stress
-    /// caches' shrinkers to tell a NOFS/NOIO caller from anyone else.
-    enum Context {
-        @TaskLocal static var constraint: GFP = .kernel
-    }
-
-    /// A cache of frames behind a shrinker of one class (FS, IO or plain).
-    final class Cache: Sendable {
-        let sys: MemorySystem
-        let frames = Lock<[Page]>([])
-        let violations = Atomic<Int>(0)
-        let scans = Atomic<Int>(0)
-        private let handle = Lock<ShrinkerHandle?>(nil)
-
-        init(_ sys: MemorySystem, name: String, needs: GFP) {
-            self.sys = sys
-            let h = sys.registerShrinker(
-                name: name,
-                count: { [weak self] _ in self?.frames.withLock { $0.count } ?? Shrinker.empty },
-                scan: { [weak self] sc in self?.scan(&sc, needs: needs) ?? Shrinker.stop })
-            handle.withLock { $0 = h }
-        }
-
-        /// A filesystem-like shrinker: it checks the mask itself, and notes any entry with its
-        /// class bit from a caller whose constraint forbids that bit.
-        private func scan(_ sc: inout ShrinkControl, needs: GFP) -> Int {
-            scans.add(1, ordering: .relaxed)
-            if !needs.isEmpty && sc.gfp.isSuperset(of: needs) && !Context.constraint.isSuperset(of: needs) {
-                violations.add(1, ordering: .relaxed)
-            }
-            guard sc.gfp.isSuperset(of: needs) else { return Shrinker.stop }
-            // Shrinkers allocate too (here: scratch metadata); under PF_MEMALLOC this never recurses.
-            let scratch = sys.kmalloc(64, .kernel)
-            let taken: [Page] = frames.withLock { f in
-                let n = min(sc.nrToScan, f.count)
-                defer { f.removeLast(n) }
-                return Array(f.suffix(n))
-            }
-            sys.kfree(scratch)
-            taken.forEach(sys.__free_page)
-            sc.nrScanned = taken.count
-            return taken.count
-        }
-
-        /// Fill with up to n frames taken without reclaim.
-        func fill(_ n: Int) {
-            var got: [Page] = []
-            for _ in 0..<n {
-                guard let p = sys.alloc_page(GFP_NOWAIT) else { break }
-                got.append(p)
-            }
-            frames.withLock { $0 += got }
-        }
-
-        func drain() {
-            handle.withLock { $0?.unregister() }
-            frames.withLock { f in
-                f.forEach(sys.__free_page)
-                f.removeAll()
-            }
-        }
-    }
-
     private static let masks: [GFP] = [
         GFP_KERNEL, GFP_NOFS, GFP_NOIO, GFP_NOWAIT, GFP_ATOMIC, GFP_KERNEL | __GFP_NORETRY,
         GFP_NOFS | __GFP_RETRY_MAYFAIL, GFP_KERNEL | __GFP_ZERO, GFP_NOIO | __GFP_NOWARN,
@@ -142,8 +80,11 @@ public enum StressTest {
         config.kswapd = true
         config.lazyMaxPages = 256
         let sys = try MemorySystem(config)
-        let caches = [Cache(sys, name: "stress-fs", needs: .fs), Cache(sys, name: "stress-io", needs: .io),
-                      Cache(sys, name: "stress-plain", needs: [])]
+        let caches = [
+            FrameCache(sys, name: "stress-fs", checks: __GFP_FS, allocatesInScan: true),
+            FrameCache(sys, name: "stress-io", checks: __GFP_IO, allocatesInScan: true),
+            FrameCache(sys, name: "stress-plain", allocatesInScan: true),
+        ]
         let counts = Counters()
         let running = Atomic<Int>(options.threads)
         let deadline = Date().addingTimeInterval(options.seconds)
@@ -154,7 +95,7 @@ public enum StressTest {
             var since = Date()
             while running.load(ordering: .acquiring) > 0 {
                 Thread.sleep(forTimeInterval: 0.2)
-                let now = counts.ops.load(ordering: .relaxed)
+                let now = counts.ops.count
                 if now != last {
                     last = now
                     since = Date()
@@ -179,28 +120,28 @@ public enum StressTest {
         let elapsed = Date().timeIntervalSince(start)
         while running.load(ordering: .acquiring) > 0 { Thread.sleep(forTimeInterval: 0.01) }
 
-        caches.forEach { $0.drain() }
+        caches.forEach { $0.close() }
         _ = sys.kmem_cache_shrink()
         sys.vm_unmap_aliases()
         let info = sys.meminfo()
         let lost = info.nodes.reduce(0) { $0 + ($1.memTotal - $1.pageTables - $1.slab - $1.memFree) } / 4096
         let stat = sys.vmstat()
         return Report(
-            threads: options.threads, seconds: elapsed, operations: counts.ops.load(ordering: .relaxed),
-            failedAllocations: counts.failed.load(ordering: .relaxed), nofailCalls: counts.nofail.load(ordering: .relaxed),
-            nofailNil: counts.nofailNil.load(ordering: .relaxed), fsViolations: caches[0].violations.load(ordering: .relaxed),
-            ioViolations: caches[1].violations.load(ordering: .relaxed),
-            shrinkerCalls: caches.reduce(0) { $0 + $1.scans.load(ordering: .relaxed) },
+            threads: options.threads, seconds: elapsed, operations: counts.ops.count,
+            failedAllocations: counts.failed.count, nofailCalls: counts.nofail.count,
+            nofailNil: counts.nofailNil.count, fsViolations: caches[0].violations,
+            ioViolations: caches[1].violations,
+            shrinkerCalls: caches.reduce(0) { $0 + $1.scans },
             kswapdWakeups: stat[.kswapdWakeups] ?? 0, directReclaimPasses: stat[.directReclaimPasses] ?? 0,
             lostPages: lost, consistent: sys.audit().consistent)
     }
 
     /// Counters shared by the workers.
     final class Counters: Sendable {
-        let ops = Atomic<Int>(0)
-        let failed = Atomic<Int>(0)
-        let nofail = Atomic<Int>(0)
-        let nofailNil = Atomic<Int>(0)
+        let ops = Counter()
+        let failed = Counter()
+        let nofail = Counter()
+        let nofailNil = Counter()
     }
 
     /// One thread's mix of operations, each under a mask and a scope drawn at random.
@@ -213,16 +154,16 @@ public enum StressTest {
         }
 
         let sys: MemorySystem
-        let caches: [Cache]
+        let caches: [FrameCache]
         let counts: Counters
-        var rng: SplitMix
+        var rng: SplitMix64
         var held: [Held] = []
 
-        init(sys: MemorySystem, caches: [Cache], counts: Counters, seed: UInt64) {
+        init(sys: MemorySystem, caches: [FrameCache], counts: Counters, seed: UInt64) {
             self.sys = sys
             self.caches = caches
             self.counts = counts
-            rng = SplitMix(seed: seed)
+            rng = SplitMix64(seed: seed)
         }
 
         mutating func run(until deadline: Date) {
@@ -232,8 +173,8 @@ public enum StressTest {
                 let mask = StressTest.masks[rng.next(StressTest.masks.count)]
                 let scope = StressTest.scopes[rng.next(StressTest.scopes.count)]
                 let ok = constrained(mask, scope) { $0.step(mask) }
-                if !ok { counts.failed.add(1, ordering: .relaxed) }
-                counts.ops.add(1, ordering: .relaxed)
+                if !ok { counts.failed.add() }
+                counts.ops.add()
                 if held.count > 48 { release(held.remove(at: rng.next(held.count))) }
             }
             held.forEach(release)
@@ -244,7 +185,7 @@ public enum StressTest {
             var effective = mask
             if scope == .noIO { effective.subtract([.io, .fs]) }
             if scope == .noFS { effective.subtract(.fs) }
-            return Context.$constraint.withValue(effective) {
+            return FrameCache.$constraint.withValue(effective) {
                 guard let scope else { return body(&self) }
                 return withMemallocScope(scope) { body(&self) }
             }
@@ -275,13 +216,13 @@ public enum StressTest {
                 v.storeBytes(of: 7, as: UInt8.self)
                 held.append(.vmap(v, p))
             case 5, 6:
-                caches[rng.next(caches.count)].fill(64)
+                caches[rng.next(caches.count)].fill(limit: 64, reserves: false)
             case 7:
                 // NOFAIL needs a blocking mask; vmalloc never fails it.
                 guard mask.allowsBlocking else { return true }
-                counts.nofail.add(1, ordering: .relaxed)
+                counts.nofail.add()
                 guard let p = sys.__vmalloc((rng.next(4) + 1) * 4096, mask.subtracting([.noRetry, .retryMayFail]) | __GFP_NOFAIL) else {
-                    counts.nofailNil.add(1, ordering: .relaxed)
+                    counts.nofailNil.add()
                     return false
                 }
                 held.append(.vmalloc(p, 4096))
@@ -300,19 +241,6 @@ public enum StressTest {
                 sys.vunmap(v)
                 sys.__free_page(p)
             }
-        }
-    }
-
-    /// A small deterministic generator per worker (splitmix64).
-    struct SplitMix {
-        var state: UInt64
-        init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 }
-        mutating func next(_ bound: Int) -> Int {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Int((z ^ (z >> 31)) % UInt64(bound))
         }
     }
 }

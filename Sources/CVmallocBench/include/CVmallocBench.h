@@ -1,48 +1,48 @@
-// vmshim_bench: what the benchmark needs from C and Swift cannot call or do cheaply: a variadic
+// CVmallocBench: what the benchmark needs from C and Swift cannot call or do cheaply: a variadic
 // syscall (mremap), memfd frames for the mmap peer's vm_map_ram analogue, a monotonic clock read
 // inlined into the timing loop, and a ptrace syscall census of a child process (the only way to
 // count the syscalls that glibc, jemalloc or mimalloc make on their own, with no kernel tracing).
-#ifndef VMSHIM_BENCH_H
-#define VMSHIM_BENCH_H
+#ifndef VMBENCH_H
+#define VMBENCH_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
 /// CLOCK_MONOTONIC in nanoseconds (vDSO; no syscall).
-static inline uint64_t vmshim_bench_now_ns(void) {
+static inline uint64_t vmbench_now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /// CLOCK_THREAD_CPUTIME_ID in nanoseconds: CPU time the calling thread got.
-static inline uint64_t vmshim_bench_thread_cpu_ns(void) {
+static inline uint64_t vmbench_thread_cpu_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /// gnu_get_libc_version(), whose header the Glibc module does not import.
-const char *vmshim_bench_libc_version(void);
+const char *vmbench_libc_version(void);
 /// mremap(MREMAP_MAYMOVE). NULL on failure.
-void *vmshim_bench_mremap(void *addr, size_t old_len, size_t new_len);
+void *vmbench_mremap(void *addr, size_t old_len, size_t new_len);
 /// memfd_create(MFD_CLOEXEC) + ftruncate(len). fd, or -errno.
-int vmshim_bench_memfd(size_t len);
+int vmbench_memfd(size_t len);
 
 /// The fd a census marker closes: an impossible one, so the close fails with EBADF at once.
-#define VMSHIM_BENCH_MARK_FD (-7734)
+#define VMBENCH_MARK_FD (-7734)
 /// Set in a census child's environment; only there does a mark install the census filter.
-#define VMSHIM_BENCH_CENSUS_ENV "VMSHIM_BENCH_CENSUS"
+#define VMBENCH_CENSUS_ENV "VMBENCH_CENSUS"
 /// Mark the start (first call) or end (second call) of the span a census counts. In a census
 /// child the first mark also installs, on every thread, a seccomp filter that reports each
 /// later syscall to the tracer; before it the child runs untraced (setup costs nothing).
-void vmshim_bench_census_mark(void);
-/// Run path with argv/envp (plus VMSHIM_BENCH_CENSUS=1) under ptrace, its stdout on out_fd, and
+void vmbench_census_mark(void);
+/// Run path with argv/envp (plus VMBENCH_CENSUS=1) under ptrace, its stdout on out_fd, and
 /// count the system calls all its threads enter between its two census marks. Returns the
 /// count, or -errno when tracing failed (-EPROTO: the child never marked twice).
 /// *exit_status: the child's exit code (128 + signal when killed).
-int64_t vmshim_bench_census(const char *path, char *const argv[], char *const envp[], int out_fd,
+int64_t vmbench_census(const char *path, char *const argv[], char *const envp[], int out_fd,
                             int *exit_status);
 
 #endif

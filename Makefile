@@ -3,7 +3,10 @@ SWIFT      ?= swift
 BENCH_ARGS ?=
 APT_PKGS   := libnuma-dev libjemalloc2 libmimalloc2.0 pkg-config
 
-.PHONY: deps build release test test-tsan test-asan bench ci clean
+.PHONY: deps build release test test-tsan test-asan bench examples format lint ci clean
+
+# Swift sources swift-format checks (the toolchain's `swift format`, configured by .swift-format).
+FORMAT_PATHS := Package.swift Sources Tests Examples
 
 # Install what a fresh Debian machine lacks (runs as root; uses sudo when not).
 deps:
@@ -21,7 +24,7 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-test: deps
+test: deps lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(SWIFT) run vmalloc-bench --quick
@@ -38,10 +41,20 @@ test-asan: deps
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
 	LSAN_OPTIONS=suppressions=$(CURDIR)/.ci/lsan.supp $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan $(SANITIZER_SKIP)
 
+# Every package under Examples/, built by version against a tagged clone of HEAD.
+examples: deps
+	Examples/run
+
+format:
+	$(SWIFT) format format --in-place --parallel --recursive $(FORMAT_PATHS)
+
+lint:
+	$(SWIFT) format lint --strict --parallel --recursive $(FORMAT_PATHS)
+
 bench: release
 	$(SWIFT) run -c release vmalloc-bench $(BENCH_ARGS)
 
-ci: test test-tsan test-asan
+ci: test examples test-tsan test-asan
 
 clean:
 	rm -rf .build .build-*

@@ -110,6 +110,9 @@ void vmshim_pt_clear(uint8_t *direct, uint64_t root_pfn, uint64_t off, uint64_t 
 /// The frame mapped at off, or -1.
 int64_t vmshim_pt_lookup(uint8_t *direct, uint64_t root_pfn, uint64_t off);
 
+/// Bytes of the file fd resident in memory (fstat st_blocks × 512), or -errno.
+int64_t vmshim_resident_bytes(int fd);
+
 /* ---- process facts ---- */
 /// Name the calling thread (its `comm`, at most 15 bytes kept), for ps, gdb and perf.
 void vmshim_thread_set_name(const char *name);

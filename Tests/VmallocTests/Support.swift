@@ -6,7 +6,8 @@ import VmallocTestSupport
 /// A small system for one test: sparse memory, no kswapd unless asked.
 func makeSystem(nodes: Int? = 1, mib: Int = 64, vmallocMiB: Int = 1024, kswapd: Bool = false,
                 immediateUnmap: Bool = false, lazyMaxPages: Int? = nil,
-                scope: PageTableScope = .fromCaller, minFreePages: Int? = nil) throws -> MemorySystem {
+                scope: PageTableScope = .fromCaller, minFreePages: Int? = nil,
+                freePageReportingDelay: Duration? = nil) throws -> MemorySystem {
     var c = MemorySystem.Configuration()
     c.nodes = nodes
     c.memoryPerNode = mib << 20
@@ -16,6 +17,8 @@ func makeSystem(nodes: Int? = 1, mib: Int = 64, vmallocMiB: Int = 1024, kswapd: 
     c.lazyMaxPages = lazyMaxPages
     c.pageTableScope = scope
     c.minFreePages = minFreePages
+    // Off unless a test asks: a purge at an arbitrary moment would make lazy-area tests racy.
+    c.freePageReportingDelay = freePageReportingDelay
     return try MemorySystem(c)
 }
 

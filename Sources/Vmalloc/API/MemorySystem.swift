@@ -61,6 +61,10 @@ public final class MemorySystem: Sendable {
         /// Print a KASAN-like report when a fault hits a guard page or a freed area (opt-in;
         /// installs a SIGSEGV handler that passes every other fault through).
         public var faultReports: Bool
+        /// How long frees must pause before freed memory is given back to the OS by itself: the
+        /// lazily freed areas are purged and free blocks of 2 MiB or more punched out of the memfds
+        /// (free page reporting). nil: only `reportFreePages()` / `vm_unmap_aliases()` do it.
+        public var freePageReportingDelay: Duration?
         /// VMAs this system may use (nil: no own cap); the process-wide `vm.max_map_count`
         /// budget applies to all systems together in any case.
         public var maxMapCount: Int?
@@ -80,12 +84,14 @@ public final class MemorySystem: Sendable {
             maxMapCount = nil
             faultInjection = [:]
             faultReports = false
+            freePageReportingDelay = .seconds(1)
         }
 
         /// Defaults overridden by `VMALLOC_NODES`, `VMALLOC_MEMORY_PER_NODE`, `VMALLOC_SIZE`
         /// (bytes, with an optional K/M/G suffix), `VMALLOC_KSWAPD` (0/1),
         /// `VMALLOC_PAGE_TABLE_SCOPE` (fromCaller/legacy), `VMALLOC_IMMEDIATE_UNMAP` (0/1),
-        /// `VMALLOC_LAZY_MAX_PAGES` and `VMALLOC_FAULT_REPORTS` (0/1). Unparsable values are ignored.
+        /// `VMALLOC_LAZY_MAX_PAGES`, `VMALLOC_FAULT_REPORTS` (0/1) and
+        /// `VMALLOC_FREE_PAGE_REPORTING_MS` (0: off). Unparsable values are ignored.
         public static func fromEnvironment() -> Configuration {
             var c = Configuration()
             let env = Environment.self
@@ -99,6 +105,9 @@ public final class MemorySystem: Sendable {
             if let v = env.int("VMALLOC_IMMEDIATE_UNMAP") { c.immediateUnmap = v != 0 }
             if let v = env.int("VMALLOC_LAZY_MAX_PAGES") { c.lazyMaxPages = v }
             if let v = env.int("VMALLOC_FAULT_REPORTS") { c.faultReports = v != 0 }
+            if let v = env.int("VMALLOC_FREE_PAGE_REPORTING_MS") {
+                c.freePageReportingDelay = v > 0 ? .milliseconds(v) : nil
+            }
             return c
         }
     }
@@ -111,6 +120,7 @@ public final class MemorySystem: Sendable {
     let pageTable: PageTable
     let vmap: VmapAreas
     let slab: SlabAllocator
+    let freePageReporter: FreePageReporter?
 
     /// Build a system. Throws with nothing left mapped when the configuration cannot work.
     public init(_ configuration: Configuration) throws(MemorySystemError) {
@@ -128,6 +138,7 @@ public final class MemorySystem: Sendable {
             throw .systemCallFailed("calloc(slab object map)", errno: ENOMEM)
         }
         self.slab = slab
+        freePageReporter = configuration.freePageReportingDelay.map(FreePageReporter.init(delay:))
         // Weak: the allocator owns the reclaimer that owns these sources.
         pages.reclaim.addSource { [vmap = self.vmap, weak pages = self.pages] in
             if let pages { _ = vmap.purgeLazy(pages: pages) }
@@ -138,9 +149,11 @@ public final class MemorySystem: Sendable {
         }
         // Last, so a failed init leaves no thread behind.
         if configuration.kswapd { for k in pages.kswapd { k.start() } }
+        freePageReporter?.start(self)
     }
 
     deinit {
+        freePageReporter?.stop()
         for k in pages.kswapd { k.stop() }
         ReclaimLockdep.shared.forget(system: pages.reclaim.id)
     }

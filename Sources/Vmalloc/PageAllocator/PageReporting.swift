@@ -29,4 +29,25 @@ extension MemorySystem {
         }
         return released
     }
+
+    /// Bytes of frames resident in the node memfds: what the host counts as this system's
+    /// `Shmem`. Free frames stay resident until reported (`reportFreePages`), which the free page
+    /// reporter does by itself after a burst of frees (`Configuration.freePageReportingDelay`).
+    public func residentBytes() -> Int {
+        memory.fds.reduce(0) { total, fd in
+            let r = vmshim_resident_bytes(fd)
+            // Our own open memfds: fstat can fail only on a programmer error (EBADF).
+            precondition(r >= 0, "fstat(memfd) failed: errno \(-r)")
+            return total + Int(r)
+        }
+    }
+
+    /// Frees so far (any frame, any path): the free page reporter's sign of a burst.
+    var freeEventCount: Int { pages.freeEvents.load(ordering: .acquiring) }
+
+    /// Purge the lazily freed areas, so their frames are free, then report every large free block.
+    func giveBackFreeMemory() {
+        vmap.purgeLazy(pages: pages)
+        reportFreePages()
+    }
 }

@@ -55,7 +55,7 @@ void vmbench_census_mark(void) {
 // clones are traced too and start with a SIGSTOP that is swallowed here. Only seccomp stops
 // are counted: they begin when the child's first mark installs the filter.
 int64_t vmbench_census(const char *path, char *const argv[], char *const envp[], int out_fd,
-                            int *exit_status) {
+                       int *exit_status, uint64_t *by_nr, uint32_t nr_slots) {
     *exit_status = -1;
     size_t n = 0;
     while (envp[n]) n++;
@@ -108,8 +108,10 @@ int64_t vmbench_census(const char *path, char *const argv[], char *const envp[],
                 info.op == PTRACE_SYSCALL_INFO_SECCOMP) {
                 if (info.seccomp.nr == SYS_close && (int)info.seccomp.args[0] == VMBENCH_MARK_FD)
                     marks++;
-                else if (marks == 1)
+                else if (marks == 1) {
                     count++;
+                    if (info.seccomp.nr < nr_slots) by_nr[info.seccomp.nr]++;
+                }
             }
         } else if (sig != SIGTRAP && sig != SIGSTOP) {
             inject = sig; /* a real signal: deliver it */
@@ -117,4 +119,27 @@ int64_t vmbench_census(const char *path, char *const argv[], char *const envp[],
         ptrace(PTRACE_CONT, t, 0, inject);
     }
     return marks >= 2 ? count : -EPROTO;
+}
+
+// The syscalls an allocator or this bench may make, by the architecture's own numbers (the
+// SYS_* macros), so the census can be reported by name on any architecture.
+#define VMBENCH_SYSCALLS(X)                                                                       \
+    X(read) X(write) X(close) X(fstat) X(mmap) X(mprotect) X(munmap) X(brk) X(rt_sigaction)        \
+    X(rt_sigprocmask) X(ioctl) X(madvise) X(mremap) X(getpid) X(clone) X(clone3) X(exit)           \
+    X(exit_group) X(futex) X(sched_yield) X(sched_getaffinity) X(set_tid_address) X(clock_gettime) \
+    X(clock_nanosleep) X(nanosleep) X(mbind) X(set_mempolicy) X(get_mempolicy) X(move_pages)       \
+    X(fallocate) X(memfd_create) X(ftruncate) X(getcpu) X(openat) X(getrandom) X(prctl) X(gettid)  \
+    X(tgkill) X(rseq) X(getrusage) X(sysinfo) X(pread64) X(lseek) X(mlock) X(munlock) X(uname)     \
+    X(newfstatat) X(set_robust_list) X(statx) X(sigaltstack) X(wait4) X(kill) X(poll) X(ppoll)
+
+const char *vmbench_syscall_name(uint32_t nr) {
+    switch (nr) {
+#define VMBENCH_CASE(name)                                                                        \
+    case SYS_##name:                                                                               \
+        return #name;
+        VMBENCH_SYSCALLS(VMBENCH_CASE)
+#undef VMBENCH_CASE
+    default:
+        return NULL;
+    }
 }

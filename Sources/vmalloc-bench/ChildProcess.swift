@@ -55,16 +55,19 @@ final class ChildProcess {
 
     /// Runs `request` in a fresh child under ptrace and returns its result with the number of
     /// syscalls its threads made during the timed loop.
-    static func census(_ request: RunRequest) throws -> (RunResult, syscalls: Int) {
+    static func census(_ request: RunRequest) throws -> (RunResult, syscalls: SyscallCensus) {
         let json = String(decoding: try JSONEncoder().encode(request), as: UTF8.self)
         let argv = [executable, "--child-contender", request.contender.rawValue, "--child-request", json]
         let envp = environment(request.contender).map { "\($0.key)=\($0.value)" }
         guard let out = tmpfile() else { throw ChildFailure(description: "tmpfile: \(String(cString: strerror(errno)))") }
         defer { fclose(out) }
         var exitStatus: Int32 = 0
+        var byNumber = [UInt64](repeating: 0, count: SyscallCensus.slots)
         let count = withCStrings(argv) { argv in
             withCStrings(envp) { envp in
-                vmbench_census(executable, argv, envp, fileno(out), &exitStatus)
+                byNumber.withUnsafeMutableBufferPointer {
+                    vmbench_census(executable, argv, envp, fileno(out), &exitStatus, $0.baseAddress, UInt32($0.count))
+                }
             }
         }
         if exitStatus > 128 { throw ChildFailure(description: "census child killed by signal \(exitStatus - 128)") }
@@ -72,7 +75,8 @@ final class ChildProcess {
         guard count >= 0 else { throw ChildFailure(description: "ptrace census failed: \(String(cString: strerror(Int32(-count))))") }
         rewind(out)
         let data = FileHandle(fileDescriptor: fileno(out), closeOnDealloc: false).readDataToEndOfFile()
-        return (try JSONDecoder().decode(RunResult.self, from: data), Int(count))
+        let census = SyscallCensus(total: Int(count), byNumber: byNumber)
+        return (try JSONDecoder().decode(RunResult.self, from: data), census)
     }
 
     /// The child's side: serve requests from stdin, or run `request` alone and exit.

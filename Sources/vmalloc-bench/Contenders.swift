@@ -47,6 +47,9 @@ protocol Contender: AnyObject, Sendable {
     func free(_ pointer: UnsafeMutableRawPointer, size: Int)
     /// Bookkeeping bytes the allocator spends per page it manages; nil where it is not known.
     var metadataBytesPerPage: Double? { get }
+    /// Bytes of memory the contender holds outside its RSS (vmalloc: frames resident in its
+    /// memfds, mapped or not); nil where everything it holds shows in RSS.
+    var memfdResidentBytes: Int? { get }
     /// Called before each run: settle what earlier runs left pending, so that runs are
     /// independent and a run's VMA and RSS figures are its own.
     func settle()
@@ -54,6 +57,7 @@ protocol Contender: AnyObject, Sendable {
 
 extension Contender {
     var metadataBytesPerPage: Double? { nil }
+    var memfdResidentBytes: Int? { nil }
     func settle() {}
 }
 

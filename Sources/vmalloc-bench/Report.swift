@@ -37,19 +37,26 @@ struct Figures: Encodable {
     var p99: UInt64
     /// Every syscall of the process during the loop (ptrace census), per operation.
     var syscallsPerOp: Double?
+    /// The census per syscall name, per operation.
+    var syscallsByName: [String: Double]?
+    /// Mapping syscalls (`mmap`, `munmap`, `mprotect`, `mremap`) per operation, from the census.
+    var mappingSyscallsPerOp: Double?
     /// Syscalls through the vmshim wrappers during the timed loops, per operation.
     var shimSyscallsPerOp: Double
     var vmas: Int
     var vmasProcess: Int
     var peakRSS: Int
     var rssGrowth: Int
+    /// vmalloc only: bytes resident in its memfds while the live set was allocated (its frames'
+    /// footprint in the host's Shmem, which RSS does not show for unmapped free frames).
+    var memfdResident: Int?
     var metadataBytesPerPage: Double?
     var allocatorVerified: Bool?
     var scaling: Double?
     var ratioTo: [ContenderKind: Double] = [:]
     var notes: [String]
 
-    init?(_ combination: Combination, loops: Int, runs results: [RunResult], census: (RunResult, syscalls: Int)?, notes: [String]) {
+    init?(_ combination: Combination, loops: Int, runs results: [RunResult], census: (RunResult, syscalls: SyscallCensus)?, notes: [String]) {
         guard let first = results.first else { return nil }
         self.combination = combination
         self.loops = loops
@@ -67,8 +74,12 @@ struct Figures: Encodable {
         p50 = latency.totalCount > 0 ? latency.valueAtPercentile(50) : 0
         p99 = latency.totalCount > 0 ? latency.valueAtPercentile(99) : 0
         if let (run, syscalls) = census, run.operations > 0 {
-            syscallsPerOp = Double(syscalls) / Double(run.operations)
+            let ops = Double(run.operations)
+            syscallsPerOp = Double(syscalls.total) / ops
+            syscallsByName = syscalls.byName.mapValues { Double($0) / ops }
+            mappingSyscallsPerOp = Double(syscalls.mapping) / ops
         }
+        memfdResident = results.compactMap(\.memfdResident).max()
         shimSyscallsPerOp = operations > 0 ? Double(results.reduce(0) { $0 + $1.shimSyscalls }) / Double(operations) : 0
         vmas = results.map(\.vmasAdded).max()!
         vmasProcess = results.map(\.vmasProcess).max()!
@@ -85,6 +96,8 @@ extension Figures {
         case operations, truncated
         case opsPerSec = "ops_per_sec", opsPerSecRuns = "ops_per_sec_runs", cpuShare = "cpu_share", p50 = "p50_ns", p99 = "p99_ns"
         case syscallsPerOp = "syscalls_per_op", shimSyscallsPerOp = "shim_syscalls_per_op"
+        case syscallsByName = "syscalls_by_name", mappingSyscallsPerOp = "mapping_syscalls_per_op"
+        case memfdResident = "memfd_resident_bytes"
         case vmas, vmasProcess = "vmas_process", peakRSS = "peak_rss_bytes", rssGrowth = "rss_growth_bytes"
         case metadataBytesPerPage = "metadata_bytes_per_page", allocatorVerified = "allocator_verified"
         case scaling = "scaling_vs_1_thread", ratioTo = "ratio_to", notes
@@ -111,11 +124,14 @@ extension Figures {
         try c.encode(p50, forKey: .p50)
         try c.encode(p99, forKey: .p99)
         try c.encode(syscallsPerOp, forKey: .syscallsPerOp)
+        try c.encode(syscallsByName, forKey: .syscallsByName)
+        try c.encode(mappingSyscallsPerOp, forKey: .mappingSyscallsPerOp)
         try c.encode(shimSyscallsPerOp, forKey: .shimSyscallsPerOp)
         try c.encode(vmas, forKey: .vmas)
         try c.encode(vmasProcess, forKey: .vmasProcess)
         try c.encode(peakRSS, forKey: .peakRSS)
         try c.encode(rssGrowth, forKey: .rssGrowth)
+        try c.encode(memfdResident, forKey: .memfdResident)
         try c.encode(metadataBytesPerPage, forKey: .metadataBytesPerPage)
         try c.encode(allocatorVerified, forKey: .allocatorVerified)
         try c.encode(scaling, forKey: .scaling)
@@ -167,9 +183,12 @@ struct BenchReport: Encodable {
         out += "ops/s: median of repeats (one op = one loop iteration of the kernel test; * = loop cut at max_run_seconds);\n"
         out += "vmalloc÷: vmalloc ops/s over this row's; scale: ops/s over the same row at 1 thread;\n"
         out += "cpu%: CPU time the workers got over threads × wall time (low: the cores were busy elsewhere, or workers slept);\n"
-        out += "sys/op: all syscalls (ptrace census); VMAs: mappings added by the live set; RSS+: peak RSS growth; meta: bytes/page\n"
+        out += "sys/op: all syscalls (ptrace census); map/op: mmap, munmap, mprotect, mremap among them;\n"
+        out += "VMAs: mappings added by the live set; RSS+: peak RSS growth; memfd: vmalloc's resident memfd bytes\n"
+        out += "with the live set allocated (MiB); meta: bytes/page\n"
         let header = [pad("contender", 9, left: true), pad("thr", 3), pad("ops/s", 8), pad("vmalloc÷", 8), pad("p50 ns", 8),
-                      pad("p99 ns", 8), pad("sys/op", 7), pad("VMAs", 6), pad("RSS+ MiB", 8), pad("meta", 5),
+                      pad("p99 ns", 8), pad("sys/op", 7), pad("map/op", 6), pad("VMAs", 6), pad("RSS+ MiB", 8),
+                      pad("memfd", 6), pad("meta", 5),
                       pad("scale", 6), pad("cpu%", 4), "  status"].joined(separator: " ")
         var variants: [String] = []
         var rows: [String: [Figures]] = [:]
@@ -191,7 +210,9 @@ struct BenchReport: Encodable {
                 out += [pad(c.contender.rawValue, 9, left: true), pad("\(c.threads)", 3),
                         pad((f.truncated ? "*" : "") + si(f.opsPerSec), 8), pad(vs, 8),
                         pad("\(f.p50)", 8), pad("\(f.p99)", 8), pad(f.syscallsPerOp.map { format($0, 2) } ?? "-", 7),
+                        pad(f.mappingSyscallsPerOp.map { format($0, 2) } ?? "-", 6),
                         pad("\(f.vmas)", 6), pad(format(Double(f.rssGrowth) / 1_048_576, 1), 8),
+                        pad(f.memfdResident.map { format(Double($0) / 1_048_576, 1) } ?? "-", 6),
                         pad(f.metadataBytesPerPage.map { format($0, 1) } ?? "-", 5),
                         pad(f.scaling.map { format($0, 2) + "x" } ?? "", 6), pad(format(f.cpuShare * 100, 0), 4),
                         "  " + status].joined(separator: " ") + "\n"

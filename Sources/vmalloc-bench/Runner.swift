@@ -45,6 +45,8 @@ struct RunResult: Codable, Sendable {
     /// VmHWM after the loop, the peak having been reset just before setup (process-wide).
     var peakRSS: Int
     var rssGrowth: Int
+    /// The contender's own memory footprint outside RSS (vmalloc: its memfds' resident bytes).
+    var memfdResident: Int?
     /// Syscalls made through the vmshim wrappers during the loop, all threads.
     var shimSyscalls: UInt64
     var metadataBytesPerPage: Double?
@@ -105,6 +107,7 @@ enum Runner {
         let vmas = ProcessStats.vmas
         let peak = ProcessStats.peakRSS
         let metadata = contender.metadataBytesPerPage
+        let resident = contender.memfdResidentBytes
         let outcomes = slots.all
         var latency = outcomes[0].latency
         for o in outcomes.dropFirst() { latency.add(o.latency) }
@@ -118,7 +121,7 @@ enum Runner {
             cpuShare: Double(outcomes.reduce(0) { $0 + $1.cpuNanoseconds }) / (Double(request.threads) * Double(end - start)),
             latency: latency,
             vmasAdded: vmas - vmasBefore, vmasProcess: vmas,
-            peakRSS: peak, rssGrowth: max(0, peak - rssBefore),
+            peakRSS: peak, rssGrowth: max(0, peak - rssBefore), memfdResident: resident,
             shimSyscalls: shim, metadataBytesPerPage: metadata))
         barrier.wait() // measured
         workers.join()

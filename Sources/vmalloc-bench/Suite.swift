@@ -36,7 +36,7 @@ struct SuiteRun {
     private var notes: [String] = []
     private var runs: [Combination: [RunResult]] = [:]
     private var runNotes: [Combination: [String]] = [:]
-    private var census: [Combination: (RunResult, syscalls: Int)] = [:]
+    private var census: [Combination: (RunResult, syscalls: SyscallCensus)] = [:]
     private var children: [ContenderKind: ChildProcess] = [:]
 
     init(_ settings: SuiteSettings) {

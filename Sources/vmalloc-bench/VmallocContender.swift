@@ -65,6 +65,8 @@ final class VmallocContender: AlignedAllocating, HugeAllocating, PageMapping, No
         return Double(frames * MemoryLayout<vmshim_page>.stride + info.pageTables) / Double(frames)
     }
 
+    var memfdResidentBytes: Int? { system.residentBytes() }
+
     /// Nanoseconds per `vmalloc_to_page`, over lookups spread across a 256-page area.
     func lookupNanoseconds(lookups: Int) -> Double? {
         let pages = 256

@@ -41,8 +41,13 @@ void vmbench_census_mark(void);
 /// Run path with argv/envp (plus VMBENCH_CENSUS=1) under ptrace, its stdout on out_fd, and
 /// count the system calls all its threads enter between its two census marks. Returns the
 /// count, or -errno when tracing failed (-EPROTO: the child never marked twice).
-/// *exit_status: the child's exit code (128 + signal when killed).
+/// *exit_status: the child's exit code (128 + signal when killed). by_nr[n] counts the calls of
+/// syscall number n (numbers at or past nr_slots are counted in the total only).
 int64_t vmbench_census(const char *path, char *const argv[], char *const envp[], int out_fd,
-                            int *exit_status);
+                       int *exit_status, uint64_t *by_nr, uint32_t nr_slots);
+
+/// The name of syscall number nr on this architecture (without the SYS_ prefix), or NULL when
+/// the census does not know it (it is then reported as "nr_N").
+const char *vmbench_syscall_name(uint32_t nr);
 
 #endif

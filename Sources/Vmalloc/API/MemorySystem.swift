@@ -103,13 +103,15 @@ public final class MemorySystem: Sendable {
         }
     }
 
+    static var pageSize: Int { PhysicalMemory.pageSize }
+
     let configuration: Configuration
     let log: Printk
     let faults: FaultInjector
     let memory: PhysicalMemory
     let pages: PageAllocator
-    let pageTable: PageTable
-    let vmap: VmapAreas
+    /// The vmalloc region: VA space, page table and the vmalloc family's logic.
+    let space: VmallocSpace
     let slab: SlabAllocator
 
     /// Build a system. Throws with nothing left mapped when the configuration cannot work.
@@ -119,23 +121,15 @@ public final class MemorySystem: Sendable {
         faults = FaultInjector(configuration.faultInjection)
         memory = try PhysicalMemory(configuration, faults: faults)
         pages = PageAllocator(memory: memory, minFreePages: configuration.minFreePages, log: log, faults: faults)
-        guard let table = PageTable(pages: pages) else {
-            throw .invalidConfiguration("no frame for the page-table root")
-        }
-        pageTable = table
-        vmap = try VmapAreas(configuration, memory: memory, log: log, faults: faults)
-        guard let slab = SlabAllocator(memory: memory, pages: pages) else {
+        space = try VmallocSpace(configuration, allocator: pages, log: log, faults: faults)
+        guard let slab = SlabAllocator(allocator: pages) else {
             throw .systemCallFailed("calloc(slab object map)", errno: ENOMEM)
         }
         self.slab = slab
-        // Weak: the allocator owns the reclaimer that owns these sources.
-        pages.reclaim.addSource { [vmap = self.vmap, weak pages = self.pages] in
-            if let pages { _ = vmap.purgeLazy(pages: pages) }
-        }
-        pages.reclaim.addSource { [weak slab] in _ = slab?.shrink() }
-        pages.aliasPurge.withLock {
-            $0 = { [vmap = self.vmap, weak pages = self.pages] in if let pages { vmap.purgeLazy(pages: pages) } }
-        }
+        // Held weakly by the allocator's reclaimer (see ReclaimSource, AliasPurger).
+        pages.reclaim.addSource(space)
+        pages.reclaim.addSource(slab)
+        pages.setAliasPurger(space)
         // Last, so a failed init leaves no thread behind.
         if configuration.kswapd { for k in pages.kswapd { k.start() } }
     }

@@ -50,14 +50,14 @@ extension MemorySystem {
         let page = Self.pageSize
         var lazyPerNode = Array(repeating: 0, count: memory.nodeCount)
         var vmallocPages = 0
-        vmap.forEachShard { s in
+        space.areas.forEachShard { s in
             // Lazy vmalloc areas hold frames no one owns; lazy vm_map_ram areas map their caller's.
             for id in s.lazy where s.areas[Int(id)]!.kind == .vmalloc {
                 for (n, c) in s.areas[Int(id)]!.pagesPerNode(memory).enumerated() { lazyPerNode[n] += c }
             }
             vmallocPages += s.vmallocPages
         }
-        let tables = pageTable.pagesPerNode
+        let tables = space.pageTable.pagesPerNode
         let slabFrames = slab.framesPerNode
         let nodes = pages.zones.map { z in
             NodeMemInfo(node: z.node, memTotal: z.managed * page,
@@ -66,7 +66,7 @@ extension MemorySystem {
         }
         return MemInfo(memTotal: nodes.reduce(0) { $0 + $1.memTotal },
                        memFree: nodes.reduce(0) { $0 + $1.memFree },
-                       vmallocTotal: vmap.regionSize,
+                       vmallocTotal: space.areas.regionSize,
                        vmallocUsed: vmallocPages * page,
                        pageTables: nodes.reduce(0) { $0 + $1.pageTables },
                        slab: nodes.reduce(0) { $0 + $1.slab },
@@ -76,10 +76,10 @@ extension MemorySystem {
     /// `/proc/vmallocinfo`: one line per area, lazily freed ones as "unpurged vm_area".
     public func vmallocinfo() -> String {
         var lines: [String] = []
-        vmap.forEachShard { s in
+        space.areas.forEachShard { s in
             s.busy.forEach { e in
                 let r = s.areas[Int(e.value)]!
-                let start = UInt(bitPattern: vmap.address(r.offset))
+                let start = UInt(bitPattern: space.areas.address(r.offset))
                 var l = "0x\(Self.hex(start))-0x\(Self.hex(start + UInt(r.size))) \(Self.pad(r.size, 7))"
                 switch r.kind {
                 case .vmMapRam:
@@ -93,7 +93,7 @@ extension MemorySystem {
             }
             for id in s.lazy {
                 let r = s.areas[Int(id)]!
-                let start = UInt(bitPattern: vmap.address(r.offset))
+                let start = UInt(bitPattern: space.areas.address(r.offset))
                 lines.append("0x\(Self.hex(start))-0x\(Self.hex(start + UInt(r.size))) \(Self.pad(r.size, 7)) unpurged vm_area")
             }
         }
@@ -128,7 +128,7 @@ extension MemorySystem {
     public func vmstat() -> [VMStatItem: Int] {
         var out = Dictionary(uniqueKeysWithValues: VMStatItem.allCases.map { ($0, pages.stat[$0]) })
         // Counted per shard, under the shard lock the fast path holds anyway.
-        vmap.forEachShard { out[.vmallocLazyReuse, default: 0] += $0.reused }
+        space.areas.forEachShard { out[.vmallocLazyReuse, default: 0] += $0.reused }
         return out
     }
 

@@ -139,3 +139,15 @@ final class PhysicalMemory: @unchecked Sendable {
         (0..<nodeCount).sorted { (distance[node][$0], $0) < (distance[node][$1], $1) }
     }
 }
+
+extension PhysicalMemory {
+    /// Whether `node` is a node of this system or `NUMA_NO_NODE`; otherwise warns once per call
+    /// site, naming the node count (DESIGN §5), and the caller returns nil.
+    func validNode(_ node: Int, _ function: String, log: Printk, site: @autoclosure () -> String) -> Bool {
+        guard node != NUMA_NO_NODE && !(0..<nodeCount).contains(node) else { return true }
+        let at = site()
+        log.warnOnce("\(function): node \(node) out of range: this system has \(nodeCount) node(s) (\(at))",
+                     site: "\(function)-node@\(at)")
+        return false
+    }
+}

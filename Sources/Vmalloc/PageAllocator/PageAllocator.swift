@@ -104,7 +104,7 @@ final class PageAllocator: Sendable {
     let freeEvents = Atomic<Int>(0)
     /// Lazily unmapped `vm_map_ram` areas still mapping caller frames, and what unmaps them.
     let lazyAliases = Atomic<Int>(0)
-    let aliasPurge = Lock<(@Sendable () -> Void)?>(nil)
+    private let aliasPurger = Lock(WeakAliasPurger(purger: nil))
     let faults: FaultInjector
     /// Where allocations that wait for freed frames sleep; every free wakes it.
     private let freeWait = WaitQueue()
@@ -119,6 +119,11 @@ final class PageAllocator: Sendable {
         zonelists = (0..<memory.nodeCount).map { memory.zonelist(from: $0) }
         reclaim = Reclaimer(stat: stat, log: log)
         kswapd = zones.map { [reclaim, stat] in Kswapd(zone: $0, reclaimer: reclaim, stat: stat) }
+    }
+
+    /// Name who unmaps lazily unmapped `vm_map_ram` aliases before a frame is freed (held weakly).
+    func setAliasPurger(_ purger: any AliasPurger) {
+        aliasPurger.withLock { $0 = WeakAliasPurger(purger: purger) }
     }
 
     /// `__alloc_pages`: a block of 2^order frames, preferring `node` (or the local node for
@@ -215,7 +220,7 @@ final class PageAllocator: Sendable {
         guard memory.isValid(pfn), order >= 0, order <= Self.maxOrder else { return false }
         // A lazily unmapped vm_map_ram area may still map this frame: unmap those first, so a
         // stale pointer can never reach a frame that someone else is about to own.
-        if lazyAliases.load(ordering: .acquiring) > 0, let purge = aliasPurge.withLock({ $0 }) { purge() }
+        if lazyAliases.load(ordering: .acquiring) > 0 { aliasPurger.withLock { $0 }.purger?.purgeAliases() }
         guard zones[memory.node(of: pfn)].give(pfn: pfn, order: order) else { return false }
         vmshim_account_freed(UInt64(1) << order)
         freeEvents.add(1, ordering: .releasing)

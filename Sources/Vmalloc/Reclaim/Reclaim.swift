@@ -6,9 +6,6 @@ import Synchronization
 /// noreclaim scope (`PF_MEMALLOC`), so allocations made while reclaiming never recurse into
 /// reclaim and may use the reserves below the min watermark.
 final class Reclaimer: Sendable {
-    /// An internal cache that gives frames back under pressure (the lazy vmap areas).
-    typealias Source = @Sendable () -> Void
-
     /// `DEF_PRIORITY`: a pass first scans 1/4096 of each cache, then twice as much per round.
     static let defPriority = 12
     /// `SWAP_CLUSTER_MAX`: frames a direct-reclaim pass tries to free before it stops.
@@ -20,7 +17,7 @@ final class Reclaimer: Sendable {
     let id: Int
     let stat: VMStat
     let log: Printk
-    private let sources = Lock<[Source]>([])
+    private let sources = Lock<[WeakReclaimSource]>([])
     private let shrinkers = Lock<[ShrinkerEntry]>([])
     /// Woken when a shrinker call returns, for `unregister` waiting out calls in flight.
     private let callsDone = WaitQueue()
@@ -31,7 +28,10 @@ final class Reclaimer: Sendable {
         self.log = log
     }
 
-    func addSource(_ source: @escaping Source) { sources.withLock { $0.append(source) } }
+    /// Ask `source` first on every pass, for as long as it lives (it is held weakly).
+    func addSource(_ source: any ReclaimSource) {
+        sources.withLock { $0.append(WeakReclaimSource(source: source)) }
+    }
 
     func register(_ entry: ShrinkerEntry) -> ShrinkerHandle {
         ReclaimLockdep.shared.register(shrinker: entry.id, name: entry.name, requires: entry.requires, system: id, log: log, stat: stat)
@@ -69,7 +69,7 @@ final class Reclaimer: Sendable {
         withThreadScope(.memalloc) {
             let start = vmshim_freed_pages()
             func freed() -> Int { Int(truncatingIfNeeded: vmshim_freed_pages() &- start) }
-            for source in sources.withLock({ $0 }) { source() }
+            for entry in sources.withLock({ $0 }) { entry.source?.reclaim() }
             if freed() >= target { return freed() }
             let eligible = shrinkers.withLock { $0 }.filter { s in
                 if gfp.isSuperset(of: s.requires) { return true }

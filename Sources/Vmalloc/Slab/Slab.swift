@@ -79,7 +79,7 @@ final class SlabAllocator: @unchecked Sendable {
     /// CPU shards per node; the shard of a slab is fixed when it is made.
     let cpuShards: Int
     private let memory: PhysicalMemory
-    private let pages: PageAllocator
+    private let allocator: PageAllocator
     private let meta: UnsafeMutablePointer<vmshim_page>
     private let live: UnsafeMutablePointer<UInt64>
     /// Frames held by slabs and large kmalloc blocks, per node (`NR_SLAB_UNRECLAIMABLE_B`).
@@ -98,12 +98,13 @@ final class SlabAllocator: @unchecked Sendable {
         case bad(String)
     }
 
-    init?(memory: PhysicalMemory, pages: PageAllocator) {
+    init?(allocator: PageAllocator) {
+        let memory = allocator.memory
         // Calloc'ed, so untouched parts stay unbacked zero pages: 1/64 of the direct map, virtual.
         guard let bits = calloc(memory.totalPages * PhysicalMemory.pageSize / 512, 8) else { return nil }
         live = bits.assumingMemoryBound(to: UInt64.self)
         self.memory = memory
-        self.pages = pages
+        self.allocator = allocator
         meta = memory.meta
         let cpus = max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1)
         // The shard index must fit the 4 bits the slab's metadata keeps for it.
@@ -184,9 +185,9 @@ final class SlabAllocator: @unchecked Sendable {
         if cache.order > cache.minOrder {
             var light = mask.union([.noWarn, .noRetry]).subtracting(.noFail)
             if light.allowsBlocking { light = light.union(.noMemalloc).subtracting(.reclaim) }
-            page = pages.allocate(light, order: cache.order, node: node, owner: owner, site: "kmalloc")
+            page = allocator.allocate(light, order: cache.order, node: node, owner: owner, site: "kmalloc")
         }
-        guard let head = (page ?? pages.allocate(mask, order: cache.minOrder, node: node, owner: owner, site: "kmalloc"))?.pfn
+        guard let head = (page ?? allocator.allocate(mask, order: cache.minOrder, node: node, owner: owner, site: "kmalloc"))?.pfn
         else { return nil }
         let order = Int(meta[head].order)
         let objects = cache.objects(order: order)
@@ -209,7 +210,7 @@ final class SlabAllocator: @unchecked Sendable {
         let pagesNeeded = (size + PhysicalMemory.pageSize - 1) / PhysicalMemory.pageSize
         let order = Int.bitWidth - (pagesNeeded - 1).leadingZeroBitCount
         let owner = UInt8(VMSHIM_OWNER_LARGE_KMALLOC)
-        guard let page = pages.allocate(gfp, order: order, node: node, owner: owner, site: "kmalloc") else { return nil }
+        guard let page = allocator.allocate(gfp, order: order, node: node, owner: owner, site: "kmalloc") else { return nil }
         markTails(page.pfn, order: order, owner: owner)
         nodeFrames[memory.node(of: page.pfn)].value.add(1 << order, ordering: .relaxed)
         return memory.address(of: page.pfn)
@@ -230,7 +231,7 @@ final class SlabAllocator: @unchecked Sendable {
             meta[pfn].priv = 0
         }
         nodeFrames[memory.node(of: head)].value.subtract(1 << order, ordering: .relaxed)
-        pages.free(pfn: head, order: order)
+        allocator.free(pfn: head, order: order)
     }
 
     // MARK: free
@@ -387,4 +388,9 @@ final class SlabAllocator: @unchecked Sendable {
             shard.lock.withLock { s in (t.0 + s.slabs, t.1 + s.objects, t.2 + s.inuse) }
         }
     }
+}
+
+extension SlabAllocator: ReclaimSource {
+    /// Reclaim gives the kept empty slabs back (`kmem_cache_shrink`).
+    func reclaim() -> Int { shrink() }
 }

@@ -343,14 +343,6 @@ final class VmapAreas: @unchecked Sendable {
         return nil
     }
 
-    /// `allocVA`, and once more after purging the lazy areas (whose VA then comes back), as
-    /// `alloc_vmap_area` retries after `purge_vmap_area_lazy`.
-    func allocVA(size: Int, align: Int, purgingFor pages: PageAllocator) -> Int? {
-        if let off = allocVA(size: size, align: align) { return off }
-        purgeLazy(pages: pages)
-        return allocVA(size: size, align: align)
-    }
-
     func releaseVA(offset: Int, size: Int) { shard(of: offset).state.withLock { $0.freeVA(offset: offset, size: size) } }
 
     // MARK: mapping
@@ -434,7 +426,7 @@ final class VmapAreas: @unchecked Sendable {
             } else {
                 s.lazyPages += r.nrPages
                 if r.flags == .alloc {
-                    let key = PoolKey(pages: r.nrPages, node: r.node, align: r.align)
+                    let key = PoolKey(nrPages: r.nrPages, node: r.node, align: r.align)
                     s.areas[Int(e.value)]!.nextReusable = s.pool(key)
                     s.setPool(key, e.value)
                 }
@@ -450,7 +442,7 @@ final class VmapAreas: @unchecked Sendable {
         /// Index into `smallPools`, or -1.
         let small: Int
         let other: Int
-        init(pages: Int, node: Int, align: Int) {
+        init(nrPages pages: Int, node: Int, align: Int) {
             small = pages <= VmapAreas.smallPoolPages && node == NUMA_NO_NODE && align == VmapAreas.pageSize ? pages - 1 : -1
             other = pages << 14 | align.trailingZeroBitCount << 8 | (node + 1)
         }
@@ -459,9 +451,10 @@ final class VmapAreas: @unchecked Sendable {
     /// Take a lazily freed plain area of exactly `pages` pages asked for on `node` with `align` from the
     /// local shard, make it live again for a new owner and return its offset: no syscall, the
     /// frames are already mapped.
-    func reuseLazy(pages: Int, node: Int, align: Int, requested: Int, caller: CallSite, pageTable: PageTable) -> Int? {
+    func reuseLazy(nrPages pages: Int, node: Int, align: Int, requested: Int, caller: CallSite,
+                   pageTable: PageTable) -> Int? {
         shards[localShard].state.withLock { s in
-            let key = PoolKey(pages: pages, node: node, align: align)
+            let key = PoolKey(nrPages: pages, node: node, align: align)
             let id = s.pool(key)
             guard id >= 0 else { return nil }
             s.setPool(key, s.areas[Int(id)]!.nextReusable)
@@ -481,15 +474,10 @@ final class VmapAreas: @unchecked Sendable {
         }
     }
 
-    /// `__purge_vmap_area_lazy`: unmap the lazily freed areas of one shard, or of all (adjacent
-    /// ones in one syscall), free their frames and return their VA. Returns the frames freed.
-    @discardableResult
-    func purgeLazy(pages: PageAllocator, shardOf offset: Int? = nil) -> Int {
-        let targets = offset.map { [shard(of: $0)] } ?? shards
-        return targets.reduce(0) { $0 + purge($1, pages: pages) }
-    }
-
-    private func purge(_ shard: VmapShard, pages: PageAllocator) -> Int {
+    /// Take every lazily freed area of a shard off it and unmap them (adjacent ones in one
+    /// syscall); their frames and VA are still held: `VmallocSpace.purgeLazy` returns them.
+    /// Returns the areas in address order.
+    func unmapLazy(_ shard: VmapShard) -> [AreaRecord] {
         let batch: [AreaRecord] = shard.state.withLock { s in
             guard !s.lazy.isEmpty else { return [] }
             let b = s.lazy.map { s.areas[Int($0)]! }
@@ -503,7 +491,7 @@ final class VmapAreas: @unchecked Sendable {
             s.lazyMapRamPages = 0
             return b
         }
-        guard !batch.isEmpty else { return 0 }
+        guard !batch.isEmpty else { return [] }
         let sorted = batch.sorted { $0.offset < $1.offset }
         var i = 0
         while i < sorted.count {
@@ -516,21 +504,14 @@ final class VmapAreas: @unchecked Sendable {
             unmap(offset: sorted[i].offset, bytes: end - sorted[i].offset)
             i = j
         }
-        // Only now, with their mappings gone, may the frames of the vm_map_ram areas be freed.
-        pages.lazyAliases.subtract(sorted.reduce(0) { $0 + ($1.kind == .vmMapRam ? 1 : 0) }, ordering: .releasing)
-        var freed = 0
-        for r in sorted {
-            for b in r.blocks {
-                pages.free(pfn: b.pfn, order: b.order)
-                freed += 1 << b.order
-            }
-            vmas.release(r.vmaCost)
-        }
+        return sorted
+    }
+
+    /// Give the VA of purged areas back to their shard.
+    func releaseVA(_ batch: [AreaRecord], of shard: VmapShard) {
         shard.state.withLock { s in
-            for r in sorted { s.freeVA(offset: r.offset, size: r.size) }
+            for r in batch { s.freeVA(offset: r.offset, size: r.size) }
         }
-        pages.stat.add(.lazyPurges, sorted.count)
-        return freed
     }
 
     /// Frames held by lazily freed areas (free to reclaim, owned by no one).

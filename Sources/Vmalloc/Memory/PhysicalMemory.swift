@@ -2,15 +2,6 @@ import CNuma
 import CShim
 import Glibc
 
-/// A page frame, named by its page frame number (`struct page` / `pfn`).
-public struct Page: Hashable, Sendable, CustomStringConvertible {
-    /// The page frame number: node n's frames are a contiguous range of pfns.
-    public let pfn: Int
-    /// The frame with this number.
-    public init(pfn: Int) { self.pfn = pfn }
-    public var description: String { "pfn:\(pfn)" }
-}
-
 /// The machine's "RAM" (mm/memblock, NUMA): one sparse memfd per node, all of them mapped once,
 /// back to back, as the direct map, so `page_address(pfn)` is `directBase + pfn * PAGE_SIZE`;
 /// and the 16-byte metadata of every frame. Immutable after init; the metadata is written by

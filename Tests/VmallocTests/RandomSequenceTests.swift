@@ -120,7 +120,7 @@ import Testing
             _ = sys.kmem_cache_shrink()
             expectNothingLost(sys)
             let audit = sys.audit()
-            if !audit.held.allSatisfy({ $0.allSatisfy { $0.key == UInt8(VMSHIM_OWNER_PAGETABLE) || $0.value == 0 } }) {
+            if !audit.held.allSatisfy({ $0.allSatisfy { $0.key == VMSHIM_OWNER_PAGETABLE || $0.value == 0 } }) {
                 print("RandomSequenceTests: frames still held after cleanup: \(audit.held)")
                 Issue.record("frames still held after cleanup: \(audit.held)")
             }
@@ -142,7 +142,7 @@ import Testing
             Issue.record(Comment(rawValue: what()), sourceLocation: sourceLocation)
         }
         expect(audit.consistent, "frame metadata does not tile memory")
-        let vmallocPages = audit.held.reduce(0) { $0 + ($1[UInt8(VMSHIM_OWNER_VMALLOC)] ?? 0) }
+        let vmallocPages = audit.held.reduce(0) { $0 + ($1[VMSHIM_OWNER_VMALLOC] ?? 0) }
         let live = areas.reduce(0) { $0 + ($1.1 + 4095) / 4096 }
         expect(vmallocPages == live + sys.space.areas.lazyPages, "vmalloc frames \(vmallocPages) != live \(live) + lazy \(sys.space.areas.lazyPages)")
         expect(sys.meminfo().vmallocUsed == live * 4096, "VmallocUsed \(sys.meminfo().vmallocUsed) != \(live * 4096)")

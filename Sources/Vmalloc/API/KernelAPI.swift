@@ -94,14 +94,14 @@ extension MemorySystem {
         }
         guard memory.validNode(node, "alloc_pages_node", log: log, site: "alloc_pages_node") else { return nil }
         let mask = gfp.contains(.noFail) && !gfp.allowsBlocking ? gfp.subtracting(.noFail) : gfp
-        return pages.allocate(mask, order: order, node: node, owner: UInt8(VMSHIM_OWNER_PAGES))
+        return pages.allocate(mask, order: order, node: node, owner: VMSHIM_OWNER_PAGES)
     }
     /// One frame (`alloc_page`).
     public func alloc_page(_ gfp: GFP) -> Page? { alloc_pages_node(NUMA_NO_NODE, gfp, 0) }
     /// Free a block from `alloc_pages` (`__free_pages`). A block not allocated by alloc_pages
     /// with this order reports "Bad page state" and nothing changes.
     public func __free_pages(_ page: Page, _ order: Int) {
-        guard let h = pages.holder(of: page.pfn), h.owner == UInt8(VMSHIM_OWNER_PAGES), h.order == order else {
+        guard let h = pages.holder(of: page.pfn), h.owner == VMSHIM_OWNER_PAGES, h.order == order else {
             log.warn("BUG: Bad page state: __free_pages(\(page), order \(order)): not a block of that order from alloc_pages",
                      site: "bad-page")
             return

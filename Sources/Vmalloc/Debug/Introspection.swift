@@ -103,7 +103,7 @@ extension MemorySystem {
 /// trust the counters): free frames on the buddy lists and held frames by owner, per node.
 struct FrameAudit: Sendable {
     var free: [Int]
-    var held: [[UInt8: Int]]
+    var held: [[vmshim_owner: Int]]
     /// Whether every node's metadata tiles its frames exactly with free and held blocks, and
     /// the free count kept by the allocator matches the lists.
     var consistent: Bool
@@ -115,7 +115,7 @@ extension MemorySystem {
         var out = FrameAudit(free: [], held: [], consistent: true)
         for z in pages.zones {
             var free = 0
-            var held: [UInt8: Int] = [:]
+            var held: [vmshim_owner: Int] = [:]
             let ok = z.lock.withLock { _ -> Bool in
                 var idx = 0
                 while idx < z.managed {

@@ -64,18 +64,19 @@ final class PhysicalMemory: @unchecked Sendable {
         }
         var opened: [Int32] = []
         func undo() {
-            for fd in opened { _ = vmshim_close(fd) }
-            _ = vmshim_release(base, bytes)
+            for fd in opened { vmshim_close(fd) }
+            vmshim_release(base, bytes)
         }
         for n in 0..<count {
             let fd = vmshim_memfd("vmalloc-node\(n)", UInt64(perNode * pageSize))
             if fd < 0 { undo(); throw .systemCallFailed("memfd_create(node \(n))", errno: -fd) }
             opened.append(fd)
             let at = base + n * perNode * pageSize
-            let r = vmshim_map_shared(at, perNode * pageSize, fd, 0, 3, 0)
+            let r = vmshim_map_shared(at, perNode * pageSize, fd, 0, VMSHIM_PROT_READ_WRITE, 0)
             if r < 0 { undo(); throw .systemCallFailed("mmap(direct map of node \(n))", errno: -r) }
             // A forked child must not write into the parent's frames through the direct map.
-            _ = vmshim_madvise(at, perNode * pageSize, MADV_DONTFORK)
+            let d = vmshim_madvise(at, perNode * pageSize, MADV_DONTFORK)
+            if d < 0 { undo(); throw .systemCallFailed("madvise(direct map of node \(n), MADV_DONTFORK)", errno: -d) }
             if numaAvailable {
                 // The shared policy of the shmem object: frames land on their node when touched.
                 let r = faults.shouldFail(.mbind) ? -EIO
@@ -94,8 +95,8 @@ final class PhysicalMemory: @unchecked Sendable {
     }
 
     deinit {
-        for fd in fds { _ = vmshim_close(fd) }
-        _ = vmshim_release(directBase, directBytes)
+        for fd in fds { vmshim_close(fd) }
+        vmshim_release(directBase, directBytes)
         vmshim_meta_destroy(meta)
     }
 

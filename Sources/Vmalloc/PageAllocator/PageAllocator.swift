@@ -44,7 +44,7 @@ final class PageAllocator: Sendable {
 
     /// `__alloc_pages`: a block of 2^order frames, preferring `node` (or the local node for
     /// `NUMA_NO_NODE`), marked as held by `owner`. The caller validated order and node.
-    func allocate(_ gfpIn: GFP, order: Int, node: Int, owner: UInt8, site: String = "alloc_pages") -> Page? {
+    func allocate(_ gfpIn: GFP, order: Int, node: Int, owner: vmshim_owner, site: String = "alloc_pages") -> Page? {
         let scope = ScopeFlags.current
         let gfp = scope.apply(to: gfpIn)
         if vmshim_held_count() > 0 { reclaim.checkHeldLocks(gfpIn, scope: scope, site: site) }
@@ -144,11 +144,11 @@ final class PageAllocator: Sendable {
         return true
     }
 
-    /// Who holds the block headed by pfn (VMSHIM_OWNER_*), and its order; nil when not allocated.
-    func holder(of pfn: Int) -> (owner: UInt8, order: Int)? {
+    /// Who holds the block headed by pfn, and its order; nil when not allocated.
+    func holder(of pfn: Int) -> (owner: vmshim_owner, order: Int)? {
         guard memory.isValid(pfn) else { return nil }
-        let m = (memory.meta + pfn).pointee
-        return m.flags == UInt8(VMSHIM_PG_HEAD) ? (m.owner, Int(m.order)) : nil
+        let m = memory.meta + pfn
+        return vmshim_page_is_head(m) != 0 ? (m.pointee.owner, Int(m.pointee.order)) : nil
     }
 
     func priv(of pfn: Int) -> UInt32 { (memory.meta + pfn).pointee.priv }

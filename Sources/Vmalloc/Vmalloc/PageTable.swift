@@ -24,7 +24,7 @@ final class PageTable: @unchecked Sendable {
         self.faults = faults
         memory = allocator.memory
         direct = memory.directBase.assumingMemoryBound(to: UInt8.self)
-        guard let root = allocator.allocate(Self.tableGFP, order: 0, node: 0, owner: UInt8(VMSHIM_OWNER_PAGETABLE))
+        guard let root = allocator.allocate(Self.tableGFP, order: 0, node: 0, owner: VMSHIM_OWNER_PAGETABLE)
         else { return nil }
         rootPfn = root.pfn
         var per = Array(repeating: 0, count: memory.nodeCount)
@@ -48,7 +48,7 @@ final class PageTable: @unchecked Sendable {
                 if level == 0 { break }
                 guard !faults.shouldFail(.pageTableAlloc),
                       let page = allocator.allocate(Self.tableGFP, order: 0, node: NUMA_NO_NODE,
-                                                    owner: UInt8(VMSHIM_OWNER_PAGETABLE), site: "pte_alloc")
+                                                    owner: VMSHIM_OWNER_PAGETABLE, site: "pte_alloc")
                 else { return false }
                 if vmshim_pt_install(direct, UInt64(rootPfn), UInt64(off), level, UInt64(page.pfn)) == 1 {
                     perNode.withLock { $0[memory.node(of: page.pfn)] += 1 }

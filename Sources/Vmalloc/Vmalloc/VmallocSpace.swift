@@ -182,7 +182,7 @@ final class VmallocSpace: Sendable {
         while remaining > 0 {
             order = min(order, Int.bitWidth - remaining.leadingZeroBitCount - 1)
             if order > 0 {
-                if let p = allocator.allocate(light, order: order, node: node, owner: UInt8(VMSHIM_OWNER_VMALLOC)) {
+                if let p = allocator.allocate(light, order: order, node: node, owner: VMSHIM_OWNER_VMALLOC) {
                     blocks.append((p.pfn, order))
                     remaining -= 1 << order
                 } else {
@@ -190,7 +190,7 @@ final class VmallocSpace: Sendable {
                 }
                 continue
             }
-            guard let p = allocator.allocate(gfp.union(.noWarn), order: 0, node: node, owner: UInt8(VMSHIM_OWNER_VMALLOC))
+            guard let p = allocator.allocate(gfp.union(.noWarn), order: 0, node: node, owner: VMSHIM_OWNER_VMALLOC)
             else {
                 for b in blocks { allocator.free(pfn: b.pfn, order: b.order) }
                 return nil

@@ -47,7 +47,10 @@ final class VmapAreas: @unchecked Sendable {
         shardSize = slice
         shards = (0..<count).map { i in VmapShard(start: i * slice, size: i == count - 1 ? size - i * slice : slice) }
         // A forked child must not silently share this region's MAP_SHARED frames.
-        _ = vmshim_region_register(b, size)
+        if vmshim_region_register(b, size) != 0 {
+            log.warnOnce("vmalloc: too many regions for fork hygiene: a forked child keeps access to this one",
+                         site: "region-register")
+        }
         if c.faultReports {
             FaultReports.register(base: b, size: size) { [weak self] addr, isWrite in
                 guard let self else { return nil }
@@ -60,7 +63,7 @@ final class VmapAreas: @unchecked Sendable {
         FaultReports.unregister(base: base)
         vmshim_region_unregister(base)
         vmas.release(vmas.used.load(ordering: .relaxed))
-        _ = vmshim_release(base, regionSize)
+        vmshim_release(base, regionSize)
     }
 
     func contains(_ p: UnsafeRawPointer) -> Bool {
@@ -110,7 +113,7 @@ final class VmapAreas: @unchecked Sendable {
         for (i, run) in runs.enumerated() {
             let r = faults.shouldFail(.mmap) ? -ENOMEM : vmshim_map_shared(base + offset + run.page * Self.pageSize, run.count * Self.pageSize,
                                       memory.fd(of: run.pfn), memory.fileOffset(of: run.pfn),
-                                      prot.shimValue, populate ? 1 : 0)
+                                      prot.shim, populate ? 1 : 0)
             if r < 0 {
                 for done in runs[..<i] { unmap(offset: offset + done.page * Self.pageSize, bytes: done.count * Self.pageSize) }
                 return -r

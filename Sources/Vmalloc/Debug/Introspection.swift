@@ -1,5 +1,8 @@
 import CShim
 
+// Lock order: each figure takes the locks it reads one at a time (shard, zone, page-table
+// `perNode`, slab shard locks), never two together, so it cannot deadlock with the allocator.
+
 extension MemorySystem {
     /// `/proc/meminfo`.
     public func meminfo() -> MemInfo {

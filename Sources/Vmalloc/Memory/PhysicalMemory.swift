@@ -6,6 +6,7 @@ import Glibc
 /// back to back, as the direct map, so `page_address(pfn)` is `directBase + pfn * PAGE_SIZE`;
 /// and the 16-byte metadata of every frame. Immutable after init; the metadata is written by
 /// whoever holds the frame (the zone lock for free frames).
+/// Unchecked Sendable: raw pointers set once at init; frame memory and metadata belong to the frame's holder.
 final class PhysicalMemory: @unchecked Sendable {
     static let pageSize = Int(VMSHIM_PAGE_SIZE)
 

@@ -1,6 +1,11 @@
 import CShim
 import Synchronization
 
+// Lock order: the zone locks (`Zone.lock`) are taken one at a time and nothing is called under
+// them. `aliasPurger`'s lock is only read and released before the purger runs; the purge takes
+// shard locks, then frees (zone locks), with neither held together. Reclaim and kswapd run with
+// no lock of this file held.
+
 /// The page allocator (mm/page_alloc.c): per-node buddy zones, node fallback in distance order,
 /// watermarks, and the slow path that wakes kswapd, reclaims and retries by the mask's rules.
 final class PageAllocator: Sendable {

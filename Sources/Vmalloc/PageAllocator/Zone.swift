@@ -4,6 +4,7 @@ import Synchronization
 /// One node's frames (a `struct zone`): the buddy free lists behind a lock, and watermarks.
 final class Zone: Sendable {
     /// The C free lists; only touched with `lock` held.
+    /// Unchecked Sendable: a C pointer, dereferenced only with the zone lock held.
     struct Lists: @unchecked Sendable {
         let zone: UnsafeMutablePointer<vmshim_zone>
     }

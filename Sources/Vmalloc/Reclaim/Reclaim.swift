@@ -1,6 +1,10 @@
 import CShim
 import Synchronization
 
+// Lock order: `sources` and `shrinkers` are each held only to copy the list, never together and
+// never while a source or shrinker runs; shrinker callbacks and sources take their own locks
+// (shard, zone) with none of ours held.
+
 /// Reclaim (mm/vmscan.c, mm/shrinker.c): the registered shrinkers and internal sources, and the
 /// pass that asks them for frames on behalf of direct reclaim or kswapd. A pass runs under the
 /// noreclaim scope (`PF_MEMALLOC`), so allocations made while reclaiming never recurse into

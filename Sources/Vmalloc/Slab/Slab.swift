@@ -2,6 +2,10 @@ import CShim
 import Glibc
 import Synchronization
 
+// Lock order: one cache shard lock (`KmallocCache.ShardLock`) at a time, never nested. The page
+// allocator (new slabs, freeing empty ones) is called with no shard lock held, because reclaim
+// shrinks these shards (`reclaim()` takes them one by one).
+
 /// `ZERO_SIZE_PTR`: what `kmalloc(0)` returns. Not nil, never mapped (any access faults), and
 /// `kfree`/`kvfree`/`ksize` accept it as the kernel's `ZERO_OR_NULL_PTR` does.
 nonisolated(unsafe) public let ZERO_SIZE_PTR = UnsafeMutableRawPointer(bitPattern: 16)!
@@ -16,6 +20,7 @@ nonisolated(unsafe) public let ZERO_SIZE_PTR = UnsafeMutableRawPointer(bitPatter
 /// their first two bytes (the next free index), as SLUB keeps its free pointer in the object.
 /// A bitmap with one bit per 8 bytes of the direct map marks live objects, so a bad `kfree`
 /// (interior pointer, double free) is caught and refused instead of corrupting a free list.
+/// Unchecked Sendable: raw metadata and bitmap pointers; a slab's words are touched only under its shard lock.
 final class SlabAllocator: @unchecked Sendable {
     /// `KMALLOC_MAX_CACHE_SIZE`: larger requests take whole blocks of frames.
     static let maxCacheSize = 2 * PhysicalMemory.pageSize
@@ -137,13 +142,14 @@ final class SlabAllocator: @unchecked Sendable {
             if light.allowsBlocking { light = light.union(.noMemalloc).subtracting(.reclaim) }
             page = allocator.allocate(light, order: cache.order, node: node, owner: owner, site: "kmalloc")
         }
-        guard let head = (page ?? allocator.allocate(mask, order: cache.minOrder, node: node, owner: owner, site: "kmalloc"))?.pfn
-        else { return nil }
+        let block = page ?? allocator.allocate(mask, order: cache.minOrder, node: node, owner: owner, site: "kmalloc")
+        guard let head = block?.pfn else { return nil }
         let order = Int(meta[head].order)
         let objects = cache.objects(order: order)
         let base = memory.address(of: head)
         for i in 0..<objects {
-            (base + i * cache.size).storeBytes(of: UInt16(i + 1 < objects ? UInt32(i + 1) : VMSHIM_SLAB_NO_OBJECT), as: UInt16.self)
+            let next = i + 1 < objects ? UInt32(i + 1) : VMSHIM_SLAB_NO_OBJECT
+            (base + i * cache.size).storeBytes(of: UInt16(next), as: UInt16.self)
         }
         let m = meta + head
         vmshim_slab_set_objects(m, 0, 0)
@@ -214,7 +220,8 @@ final class SlabAllocator: @unchecked Sendable {
         let m = meta + head
         let objects = cache.objects(order: Int(m.pointee.order))
         let inuse = Int(vmshim_slab_inuse(m))
-        (memory.address(of: head) + index * cache.size).storeBytes(of: UInt16(vmshim_slab_free_index(m)), as: UInt16.self)
+        let next = UInt16(vmshim_slab_free_index(m))
+        (memory.address(of: head) + index * cache.size).storeBytes(of: next, as: UInt16.self)
         vmshim_slab_set_objects(m, UInt32(index), UInt32(inuse - 1))
         s.inuse -= 1
         if inuse == objects { push(&s.partial, head) }

@@ -6,6 +6,7 @@ import Synchronization
 /// allocator. Like the kernel's, its table pages are allocated with a fixed `GFP_KERNEL` mask,
 /// whatever the vmalloc caller asked for — only the scope in force (`current_gfp_context`)
 /// can constrain them. That is the situation the seed patch fixes.
+/// Unchecked Sendable: the direct-map pointer is fixed; table entries are read and written atomically in C.
 final class PageTable: @unchecked Sendable {
     /// The mask every table page is allocated with (`pte_alloc_kernel`, `pmd_alloc`...).
     static let tableGFP: GFP = [.kernel, .zero]

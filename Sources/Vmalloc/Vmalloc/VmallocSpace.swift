@@ -7,10 +7,10 @@ import Glibc
 /// functions forward here. It is the reclaim source that purges lazily freed areas and the
 /// purger of lazily unmapped `vm_map_ram` aliases (the page allocator holds it weakly).
 ///
-/// Lock order: a shard lock (`VmapShard.state`) may be held while the page table's `perNode`
-/// lock is taken (PTEs are set and cleared under the shard lock); no lock of this file is
-/// held while the page allocator is called, since an allocation may reclaim, and reclaim
-/// purges the shards.
+/// Lock order: one shard lock (`VmapShard.state`) at a time, never two; under it only PTE
+/// stores (lock-free in the shim). The page table's `perNode` lock is taken in `populate`, with
+/// no shard lock held. No lock is held while the page allocator is called (frames, table pages,
+/// frees in a purge), since an allocation may reclaim and reclaim purges the shards.
 final class VmallocSpace: Sendable {
     static var pageSize: Int { PhysicalMemory.pageSize }
 

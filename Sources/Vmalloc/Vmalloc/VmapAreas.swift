@@ -1,9 +1,14 @@
 import CShim
 import Glibc
 
+// Lock order: the shards' locks are taken one at a time, never nested (a search that moves on
+// to the next shard has released the last). Under a shard lock: PTE stores and clears only
+// (lock-free in the shim); no mmap, no page-allocator call, no other lock of this library.
+
 /// The vmalloc region (mm/vmalloc.c, VA part): a PROT_NONE reservation split into shards, each
 /// with a free-VA tree (lowest-address fit), busy areas and lazily freed areas whose unmap,
 /// frames and VA are returned in batches (`purge_vmap_area_lazy`).
+/// Unchecked Sendable: `base` is a raw pointer fixed at init; all mutable state lives behind the shard locks.
 final class VmapAreas: @unchecked Sendable {
     static let pageSize = PhysicalMemory.pageSize
     /// The smallest shard: an area can be at most this large when the region is split.

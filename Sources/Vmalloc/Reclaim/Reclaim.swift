@@ -101,7 +101,7 @@ final class Reclaimer: Sendable {
         }
         guard s.registered.load(ordering: .acquiring) else { return }
         let previous = vmshim_set_reclaim_context(UInt64(s.id) << 32 | UInt64(gfp.rawValue))
-        defer { _ = vmshim_set_reclaim_context(previous) }
+        defer { vmshim_restore_reclaim_context(previous) }
 
         var sc = ShrinkControl(gfp: gfp, node: node, nrToScan: 0, nrScanned: 0)
         let freeable = s.count(sc)

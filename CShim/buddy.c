@@ -1,6 +1,7 @@
 // The binary buddy free lists of one node (mm/page_alloc.c: __rmqueue_smallest, expand,
-// __free_one_page). Free blocks are doubly linked through their head frame's metadata, so
-// taking and returning a block is O(MAX_ORDER) with no allocation. Callers hold the node lock.
+// __free_one_page). Free blocks are doubly linked through their head frame's metadata (the
+// list in vmshim.h, shared with the slab), so taking and returning a block is O(MAX_ORDER)
+// with no allocation. Callers hold the node lock.
 #define _GNU_SOURCE
 #include "vmshim.h"
 
@@ -15,21 +16,14 @@ static void list_add(vmshim_zone *z, uint32_t idx, unsigned order) {
     p->flags = VMSHIM_PG_BUDDY;
     p->order = (uint8_t)order;
     p->owner = VMSHIM_OWNER_NONE;
-    p->prev = VMSHIM_NIL;
-    p->next = z->free_head[order];
-    if (p->next != VMSHIM_NIL) z->meta[p->next].prev = idx;
-    z->free_head[order] = idx;
+    vmshim_list_push(z->meta, &z->free_head[order], idx);
     z->nr_free[order]++;
     z->free_pages += 1ULL << order;
 }
 
 static void list_del(vmshim_zone *z, uint32_t idx, unsigned order) {
-    vmshim_page *p = &z->meta[idx];
-    if (p->prev != VMSHIM_NIL) z->meta[p->prev].next = p->next;
-    else z->free_head[order] = p->next;
-    if (p->next != VMSHIM_NIL) z->meta[p->next].prev = p->prev;
-    p->flags = 0;
-    p->next = p->prev = VMSHIM_NIL;
+    vmshim_list_unlink(z->meta, &z->free_head[order], idx);
+    z->meta[idx].flags = 0;
     z->nr_free[order]--;
     z->free_pages -= 1ULL << order;
 }

@@ -49,6 +49,7 @@ uint64_t vmshim_set_reclaim_context(uint64_t ctx) {
     reclaim_context = ctx;
     return old;
 }
+void vmshim_restore_reclaim_context(uint64_t ctx) { reclaim_context = ctx; }
 uint64_t vmshim_reclaim_context(void) { return reclaim_context; }
 
 #define HELD_MAX 64

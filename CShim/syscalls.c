@@ -1,5 +1,17 @@
 // Thin syscall wrappers: each returns -errno (never sets a global the caller must read) and is
-// counted, so the bench can report syscalls per operation. EINTR is retried where it can occur.
+// counted, so the bench can report syscalls per operation.
+//
+// Errno policy (every wrapper follows it; Swift never drops a result):
+//  * EINTR is retried by calls that can be interrupted and restarted: fallocate, write. close is
+//    never retried (Linux releases the descriptor even when it reports EINTR); mmap, munmap,
+//    madvise, mbind and memfd_create do not return EINTR.
+//  * EBADF and EFAULT mean a descriptor or pointer we passed is wrong: a bug in this library,
+//    never a condition to handle. The wrapper aborts with a message naming the call (die()).
+//    So does a failed munmap or close of a mapping or descriptor we own (vmshim_release,
+//    vmshim_close), which the caller could not undo anyway.
+//  * Anything else (ENOMEM, EINVAL from a kernel limit, EPERM, ENOSYS ...) is returned as -errno:
+//    Swift decides (fail the allocation, throw from init, warn and go on).
+//  * Logging (vmshim_log_line) is best effort: a closed stderr loses the line, nothing else.
 #define _GNU_SOURCE
 #include "vmshim.h"
 
@@ -8,6 +20,7 @@
 #include <numaif.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -20,25 +33,39 @@ static inline void count(void) {
     thread_syscall_count++;
 }
 
+/// Abort on an error only a bug can cause, naming the call (the errno policy above).
+static void die(const char *call, int e) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "vmshim: %s failed: %s (errno %d): a bug in swift-vmalloc", call, strerror(e), e);
+    vmshim_log_line(msg);
+    abort();
+}
+
+/// Return -e, or abort when e is a programmer error (EBADF, EFAULT).
+static int fail(const char *call, int e) {
+    if (e == EBADF || e == EFAULT) die(call, e);
+    return -e;
+}
+
 uint64_t vmshim_syscalls(void) { return __atomic_load_n(&syscall_count, __ATOMIC_RELAXED); }
 uint64_t vmshim_thread_syscalls(void) { return thread_syscall_count; }
 
 int vmshim_memfd(const char *name, uint64_t size) {
     count();
     int fd = memfd_create(name, MFD_CLOEXEC);
-    if (fd < 0) return -errno;
+    if (fd < 0) return fail("memfd_create", errno);
     count();
     if (ftruncate(fd, (off_t)size) != 0) {
         int e = errno;
-        close(fd);
-        return -e;
+        vmshim_close(fd);
+        return fail("ftruncate", e);
     }
     return fd;
 }
 
-int vmshim_close(int fd) {
+void vmshim_close(int fd) {
     count();
-    return close(fd) == 0 ? 0 : -errno;
+    if (close(fd) != 0 && errno == EBADF) die("close", EBADF);
 }
 
 void *vmshim_reserve(size_t len, size_t align, int *err) {
@@ -50,35 +77,48 @@ void *vmshim_reserve(size_t len, size_t align, int *err) {
         *err = errno;
         return NULL;
     }
-    // Trim the slack on both sides so the reservation starts aligned.
+    // Trim the slack on both sides so the reservation starts aligned. Trimming the ends of a
+    // fresh mapping splits nothing else; if it failed, the slack would only stay reserved.
     uintptr_t start = ((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1);
     size_t head = start - (uintptr_t)p, tail = span - head - len;
-    if (head) { count(); munmap(p, head); }
-    if (tail) { count(); munmap((void *)(start + len), tail); }
+    if (head) { count(); if (munmap(p, head) != 0) die("munmap(reservation head)", errno); }
+    if (tail) { count(); if (munmap((void *)(start + len), tail) != 0) die("munmap(reservation tail)", errno); }
     return (void *)start;
 }
 
-int vmshim_release(void *addr, size_t len) {
+void vmshim_release(void *addr, size_t len) {
     count();
-    return munmap(addr, len) == 0 ? 0 : -errno;
+    if (munmap(addr, len) != 0) die("munmap", errno);
 }
 
-int vmshim_map_shared(void *addr, size_t len, int fd, uint64_t off, int prot, int populate) {
+static int mmap_prot(vmshim_prot prot) {
+    switch (prot) {
+    case VMSHIM_PROT_NONE: return PROT_NONE;
+    case VMSHIM_PROT_READ: return PROT_READ;
+    case VMSHIM_PROT_READ_WRITE: return PROT_READ | PROT_WRITE;
+    }
+    die("vmshim_map_shared(unknown protection)", EINVAL);
+    return PROT_NONE;
+}
+
+int vmshim_map_shared(void *addr, size_t len, int fd, uint64_t off, vmshim_prot prot, int populate) {
+    int mprot = mmap_prot(prot);
     count();
-    int flags = MAP_FIXED | MAP_SHARED | (populate ? MAP_POPULATE : 0);
-    void *p = mmap(addr, len, prot == 1 ? PROT_READ : PROT_READ | PROT_WRITE, flags, fd, (off_t)off);
-    return p == MAP_FAILED ? -errno : 0;
+    // MAP_POPULATE cannot fault in what may not be read.
+    int flags = MAP_FIXED | MAP_SHARED | (populate && prot != VMSHIM_PROT_NONE ? MAP_POPULATE : 0);
+    void *p = mmap(addr, len, mprot, flags, fd, (off_t)off);
+    return p == MAP_FAILED ? fail("mmap", errno) : 0;
 }
 
 int vmshim_map_none(void *addr, size_t len) {
     count();
     void *p = mmap(addr, len, PROT_NONE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    return p == MAP_FAILED ? -errno : 0;
+    return p == MAP_FAILED ? fail("mmap(PROT_NONE)", errno) : 0;
 }
 
 int vmshim_madvise(void *addr, size_t len, int advice) {
     count();
-    return madvise(addr, len, advice) == 0 ? 0 : -errno;
+    return madvise(addr, len, advice) == 0 ? 0 : fail("madvise", errno);
 }
 
 int vmshim_mbind_node(void *addr, size_t len, int node, int max_node) {
@@ -88,7 +128,7 @@ int vmshim_mbind_node(void *addr, size_t len, int node, int max_node) {
     mask[node / (8 * sizeof(unsigned long))] |= 1UL << (node % (8 * sizeof(unsigned long)));
     count();
     long r = mbind(addr, len, MPOL_BIND, mask, (unsigned long)max_node + 2, 0);
-    return r == 0 ? 0 : -errno;
+    return r == 0 ? 0 : fail("mbind", errno);
 }
 
 int vmshim_punch(int fd, uint64_t off, uint64_t len) {
@@ -97,7 +137,7 @@ int vmshim_punch(int fd, uint64_t off, uint64_t len) {
         count();
         r = fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len);
     } while (r != 0 && errno == EINTR);
-    return r == 0 ? 0 : -errno;
+    return r == 0 ? 0 : fail("fallocate", errno);
 }
 
 int vmshim_count_vmas(void) {

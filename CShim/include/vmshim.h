@@ -1,6 +1,13 @@
 // vmshim: the mechanism under swift-vmalloc. Syscall wrappers that return -errno, the buddy
 // free lists and the software page table (hot loops that profit from C), and the thread-local
 // scope word (PF_MEMALLOC_* of the kernel's task_struct). Policy lives in Swift.
+//
+// The boundary is sealed: protections and owners cross it as the C enums below, packed frame
+// metadata is read and written only through the static inline accessors here, and errors follow
+// one policy (see the top of syscalls.c): a wrapper retries EINTR where the call can be
+// interrupted, aborts with a message on errors only a bug can cause (EBADF, EFAULT, a failed
+// munmap or close of our own mapping or fd), and returns any other failure as -errno for Swift to
+// handle. Functions that cannot fail without a bug return void.
 #ifndef VMSHIM_H
 #define VMSHIM_H
 
@@ -16,15 +23,25 @@
 
 /// memfd_create(MFD_CLOEXEC) + ftruncate: a sparse shmem object. Returns fd or -errno.
 int vmshim_memfd(const char *name, uint64_t size);
-/// close(2).
-int vmshim_close(int fd);
+/// close(2) of a descriptor we opened. Never retried (Linux frees the fd even on EINTR); aborts on
+/// EBADF (a bug); other errors (EIO cannot happen for a memfd) are ignored, as close's man page
+/// advises.
+void vmshim_close(int fd);
 /// A PROT_NONE, MAP_NORESERVE reservation of len bytes aligned to align. NULL + *err on failure.
 void *vmshim_reserve(size_t len, size_t align, int *err);
-/// munmap(2). Returns 0 or -errno.
-int vmshim_release(void *addr, size_t len);
-/// mmap(MAP_FIXED|MAP_SHARED, fd, off), optionally MAP_POPULATE. prot: 1 read, 3 read-write.
-/// 0 or -errno.
-int vmshim_map_shared(void *addr, size_t len, int fd, uint64_t off, int prot, int populate);
+/// munmap(2) of a whole reservation made by vmshim_reserve. It splits no VMA, so it can fail
+/// only through a bug (EINVAL): that aborts.
+void vmshim_release(void *addr, size_t len);
+
+/// Access rights of a mapping, as vmap takes them (PAGE_KERNEL, PAGE_KERNEL_RO, PAGE_NONE).
+typedef enum : uint8_t {
+    VMSHIM_PROT_NONE = 0,       /* PROT_NONE: any access faults */
+    VMSHIM_PROT_READ = 1,       /* PROT_READ */
+    VMSHIM_PROT_READ_WRITE = 3, /* PROT_READ | PROT_WRITE */
+} vmshim_prot;
+
+/// mmap(MAP_FIXED|MAP_SHARED, fd, off) with `prot`, optionally MAP_POPULATE. 0 or -errno.
+int vmshim_map_shared(void *addr, size_t len, int fd, uint64_t off, vmshim_prot prot, int populate);
 /// mmap(MAP_FIXED) of a PROT_NONE anonymous range over addr: unmaps and re-reserves. 0 or -errno.
 int vmshim_map_none(void *addr, size_t len);
 /// madvise(2). 0 or -errno.
@@ -44,6 +61,19 @@ uint64_t vmshim_thread_syscalls(void);
 
 /* ---- frame metadata and buddy free lists (mm/page_alloc.c mechanism) ---- */
 
+/// A frame's `flags`: it heads a free block (on a buddy list) or an allocated one.
+enum { VMSHIM_PG_BUDDY = 1, VMSHIM_PG_HEAD = 2 };
+
+/// Who holds an allocated block (a frame's `owner`).
+typedef enum : uint8_t {
+    VMSHIM_OWNER_NONE = 0,
+    VMSHIM_OWNER_PAGES = 1,     /* alloc_pages caller */
+    VMSHIM_OWNER_VMALLOC = 2,   /* frames of a vmalloc area */
+    VMSHIM_OWNER_PAGETABLE = 3, /* software page-table pages */
+    VMSHIM_OWNER_SLAB = 4,      /* kmalloc slabs */
+    VMSHIM_OWNER_LARGE_KMALLOC = 5,
+} vmshim_owner;
+
 /// Per-frame metadata: 16 bytes per 4 KiB frame (struct page). next/prev link free blocks;
 /// once allocated they and `priv` belong to the owner (slab, vmalloc, page table).
 typedef struct vmshim_page {
@@ -52,19 +82,54 @@ typedef struct vmshim_page {
     uint32_t priv;
     uint8_t order; /* order of the block this frame heads */
     uint8_t flags; /* VMSHIM_PG_* */
-    uint8_t owner; /* VMSHIM_OWNER_*: who holds an allocated block */
+    vmshim_owner owner; /* who holds an allocated block */
     uint8_t spare;
 } vmshim_page;
 
-enum { VMSHIM_PG_BUDDY = 1, VMSHIM_PG_HEAD = 2 };
-enum {
-    VMSHIM_OWNER_NONE = 0,
-    VMSHIM_OWNER_PAGES = 1,     /* alloc_pages caller */
-    VMSHIM_OWNER_VMALLOC = 2,   /* frames of a vmalloc area */
-    VMSHIM_OWNER_PAGETABLE = 3, /* software page-table pages */
-    VMSHIM_OWNER_SLAB = 4,      /* kmalloc slabs */
-    VMSHIM_OWNER_LARGE_KMALLOC = 5,
-};
+/* ---- the one free-list implementation: blocks doubly linked through their head frame's
+ * next/prev (the buddy lists in buddy.c, the slab partial and empty lists in Swift) ---- */
+
+/// Put block `idx` at the front of the list whose first index is *head (VMSHIM_NIL: empty).
+static inline void vmshim_list_push(vmshim_page *meta, uint32_t *head, uint32_t idx) {
+    meta[idx].prev = VMSHIM_NIL;
+    meta[idx].next = *head;
+    if (*head != VMSHIM_NIL) meta[*head].prev = idx;
+    *head = idx;
+}
+
+/// Take block `idx` off the list whose first index is *head; its links are cleared.
+static inline void vmshim_list_unlink(vmshim_page *meta, uint32_t *head, uint32_t idx) {
+    uint32_t next = meta[idx].next, prev = meta[idx].prev;
+    if (prev != VMSHIM_NIL) meta[prev].next = next;
+    else *head = next;
+    if (next != VMSHIM_NIL) meta[next].prev = prev;
+    meta[idx].next = meta[idx].prev = VMSHIM_NIL;
+}
+
+/* ---- packed metadata fields: read and written only through these accessors ---- */
+
+/// Whether the frame heads an allocated block (its order and owner are valid).
+static inline int vmshim_page_is_head(const vmshim_page *p) { return p->flags == VMSHIM_PG_HEAD; }
+
+/// A slab's free-list head when it has no free object.
+#define VMSHIM_SLAB_NO_OBJECT 0xffffu
+/// A slab head's `priv`: the index of its first free object (low 16 bits) ...
+static inline uint32_t vmshim_slab_free_index(const vmshim_page *p) { return p->priv & 0xffffu; }
+/// ... and its objects in use (high 16 bits).
+static inline uint32_t vmshim_slab_inuse(const vmshim_page *p) { return p->priv >> 16; }
+static inline void vmshim_slab_set_objects(vmshim_page *p, uint32_t free_index, uint32_t inuse) {
+    p->priv = inuse << 16 | (free_index & 0xffffu);
+}
+/// A slab head's `spare`: its kmalloc cache index (high 4 bits) and CPU shard (low 4 bits).
+static inline unsigned vmshim_slab_cache(const vmshim_page *p) { return p->spare >> 4; }
+static inline unsigned vmshim_slab_shard(const vmshim_page *p) { return p->spare & 15u; }
+static inline void vmshim_slab_set_cache_shard(vmshim_page *p, unsigned cache, unsigned shard) {
+    p->spare = (uint8_t)(cache << 4 | (shard & 15u));
+}
+/// A tail frame of a slab or large kmalloc block: `priv` is its head's pfn.
+static inline uint32_t vmshim_tail_head(const vmshim_page *p) { return p->priv; }
+static inline void vmshim_tail_set_head(vmshim_page *p, uint32_t head) { p->priv = head; }
+
 
 /// One node's buddy free lists over `nr_pages` frames whose metadata starts at `meta`.
 typedef struct vmshim_zone {

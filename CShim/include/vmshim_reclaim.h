@@ -37,6 +37,8 @@ static inline uint64_t vmshim_freed_pages(void) { return vmshim_thread_freed_pag
 /// previous value so calls can nest.
 uint64_t vmshim_set_reclaim_context(uint64_t ctx);
 uint64_t vmshim_reclaim_context(void);
+/// Put back the value a vmshim_set_reclaim_context call returned, when the nested call ends.
+void vmshim_restore_reclaim_context(uint64_t ctx);
 
 /* ---- held reclaim-tracked locks of this thread (lockdep's held_locks) ---- */
 

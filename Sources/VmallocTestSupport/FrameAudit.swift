@@ -8,7 +8,7 @@ public struct FrameAudit: Sendable {
     /// Free frames per node, summed over the blocks the metadata marks free.
     public var free: [Int]
     /// Held frames per node, by owner (`VMSHIM_OWNER_*`).
-    public var held: [[UInt8: Int]]
+    public var held: [[vmshim_owner: Int]]
     /// Whether every node's metadata tiles its frames exactly with free and held blocks, and
     /// the free count kept by the allocator matches the lists.
     public var consistent: Bool
@@ -21,7 +21,7 @@ public struct FrameAudit: Sendable {
         for node in 0..<sys.nodeCount {
             let (nodeFree, nodeHeld, ok) = sys.withFrameMetadata(node: node) { meta, freePages in
                 var free = 0
-                var held: [UInt8: Int] = [:]
+                var held: [vmshim_owner: Int] = [:]
                 var idx = 0
                 while idx < meta.count {
                     let m = meta[idx]

@@ -122,7 +122,7 @@ import VmallocTestSupport
             _ = sys.kmem_cache_shrink()
             expectNothingLost(sys)
             let audit = sys.audit()
-            if !audit.held.allSatisfy({ $0.allSatisfy { $0.key == UInt8(VMSHIM_OWNER_PAGETABLE) || $0.value == 0 } }) {
+            if !audit.held.allSatisfy({ $0.allSatisfy { $0.key == VMSHIM_OWNER_PAGETABLE || $0.value == 0 } }) {
                 print("RandomSequenceTests: frames still held after cleanup: \(audit.held)")
                 Issue.record("frames still held after cleanup: \(audit.held)")
             }
@@ -144,9 +144,9 @@ import VmallocTestSupport
             Issue.record(Comment(rawValue: what()), sourceLocation: sourceLocation)
         }
         expect(audit.consistent, "frame metadata does not tile memory")
-        let vmallocPages = audit.held.reduce(0) { $0 + ($1[UInt8(VMSHIM_OWNER_VMALLOC)] ?? 0) }
+        let vmallocPages = audit.held.reduce(0) { $0 + ($1[VMSHIM_OWNER_VMALLOC] ?? 0) }
         let live = areas.reduce(0) { $0 + ($1.1 + 4095) / 4096 }
-        expect(vmallocPages == live + sys.vmap.lazyPages, "vmalloc frames \(vmallocPages) != live \(live) + lazy \(sys.vmap.lazyPages)")
+        expect(vmallocPages == live + sys.space.areas.lazyPages, "vmalloc frames \(vmallocPages) != live \(live) + lazy \(sys.space.areas.lazyPages)")
         expect(sys.meminfo().vmallocUsed == live * 4096, "VmallocUsed \(sys.meminfo().vmallocUsed) != \(live * 4096)")
         var owners: [Int: Int] = [:]  // pfn -> how many owners
         for (p, bytes) in areas {
@@ -169,11 +169,11 @@ import VmallocTestSupport
         for (p, frames) in maps {
             for (i, f) in frames.enumerated() { expect(sys.vmalloc_to_page(p + i * 4096) == f, "vmap page \(i) of \(p) is not \(f)") }
         }
-        let region = (sys.vmap.base, sys.vmap.base + sys.vmap.regionSize)
+        let region = (sys.space.areas.base, sys.space.areas.base + sys.space.areas.regionSize)
         let vmas = Int(vmtest_count_vmas_in(region.0, region.1))
-        expect(vmas <= sys.vmap.vmas.used.load(ordering: .relaxed) + 1,
-               "\(vmas) VMAs in the region, \(sys.vmap.vmas.used.load(ordering: .relaxed)) charged:\n\(regionMaps(region.0, region.1))\n\(sys.vmallocinfo())")
-        expect(sys.vmap.vmas.used.load(ordering: .relaxed) <= VMABudget.process.limit, "VMA budget exceeded")
+        expect(vmas <= sys.space.areas.vmas.used.load(ordering: .relaxed) + 1,
+               "\(vmas) VMAs in the region, \(sys.space.areas.vmas.used.load(ordering: .relaxed)) charged:\n\(regionMaps(region.0, region.1))\n\(sys.vmallocinfo())")
+        expect(sys.space.areas.vmas.used.load(ordering: .relaxed) <= VMABudget.process.limit, "VMA budget exceeded")
     }
 
     /// The /proc/self/maps lines of a range, for diagnostics.

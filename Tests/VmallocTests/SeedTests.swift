@@ -63,14 +63,14 @@ import VmallocTestSupport
 
     @Test func mappingScopeFollowsTheCallersMask() throws {
         let sys = try makeSystem()
-        #expect(sys.mappingScope(GFP_KERNEL) == [])
-        #expect(sys.mappingScope(GFP_NOFS) == .noFS)
-        #expect(sys.mappingScope(GFP_NOIO) == .noIO)
-        #expect(sys.mappingScope(GFP_NOWAIT).contains(.memalloc))
-        #expect(sys.mappingScope(GFP_KERNEL | __GFP_NORETRY) == .memalloc)
-        #expect(sys.mappingScope(GFP_NOFS | __GFP_RETRY_MAYFAIL) == [.noFS, .memalloc])
+        #expect(sys.space.mappingScope(GFP_KERNEL) == [])
+        #expect(sys.space.mappingScope(GFP_NOFS) == .noFS)
+        #expect(sys.space.mappingScope(GFP_NOIO) == .noIO)
+        #expect(sys.space.mappingScope(GFP_NOWAIT).contains(.memalloc))
+        #expect(sys.space.mappingScope(GFP_KERNEL | __GFP_NORETRY) == .memalloc)
+        #expect(sys.space.mappingScope(GFP_NOFS | __GFP_RETRY_MAYFAIL) == [.noFS, .memalloc])
         let legacy = try makeSystem(scope: .legacy)
-        #expect(legacy.mappingScope(GFP_NOIO) == [])
+        #expect(legacy.space.mappingScope(GFP_NOIO) == [])
     }
 
     /// NORETRY maps under the noreclaim scope: its page tables come from the reserves and no

@@ -7,7 +7,7 @@ import VmallocTestSupport
 @Suite struct VMABudgetTests {
     @Test func largeAreaTakesAHandfulOfVMAs() throws {
         let sys = try makeSystem(mib: 256)
-        let region = (sys.vmap.base, sys.vmap.base + sys.vmap.regionSize)
+        let region = (sys.space.areas.base, sys.space.areas.base + sys.space.areas.regionSize)
         let before = vmtest_count_vmas_in(region.0, region.1)
         let p = try #require(sys.vmalloc(64 << 20))
         let added = vmtest_count_vmas_in(region.0, region.1) - before
@@ -22,7 +22,7 @@ import VmallocTestSupport
     @Test func tensOfThousandsOfSmallAreas() async {
         await #expect(processExitsWith: .success) {
             let sys = try! makeSystem(mib: 256, vmallocMiB: 2048, lazyMaxPages: 1 << 20)
-            let region = (sys.vmap.base, sys.vmap.base + sys.vmap.regionSize)
+            let region = (sys.space.areas.base, sys.space.areas.base + sys.space.areas.regionSize)
             let baseline = vmtest_count_vmas_in(region.0, region.1)
             var live: [UnsafeMutableRawPointer] = []
             var failed = 0
@@ -36,14 +36,14 @@ import VmallocTestSupport
             }
             // Either every area exists or the budget ran out and the rest failed cleanly.
             precondition(live.count + failed == 30_000 && live.count > 20_000, "live \(live.count), failed \(failed)")
-            precondition(Int(vmtest_count_vmas_in(region.0, region.1)) <= sys.vmap.vmas.used.load(ordering: .relaxed) + 1)
+            precondition(Int(vmtest_count_vmas_in(region.0, region.1)) <= sys.space.areas.vmas.used.load(ordering: .relaxed) + 1)
             for (i, p) in live.enumerated() where i % 997 == 0 { precondition(p.load(as: UInt32.self) == UInt32(i)) }
             live.forEach(sys.vfree)
             sys.vm_unmap_aliases()
             let info = sys.meminfo()
             precondition(info.nodes.allSatisfy { $0.memFree == $0.memTotal - $0.pageTables - $0.slab }, "frames lost: \(info)")
             precondition(vmtest_count_vmas_in(region.0, region.1) == baseline, "VMAs left behind")
-            precondition(sys.vmap.vmas.used.load(ordering: .relaxed) == 0)
+            precondition(sys.space.areas.vmas.used.load(ordering: .relaxed) == 0)
         }
     }
 
@@ -64,6 +64,6 @@ import VmallocTestSupport
         #expect(sys.meminfo().memFree == free)
         live.forEach(sys.vfree)
         expectNothingLost(sys)
-        #expect(sys.vmap.vmas.used.load(ordering: .relaxed) == 0)
+        #expect(sys.space.areas.vmas.used.load(ordering: .relaxed) == 0)
     }
 }

@@ -7,37 +7,37 @@ import CShim
 extension MemorySystem {
     /// Allocate `size` bytes of virtually contiguous memory (`vmalloc`).
     public func vmalloc(_ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
-        vmallocNodeRange(size, align: Self.pageSize, gfp: gfp, node: NUMA_NO_NODE, flags: .alloc, site: CallSite(file: file, line: line))
+        space.vmallocNodeRange(size, align: VmallocSpace.pageSize, gfp: gfp, node: NUMA_NO_NODE, flags: .alloc, site: CallSite(file: file, line: line))
     }
     /// `vmalloc` of zeroed memory (`vzalloc`).
     public func vzalloc(_ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
-        vmallocNodeRange(size, align: Self.pageSize, gfp: gfp.union(.zero), node: NUMA_NO_NODE, flags: .alloc, site: CallSite(file: file, line: line))
+        space.vmallocNodeRange(size, align: VmallocSpace.pageSize, gfp: gfp.union(.zero), node: NUMA_NO_NODE, flags: .alloc, site: CallSite(file: file, line: line))
     }
     /// `vmalloc` preferring frames of `node` (`vmalloc_node`).
     public func vmalloc_node(_ size: Int, _ node: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
-        vmallocNodeRange(size, align: Self.pageSize, gfp: gfp, node: node, flags: .alloc, site: CallSite(file: file, line: line))
+        space.vmallocNodeRange(size, align: VmallocSpace.pageSize, gfp: gfp, node: node, flags: .alloc, site: CallSite(file: file, line: line))
     }
     /// Zeroed `vmalloc_node` (`vzalloc_node`).
     public func vzalloc_node(_ size: Int, _ node: Int, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
-        vmallocNodeRange(size, align: Self.pageSize, gfp: [.kernel, .zero], node: node, flags: .alloc, site: CallSite(file: file, line: line))
+        space.vmallocNodeRange(size, align: VmallocSpace.pageSize, gfp: [.kernel, .zero], node: node, flags: .alloc, site: CallSite(file: file, line: line))
     }
     /// `vmalloc` with an explicit mask (`__vmalloc`): GFP_NOFS, GFP_NOIO, GFP_NOWAIT, NOFAIL...
     public func __vmalloc(_ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
-        vmallocNodeRange(size, align: Self.pageSize, gfp: gfp, node: NUMA_NO_NODE, flags: .alloc, site: CallSite(file: file, line: line))
+        space.vmallocNodeRange(size, align: VmallocSpace.pageSize, gfp: gfp, node: NUMA_NO_NODE, flags: .alloc, site: CallSite(file: file, line: line))
     }
     /// `vmalloc` with alignment, mask and node (`__vmalloc_node`).
     public func __vmalloc_node(_ size: Int, align: Int, _ gfp: GFP, node: Int, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
-        vmallocNodeRange(size, align: align, gfp: gfp, node: node, flags: .alloc, site: CallSite(file: file, line: line))
+        space.vmallocNodeRange(size, align: align, gfp: gfp, node: node, flags: .alloc, site: CallSite(file: file, line: line))
     }
     /// `vmalloc` that may use 2 MiB alignment for large areas (`vmalloc_huge`).
     public func vmalloc_huge(_ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
-        vmallocNodeRange(size, align: Self.pageSize, gfp: gfp, node: NUMA_NO_NODE, flags: [.alloc, .allowHugeVmap], site: CallSite(file: file, line: line))
+        space.vmallocNodeRange(size, align: VmallocSpace.pageSize, gfp: gfp, node: NUMA_NO_NODE, flags: [.alloc, .allowHugeVmap], site: CallSite(file: file, line: line))
     }
     /// `vmalloc` of n elements of `size` bytes; nil when n * size overflows (`vmalloc_array`).
     public func vmalloc_array(_ n: Int, _ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
         let (bytes, overflow) = n.multipliedReportingOverflow(by: size)
         guard !overflow, n >= 0, size >= 0 else { return nil }
-        return vmallocNodeRange(bytes, align: Self.pageSize, gfp: gfp, node: NUMA_NO_NODE, flags: .alloc, site: CallSite(file: file, line: line))
+        return space.vmallocNodeRange(bytes, align: VmallocSpace.pageSize, gfp: gfp, node: NUMA_NO_NODE, flags: .alloc, site: CallSite(file: file, line: line))
     }
     /// Zeroed `vmalloc_array` (`vcalloc`).
     public func vcalloc(_ n: Int, _ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
@@ -45,41 +45,42 @@ extension MemorySystem {
     }
     /// Free a vmalloc area (`vfree`); nil is a no-op. Anything else reports and changes nothing.
     public func vfree(_ p: UnsafeMutableRawPointer?) {
-        freeArea(p, kind: .vmalloc, function: "vfree()")
+        space.freeArea(p, kind: .vmalloc, function: "vfree()")
     }
     /// Map caller-owned frames contiguously (`vmap`). The frames stay the caller's.
     public func vmap(_ pages: [Page], _ flags: VMFlags = [], _ prot: PageProtection = .readWrite, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
-        mapPages(pages, prot: prot, flags: flags, kind: .vmap, site: CallSite(file: file, line: line))
+        space.mapPages(pages, prot: prot, flags: flags, kind: .vmap, site: CallSite(file: file, line: line))
     }
     /// Unmap a `vmap` area (`vunmap`); nil is a no-op.
     public func vunmap(_ p: UnsafeMutableRawPointer?) {
-        freeArea(p, kind: .vmap, function: "vunmap()")
+        space.freeArea(p, kind: .vmap, function: "vunmap()")
     }
     /// Map frames for a short while (`vm_map_ram`).
     public func vm_map_ram(_ pages: [Page], _ node: Int = NUMA_NO_NODE, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
-        mapPages(pages, prot: .readWrite, flags: [], kind: .vmMapRam, site: CallSite(file: file, line: line))
+        space.mapPages(pages, prot: .readWrite, flags: [], kind: .vmMapRam, site: CallSite(file: file, line: line))
     }
     /// Unmap a `vm_map_ram` area of `count` pages (`vm_unmap_ram`).
     public func vm_unmap_ram(_ p: UnsafeMutableRawPointer, _ count: Int) {
-        freeArea(p, kind: .vmMapRam, function: "vm_unmap_ram()", pageCount: count)
+        space.freeArea(p, kind: .vmMapRam, function: "vm_unmap_ram()", pageCount: count)
     }
     /// The frame mapped at a vmalloc address (`vmalloc_to_page`).
     public func vmalloc_to_page(_ p: UnsafeRawPointer) -> Page? { vmalloc_to_pfn(p).map(Page.init(pfn:)) }
     /// The pfn mapped at a vmalloc address (`vmalloc_to_pfn`).
     public func vmalloc_to_pfn(_ p: UnsafeRawPointer) -> Int? {
-        guard vmap.contains(p) else { return nil }
-        return pageTable.lookup(offset: p - UnsafeRawPointer(vmap.base))
+        guard space.areas.contains(p) else { return nil }
+        return space.pageTable.lookup(offset: p - UnsafeRawPointer(space.areas.base))
     }
     /// Whether p lies in the vmalloc region (`is_vmalloc_addr`).
-    public func is_vmalloc_addr(_ p: UnsafeRawPointer?) -> Bool { p.map(vmap.contains) ?? false }
+    public func is_vmalloc_addr(_ p: UnsafeRawPointer?) -> Bool { p.map(space.areas.contains) ?? false }
     /// The live area containing p (`find_vm_area`).
     public func find_vm_area(_ p: UnsafeRawPointer) -> VMArea? {
-        guard vmap.contains(p), let r = vmap.area(containing: p - UnsafeRawPointer(vmap.base)) else { return nil }
-        return VMArea(addr: vmap.address(r.offset), size: r.size, requestedSize: r.requested, nrPages: r.nrPages,
+        let areas = space.areas
+        guard areas.contains(p), let r = areas.area(containing: p - UnsafeRawPointer(areas.base)) else { return nil }
+        return VMArea(addr: areas.address(r.offset), size: r.size, requestedSize: r.requested, nrPages: r.nrPages,
                       flags: r.flags, caller: r.caller.description, pagesPerNode: r.pagesPerNode(memory))
     }
     /// Purge every lazily freed area now: its mapping, frames and VA come back (`vm_unmap_aliases`).
-    public func vm_unmap_aliases() { _ = vmap.purgeLazy(pages: pages) }
+    public func vm_unmap_aliases() { space.purgeLazy() }
 
     // MARK: pages
 
@@ -91,16 +92,16 @@ extension MemorySystem {
             if !gfp.contains(.noWarn) { log.warnOnce("alloc_pages: order \(order) outside 0...\(PageAllocator.maxOrder)", site: "order") }
             return nil
         }
-        guard validNode(node, "alloc_pages_node", site: "alloc_pages_node") else { return nil }
+        guard memory.validNode(node, "alloc_pages_node", log: log, site: "alloc_pages_node") else { return nil }
         let mask = gfp.contains(.noFail) && !gfp.allowsBlocking ? gfp.subtracting(.noFail) : gfp
-        return pages.allocate(mask, order: order, node: node, owner: UInt8(VMSHIM_OWNER_PAGES))
+        return pages.allocate(mask, order: order, node: node, owner: VMSHIM_OWNER_PAGES)
     }
     /// One frame (`alloc_page`).
     public func alloc_page(_ gfp: GFP) -> Page? { alloc_pages_node(NUMA_NO_NODE, gfp, 0) }
     /// Free a block from `alloc_pages` (`__free_pages`). A block not allocated by alloc_pages
     /// with this order reports "Bad page state" and nothing changes.
     public func __free_pages(_ page: Page, _ order: Int) {
-        guard let h = pages.holder(of: page.pfn), h.owner == UInt8(VMSHIM_OWNER_PAGES), h.order == order else {
+        guard let h = pages.holder(of: page.pfn), h.owner == VMSHIM_OWNER_PAGES, h.order == order else {
             log.warn("BUG: Bad page state: __free_pages(\(page), order \(order)): not a block of that order from alloc_pages",
                      site: "bad-page")
             return

@@ -5,29 +5,6 @@ import Logging
 /// `NUMA_NO_NODE`: no node preference (the allocating CPU's node first).
 public let NUMA_NO_NODE = -1
 
-/// Which mask the page-table pages of a vmalloc mapping are allocated with.
-public enum PageTableScope: Sendable, Hashable {
-    /// The seed patch: the mapping step runs under the scope inferred from the caller's mask.
-    case fromCaller
-    /// Before the patch: page tables always reclaim as `GFP_KERNEL`, whatever the caller said.
-    case legacy
-}
-
-/// Why a `MemorySystem` could not be built. Nothing is left mapped or open when it is thrown.
-public enum MemorySystemError: Error, Equatable, CustomStringConvertible {
-    /// The configuration cannot work (0 nodes, too little memory, a region too large ...).
-    case invalidConfiguration(String)
-    /// A system call failed while building the system.
-    case systemCallFailed(String, errno: Int32)
-
-    public var description: String {
-        switch self {
-        case .invalidConfiguration(let why): "invalid configuration: \(why)"
-        case .systemCallFailed(let call, let e): "\(call) failed: errno \(e)"
-        }
-    }
-}
-
 /// One simulated machine: page frames on NUMA nodes, the page allocator, reclaim, the vmalloc
 /// region with its page table, and the slab. Every kernel-spelled function exists as a method
 /// here and as a free function over `MemorySystem.shared`.
@@ -112,13 +89,15 @@ public final class MemorySystem: Sendable {
         }
     }
 
+    static var pageSize: Int { PhysicalMemory.pageSize }
+
     let configuration: Configuration
     let log: Printk
     let faults: FaultInjector
     let memory: PhysicalMemory
     let pages: PageAllocator
-    let pageTable: PageTable
-    let vmap: VmapAreas
+    /// The vmalloc region: VA space, page table and the vmalloc family's logic.
+    let space: VmallocSpace
     let slab: SlabAllocator
     let freePageReporter: FreePageReporter?
 
@@ -129,24 +108,16 @@ public final class MemorySystem: Sendable {
         faults = FaultInjector(configuration.faultInjection)
         memory = try PhysicalMemory(configuration, faults: faults)
         pages = PageAllocator(memory: memory, minFreePages: configuration.minFreePages, log: log, faults: faults)
-        guard let table = PageTable(pages: pages) else {
-            throw .invalidConfiguration("no frame for the page-table root")
-        }
-        pageTable = table
-        vmap = try VmapAreas(configuration, memory: memory, log: log, faults: faults)
-        guard let slab = SlabAllocator(memory: memory, pages: pages) else {
+        space = try VmallocSpace(configuration, allocator: pages, log: log, faults: faults)
+        guard let slab = SlabAllocator(allocator: pages) else {
             throw .systemCallFailed("calloc(slab object map)", errno: ENOMEM)
         }
         self.slab = slab
         freePageReporter = configuration.freePageReportingDelay.map(FreePageReporter.init(delay:))
-        // Weak: the allocator owns the reclaimer that owns these sources.
-        pages.reclaim.addSource { [vmap = self.vmap, weak pages = self.pages] in
-            if let pages { _ = vmap.purgeLazy(pages: pages) }
-        }
-        pages.reclaim.addSource { [weak slab] in _ = slab?.shrink() }
-        pages.aliasPurge.withLock {
-            $0 = { [vmap = self.vmap, weak pages = self.pages] in if let pages { vmap.purgeLazy(pages: pages) } }
-        }
+        // Held weakly by the allocator's reclaimer (see ReclaimSource, AliasPurger).
+        pages.reclaim.addSource(space)
+        pages.reclaim.addSource(slab)
+        pages.setAliasPurger(space)
         // Last, so a failed init leaves no thread behind.
         if configuration.kswapd { for k in pages.kswapd { k.start() } }
         freePageReporter?.start(self)
@@ -170,25 +141,4 @@ public final class MemorySystem: Sendable {
     /// The process-wide system the free functions act on, built on first use from
     /// `Configuration.fromEnvironment()`. A configuration that cannot work is a fatal error.
     public static var shared: MemorySystem { sharedInstance }
-}
-
-/// Reads configuration overrides from the process environment.
-enum Environment {
-    static func string(_ name: String) -> String? {
-        guard let p = getenv(name) else { return nil }
-        return String(cString: p)
-    }
-    static func int(_ name: String) -> Int? { string(name).flatMap { Int($0) } }
-    static func bytes(_ name: String) -> Int? {
-        guard var s = string(name)?.uppercased(), !s.isEmpty else { return nil }
-        var scale = 1
-        switch s.last {
-        case "K": scale = 1 << 10
-        case "M": scale = 1 << 20
-        case "G": scale = 1 << 30
-        default: break
-        }
-        if scale != 1 { s.removeLast() }
-        return Int(s).map { $0 * scale }
-    }
 }

@@ -38,14 +38,6 @@ enum FaultReports {
     }
 }
 
-/// An area freed recently, remembered so a later fault in it can be named (use-after-free).
-struct FreedArea: Sendable {
-    var offset: Int
-    var size: Int
-    var requested: Int
-    var caller: CallSite
-}
-
 extension VmapAreas {
     /// The KASAN-like text for a fault at `offset` of the region, or nil when it is neither in
     /// a guard page nor in a freed area.

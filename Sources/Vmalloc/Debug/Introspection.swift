@@ -1,48 +1,7 @@
 import CShim
 
-/// Memory figures of one node (`/sys/devices/system/node/nodeN/meminfo`), in bytes.
-public struct NodeMemInfo: Sendable, Equatable {
-    public var node: Int
-    public var memTotal: Int
-    public var memFree: Int
-    /// Bytes of page-table pages on this node.
-    public var pageTables: Int
-    /// Bytes of slab pages and large kmalloc blocks on this node.
-    public var slab: Int
-}
-
-/// `/proc/meminfo` figures, in bytes; `description` prints the kernel's lines (in kB).
-public struct MemInfo: Sendable, CustomStringConvertible {
-    /// Frames managed by the page allocator.
-    public var memTotal: Int
-    /// Frames no one owns: the buddy lists plus the frames of lazily freed areas awaiting purge.
-    public var memFree: Int
-    /// Bytes of the vmalloc region (`VmallocTotal`).
-    public var vmallocTotal: Int
-    /// Bytes of pages in live vmalloc areas (`VmallocUsed`).
-    public var vmallocUsed: Int
-    /// Bytes of page-table pages (`PageTables`).
-    public var pageTables: Int
-    /// Bytes of slab pages, large kmalloc blocks included (`Slab`).
-    public var slab: Int
-    /// Per node.
-    public var nodes: [NodeMemInfo]
-
-    public var description: String {
-        func line(_ k: String, _ v: Int) -> String {
-            let key = k + ":"
-            let num = String(v / 1024)
-            return key.padding(16) + String(repeating: " ", count: max(0, 8 - num.count)) + num + " kB"
-        }
-        return [line("MemTotal", memTotal), line("MemFree", memFree), line("Slab", slab),
-                line("PageTables", pageTables), line("VmallocTotal", vmallocTotal),
-                line("VmallocUsed", vmallocUsed), line("VmallocChunk", 0)].joined(separator: "\n") + "\n"
-    }
-}
-
-extension String {
-    fileprivate func padding(_ width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
-}
+// Lock order: each figure takes the locks it reads one at a time (shard, zone, page-table
+// `perNode`, slab shard locks), never two together, so it cannot deadlock with the allocator.
 
 extension MemorySystem {
     /// `/proc/meminfo`.
@@ -50,14 +9,14 @@ extension MemorySystem {
         let page = Self.pageSize
         var lazyPerNode = Array(repeating: 0, count: memory.nodeCount)
         var vmallocPages = 0
-        vmap.forEachShard { s in
+        space.areas.forEachShard { s in
             // Lazy vmalloc areas hold frames no one owns; lazy vm_map_ram areas map their caller's.
             for id in s.lazy where s.areas[Int(id)]!.kind == .vmalloc {
                 for (n, c) in s.areas[Int(id)]!.pagesPerNode(memory).enumerated() { lazyPerNode[n] += c }
             }
             vmallocPages += s.vmallocPages
         }
-        let tables = pageTable.pagesPerNode
+        let tables = space.pageTable.pagesPerNode
         let slabFrames = slab.framesPerNode
         let nodes = pages.zones.map { z in
             NodeMemInfo(node: z.node, memTotal: z.managed * page,
@@ -66,7 +25,7 @@ extension MemorySystem {
         }
         return MemInfo(memTotal: nodes.reduce(0) { $0 + $1.memTotal },
                        memFree: nodes.reduce(0) { $0 + $1.memFree },
-                       vmallocTotal: vmap.regionSize,
+                       vmallocTotal: space.areas.regionSize,
                        vmallocUsed: vmallocPages * page,
                        pageTables: nodes.reduce(0) { $0 + $1.pageTables },
                        slab: nodes.reduce(0) { $0 + $1.slab },
@@ -76,10 +35,10 @@ extension MemorySystem {
     /// `/proc/vmallocinfo`: one line per area, lazily freed ones as "unpurged vm_area".
     public func vmallocinfo() -> String {
         var lines: [String] = []
-        vmap.forEachShard { s in
+        space.areas.forEachShard { s in
             s.busy.forEach { e in
                 let r = s.areas[Int(e.value)]!
-                let start = UInt(bitPattern: vmap.address(r.offset))
+                let start = UInt(bitPattern: space.areas.address(r.offset))
                 var l = "0x\(Self.hex(start))-0x\(Self.hex(start + UInt(r.size))) \(Self.pad(r.size, 7))"
                 switch r.kind {
                 case .vmMapRam:
@@ -93,7 +52,7 @@ extension MemorySystem {
             }
             for id in s.lazy {
                 let r = s.areas[Int(id)]!
-                let start = UInt(bitPattern: vmap.address(r.offset))
+                let start = UInt(bitPattern: space.areas.address(r.offset))
                 lines.append("0x\(Self.hex(start))-0x\(Self.hex(start + UInt(r.size))) \(Self.pad(r.size, 7)) unpurged vm_area")
             }
         }
@@ -128,7 +87,7 @@ extension MemorySystem {
     public func vmstat() -> [VMStatItem: Int] {
         var out = Dictionary(uniqueKeysWithValues: VMStatItem.allCases.map { ($0, pages.stat[$0]) })
         // Counted per shard, under the shard lock the fast path holds anyway.
-        vmap.forEachShard { out[.vmallocLazyReuse, default: 0] += $0.reused }
+        space.areas.forEachShard { out[.vmallocLazyReuse, default: 0] += $0.reused }
         return out
     }
 

@@ -2,19 +2,11 @@ import CNuma
 import CShim
 import Glibc
 
-/// A page frame, named by its page frame number (`struct page` / `pfn`).
-public struct Page: Hashable, Sendable, CustomStringConvertible {
-    /// The page frame number: node n's frames are a contiguous range of pfns.
-    public let pfn: Int
-    /// The frame with this number.
-    public init(pfn: Int) { self.pfn = pfn }
-    public var description: String { "pfn:\(pfn)" }
-}
-
 /// The machine's "RAM" (mm/memblock, NUMA): one sparse memfd per node, all of them mapped once,
 /// back to back, as the direct map, so `page_address(pfn)` is `directBase + pfn * PAGE_SIZE`;
 /// and the 16-byte metadata of every frame. Immutable after init; the metadata is written by
 /// whoever holds the frame (the zone lock for free frames).
+/// Unchecked Sendable: raw pointers set once at init; frame memory and metadata belong to the frame's holder.
 final class PhysicalMemory: @unchecked Sendable {
     static let pageSize = Int(VMSHIM_PAGE_SIZE)
 
@@ -73,18 +65,19 @@ final class PhysicalMemory: @unchecked Sendable {
         }
         var opened: [Int32] = []
         func undo() {
-            for fd in opened { _ = vmshim_close(fd) }
-            _ = vmshim_release(base, bytes)
+            for fd in opened { vmshim_close(fd) }
+            vmshim_release(base, bytes)
         }
         for n in 0..<count {
             let fd = vmshim_memfd("vmalloc-node\(n)", UInt64(perNode * pageSize))
             if fd < 0 { undo(); throw .systemCallFailed("memfd_create(node \(n))", errno: -fd) }
             opened.append(fd)
             let at = base + n * perNode * pageSize
-            let r = vmshim_map_shared(at, perNode * pageSize, fd, 0, 3, 0)
+            let r = vmshim_map_shared(at, perNode * pageSize, fd, 0, VMSHIM_PROT_READ_WRITE, 0)
             if r < 0 { undo(); throw .systemCallFailed("mmap(direct map of node \(n))", errno: -r) }
             // A forked child must not write into the parent's frames through the direct map.
-            _ = vmshim_madvise(at, perNode * pageSize, MADV_DONTFORK)
+            let d = vmshim_madvise(at, perNode * pageSize, MADV_DONTFORK)
+            if d < 0 { undo(); throw .systemCallFailed("madvise(direct map of node \(n), MADV_DONTFORK)", errno: -d) }
             if numaAvailable {
                 // The shared policy of the shmem object: frames land on their node when touched.
                 let r = faults.shouldFail(.mbind) ? -EIO
@@ -103,8 +96,8 @@ final class PhysicalMemory: @unchecked Sendable {
     }
 
     deinit {
-        for fd in fds { _ = vmshim_close(fd) }
-        _ = vmshim_release(directBase, directBytes)
+        for fd in fds { vmshim_close(fd) }
+        vmshim_release(directBase, directBytes)
         vmshim_meta_destroy(meta)
     }
 
@@ -137,5 +130,17 @@ final class PhysicalMemory: @unchecked Sendable {
     /// Nodes in fallback order from `node`: nearest first, ties by number (the zonelist).
     func zonelist(from node: Int) -> [Int] {
         (0..<nodeCount).sorted { (distance[node][$0], $0) < (distance[node][$1], $1) }
+    }
+}
+
+extension PhysicalMemory {
+    /// Whether `node` is a node of this system or `NUMA_NO_NODE`; otherwise warns once per call
+    /// site, naming the node count (DESIGN §5), and the caller returns nil.
+    func validNode(_ node: Int, _ function: String, log: Printk, site: @autoclosure () -> String) -> Bool {
+        guard node != NUMA_NO_NODE && !(0..<nodeCount).contains(node) else { return true }
+        let at = site()
+        log.warnOnce("\(function): node \(node) out of range: this system has \(nodeCount) node(s) (\(at))",
+                     site: "\(function)-node@\(at)")
+        return false
     }
 }

@@ -1,89 +1,10 @@
 import CShim
 import Synchronization
 
-/// Which watermark an allocation attempt must leave free (mm/page_alloc.c `ALLOC_WMARK_*`).
-enum Watermark {
-    case low, min, minHalf, none
-}
-
-/// One node's frames (a `struct zone`): the buddy free lists behind a lock, and watermarks.
-final class Zone: Sendable {
-    /// The C free lists; only touched with `lock` held.
-    struct Lists: @unchecked Sendable {
-        let zone: UnsafeMutablePointer<vmshim_zone>
-    }
-
-    let node: Int
-    let firstPfn: Int
-    let managed: Int
-    let minPages: Int
-    let lowPages: Int
-    let highPages: Int
-    let lock: Lock<Lists>
-    /// Free frames, readable without the lock (watermark checks, meminfo).
-    let freeCount: Atomic<Int>
-
-    init?(node: Int, memory: PhysicalMemory, minFreePages: Int?) {
-        self.node = node
-        firstPfn = memory.firstPfn(of: node)
-        managed = memory.pagesPerNode
-        guard let z = vmshim_zone_create(memory.meta + firstPfn, UInt32(managed)) else { return nil }
-        lock = Lock(Lists(zone: z))
-        freeCount = Atomic(managed)
-        // min_free_kbytes = sqrt(lowmem_kbytes * 16), at least 128 KiB; low and high sit
-        // above it by a quarter and a half (or 0.1% of the node, whichever is more).
-        let kb = Double(managed * PhysicalMemory.pageSize / 1024)
-        let minDefault = max(Int((kb * 16).squareRoot()) / 4, 32)
-        let m = min(minFreePages ?? minDefault, managed / 4)
-        let gap = max(m / 4, managed / 1000)
-        minPages = m
-        lowPages = m + gap
-        highPages = m + 2 * gap
-    }
-
-    deinit { lock.withLock { vmshim_zone_destroy($0.zone) } }
-
-    func threshold(_ w: Watermark) -> Int {
-        switch w {
-        case .low: lowPages
-        case .min: minPages
-        case .minHalf: minPages / 2
-        case .none: 0
-        }
-    }
-
-    /// Take a block of 2^order frames if that leaves the watermark free; returns its pfn.
-    func take(order: Int, watermark: Watermark) -> Int? {
-        let need = 1 << order
-        let mark = threshold(watermark)
-        if freeCount.load(ordering: .relaxed) - need < mark { return nil }
-        return lock.withLock { l in
-            guard Int(vmshim_zone_free_pages(l.zone)) - need >= mark else { return nil }
-            let idx = vmshim_zone_alloc(l.zone, UInt32(order))
-            guard idx >= 0 else { return nil }
-            freeCount.subtract(need, ordering: .relaxed)
-            return firstPfn + Int(idx)
-        }
-    }
-
-    /// Return a block; false when pfn does not head an allocated block of that order.
-    func give(pfn: Int, order: Int) -> Bool {
-        lock.withLock { l in
-            guard vmshim_zone_free(l.zone, UInt32(pfn - firstPfn), UInt32(order)) == 0 else { return false }
-            freeCount.add(1 << order, ordering: .relaxed)
-            return true
-        }
-    }
-
-    /// Free blocks per order (`/proc/buddyinfo`).
-    var blockCounts: [Int] {
-        lock.withLock { l in
-            var out = [UInt64](repeating: 0, count: Int(VMSHIM_NR_ORDERS))
-            out.withUnsafeMutableBufferPointer { vmshim_zone_counts(l.zone, $0.baseAddress) }
-            return out.map { Int($0) }
-        }
-    }
-}
+// Lock order: the zone locks (`Zone.lock`) are taken one at a time and nothing is called under
+// them. `aliasPurger`'s lock is only read and released before the purger runs; the purge takes
+// shard locks, then frees (zone locks), with neither held together. Reclaim and kswapd run with
+// no lock of this file held.
 
 /// The page allocator (mm/page_alloc.c): per-node buddy zones, node fallback in distance order,
 /// watermarks, and the slow path that wakes kswapd, reclaims and retries by the mask's rules.
@@ -104,7 +25,7 @@ final class PageAllocator: Sendable {
     let freeEvents = Atomic<Int>(0)
     /// Lazily unmapped `vm_map_ram` areas still mapping caller frames, and what unmaps them.
     let lazyAliases = Atomic<Int>(0)
-    let aliasPurge = Lock<(@Sendable () -> Void)?>(nil)
+    private let aliasPurger = Lock(WeakAliasPurger(purger: nil))
     let faults: FaultInjector
     /// Where allocations that wait for freed frames sleep; every free wakes it.
     private let freeWait = WaitQueue()
@@ -121,9 +42,14 @@ final class PageAllocator: Sendable {
         kswapd = zones.map { [reclaim, stat] in Kswapd(zone: $0, reclaimer: reclaim, stat: stat) }
     }
 
+    /// Name who unmaps lazily unmapped `vm_map_ram` aliases before a frame is freed (held weakly).
+    func setAliasPurger(_ purger: any AliasPurger) {
+        aliasPurger.withLock { $0 = WeakAliasPurger(purger: purger) }
+    }
+
     /// `__alloc_pages`: a block of 2^order frames, preferring `node` (or the local node for
     /// `NUMA_NO_NODE`), marked as held by `owner`. The caller validated order and node.
-    func allocate(_ gfpIn: GFP, order: Int, node: Int, owner: UInt8, site: String = "alloc_pages") -> Page? {
+    func allocate(_ gfpIn: GFP, order: Int, node: Int, owner: vmshim_owner, site: String = "alloc_pages") -> Page? {
         let scope = ScopeFlags.current
         let gfp = scope.apply(to: gfpIn)
         if vmshim_held_count() > 0 { reclaim.checkHeldLocks(gfpIn, scope: scope, site: site) }
@@ -215,7 +141,7 @@ final class PageAllocator: Sendable {
         guard memory.isValid(pfn), order >= 0, order <= Self.maxOrder else { return false }
         // A lazily unmapped vm_map_ram area may still map this frame: unmap those first, so a
         // stale pointer can never reach a frame that someone else is about to own.
-        if lazyAliases.load(ordering: .acquiring) > 0, let purge = aliasPurge.withLock({ $0 }) { purge() }
+        if lazyAliases.load(ordering: .acquiring) > 0 { aliasPurger.withLock { $0 }.purger?.purgeAliases() }
         guard zones[memory.node(of: pfn)].give(pfn: pfn, order: order) else { return false }
         vmshim_account_freed(UInt64(1) << order)
         freeEvents.add(1, ordering: .releasing)
@@ -223,11 +149,11 @@ final class PageAllocator: Sendable {
         return true
     }
 
-    /// Who holds the block headed by pfn (VMSHIM_OWNER_*), and its order; nil when not allocated.
-    func holder(of pfn: Int) -> (owner: UInt8, order: Int)? {
+    /// Who holds the block headed by pfn, and its order; nil when not allocated.
+    func holder(of pfn: Int) -> (owner: vmshim_owner, order: Int)? {
         guard memory.isValid(pfn) else { return nil }
-        let m = (memory.meta + pfn).pointee
-        return m.flags == UInt8(VMSHIM_PG_HEAD) ? (m.owner, Int(m.order)) : nil
+        let m = memory.meta + pfn
+        return vmshim_page_is_head(m) != 0 ? (m.pointee.owner, Int(m.pointee.order)) : nil
     }
 
     func priv(of pfn: Int) -> UInt32 { (memory.meta + pfn).pointee.priv }

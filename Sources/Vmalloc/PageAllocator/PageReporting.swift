@@ -1,5 +1,8 @@
 import CShim
 
+// Lock order: one zone lock at a time; under it only fallocate (no other lock, no allocation),
+// so a block cannot be handed out while its memory is punched.
+
 extension MemorySystem {
     /// Give the memory of large free blocks back to the OS (mm/page_reporting.c, which reports
     /// free pages to a hypervisor): each free block of at least 2 MiB (`pageblock_order`) is
@@ -47,7 +50,7 @@ extension MemorySystem {
 
     /// Purge the lazily freed areas, so their frames are free, then report every large free block.
     func giveBackFreeMemory() {
-        vmap.purgeLazy(pages: pages)
+        space.purgeLazy()
         reportFreePages()
     }
 }

@@ -5,6 +5,7 @@ import CShim
 /// unchanged, so a wake between the two is never lost.
 final class WaitQueue: Sendable {
     // The C queue: a sequence word behind a futex. Its address never changes.
+    // Unchecked Sendable: an opaque C pointer whose queue is only used through atomics and futex calls.
     private struct Handle: @unchecked Sendable {
         let q: OpaquePointer
     }

@@ -1,14 +1,15 @@
 import CShim
 import Synchronization
 
+// Lock order: `sources` and `shrinkers` are each held only to copy the list, never together and
+// never while a source or shrinker runs; shrinker callbacks and sources take their own locks
+// (shard, zone) with none of ours held.
+
 /// Reclaim (mm/vmscan.c, mm/shrinker.c): the registered shrinkers and internal sources, and the
 /// pass that asks them for frames on behalf of direct reclaim or kswapd. A pass runs under the
 /// noreclaim scope (`PF_MEMALLOC`), so allocations made while reclaiming never recurse into
 /// reclaim and may use the reserves below the min watermark.
 final class Reclaimer: Sendable {
-    /// An internal cache that gives frames back under pressure (the lazy vmap areas).
-    typealias Source = @Sendable () -> Void
-
     /// `DEF_PRIORITY`: a pass first scans 1/4096 of each cache, then twice as much per round.
     static let defPriority = 12
     /// `SWAP_CLUSTER_MAX`: frames a direct-reclaim pass tries to free before it stops.
@@ -20,7 +21,7 @@ final class Reclaimer: Sendable {
     let id: Int
     let stat: VMStat
     let log: Printk
-    private let sources = Lock<[Source]>([])
+    private let sources = Lock<[WeakReclaimSource]>([])
     private let shrinkers = Lock<[ShrinkerEntry]>([])
     /// Woken when a shrinker call returns, for `unregister` waiting out calls in flight.
     private let callsDone = WaitQueue()
@@ -31,7 +32,10 @@ final class Reclaimer: Sendable {
         self.log = log
     }
 
-    func addSource(_ source: @escaping Source) { sources.withLock { $0.append(source) } }
+    /// Ask `source` first on every pass, for as long as it lives (it is held weakly).
+    func addSource(_ source: any ReclaimSource) {
+        sources.withLock { $0.append(WeakReclaimSource(source: source)) }
+    }
 
     func register(_ entry: ShrinkerEntry) -> ShrinkerHandle {
         ReclaimLockdep.shared.register(shrinker: entry.id, name: entry.name, requires: entry.requires, system: id, log: log, stat: stat)
@@ -69,7 +73,7 @@ final class Reclaimer: Sendable {
         withThreadScope(.memalloc) {
             let start = vmshim_freed_pages()
             func freed() -> Int { Int(truncatingIfNeeded: vmshim_freed_pages() &- start) }
-            for source in sources.withLock({ $0 }) { source() }
+            for entry in sources.withLock({ $0 }) { entry.source?.reclaim() }
             if freed() >= target { return freed() }
             let eligible = shrinkers.withLock { $0 }.filter { s in
                 if gfp.isSuperset(of: s.requires) { return true }
@@ -97,7 +101,7 @@ final class Reclaimer: Sendable {
         }
         guard s.registered.load(ordering: .acquiring) else { return }
         let previous = vmshim_set_reclaim_context(UInt64(s.id) << 32 | UInt64(gfp.rawValue))
-        defer { _ = vmshim_set_reclaim_context(previous) }
+        defer { vmshim_restore_reclaim_context(previous) }
 
         var sc = ShrinkControl(gfp: gfp, node: node, nrToScan: 0, nrScanned: 0)
         let freeable = s.count(sc)

@@ -31,7 +31,7 @@ extension MemorySystem {
         // VM_ALLOW_HUGE_VMAP only changes areas of 2 MiB and more here (their alignment);
         // leaving it off below keeps smaller areas eligible for lazy-area reuse.
         let flags: VMFlags = size >= 1 << 21 ? [.alloc, .allowHugeVmap] : .alloc
-        return vmallocNodeRange(size, align: Self.pageSize, gfp: gfp, node: node, flags: flags, site: site)
+        return space.vmallocNodeRange(size, align: Self.pageSize, gfp: gfp, node: node, flags: flags, site: site)
     }
 
     /// Allocate `size` bytes with kmalloc, falling back to vmalloc above a page when no
@@ -62,7 +62,7 @@ extension MemorySystem {
     /// moved to a fresh `kvmalloc` allocation (possibly vmalloc). On failure p stays valid.
     public func kvrealloc(_ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
         let site = CallSite(file: file, line: line)
-        if is_vmalloc_addr(p) { return vreallocArea(p, size, gfp, site: site) }
+        if is_vmalloc_addr(p) { return space.vreallocArea(p, size, gfp, site: site) }
         // An address kmalloc did not hand out is reported by ksize and left alone.
         if let p, !Self.isZeroOrNull(p), ksize(p) == 0 { return nil }
         if let n = kreallocNode(p, size, Self.kmallocAttemptGFP(gfp, size: size), site: site) { return n }

@@ -12,7 +12,7 @@ extension MemorySystem {
             log.warnOnce("kmalloc: invalid size \(size) from \(site)", site: "kmalloc-size@\(site)")
             return nil
         }
-        guard validNode(node, "kmalloc", site: "\(site)") else { return nil }
+        guard memory.validNode(node, "kmalloc", log: log, site: "\(site)") else { return nil }
         if size <= SlabAllocator.maxCacheSize { return slab.allocate(slab.cache(for: size), gfp: gfp, node: node) }
         guard size <= SlabAllocator.maxSize else {
             if !gfp.contains(.noWarn) {

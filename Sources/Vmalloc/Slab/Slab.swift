@@ -2,69 +2,25 @@ import CShim
 import Glibc
 import Synchronization
 
+// Lock order: one cache shard lock (`KmallocCache.ShardLock`) at a time, never nested. The page
+// allocator (new slabs, freeing empty ones) is called with no shard lock held, because reclaim
+// shrinks these shards (`reclaim()` takes them one by one).
+
 /// `ZERO_SIZE_PTR`: what `kmalloc(0)` returns. Not nil, never mapped (any access faults), and
 /// `kfree`/`kvfree`/`ksize` accept it as the kernel's `ZERO_OR_NULL_PTR` does.
 nonisolated(unsafe) public let ZERO_SIZE_PTR = UnsafeMutableRawPointer(bitPattern: 16)!
-
-/// One kmalloc size class (`kmalloc-8` … `kmalloc-8k`, include/linux/slab.h `kmalloc_caches`):
-/// objects of `size` bytes carved from slabs of 2^order frames, with a partial list per node and
-/// per CPU shard so that CPUs allocate and free without a shared lock.
-final class KmallocCache: Sendable {
-    /// The partial and empty slabs of one (node, CPU shard), linked through the head frames'
-    /// `next`/`prev` metadata; only touched with the shard's lock held.
-    struct Shard {
-        /// Slabs with free and used objects (`kmem_cache_node.partial`).
-        var partial = VMSHIM_NIL
-        /// Empty slabs kept for reuse, at most `SlabAllocator.keepEmpty`.
-        var empty = VMSHIM_NIL
-        var emptyCount = 0
-        var slabs = 0
-        var objects = 0
-        var inuse = 0
-    }
-
-    let index: Int
-    let name: String
-    let size: Int
-    /// The order slabs are made of when the page allocator has such blocks (`oo`).
-    let order: Int
-    /// The smallest order that holds one object, the fallback when memory is fragmented (`min`).
-    let minOrder: Int
-    let shards: [ShardLock]
-
-    /// A shard's lock in its own heap cell, so the array of shards holds references.
-    final class ShardLock: Sendable {
-        let lock = Lock(Shard())
-    }
-
-    init(index: Int, size: Int, shards: Int) {
-        self.index = index
-        self.size = size
-        name = size >= 1024 ? "kmalloc-\(size / 1024)k" : "kmalloc-\(size)"
-        // Like SLUB's calculate_order: at least 8 objects per slab, at most order 3.
-        let page = PhysicalMemory.pageSize
-        var o = 0
-        while o < 3 && (page << o) / size < 8 { o += 1 }
-        order = o
-        var m = 0
-        while page << m < size { m += 1 }
-        minOrder = m
-        self.shards = (0..<shards).map { _ in ShardLock() }
-    }
-
-    func objects(order: Int) -> Int { (PhysicalMemory.pageSize << order) / size }
-}
 
 /// The kmalloc slab allocator (mm/slub.c, mm/slab_common.c): size classes carved from frames of
 /// the direct map, and larger requests served as whole blocks of the page allocator.
 ///
 /// A slab's head frame metadata holds its state: `next`/`prev` link it on its shard's list,
-/// `priv` is the free-list head (object index, low 16 bits) and the objects in use (high 16),
-/// `spare` is the cache index (high 4 bits) and the CPU shard (low 4); its node is the frame's.
-/// Tail frames carry the owner and, in `priv`, the head's pfn. Free objects are linked through
+/// its free-object index and objects in use, its cache index and CPU shard are packed fields read
+/// and written through the shim's accessors (`vmshim_slab_*`); its node is the frame's.
+/// Tail frames carry the owner and their head's pfn (`vmshim_tail_head`). Free objects are linked through
 /// their first two bytes (the next free index), as SLUB keeps its free pointer in the object.
 /// A bitmap with one bit per 8 bytes of the direct map marks live objects, so a bad `kfree`
 /// (interior pointer, double free) is caught and refused instead of corrupting a free list.
+/// Unchecked Sendable: raw metadata and bitmap pointers; a slab's words are touched only under its shard lock.
 final class SlabAllocator: @unchecked Sendable {
     /// `KMALLOC_MAX_CACHE_SIZE`: larger requests take whole blocks of frames.
     static let maxCacheSize = 2 * PhysicalMemory.pageSize
@@ -73,13 +29,12 @@ final class SlabAllocator: @unchecked Sendable {
     static let sizes = [8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192]
     /// Empty slabs a shard keeps instead of returning them at once (`min_partial`).
     static let keepEmpty = 1
-    private static let noObject: UInt32 = 0xFFFF
 
     let caches: [KmallocCache]
     /// CPU shards per node; the shard of a slab is fixed when it is made.
     let cpuShards: Int
     private let memory: PhysicalMemory
-    private let pages: PageAllocator
+    private let allocator: PageAllocator
     private let meta: UnsafeMutablePointer<vmshim_page>
     private let live: UnsafeMutablePointer<UInt64>
     /// Frames held by slabs and large kmalloc blocks, per node (`NR_SLAB_UNRECLAIMABLE_B`).
@@ -98,12 +53,13 @@ final class SlabAllocator: @unchecked Sendable {
         case bad(String)
     }
 
-    init?(memory: PhysicalMemory, pages: PageAllocator) {
+    init?(allocator: PageAllocator) {
+        let memory = allocator.memory
         // Calloc'ed, so untouched parts stay unbacked zero pages: 1/64 of the direct map, virtual.
         guard let bits = calloc(memory.totalPages * PhysicalMemory.pageSize / 512, 8) else { return nil }
         live = bits.assumingMemoryBound(to: UInt64.self)
         self.memory = memory
-        self.pages = pages
+        self.allocator = allocator
         meta = memory.meta
         let cpus = max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1)
         // The shard index must fit the 4 bits the slab's metadata keeps for it.
@@ -164,10 +120,10 @@ final class SlabAllocator: @unchecked Sendable {
         }
         let head = Int(s.partial)
         let m = meta + head
-        let index = Int(m.pointee.priv & 0xFFFF)
-        let inuse = Int(m.pointee.priv >> 16) + 1
+        let index = Int(vmshim_slab_free_index(m))
+        let inuse = Int(vmshim_slab_inuse(m)) + 1
         let p = memory.address(of: head) + index * cache.size
-        m.pointee.priv = UInt32(inuse) << 16 | UInt32(p.load(as: UInt16.self))
+        vmshim_slab_set_objects(m, UInt32(p.load(as: UInt16.self)), UInt32(inuse))
         if inuse == cache.objects(order: Int(m.pointee.order)) { unlink(&s.partial, head) }
         s.inuse += 1
         let (word, bit) = liveBit(p)
@@ -178,25 +134,26 @@ final class SlabAllocator: @unchecked Sendable {
     /// `allocate_slab`: the preferred order without reclaim or warnings first, then the
     /// smallest order that fits an object with the caller's mask.
     private func newSlab(_ cache: KmallocCache, gfp: GFP, node: Int, cpu: Int) -> Int? {
-        let owner = UInt8(VMSHIM_OWNER_SLAB)
+        let owner = VMSHIM_OWNER_SLAB
         let mask = gfp.subtracting(.zero)
         var page: Page?
         if cache.order > cache.minOrder {
             var light = mask.union([.noWarn, .noRetry]).subtracting(.noFail)
             if light.allowsBlocking { light = light.union(.noMemalloc).subtracting(.reclaim) }
-            page = pages.allocate(light, order: cache.order, node: node, owner: owner, site: "kmalloc")
+            page = allocator.allocate(light, order: cache.order, node: node, owner: owner, site: "kmalloc")
         }
-        guard let head = (page ?? pages.allocate(mask, order: cache.minOrder, node: node, owner: owner, site: "kmalloc"))?.pfn
-        else { return nil }
+        let block = page ?? allocator.allocate(mask, order: cache.minOrder, node: node, owner: owner, site: "kmalloc")
+        guard let head = block?.pfn else { return nil }
         let order = Int(meta[head].order)
         let objects = cache.objects(order: order)
         let base = memory.address(of: head)
         for i in 0..<objects {
-            (base + i * cache.size).storeBytes(of: UInt16(i + 1 < objects ? UInt32(i + 1) : Self.noObject), as: UInt16.self)
+            let next = i + 1 < objects ? UInt32(i + 1) : VMSHIM_SLAB_NO_OBJECT
+            (base + i * cache.size).storeBytes(of: UInt16(next), as: UInt16.self)
         }
         let m = meta + head
-        m.pointee.priv = 0
-        m.pointee.spare = UInt8(cache.index << 4 | cpu)
+        vmshim_slab_set_objects(m, 0, 0)
+        vmshim_slab_set_cache_shard(m, UInt32(cache.index), UInt32(cpu))
         m.pointee.next = VMSHIM_NIL
         m.pointee.prev = VMSHIM_NIL
         markTails(head, order: order, owner: owner)
@@ -208,29 +165,29 @@ final class SlabAllocator: @unchecked Sendable {
     func allocateLarge(_ size: Int, gfp: GFP, node: Int) -> UnsafeMutableRawPointer? {
         let pagesNeeded = (size + PhysicalMemory.pageSize - 1) / PhysicalMemory.pageSize
         let order = Int.bitWidth - (pagesNeeded - 1).leadingZeroBitCount
-        let owner = UInt8(VMSHIM_OWNER_LARGE_KMALLOC)
-        guard let page = pages.allocate(gfp, order: order, node: node, owner: owner, site: "kmalloc") else { return nil }
+        let owner = VMSHIM_OWNER_LARGE_KMALLOC
+        guard let page = allocator.allocate(gfp, order: order, node: node, owner: owner, site: "kmalloc") else { return nil }
         markTails(page.pfn, order: order, owner: owner)
         nodeFrames[memory.node(of: page.pfn)].value.add(1 << order, ordering: .relaxed)
         return memory.address(of: page.pfn)
     }
 
     /// Tail frames name their head, so any address inside the block finds it.
-    private func markTails(_ head: Int, order: Int, owner: UInt8) {
+    private func markTails(_ head: Int, order: Int, owner: vmshim_owner) {
         for pfn in head + 1 ..< head + (1 << order) {
             meta[pfn].owner = owner
-            meta[pfn].priv = UInt32(head)
+            vmshim_tail_set_head(meta + pfn, UInt32(head))
         }
     }
 
     /// Return a block to the page allocator, tails cleared first.
     private func release(_ head: Int, order: Int) {
         for pfn in head + 1 ..< head + (1 << order) {
-            meta[pfn].owner = UInt8(VMSHIM_OWNER_NONE)
-            meta[pfn].priv = 0
+            meta[pfn].owner = VMSHIM_OWNER_NONE
+            vmshim_tail_set_head(meta + pfn, 0)
         }
         nodeFrames[memory.node(of: head)].value.subtract(1 << order, ordering: .relaxed)
-        pages.free(pfn: head, order: order)
+        allocator.free(pfn: head, order: order)
     }
 
     // MARK: free
@@ -244,7 +201,7 @@ final class SlabAllocator: @unchecked Sendable {
             release(pfn, order: order)
             return nil
         case .object(let head, let cache, let index):
-            let shard = cache.shards[memory.node(of: head) * cpuShards + Int(meta[head].spare & 15)]
+            let shard = cache.shards[memory.node(of: head) * cpuShards + Int(vmshim_slab_shard(meta + head))]
             let outcome: (discard: Bool, error: String?) = shard.lock.withLock { s in
                 let (word, bit) = liveBit(p)
                 guard live[word] & bit != 0 else {
@@ -262,9 +219,10 @@ final class SlabAllocator: @unchecked Sendable {
     private func put(_ s: inout KmallocCache.Shard, _ cache: KmallocCache, head: Int, index: Int) -> Bool {
         let m = meta + head
         let objects = cache.objects(order: Int(m.pointee.order))
-        let inuse = Int(m.pointee.priv >> 16)
-        (memory.address(of: head) + index * cache.size).storeBytes(of: UInt16(m.pointee.priv & 0xFFFF), as: UInt16.self)
-        m.pointee.priv = UInt32(inuse - 1) << 16 | UInt32(index)
+        let inuse = Int(vmshim_slab_inuse(m))
+        let next = UInt16(vmshim_slab_free_index(m))
+        (memory.address(of: head) + index * cache.size).storeBytes(of: next, as: UInt16.self)
+        vmshim_slab_set_objects(m, UInt32(index), UInt32(inuse - 1))
         s.inuse -= 1
         if inuse == objects { push(&s.partial, head) }
         guard inuse == 1 else { return false }
@@ -287,7 +245,7 @@ final class SlabAllocator: @unchecked Sendable {
         case .large(_, let order):
             return .success(PhysicalMemory.pageSize << order)
         case .object(let head, let cache, _):
-            let shard = cache.shards[memory.node(of: head) * cpuShards + Int(meta[head].spare & 15)]
+            let shard = cache.shards[memory.node(of: head) * cpuShards + Int(vmshim_slab_shard(meta + head))]
             let isLive = shard.lock.withLock { _ in
                 let (word, bit) = liveBit(p)
                 return live[word] & bit != 0
@@ -307,16 +265,16 @@ final class SlabAllocator: @unchecked Sendable {
         // Field by field: a head's priv and links change under its shard lock, not held here;
         // a tail's priv (its head) is fixed while the block is allocated.
         let owner = meta[pfn].owner
-        guard owner == UInt8(VMSHIM_OWNER_SLAB) || owner == UInt8(VMSHIM_OWNER_LARGE_KMALLOC) else {
+        guard owner == VMSHIM_OWNER_SLAB || owner == VMSHIM_OWNER_LARGE_KMALLOC else {
             return .bad("not a kmalloc address")
         }
-        let head = meta[pfn].flags == UInt8(VMSHIM_PG_HEAD) ? pfn : Int(meta[pfn].priv)
+        let head = vmshim_page_is_head(meta + pfn) != 0 ? pfn : Int(vmshim_tail_head(meta + pfn))
         guard isHead(head, owner: owner, covering: pfn) else { return .bad("not a kmalloc address") }
-        if owner == UInt8(VMSHIM_OWNER_LARGE_KMALLOC) {
+        if owner == VMSHIM_OWNER_LARGE_KMALLOC {
             guard p == memory.address(of: head) else { return .bad("not the start of a large kmalloc block") }
             return .large(pfn: head, order: Int(meta[head].order))
         }
-        let cacheIndex = Int(meta[head].spare >> 4)
+        let cacheIndex = Int(vmshim_slab_cache(meta + head))
         guard cacheIndex < caches.count else { return .bad("not a kmalloc address") }
         let cache = caches[cacheIndex]
         let offset = p - memory.address(of: head)
@@ -326,8 +284,8 @@ final class SlabAllocator: @unchecked Sendable {
         return .object(head: head, cache: cache, index: offset / cache.size)
     }
 
-    private func isHead(_ head: Int, owner: UInt8, covering pfn: Int) -> Bool {
-        memory.isValid(head) && meta[head].flags == UInt8(VMSHIM_PG_HEAD) && meta[head].owner == owner
+    private func isHead(_ head: Int, owner: vmshim_owner, covering pfn: Int) -> Bool {
+        memory.isValid(head) && vmshim_page_is_head(meta + head) != 0 && meta[head].owner == owner
             && head <= pfn && pfn < head + (1 << Int(meta[head].order))
     }
 
@@ -338,20 +296,11 @@ final class SlabAllocator: @unchecked Sendable {
 
     // MARK: lists
 
-    private func push(_ list: inout UInt32, _ pfn: Int) {
-        meta[pfn].prev = VMSHIM_NIL
-        meta[pfn].next = list
-        if list != VMSHIM_NIL { meta[Int(list)].prev = UInt32(pfn) }
-        list = UInt32(pfn)
-    }
+    /// The shard lists are the shim's one free-list implementation (`vmshim_list_*`), linked
+    /// through the head frames' metadata like the buddy lists.
+    private func push(_ list: inout UInt32, _ pfn: Int) { vmshim_list_push(meta, &list, UInt32(pfn)) }
 
-    private func unlink(_ list: inout UInt32, _ pfn: Int) {
-        let (next, prev) = (meta[pfn].next, meta[pfn].prev)
-        if prev != VMSHIM_NIL { meta[Int(prev)].next = next } else { list = next }
-        if next != VMSHIM_NIL { meta[Int(next)].prev = prev }
-        meta[pfn].next = VMSHIM_NIL
-        meta[pfn].prev = VMSHIM_NIL
-    }
+    private func unlink(_ list: inout UInt32, _ pfn: Int) { vmshim_list_unlink(meta, &list, UInt32(pfn)) }
 
     // MARK: shrinking and figures
 
@@ -387,4 +336,9 @@ final class SlabAllocator: @unchecked Sendable {
             shard.lock.withLock { s in (t.0 + s.slabs, t.1 + s.objects, t.2 + s.inuse) }
         }
     }
+}
+
+extension SlabAllocator: ReclaimSource {
+    /// Reclaim gives the kept empty slabs back (`kmem_cache_shrink`).
+    func reclaim() -> Int { shrink() }
 }

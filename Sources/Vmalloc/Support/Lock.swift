@@ -35,4 +35,5 @@ struct Lock<Value: ~Copyable>: ~Copyable {
     }
 }
 
+// Unchecked Sendable: the value is reached only inside the mutex (not inferable for ~Copyable).
 extension Lock: @unchecked Sendable where Value: ~Copyable {}

@@ -6,20 +6,26 @@ import Synchronization
 /// allocator. Like the kernel's, its table pages are allocated with a fixed `GFP_KERNEL` mask,
 /// whatever the vmalloc caller asked for — only the scope in force (`current_gfp_context`)
 /// can constrain them. That is the situation the seed patch fixes.
+/// Unchecked Sendable: the direct-map pointer is fixed; table entries are read and written atomically in C.
 final class PageTable: @unchecked Sendable {
     /// The mask every table page is allocated with (`pte_alloc_kernel`, `pmd_alloc`...).
     static let tableGFP: GFP = [.kernel, .zero]
 
     private let memory: PhysicalMemory
+    /// Where table pages come from.
+    private let allocator: PageAllocator
+    private let faults: FaultInjector
     private let direct: UnsafeMutablePointer<UInt8>
     let rootPfn: Int
     /// Table pages held per node, root included (`PageTables` in meminfo).
     private let perNode: Lock<[Int]>
 
-    init?(pages: PageAllocator) {
-        memory = pages.memory
+    init?(allocator: PageAllocator, faults: FaultInjector) {
+        self.allocator = allocator
+        self.faults = faults
+        memory = allocator.memory
         direct = memory.directBase.assumingMemoryBound(to: UInt8.self)
-        guard let root = pages.allocate(Self.tableGFP, order: 0, node: 0, owner: UInt8(VMSHIM_OWNER_PAGETABLE))
+        guard let root = allocator.allocate(Self.tableGFP, order: 0, node: 0, owner: VMSHIM_OWNER_PAGETABLE)
         else { return nil }
         rootPfn = root.pfn
         var per = Array(repeating: 0, count: memory.nodeCount)
@@ -33,7 +39,7 @@ final class PageTable: @unchecked Sendable {
     /// Allocate every table the range [offset, offset + count pages) needs. False when a table
     /// page could not be had; tables installed so far stay (they are never freed, as in the
     /// kernel's vmalloc space, so a concurrent walker never sees one disappear).
-    func populate(offset: Int, count: Int, pages: PageAllocator) -> Bool {
+    func populate(offset: Int, count: Int) -> Bool {
         let span = 1 << 21  // one PTE table maps 2 MiB
         var off = offset
         let end = offset + count * PhysicalMemory.pageSize
@@ -41,13 +47,14 @@ final class PageTable: @unchecked Sendable {
             while true {
                 let level = vmshim_pt_missing(direct, UInt64(rootPfn), UInt64(off))
                 if level == 0 { break }
-                guard !pages.faults.shouldFail(.pageTableAlloc), let page = pages.allocate(Self.tableGFP, order: 0, node: NUMA_NO_NODE,
-                                                owner: UInt8(VMSHIM_OWNER_PAGETABLE), site: "pte_alloc")
+                guard !faults.shouldFail(.pageTableAlloc),
+                      let page = allocator.allocate(Self.tableGFP, order: 0, node: NUMA_NO_NODE,
+                                                    owner: VMSHIM_OWNER_PAGETABLE, site: "pte_alloc")
                 else { return false }
                 if vmshim_pt_install(direct, UInt64(rootPfn), UInt64(off), level, UInt64(page.pfn)) == 1 {
                     perNode.withLock { $0[memory.node(of: page.pfn)] += 1 }
                 } else {
-                    pages.free(pfn: page.pfn, order: 0)  // another thread installed it first
+                    allocator.free(pfn: page.pfn, order: 0)  // another thread installed it first
                 }
             }
             off = (off / span + 1) * span

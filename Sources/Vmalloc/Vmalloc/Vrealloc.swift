@@ -2,13 +2,13 @@ import CShim
 
 // vrealloc (mm/vmalloc.c): resize a vmalloc area, in place while its pages hold the new size.
 
-extension MemorySystem {
+extension VmallocSpace {
     /// `vrealloc`: size 0 frees; a size the area's pages cover only updates its requested size
     /// (shrinking keeps the pages, as the kernel does for now); a larger size moves the content
     /// to a new area. `__GFP_ZERO` zeroes the bytes between the old and the new size in place.
     func vreallocArea(_ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP, site: CallSite) -> UnsafeMutableRawPointer? {
         if size == 0 {
-            vfree(p)
+            freeArea(p, kind: .vmalloc, function: "vfree()")
             return nil
         }
         guard size > 0 else {
@@ -31,7 +31,7 @@ extension MemorySystem {
             guard let n = vmallocNodeRange(size, align: Self.pageSize, gfp: gfp, node: NUMA_NO_NODE, flags: .alloc, site: site)
             else { return nil }
             vmshim_copy(n, p, oldSize)
-            vfree(p)
+            freeArea(p, kind: .vmalloc, function: "vfree()")
             return n
         }
     }
@@ -44,9 +44,9 @@ extension MemorySystem {
     /// Set the requested size of the vmalloc area starting at p if its pages cover `size`;
     /// nil when p starts no live vmalloc area.
     private func resizeInPlace(_ p: UnsafeMutableRawPointer, _ size: Int) -> InPlace? {
-        guard vmap.contains(p) else { return nil }
-        let offset = p - vmap.base
-        return vmap.shard(of: offset).state.withLock { s in
+        guard areas.contains(p) else { return nil }
+        let offset = p - areas.base
+        return areas.shard(of: offset).state.withLock { s in
             guard let e = s.busy.floor(offset), e.start == offset, var r = s.areas[Int(e.value)], r.kind == .vmalloc
             else { return nil }
             let old = r.requested
@@ -56,12 +56,14 @@ extension MemorySystem {
             return .resized(from: old)
         }
     }
+}
 
+extension MemorySystem {
     /// Resize a vmalloc allocation keeping its content (`vrealloc`): in place when the area's
     /// pages cover `size`, else moved to a new area; size 0 frees and returns nil; nil p
     /// allocates. On failure p stays valid and nil is returned.
     public func vrealloc(_ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
-        vreallocArea(p, size, gfp, site: CallSite(file: file, line: line))
+        space.vreallocArea(p, size, gfp, site: CallSite(file: file, line: line))
     }
 }
 

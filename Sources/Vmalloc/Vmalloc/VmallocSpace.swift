@@ -1,8 +1,17 @@
 import CShim
 import Glibc
 
-/// The vmalloc family (mm/vmalloc.c): virtually contiguous areas built from scattered frames.
-extension MemorySystem {
+/// The vmalloc component (mm/vmalloc.c): virtually contiguous areas built from scattered
+/// frames. It owns the VA space (`VmapAreas` shards) and the page table of the region and holds
+/// the page allocator its frames and table pages come from; `MemorySystem`'s kernel-spelled
+/// functions forward here. It is the reclaim source that purges lazily freed areas and the
+/// purger of lazily unmapped `vm_map_ram` aliases (the page allocator holds it weakly).
+///
+/// Lock order: one shard lock (`VmapShard.state`) at a time, never two; under it only PTE
+/// stores (lock-free in the shim). The page table's `perNode` lock is taken in `populate`, with
+/// no shard lock held. No lock is held while the page allocator is called (frames, table pages,
+/// frees in a purge), since an allocation may reclaim and reclaim purges the shards.
+final class VmallocSpace: Sendable {
     static var pageSize: Int { PhysicalMemory.pageSize }
 
     /// Bits vmalloc accepts (`GFP_VMALLOC_SUPPORTED`); anything else is masked off with a warning.
@@ -11,10 +20,33 @@ extension MemorySystem {
         .account, .noLockdep, .high, .highmem, .dma, .dma32, .movable, .reclaimable, .hardwall, .thisNode,
     ]
 
+    /// The VA space: shards of free, busy and lazily freed areas.
+    let areas: VmapAreas
+    /// The software page table of the region.
+    let pageTable: PageTable
+    /// Where frames and table pages come from.
+    let allocator: PageAllocator
+    private let memory: PhysicalMemory
+    let log: Printk
+    private let pageTableScope: PageTableScope
+
+    init(_ c: MemorySystem.Configuration, allocator: PageAllocator, log: Printk,
+         faults: FaultInjector) throws(MemorySystemError) {
+        guard let table = PageTable(allocator: allocator, faults: faults) else {
+            throw .invalidConfiguration("no frame for the page-table root")
+        }
+        pageTable = table
+        areas = try VmapAreas(c, memory: allocator.memory, log: log, faults: faults)
+        self.allocator = allocator
+        memory = allocator.memory
+        self.log = log
+        pageTableScope = c.pageTableScope
+    }
+
     /// The scope the mapping step runs under: the seed patch's rule, extended as in newer
     /// kernels to non-blocking and NORETRY/RETRY_MAYFAIL masks (their page tables get no reclaim).
     func mappingScope(_ gfp: GFP) -> ScopeFlags {
-        guard configuration.pageTableScope == .fromCaller else { return [] }
+        guard pageTableScope == .fromCaller else { return [] }
         var flags: ScopeFlags = []
         switch gfp.intersection([.fs, .io]) {
         case .io: flags.insert(.noFS)
@@ -23,16 +55,6 @@ extension MemorySystem {
         }
         if !gfp.allowsBlocking || !gfp.isDisjoint(with: [.noRetry, .retryMayFail]) { flags.insert(.memalloc) }
         return flags
-    }
-
-    /// Whether `node` is a node of this system or `NUMA_NO_NODE`; otherwise warns once per call
-    /// site, naming the node count (DESIGN §5), and the caller returns nil.
-    func validNode(_ node: Int, _ function: String, site: @autoclosure () -> String) -> Bool {
-        guard node != NUMA_NO_NODE && !(0..<memory.nodeCount).contains(node) else { return true }
-        let at = site()
-        log.warnOnce("\(function): node \(node) out of range: this system has \(memory.nodeCount) node(s) (\(at))",
-                     site: "\(function)-node@\(at)")
-        return false
     }
 
     private func fixup(_ gfp: GFP, _ site: CallSite) -> GFP {
@@ -47,8 +69,8 @@ extension MemorySystem {
     }
 
     private func reportFailure(_ size: Int, _ gfp: GFP, _ what: String, _ site: CallSite) {
-        pages.stat.add(.vmallocFailures)
-        pages.stat.countFailure(gfp)
+        allocator.stat.add(.vmallocFailures)
+        allocator.stat.countFailure(gfp)
         guard !gfp.contains(.noWarn) else { return }
         log.warn("\(PageAllocator.comm): vmalloc error: size \(size), \(what), mode:\(gfp.modeString), nodemask=(null)",
                  site: "vmalloc-error@\(site)")
@@ -65,16 +87,16 @@ extension MemorySystem {
             log.warnOnce("vmalloc: alignment \(align) is not a power of two (\(site))", site: "align@\(site)")
             return nil
         }
-        guard validNode(node, "vmalloc", site: "\(site)") else { return nil }
+        guard memory.validNode(node, "vmalloc", log: log, site: "\(site)") else { return nil }
         var gfp = fixup(gfpIn, site)
         // Checked here too so that fs_reclaim reports name the vmalloc caller, not a step inside.
-        if vmshim_held_count() > 0 { pages.reclaim.checkHeldLocks(gfp, scope: .current, site: site.description) }
+        if vmshim_held_count() > 0 { allocator.reclaim.checkHeldLocks(gfp, scope: .current, site: site.description) }
         // NOFAIL needs a mask that may sleep; without one it is ignored (as the kernel warns).
         if gfp.contains(.noFail) && !gfp.allowsBlocking { gfp.remove(.noFail) }
         let page = Self.pageSize
         let (rounded, overflow) = size.addingReportingOverflow(page - 1)
         let nrPages = overflow ? Int.max : rounded / page
-        guard nrPages <= memory.totalPages, nrPages * page <= vmap.regionSize - page else {
+        guard nrPages <= memory.totalPages, nrPages * page <= areas.regionSize - page else {
             reportFailure(size, gfp, "exceeds total pages", site)
             return nil
         }
@@ -82,9 +104,10 @@ extension MemorySystem {
         let zero = gfp.contains(.zero)
         gfp.remove(.zero)
 
-        if !vmap.immediateUnmap, flags == .alloc,
-           let off = vmap.reuseLazy(pages: nrPages, node: node, align: align, requested: size, caller: site, pageTable: pageTable) {
-            let p = vmap.address(off)
+        if !areas.immediateUnmap, flags == .alloc,
+           let off = areas.reuseLazy(nrPages: nrPages, node: node, align: align, requested: size, caller: site,
+                                     pageTable: pageTable) {
+            let p = areas.address(off)
             if zero { vmshim_zero(p, nrPages * page) }
             return p
         }
@@ -93,7 +116,7 @@ extension MemorySystem {
         let areaSize = nrPages * page + guardBytes
         guard let offset = allocVA(areaSize, align: align, gfp: gfp, size: size, site: site) else { return nil }
         guard let unsorted = allocFrames(nrPages, gfp: gfp, node: node) else {
-            vmap.releaseVA(offset: offset, size: areaSize)
+            areas.releaseVA(offset: offset, size: areaSize)
             reportFailure(size, gfp, "failed to allocate pages", site)
             return nil
         }
@@ -117,28 +140,35 @@ extension MemorySystem {
         // caller's NOFS/NOIO can only reach them through the scope.
         let mapped = withThreadScope(mappingScope(gfp)) { mapArea(record, prot: .readWrite, gfp: gfp) }
         guard mapped else {
-            for b in blocks { pages.free(pfn: b.pfn, order: b.order) }
-            vmap.releaseVA(offset: offset, size: areaSize)
+            for b in blocks { allocator.free(pfn: b.pfn, order: b.order) }
+            areas.releaseVA(offset: offset, size: areaSize)
             reportFailure(size, gfp, "failed to map pages", site)
             return nil
         }
-        vmap.insertBusy(record)
-        let p = vmap.address(offset)
+        areas.insertBusy(record)
+        let p = areas.address(offset)
         if zero { vmshim_zero(p, nrPages * page) }
         return p
     }
 
-    /// VA for an area; a failure purges the lazy areas and tries again, and NOFAIL waits a
-    /// tick and retries for ever (`alloc_vmap_area`'s retry).
+    /// VA for an area; a failure purges the lazy areas and tries again (`alloc_vmap_area`'s
+    /// retry after `purge_vmap_area_lazy`).
+    private func allocVA(size: Int, align: Int) -> Int? {
+        if let off = areas.allocVA(size: size, align: align) { return off }
+        purgeLazy()
+        return areas.allocVA(size: size, align: align)
+    }
+
+    /// `allocVA`, and NOFAIL waits a tick and retries for ever.
     private func allocVA(_ bytes: Int, align: Int, gfp: GFP, size: Int, site: CallSite) -> Int? {
         while true {
-            if let off = vmap.allocVA(size: bytes, align: align, purgingFor: pages) { return off }
+            if let off = allocVA(size: bytes, align: align) { return off }
             guard gfp.contains(.noFail) else {
                 reportFailure(size, gfp, "vmap allocation failed: no VA space", site)
                 return nil
             }
-            pages.stat.add(.nofailRetries)
-            pages.waitForFree(since: pages.freeEvents.load(ordering: .acquiring))
+            allocator.stat.add(.nofailRetries)
+            allocator.waitForFree(since: allocator.freeEvents.load(ordering: .acquiring))
         }
     }
 
@@ -152,7 +182,7 @@ extension MemorySystem {
         while remaining > 0 {
             order = min(order, Int.bitWidth - remaining.leadingZeroBitCount - 1)
             if order > 0 {
-                if let p = pages.allocate(light, order: order, node: node, owner: UInt8(VMSHIM_OWNER_VMALLOC)) {
+                if let p = allocator.allocate(light, order: order, node: node, owner: VMSHIM_OWNER_VMALLOC) {
                     blocks.append((p.pfn, order))
                     remaining -= 1 << order
                 } else {
@@ -160,8 +190,9 @@ extension MemorySystem {
                 }
                 continue
             }
-            guard let p = pages.allocate(gfp.union(.noWarn), order: 0, node: node, owner: UInt8(VMSHIM_OWNER_VMALLOC)) else {
-                for b in blocks { pages.free(pfn: b.pfn, order: b.order) }
+            guard let p = allocator.allocate(gfp.union(.noWarn), order: 0, node: node, owner: VMSHIM_OWNER_VMALLOC)
+            else {
+                for b in blocks { allocator.free(pfn: b.pfn, order: b.order) }
                 return nil
             }
             blocks.append((p.pfn, 0))
@@ -176,24 +207,24 @@ extension MemorySystem {
         while true {
             if tryMap(r, prot: prot) { return true }
             guard gfp.contains(.noFail) else { return false }
-            pages.stat.add(.nofailRetries)
-            let seen = pages.freeEvents.load(ordering: .acquiring)
-            if vmap.purgeLazy(pages: pages) == 0 { pages.waitForFree(since: seen) }
+            allocator.stat.add(.nofailRetries)
+            let seen = allocator.freeEvents.load(ordering: .acquiring)
+            if purgeLazy() == 0 { allocator.waitForFree(since: seen) }
         }
     }
 
     private func tryMap(_ r: AreaRecord, prot: PageProtection) -> Bool {
-        guard pageTable.populate(offset: r.offset, count: r.nrPages, pages: pages) else { return false }
-        if !vmap.vmas.charge(r.vmaCost) {
-            _ = vmap.purgeLazy(pages: pages)
-            guard vmap.vmas.charge(r.vmaCost) else {
-                log.warn("vmalloc: VMA budget spent (vm.max_map_count): this system uses \(vmap.vmas.used.load(ordering: .relaxed)), the process \(VMABudget.process.used.load(ordering: .relaxed)) of \(VMABudget.process.limit)",
+        guard pageTable.populate(offset: r.offset, count: r.nrPages) else { return false }
+        if !areas.vmas.charge(r.vmaCost) {
+            purgeLazy()
+            guard areas.vmas.charge(r.vmaCost) else {
+                log.warn("vmalloc: VMA budget spent (vm.max_map_count): this system uses \(areas.vmas.used.load(ordering: .relaxed)), the process \(VMABudget.process.used.load(ordering: .relaxed)) of \(VMABudget.process.limit)",
                          site: "vma-budget")
                 return false
             }
         }
-        if let e = vmap.mapRuns(offset: r.offset, runs: r.runs, prot: prot) {
-            vmap.vmas.release(r.vmaCost)
+        if let e = areas.mapRuns(offset: r.offset, runs: r.runs, prot: prot) {
+            areas.vmas.release(r.vmaCost)
             log.warn("vmalloc: mmap of an area failed: errno \(e)", site: "mmap-failed")
             return false
         }
@@ -203,29 +234,31 @@ extension MemorySystem {
 
     /// Release the frames of an area removed without laziness (immediate-unmap mode).
     private func releaseNow(_ r: AreaRecord) {
-        vmap.unmap(offset: r.offset, bytes: r.size)
-        for b in r.blocks { pages.free(pfn: b.pfn, order: b.order) }
-        vmap.vmas.release(r.vmaCost)
-        vmap.releaseVA(offset: r.offset, size: r.size)
+        areas.unmap(offset: r.offset, bytes: r.size)
+        for b in r.blocks { allocator.free(pfn: b.pfn, order: b.order) }
+        areas.vmas.release(r.vmaCost)
+        areas.releaseVA(offset: r.offset, size: r.size)
     }
 
+    /// `vfree`, `vunmap` and `vm_unmap_ram`: take the area of `kind` starting at p out of the
+    /// busy tree; report (and change nothing) for anything else.
     func freeArea(_ p: UnsafeMutableRawPointer?, kind: AreaKind, function: String, pageCount: Int? = nil) {
         guard let p else { return }
-        guard vmap.contains(p), Int(bitPattern: p) % Self.pageSize == 0 else {
+        guard areas.contains(p), Int(bitPattern: p) % Self.pageSize == 0 else {
             log.warn("Trying to \(function) nonexistent vm area (\(p))", site: "free-bad-\(function)")
             return
         }
-        let offset = p - vmap.base
+        let offset = p - areas.base
         // vmalloc areas and vm_map_ram areas are unmapped lazily (vunmap at once: its caller
         // expects the mapping gone), unless every use after free must fault.
-        let lazy = kind != .vmap && !vmap.immediateUnmap
-        let result = vmap.removeBusy(offset: offset, kind: kind, pageTable: pageTable, lazy: lazy) { r in
+        let lazy = kind != .vmap && !areas.immediateUnmap
+        let result = areas.removeBusy(offset: offset, kind: kind, pageTable: pageTable, lazy: lazy) { r in
             pageCount.map { $0 == r.nrPages } ?? true
         }
         switch result {
         case .removed(let r, let due):
-            if lazy && kind == .vmMapRam { pages.lazyAliases.add(1, ordering: .releasing) }
-            if !lazy { releaseNow(r) } else if due { vmap.purgeLazy(pages: pages, shardOf: offset) }
+            if lazy && kind == .vmMapRam { allocator.lazyAliases.add(1, ordering: .releasing) }
+            if !lazy { releaseNow(r) } else if due { purgeLazy(shardOf: offset) }
         case .wrongKind(let k):
             log.warn("\(function) called on an area of \(k.freeFunction) (\(p)): use \(k.freeFunction); nothing freed",
                      site: "free-kind-\(function)")
@@ -239,7 +272,8 @@ extension MemorySystem {
     }
 
     /// Map caller-owned frames contiguously (`vmap`, `vm_map_ram`).
-    func mapPages(_ list: [Page], prot: PageProtection, flags: VMFlags, kind: AreaKind, site: CallSite) -> UnsafeMutableRawPointer? {
+    func mapPages(_ list: [Page], prot: PageProtection, flags: VMFlags, kind: AreaKind,
+                  site: CallSite) -> UnsafeMutableRawPointer? {
         guard !list.isEmpty else {
             log.warnOnce("\(kind == .vmap ? "vmap" : "vm_map_ram"): no pages (\(site))", site: "map-empty@\(site)")
             return nil
@@ -250,14 +284,14 @@ extension MemorySystem {
             return nil
         }
         let page = Self.pageSize
-        if kind == .vmMapRam, !vmap.immediateUnmap,
-           let off = vmap.reuseMapRam(list.map(\.pfn), caller: site, pageTable: pageTable) {
-            pages.lazyAliases.subtract(1, ordering: .releasing)
-            return vmap.address(off)
+        if kind == .vmMapRam, !areas.immediateUnmap,
+           let off = areas.reuseMapRam(list.map(\.pfn), caller: site, pageTable: pageTable) {
+            allocator.lazyAliases.subtract(1, ordering: .releasing)
+            return areas.address(off)
         }
         // vmap never honours VM_NO_GUARD.
         let areaSize = (list.count + 1) * page
-        guard let offset = vmap.allocVA(size: areaSize, align: page, purgingFor: pages) else {
+        guard let offset = allocVA(size: areaSize, align: page) else {
             log.warn("vmap allocation for size \(list.count * page) failed: use vmalloc=<size> to increase size",
                      site: "vmap-va")
             return nil
@@ -274,10 +308,48 @@ extension MemorySystem {
                                 flags: flags.union(.map).subtracting(.noGuard), kind: kind, caller: site,
                                 blocks: [], runs: runs, node: NUMA_NO_NODE, align: page, vmaCost: runs.count + 1)
         guard mapArea(record, prot: prot, gfp: .kernel) else {
-            vmap.releaseVA(offset: offset, size: areaSize)
+            areas.releaseVA(offset: offset, size: areaSize)
             return nil
         }
-        vmap.insertBusy(record)
-        return vmap.address(offset)
+        areas.insertBusy(record)
+        return areas.address(offset)
     }
+
+    // MARK: purge
+
+    /// `__purge_vmap_area_lazy`: unmap the lazily freed areas of the shard holding `offset`, or
+    /// of all shards, free their frames and return their VA. Returns the frames freed.
+    @discardableResult
+    func purgeLazy(shardOf offset: Int? = nil) -> Int {
+        let targets = offset.map { [areas.shard(of: $0)] } ?? areas.shards
+        return targets.reduce(0) { $0 + purge($1) }
+    }
+
+    private func purge(_ shard: VmapShard) -> Int {
+        let batch = areas.unmapLazy(shard)
+        guard !batch.isEmpty else { return 0 }
+        // Only now, with their mappings gone, may the frames of the vm_map_ram areas be freed.
+        allocator.lazyAliases.subtract(batch.reduce(0) { $0 + ($1.kind == .vmMapRam ? 1 : 0) }, ordering: .releasing)
+        var freed = 0
+        for r in batch {
+            for b in r.blocks {
+                allocator.free(pfn: b.pfn, order: b.order)
+                freed += 1 << b.order
+            }
+            areas.vmas.release(r.vmaCost)
+        }
+        areas.releaseVA(batch, of: shard)
+        allocator.stat.add(.lazyPurges, batch.count)
+        return freed
+    }
+}
+
+extension VmallocSpace: ReclaimSource {
+    /// Reclaim purges the lazily freed areas: their frames are free memory no one owns.
+    func reclaim() -> Int { purgeLazy() }
+}
+
+extension VmallocSpace: AliasPurger {
+    /// A frame is being freed while lazily unmapped `vm_map_ram` areas may still map it.
+    func purgeAliases() { purgeLazy() }
 }

@@ -1,252 +1,14 @@
 import CShim
 import Glibc
-import Synchronization
 
-/// Flags of a vmalloc-space area (`VM_*` in include/linux/vmalloc.h).
-public struct VMFlags: OptionSet, Sendable, Hashable {
-    public let rawValue: UInt32
-    /// Flags from raw `VM_*` bits.
-    public init(rawValue: UInt32) { self.rawValue = rawValue }
-    /// `VM_IOREMAP`.
-    public static let ioremap = VMFlags(rawValue: 0x1)
-    /// `VM_ALLOC`: frames allocated by vmalloc.
-    public static let alloc = VMFlags(rawValue: 0x2)
-    /// `VM_MAP`: frames supplied by the caller of vmap.
-    public static let map = VMFlags(rawValue: 0x4)
-    /// `VM_USERMAP`: suitable for remap_vmalloc_range.
-    public static let userMap = VMFlags(rawValue: 0x8)
-    /// `VM_NO_GUARD`: no guard page after the area (never honoured by vmap).
-    public static let noGuard = VMFlags(rawValue: 0x40)
-    /// `VM_ALLOW_HUGE_VMAP`: may be mapped with huge (2 MiB) alignment.
-    public static let allowHugeVmap = VMFlags(rawValue: 0x400)
-}
-
-/// Access rights of a vmap mapping (`PAGE_KERNEL`, `PAGE_KERNEL_RO`, `PAGE_NONE`).
-public enum PageProtection: Sendable, Hashable {
-    case readWrite, readOnly, none
-    var shimValue: Int32 {
-        switch self {
-        case .readWrite: 3
-        case .readOnly: 1
-        case .none: 0
-        }
-    }
-}
-
-/// What a live area is, as `find_vm_area` reports it (`struct vm_struct`).
-public struct VMArea: CustomStringConvertible {
-    /// First byte of the area.
-    public let addr: UnsafeMutableRawPointer
-    /// Bytes of the area including its guard page.
-    public let size: Int
-    /// Bytes the caller asked for.
-    public let requestedSize: Int
-    /// Pages mapped.
-    public let nrPages: Int
-    /// `VM_*` flags.
-    public let flags: VMFlags
-    /// Where it was allocated (`file:line`), or the API that created it.
-    public let caller: String
-    /// Mapped pages per node, indexed by node.
-    public let pagesPerNode: [Int]
-    public var description: String { "\(addr) size \(size) pages=\(nrPages) \(caller)" }
-}
-
-/// The kind of owner an area has; decides which free function may release it.
-enum AreaKind: Sendable {
-    case vmalloc, vmap, vmMapRam
-    var freeFunction: String {
-        switch self {
-        case .vmalloc: "vfree()"
-        case .vmap: "vunmap()"
-        case .vmMapRam: "vm_unmap_ram()"
-        }
-    }
-}
-
-/// A run of consecutive frames mapped at consecutive addresses: one `mmap`.
-struct FrameRun: Sendable {
-    var page: Int  // index of the first page within the area
-    var pfn: Int
-    var count: Int
-}
-
-/// One area of the vmalloc region (`struct vmap_area` + `struct vm_struct`).
-struct AreaRecord: Sendable {
-    var offset: Int
-    var size: Int
-    var requested: Int
-    var nrPages: Int
-    var flags: VMFlags
-    var kind: AreaKind
-    var caller: CallSite
-    /// Frame blocks owned by the area (vmalloc only), as (pfn, order).
-    var blocks: [(pfn: Int, order: Int)]
-    var runs: [FrameRun]
-    /// The node and alignment asked for; lazily freed areas are reused only for the same request.
-    var node: Int
-    var align: Int
-    /// The next lazily freed area of the same reuse pool, or -1.
-    var nextReusable: Int32 = -1
-
-    /// Mapped pages per node.
-    func pagesPerNode(_ memory: PhysicalMemory) -> [Int] {
-        var per = Array(repeating: 0, count: memory.nodeCount)
-        for run in runs { per[memory.node(of: run.pfn)] += run.count }
-        return per
-    }
-
-    /// The frames mapped, page by page.
-    var frames: [Int] { runs.flatMap { run in (run.pfn..<(run.pfn + run.count)).map { $0 } } }
-    var vmaCost: Int
-}
-
-/// A budget of kernel VMAs (`vm.max_map_count`): every run of frames is a VMA and every area
-/// splits the reservation once more. Each system has its own (`Configuration.maxMapCount`) and
-/// all share the process's, since the kernel's limit is per process.
-final class VMABudget: Sendable {
-    /// Slack left for the rest of the process (thread stacks, libraries, malloc arenas).
-    static let slack = 2048
-    /// The process-wide budget, read from /proc/sys/vm/max_map_count at first use.
-    static let process = VMABudget(limit: max(Int(vmshim_max_map_count()) - max(Int(vmshim_count_vmas()), 0) - slack, 256))
-
-    let limit: Int
-    let used = Atomic<Int>(0)
-
-    init(limit: Int) { self.limit = limit }
-
-    private func take(_ n: Int) -> Bool {
-        var cur = used.load(ordering: .relaxed)
-        while true {
-            if cur + n > limit { return false }
-            let (done, now) = used.compareExchange(expected: cur, desired: cur + n, ordering: .relaxed)
-            if done { return true }
-            cur = now
-        }
-    }
-
-    /// Spend n VMAs of this budget and of the process's; false (nothing spent) when either is out.
-    func charge(_ n: Int) -> Bool {
-        guard take(n) else { return false }
-        guard self === Self.process || Self.process.take(n) else {
-            used.subtract(n, ordering: .relaxed)
-            return false
-        }
-        return true
-    }
-
-    /// Give back n VMAs charged earlier.
-    func release(_ n: Int) {
-        used.subtract(n, ordering: .relaxed)
-        if self !== Self.process { Self.process.used.subtract(n, ordering: .relaxed) }
-    }
-}
-
-/// One slice of the vmalloc region with its own lock (the kernel's `vmap_node`, 2024): the
-/// free-VA tree of the slice, its busy areas, and its lazily freed areas. Threads allocate from
-/// their home slice, so the vmalloc/vfree fast path of one thread never contends
-/// with another's.
-final class VmapShard: Sendable {
-    struct State {
-        var free = RangeTree()
-        var busy = RangeTree()
-        var areas: [AreaRecord?] = []
-        var vacantIDs: [Int32] = []
-        /// Lazily freed areas: still mapped, still holding their frames.
-        var lazy: [Int32] = []
-        /// Lazily freed plain areas by (pages, node, align): the newest area's id, the rest
-        /// chained through `AreaRecord.nextReusable` (no arrays to copy on the fast path).
-        /// The common requests — up to 256 pages, page-aligned, any node — index an array
-        /// directly, as the kernel's per-node pools do (`MAX_VA_SIZE_PAGES`); others hash.
-        var smallPools = [Int32](repeating: -1, count: VmapAreas.smallPoolPages)
-        var otherPools: [Int: Int32] = [:]
-        /// Lazily unmapped `vm_map_ram` areas by the exact frames they map, chained the same way.
-        var mapRamPools: [[Int]: Int32] = [:]
-        var lazyMapRamPages = 0
-
-        func pool(_ key: VmapAreas.PoolKey) -> Int32 {
-            key.small >= 0 ? smallPools[key.small] : otherPools[key.other] ?? -1
-        }
-
-        mutating func setPool(_ key: VmapAreas.PoolKey, _ id: Int32) {
-            if key.small >= 0 { smallPools[key.small] = id } else { otherPools[key.other] = id }
-        }
-        var lazyPages = 0
-        var vmallocPages = 0
-        var reused = 0
-        /// A ring of the latest freed areas, for use-after-free reports.
-        var freedRing: [FreedArea] = []
-        var freedNext = 0
-        static let freedRingSize = 256
-
-        mutating func store(_ r: AreaRecord) -> Int32 {
-            if let id = vacantIDs.popLast() {
-                areas[Int(id)] = r
-                return id
-            }
-            areas.append(r)
-            return Int32(areas.count - 1)
-        }
-
-        mutating func remember(_ r: AreaRecord) {
-            // A ring: vfree's fast path must not shift the whole history.
-            let f = FreedArea(offset: r.offset, size: r.size, requested: r.requested, caller: r.caller)
-            if freedRing.count < Self.freedRingSize { freedRing.append(f) } else { freedRing[freedNext] = f }
-            freedNext = (freedNext + 1) % Self.freedRingSize
-        }
-
-        /// The remembered freed areas, newest first.
-        var freedNewestFirst: [FreedArea] {
-            let n = freedRing.count
-            return (0..<n).map { freedRing[(freedNext - 1 - $0 + 2 * n) % n] }
-        }
-
-        /// Make a lazily freed area, already taken off its reuse pool, live again for a new
-        /// owner: off the lazy list, its PTEs back, into the busy tree. Returns its offset.
-        mutating func revive(_ id: Int32, caller: CallSite, pageTable: PageTable) -> Int {
-            // The lazy list is bounded by lazyMaxPages and reuse is LIFO: the id is near the end.
-            if let i = lazy.lastIndex(of: id) { lazy.remove(at: i) }
-            areas[Int(id)]!.caller = caller
-            let r = areas[Int(id)]!
-            if r.kind == .vmMapRam {
-                lazyMapRamPages -= r.nrPages
-            } else {
-                lazyPages -= r.nrPages
-                vmallocPages += r.nrPages
-                reused += 1
-            }
-            pageTable.map(r)
-            busy.insert(start: r.offset, size: r.size, value: id)
-            return r.offset
-        }
-
-        /// Give VA back, merging with its free neighbours (`merge_or_add_vmap_area`).
-        mutating func freeVA(offset: Int, size: Int) {
-            var start = offset, end = offset + size
-            if let prev = free.floor(start - 1), prev.end == start {
-                free.remove(start: prev.start)
-                start = prev.start
-            }
-            if let next = free.ceiling(end), next.start == end {
-                free.remove(start: next.start)
-                end = next.end
-            }
-            free.insert(start: start, size: end - start)
-        }
-    }
-
-    let state: Lock<State>
-
-    init(start: Int, size: Int) {
-        var s = State()
-        s.free.insert(start: start, size: size)
-        state = Lock(s)
-    }
-}
+// Lock order: the shards' locks are taken one at a time, never nested (a search that moves on
+// to the next shard has released the last). Under a shard lock: PTE stores and clears only
+// (lock-free in the shim); no mmap, no page-allocator call, no other lock of this library.
 
 /// The vmalloc region (mm/vmalloc.c, VA part): a PROT_NONE reservation split into shards, each
 /// with a free-VA tree (lowest-address fit), busy areas and lazily freed areas whose unmap,
 /// frames and VA are returned in batches (`purge_vmap_area_lazy`).
+/// Unchecked Sendable: `base` is a raw pointer fixed at init; all mutable state lives behind the shard locks.
 final class VmapAreas: @unchecked Sendable {
     static let pageSize = PhysicalMemory.pageSize
     /// The smallest shard: an area can be at most this large when the region is split.
@@ -290,7 +52,10 @@ final class VmapAreas: @unchecked Sendable {
         shardSize = slice
         shards = (0..<count).map { i in VmapShard(start: i * slice, size: i == count - 1 ? size - i * slice : slice) }
         // A forked child must not silently share this region's MAP_SHARED frames.
-        _ = vmshim_region_register(b, size)
+        if vmshim_region_register(b, size) != 0 {
+            log.warnOnce("vmalloc: too many regions for fork hygiene: a forked child keeps access to this one",
+                         site: "region-register")
+        }
         if c.faultReports {
             FaultReports.register(base: b, size: size) { [weak self] addr, isWrite in
                 guard let self else { return nil }
@@ -303,7 +68,7 @@ final class VmapAreas: @unchecked Sendable {
         FaultReports.unregister(base: base)
         vmshim_region_unregister(base)
         vmas.release(vmas.used.load(ordering: .relaxed))
-        _ = vmshim_release(base, regionSize)
+        vmshim_release(base, regionSize)
     }
 
     func contains(_ p: UnsafeRawPointer) -> Bool {
@@ -343,14 +108,6 @@ final class VmapAreas: @unchecked Sendable {
         return nil
     }
 
-    /// `allocVA`, and once more after purging the lazy areas (whose VA then comes back), as
-    /// `alloc_vmap_area` retries after `purge_vmap_area_lazy`.
-    func allocVA(size: Int, align: Int, purgingFor pages: PageAllocator) -> Int? {
-        if let off = allocVA(size: size, align: align) { return off }
-        purgeLazy(pages: pages)
-        return allocVA(size: size, align: align)
-    }
-
     func releaseVA(offset: Int, size: Int) { shard(of: offset).state.withLock { $0.freeVA(offset: offset, size: size) } }
 
     // MARK: mapping
@@ -361,7 +118,7 @@ final class VmapAreas: @unchecked Sendable {
         for (i, run) in runs.enumerated() {
             let r = faults.shouldFail(.mmap) ? -ENOMEM : vmshim_map_shared(base + offset + run.page * Self.pageSize, run.count * Self.pageSize,
                                       memory.fd(of: run.pfn), memory.fileOffset(of: run.pfn),
-                                      prot.shimValue, populate ? 1 : 0)
+                                      prot.shim, populate ? 1 : 0)
             if r < 0 {
                 for done in runs[..<i] { unmap(offset: offset + done.page * Self.pageSize, bytes: done.count * Self.pageSize) }
                 return -r
@@ -434,7 +191,7 @@ final class VmapAreas: @unchecked Sendable {
             } else {
                 s.lazyPages += r.nrPages
                 if r.flags == .alloc {
-                    let key = PoolKey(pages: r.nrPages, node: r.node, align: r.align)
+                    let key = PoolKey(nrPages: r.nrPages, node: r.node, align: r.align)
                     s.areas[Int(e.value)]!.nextReusable = s.pool(key)
                     s.setPool(key, e.value)
                 }
@@ -450,7 +207,7 @@ final class VmapAreas: @unchecked Sendable {
         /// Index into `smallPools`, or -1.
         let small: Int
         let other: Int
-        init(pages: Int, node: Int, align: Int) {
+        init(nrPages pages: Int, node: Int, align: Int) {
             small = pages <= VmapAreas.smallPoolPages && node == NUMA_NO_NODE && align == VmapAreas.pageSize ? pages - 1 : -1
             other = pages << 14 | align.trailingZeroBitCount << 8 | (node + 1)
         }
@@ -459,9 +216,10 @@ final class VmapAreas: @unchecked Sendable {
     /// Take a lazily freed plain area of exactly `pages` pages asked for on `node` with `align` from the
     /// local shard, make it live again for a new owner and return its offset: no syscall, the
     /// frames are already mapped.
-    func reuseLazy(pages: Int, node: Int, align: Int, requested: Int, caller: CallSite, pageTable: PageTable) -> Int? {
+    func reuseLazy(nrPages pages: Int, node: Int, align: Int, requested: Int, caller: CallSite,
+                   pageTable: PageTable) -> Int? {
         shards[localShard].state.withLock { s in
-            let key = PoolKey(pages: pages, node: node, align: align)
+            let key = PoolKey(nrPages: pages, node: node, align: align)
             let id = s.pool(key)
             guard id >= 0 else { return nil }
             s.setPool(key, s.areas[Int(id)]!.nextReusable)
@@ -481,15 +239,10 @@ final class VmapAreas: @unchecked Sendable {
         }
     }
 
-    /// `__purge_vmap_area_lazy`: unmap the lazily freed areas of one shard, or of all (adjacent
-    /// ones in one syscall), free their frames and return their VA. Returns the frames freed.
-    @discardableResult
-    func purgeLazy(pages: PageAllocator, shardOf offset: Int? = nil) -> Int {
-        let targets = offset.map { [shard(of: $0)] } ?? shards
-        return targets.reduce(0) { $0 + purge($1, pages: pages) }
-    }
-
-    private func purge(_ shard: VmapShard, pages: PageAllocator) -> Int {
+    /// Take every lazily freed area of a shard off it and unmap them (adjacent ones in one
+    /// syscall); their frames and VA are still held: `VmallocSpace.purgeLazy` returns them.
+    /// Returns the areas in address order.
+    func unmapLazy(_ shard: VmapShard) -> [AreaRecord] {
         let batch: [AreaRecord] = shard.state.withLock { s in
             guard !s.lazy.isEmpty else { return [] }
             let b = s.lazy.map { s.areas[Int($0)]! }
@@ -503,7 +256,7 @@ final class VmapAreas: @unchecked Sendable {
             s.lazyMapRamPages = 0
             return b
         }
-        guard !batch.isEmpty else { return 0 }
+        guard !batch.isEmpty else { return [] }
         let sorted = batch.sorted { $0.offset < $1.offset }
         var i = 0
         while i < sorted.count {
@@ -516,21 +269,14 @@ final class VmapAreas: @unchecked Sendable {
             unmap(offset: sorted[i].offset, bytes: end - sorted[i].offset)
             i = j
         }
-        // Only now, with their mappings gone, may the frames of the vm_map_ram areas be freed.
-        pages.lazyAliases.subtract(sorted.reduce(0) { $0 + ($1.kind == .vmMapRam ? 1 : 0) }, ordering: .releasing)
-        var freed = 0
-        for r in sorted {
-            for b in r.blocks {
-                pages.free(pfn: b.pfn, order: b.order)
-                freed += 1 << b.order
-            }
-            vmas.release(r.vmaCost)
-        }
+        return sorted
+    }
+
+    /// Give the VA of purged areas back to their shard.
+    func releaseVA(_ batch: [AreaRecord], of shard: VmapShard) {
         shard.state.withLock { s in
-            for r in sorted { s.freeVA(offset: r.offset, size: r.size) }
+            for r in batch { s.freeVA(offset: r.offset, size: r.size) }
         }
-        pages.stat.add(.lazyPurges, sorted.count)
-        return freed
     }
 
     /// Frames held by lazily freed areas (free to reclaim, owned by no one).

@@ -1,0 +1,43 @@
+/// Memory figures of one node (`/sys/devices/system/node/nodeN/meminfo`), in bytes.
+public struct NodeMemInfo: Sendable, Equatable {
+    public var node: Int
+    public var memTotal: Int
+    public var memFree: Int
+    /// Bytes of page-table pages on this node.
+    public var pageTables: Int
+    /// Bytes of slab pages and large kmalloc blocks on this node.
+    public var slab: Int
+}
+
+/// `/proc/meminfo` figures, in bytes; `description` prints the kernel's lines (in kB).
+public struct MemInfo: Sendable, CustomStringConvertible {
+    /// Frames managed by the page allocator.
+    public var memTotal: Int
+    /// Frames no one owns: the buddy lists plus the frames of lazily freed areas awaiting purge.
+    public var memFree: Int
+    /// Bytes of the vmalloc region (`VmallocTotal`).
+    public var vmallocTotal: Int
+    /// Bytes of pages in live vmalloc areas (`VmallocUsed`).
+    public var vmallocUsed: Int
+    /// Bytes of page-table pages (`PageTables`).
+    public var pageTables: Int
+    /// Bytes of slab pages, large kmalloc blocks included (`Slab`).
+    public var slab: Int
+    /// Per node.
+    public var nodes: [NodeMemInfo]
+
+    public var description: String {
+        func line(_ k: String, _ v: Int) -> String {
+            let key = k + ":"
+            let num = String(v / 1024)
+            return key.padding(16) + String(repeating: " ", count: max(0, 8 - num.count)) + num + " kB"
+        }
+        return [line("MemTotal", memTotal), line("MemFree", memFree), line("Slab", slab),
+                line("PageTables", pageTables), line("VmallocTotal", vmallocTotal),
+                line("VmallocUsed", vmallocUsed), line("VmallocChunk", 0)].joined(separator: "\n") + "\n"
+    }
+}
+
+extension String {
+    fileprivate func padding(_ width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
+}

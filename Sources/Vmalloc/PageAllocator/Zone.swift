@@ -1,0 +1,82 @@
+import CShim
+import Synchronization
+
+/// One node's frames (a `struct zone`): the buddy free lists behind a lock, and watermarks.
+final class Zone: Sendable {
+    /// The C free lists; only touched with `lock` held.
+    /// Unchecked Sendable: a C pointer, dereferenced only with the zone lock held.
+    struct Lists: @unchecked Sendable {
+        let zone: UnsafeMutablePointer<vmshim_zone>
+    }
+
+    let node: Int
+    let firstPfn: Int
+    let managed: Int
+    let minPages: Int
+    let lowPages: Int
+    let highPages: Int
+    let lock: Lock<Lists>
+    /// Free frames, readable without the lock (watermark checks, meminfo).
+    let freeCount: Atomic<Int>
+
+    init?(node: Int, memory: PhysicalMemory, minFreePages: Int?) {
+        self.node = node
+        firstPfn = memory.firstPfn(of: node)
+        managed = memory.pagesPerNode
+        guard let z = vmshim_zone_create(memory.meta + firstPfn, UInt32(managed)) else { return nil }
+        lock = Lock(Lists(zone: z))
+        freeCount = Atomic(managed)
+        // min_free_kbytes = sqrt(lowmem_kbytes * 16), at least 128 KiB; low and high sit
+        // above it by a quarter and a half (or 0.1% of the node, whichever is more).
+        let kb = Double(managed * PhysicalMemory.pageSize / 1024)
+        let minDefault = max(Int((kb * 16).squareRoot()) / 4, 32)
+        let m = min(minFreePages ?? minDefault, managed / 4)
+        let gap = max(m / 4, managed / 1000)
+        minPages = m
+        lowPages = m + gap
+        highPages = m + 2 * gap
+    }
+
+    deinit { lock.withLock { vmshim_zone_destroy($0.zone) } }
+
+    func threshold(_ w: Watermark) -> Int {
+        switch w {
+        case .low: lowPages
+        case .min: minPages
+        case .minHalf: minPages / 2
+        case .none: 0
+        }
+    }
+
+    /// Take a block of 2^order frames if that leaves the watermark free; returns its pfn.
+    func take(order: Int, watermark: Watermark) -> Int? {
+        let need = 1 << order
+        let mark = threshold(watermark)
+        if freeCount.load(ordering: .relaxed) - need < mark { return nil }
+        return lock.withLock { l in
+            guard Int(vmshim_zone_free_pages(l.zone)) - need >= mark else { return nil }
+            let idx = vmshim_zone_alloc(l.zone, UInt32(order))
+            guard idx >= 0 else { return nil }
+            freeCount.subtract(need, ordering: .relaxed)
+            return firstPfn + Int(idx)
+        }
+    }
+
+    /// Return a block; false when pfn does not head an allocated block of that order.
+    func give(pfn: Int, order: Int) -> Bool {
+        lock.withLock { l in
+            guard vmshim_zone_free(l.zone, UInt32(pfn - firstPfn), UInt32(order)) == 0 else { return false }
+            freeCount.add(1 << order, ordering: .relaxed)
+            return true
+        }
+    }
+
+    /// Free blocks per order (`/proc/buddyinfo`).
+    var blockCounts: [Int] {
+        lock.withLock { l in
+            var out = [UInt64](repeating: 0, count: Int(VMSHIM_NR_ORDERS))
+            out.withUnsafeMutableBufferPointer { vmshim_zone_counts(l.zone, $0.baseAddress) }
+            return out.map { Int($0) }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import CShim
+import Synchronization
+
+/// A budget of kernel VMAs (`vm.max_map_count`): every run of frames is a VMA and every area
+/// splits the reservation once more. Each system has its own (`Configuration.maxMapCount`) and
+/// all share the process's, since the kernel's limit is per process.
+final class VMABudget: Sendable {
+    /// Slack left for the rest of the process (thread stacks, libraries, malloc arenas).
+    static let slack = 2048
+    /// The process-wide budget, read from /proc/sys/vm/max_map_count at first use.
+    static let process = VMABudget(limit: max(Int(vmshim_max_map_count()) - max(Int(vmshim_count_vmas()), 0) - slack, 256))
+
+    let limit: Int
+    let used = Atomic<Int>(0)
+
+    init(limit: Int) { self.limit = limit }
+
+    private func take(_ n: Int) -> Bool {
+        var cur = used.load(ordering: .relaxed)
+        while true {
+            if cur + n > limit { return false }
+            let (done, now) = used.compareExchange(expected: cur, desired: cur + n, ordering: .relaxed)
+            if done { return true }
+            cur = now
+        }
+    }
+
+    /// Spend n VMAs of this budget and of the process's; false (nothing spent) when either is out.
+    func charge(_ n: Int) -> Bool {
+        guard take(n) else { return false }
+        guard self === Self.process || Self.process.take(n) else {
+            used.subtract(n, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
+
+    /// Give back n VMAs charged earlier.
+    func release(_ n: Int) {
+        used.subtract(n, ordering: .relaxed)
+        if self !== Self.process { Self.process.used.subtract(n, ordering: .relaxed) }
+    }
+}

@@ -1,7 +1,7 @@
 # swift-vmalloc — the two commands: `make bench` (main job) and `make test`.
 SWIFT      ?= swift
 BENCH_ARGS ?=
-APT_PKGS   := libnuma-dev libjemalloc2 libmimalloc2.0 pkg-config
+APT_PKGS   := libnuma-dev liburcu-dev libjemalloc2 libmimalloc2.0 pkg-config
 
 .PHONY: deps build release test test-tsan test-asan bench ci clean
 

@@ -99,6 +99,9 @@ struct AreaRecord: Sendable {
     /// The frames mapped, page by page.
     var frames: [Int] { runs.flatMap { run in (run.pfn..<(run.pfn + run.count)).map { $0 } } }
     var vmaCost: Int
+    /// The protection the area was mapped with, and the spans `set_memory_*` changed ([]: none).
+    var prot: PageProtection = .readWrite
+    var permSpans: [PermSpan] = []
 }
 
 /// A budget of kernel VMAs (`vm.max_map_count`): every run of frames is a VMA and every area
@@ -418,7 +421,7 @@ final class VmapAreas: @unchecked Sendable {
             s.remember(r)
             pageTable.clear(offset: offset, count: r.nrPages)
             if r.kind == .vmalloc { s.vmallocPages -= r.nrPages }
-            guard lazy else {
+            guard lazy && !r.flags.contains(.flushResetPerms) else {
                 s.areas[Int(e.value)] = nil
                 s.vacantIDs.append(e.value)
                 return .removed(r, lazyPurgeDue: false)
@@ -433,7 +436,8 @@ final class VmapAreas: @unchecked Sendable {
                 s.lazyMapRamPages += r.nrPages
             } else {
                 s.lazyPages += r.nrPages
-                if r.flags == .alloc {
+                // An area whose pages set_memory_* changed is never revived: a new owner gets RW.
+                if r.flags == .alloc && r.permSpans.isEmpty {
                     let key = PoolKey(pages: r.nrPages, node: r.node, align: r.align)
                     s.areas[Int(e.value)]!.nextReusable = s.pool(key)
                     s.setPool(key, e.value)

@@ -36,8 +36,11 @@ struct PermSpan: Sendable, Equatable {
 
 extension AreaRecord {
     /// The access bits page by page, as spans covering the area.
-    var spans: [PermSpan] {
-        permSpans.isEmpty ? [PermSpan(page: 0, count: nrPages, perms: PagePerms(prot))] : permSpans
+    var spans: [PermSpan] { covering(permSpans) }
+
+    /// `permSpans`-style spans ([]: unchanged) as spans covering the area.
+    func covering(_ spans: [PermSpan]) -> [PermSpan] {
+        spans.isEmpty ? [PermSpan(page: 0, count: nrPages, perms: PagePerms(prot))] : spans
     }
 
     /// The spans once `set` is added to and `clear` taken from pages [first, first + count),
@@ -105,7 +108,7 @@ extension MemorySystem {
     /// mprotect the part of each span inside pages [first, first + count). nil, or -errno.
     private func protect(_ r: AreaRecord, _ spans: [PermSpan], first: Int, count: Int) -> Int32? {
         let page = Self.pageSize
-        for s in spans {
+        for s in r.covering(spans) {
             let a = max(s.page, first), b = min(s.page + s.count, first + count)
             guard a < b else { continue }
             let rc = vmshim_protect(vmap.address(r.offset + a * page), (b - a) * page, s.perms.mprotectBits)

@@ -28,7 +28,7 @@ test: deps
 
 # The sanitizers catch SIGSEGV themselves, so the suites that expect a process to die of a
 # guard-page fault (or fork a child that does) run only in the plain suite.
-SANITIZER_SKIP := --skip 'GuardPageTests|FaultReportTests'
+SANITIZER_SKIP := --skip 'GuardPageTests|FaultReportTests|writeAfterSetMemoryRoFaults'
 
 test-tsan: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan

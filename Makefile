@@ -1,7 +1,7 @@
 # swift-vmalloc — the two commands: `make bench` (main job) and `make test`.
 SWIFT      ?= swift
 BENCH_ARGS ?=
-APT_PKGS   := libnuma-dev libjemalloc2 libmimalloc2.0 pkg-config
+APT_PKGS   := libnuma-dev liburcu-dev libjemalloc2 libmimalloc2.0 pkg-config
 
 .PHONY: deps build release test test-tsan test-asan bench examples format lint ci clean
 
@@ -31,7 +31,7 @@ test: deps lint
 
 # The sanitizers catch SIGSEGV themselves, so the suites that expect a process to die of a
 # guard-page fault (or fork a child that does) run only in the plain suite.
-SANITIZER_SKIP := --skip 'GuardPageTests|FaultReportTests'
+SANITIZER_SKIP := --skip 'GuardPageTests|FaultReportTests|writeAfterSetMemoryRoFaults'
 
 test-tsan: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan

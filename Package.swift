@@ -20,8 +20,15 @@ let package = Package(
             pkgConfig: "numa",
             providers: [.apt(["libnuma-dev"])]
         ),
+        .systemLibrary(
+            name: "CURCU",
+            path: "Sources/CURCU",
+            pkgConfig: "liburcu-bp",
+            providers: [.apt(["liburcu-dev"])]
+        ),
         .target(
             name: "CShim",
+            dependencies: ["CURCU"],
             path: "CShim",
             linkerSettings: [.linkedLibrary("numa")]
         ),

@@ -203,3 +203,8 @@ int vmshim_scope_pop(uint32_t token) {
     scope_depth--;
     return 0;
 }
+
+int vmshim_protect(void *addr, size_t len, int prot) {
+    count();
+    return mprotect(addr, len, prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) == 0 ? 0 : -errno;
+}

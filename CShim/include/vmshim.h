@@ -44,6 +44,8 @@ typedef enum : uint8_t {
 int vmshim_map_shared(void *addr, size_t len, int fd, uint64_t off, vmshim_prot prot, int populate);
 /// mmap(MAP_FIXED) of a PROT_NONE anonymous range over addr: unmaps and re-reserves. 0 or -errno.
 int vmshim_map_none(void *addr, size_t len);
+/// mprotect(2) with prot bits 1 read, 2 write, 4 exec (PROT_*). 0 or -errno.
+int vmshim_protect(void *addr, size_t len, int prot);
 /// madvise(2). 0 or -errno.
 int vmshim_madvise(void *addr, size_t len, int advice);
 /// mbind(MPOL_BIND) of [addr, addr+len) to one real node (shared policy of a shmem object).

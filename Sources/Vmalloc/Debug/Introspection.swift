@@ -46,6 +46,7 @@ extension MemorySystem {
                 case .vmap, .vmalloc:
                     l += " \(r.caller) pages=\(r.nrPages) \(r.kind == .vmap ? "vmap" : "vmalloc")"
                     if r.flags.contains(.userMap) { l += " user" }
+                    if r.kind == .vmalloc && r.flags.contains(.allowHugeVmap) { l += " huge:\(VmallocSpace.hugeMapping)" }
                     for (n, c) in r.pagesPerNode(memory).enumerated() where c > 0 { l += " N\(n)=\(c)" }
                 }
                 lines.append(l)

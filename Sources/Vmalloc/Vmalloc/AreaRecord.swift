@@ -26,4 +26,7 @@ struct AreaRecord: Sendable {
     /// The frames mapped, page by page.
     var frames: [Int] { runs.flatMap { run in (run.pfn..<(run.pfn + run.count)).map { $0 } } }
     var vmaCost: Int
+    /// The protection the area was mapped with, and the spans `set_memory_*` changed ([]: none).
+    var prot: PageProtection = .readWrite
+    var permSpans: [PermSpan] = []
 }

@@ -100,7 +100,12 @@ final class VmallocSpace: Sendable {
             reportFailure(size, gfp, "exceeds total pages", site)
             return nil
         }
-        let align = max(align, flags.contains(.allowHugeVmap) && nrPages >= 512 ? 1 << 21 : page)
+        // VM_ALLOW_HUGE_VMAP from 2 MiB up: whole order-9 blocks in 2 MiB-aligned VA (the PMD shift
+        // of `__vmalloc_node_range`); without such blocks, order 0 at the real size ("goto again").
+        let huge = flags.contains(.allowHugeVmap) && nrPages >= Self.hugeBlockPages
+        let areaPages = huge ? (nrPages + Self.hugeBlockPages - 1) / Self.hugeBlockPages * Self.hugeBlockPages : nrPages
+        let realAlign = align
+        let align = max(align, huge ? Self.hugeBlockPages * page : page)
         let zero = gfp.contains(.zero)
         gfp.remove(.zero)
 
@@ -115,7 +120,13 @@ final class VmallocSpace: Sendable {
         let guardBytes = flags.contains(.noGuard) ? 0 : page
         let areaSize = nrPages * page + guardBytes
         guard let offset = allocVA(areaSize, align: align, gfp: gfp, size: size, site: site) else { return nil }
-        guard let unsorted = allocFrames(nrPages, gfp: gfp, node: node) else {
+        let hugeBlocks = huge ? allocHugeFrames(areaPages, gfp: gfp, node: node) : nil
+        if huge && hugeBlocks == nil {
+            areas.releaseVA(offset: offset, size: areaSize)
+            return vmallocNodeRange(size, align: realAlign, gfp: zero ? gfp.union(.zero) : gfp, node: node,
+                                    flags: flags.subtracting(.allowHugeVmap), site: site)
+        }
+        guard let unsorted = hugeBlocks ?? allocFrames(nrPages, gfp: gfp, node: node) else {
             areas.releaseVA(offset: offset, size: areaSize)
             reportFailure(size, gfp, "failed to allocate pages", site)
             return nil
@@ -133,7 +144,7 @@ final class VmallocSpace: Sendable {
             }
             at += n
         }
-        let record = AreaRecord(offset: offset, size: areaSize, requested: size, nrPages: nrPages, flags: flags,
+        let record = AreaRecord(offset: offset, size: areaSize, requested: size, nrPages: areaPages, flags: flags,
                                 kind: .vmalloc, caller: site, blocks: blocks, runs: runs, node: node, align: align,
                                 vmaCost: runs.count + 1)
         // The seed: page tables are allocated with a fixed GFP_KERNEL-like mask, so the
@@ -147,7 +158,7 @@ final class VmallocSpace: Sendable {
         }
         areas.insertBusy(record)
         let p = areas.address(offset)
-        if zero { vmshim_zero(p, nrPages * page) }
+        if zero { vmshim_zero(p, areaPages * page) }
         return p
     }
 
@@ -257,8 +268,11 @@ final class VmallocSpace: Sendable {
         }
         switch result {
         case .removed(let r, let due):
-            if lazy && kind == .vmMapRam { allocator.lazyAliases.add(1, ordering: .releasing) }
-            if !lazy { releaseNow(r) } else if due { purgeLazy(shardOf: offset) }
+            // VM_FLUSH_RESET_PERMS (`vm_reset_perms`): unmapped at once, so no later owner of the
+            // frames or the addresses inherits a read-only or executable mapping.
+            let now = !lazy || r.flags.contains(.flushResetPerms)
+            if !now && kind == .vmMapRam { allocator.lazyAliases.add(1, ordering: .releasing) }
+            if now { releaseNow(r) } else if due { purgeLazy(shardOf: offset) }
         case .wrongKind(let k):
             log.warn("\(function) called on an area of \(k.freeFunction) (\(p)): use \(k.freeFunction); nothing freed",
                      site: "free-kind-\(function)")
@@ -306,7 +320,8 @@ final class VmallocSpace: Sendable {
         }
         let record = AreaRecord(offset: offset, size: areaSize, requested: list.count * page, nrPages: list.count,
                                 flags: flags.union(.map).subtracting(.noGuard), kind: kind, caller: site,
-                                blocks: [], runs: runs, node: NUMA_NO_NODE, align: page, vmaCost: runs.count + 1)
+                                blocks: [], runs: runs, node: NUMA_NO_NODE, align: page, vmaCost: runs.count + 1,
+                                prot: prot)
         guard mapArea(record, prot: prot, gfp: .kernel) else {
             areas.releaseVA(offset: offset, size: areaSize)
             return nil

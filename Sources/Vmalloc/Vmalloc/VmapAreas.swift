@@ -175,7 +175,7 @@ final class VmapAreas: @unchecked Sendable {
             s.remember(r)
             pageTable.clear(offset: offset, count: r.nrPages)
             if r.kind == .vmalloc { s.vmallocPages -= r.nrPages }
-            guard lazy else {
+            guard lazy && !r.flags.contains(.flushResetPerms) else {
                 s.areas[Int(e.value)] = nil
                 s.vacantIDs.append(e.value)
                 return .removed(r, lazyPurgeDue: false)
@@ -190,7 +190,8 @@ final class VmapAreas: @unchecked Sendable {
                 s.lazyMapRamPages += r.nrPages
             } else {
                 s.lazyPages += r.nrPages
-                if r.flags == .alloc {
+                // An area whose pages set_memory_* changed is never revived: a new owner gets RW.
+                if r.flags == .alloc && r.permSpans.isEmpty {
                     let key = PoolKey(nrPages: r.nrPages, node: r.node, align: r.align)
                     s.areas[Int(e.value)]!.nextReusable = s.pool(key)
                     s.setPool(key, e.value)

@@ -1,0 +1,21 @@
+// RCU for kvfree_rcu on liburcu's bulletproof flavour (urcu-bp): a reader thread registers
+// itself on its first read lock, so callers need no rcu_register_thread ceremony.
+#ifndef VMSHIM_RCU_H
+#define VMSHIM_RCU_H
+
+/// Enter a read-side critical section (rcu_read_lock); sections nest.
+void vmshim_rcu_read_lock(void);
+/// Leave one (rcu_read_unlock): 0, or -1 when the calling thread holds none (nothing changes).
+int vmshim_rcu_read_unlock(void);
+/// How deeply the calling thread's read-side sections nest.
+int vmshim_rcu_depth(void);
+/// Wait for a grace period: every reader that entered before the call has left.
+void vmshim_synchronize_rcu(void);
+/// Callback run after a grace period, on liburcu's call_rcu thread.
+typedef void (*vmshim_rcu_fn)(void *ctx, void *ptr);
+/// Queue fn(ctx, ptr) to run after a grace period (call_rcu). 0, or -ENOMEM.
+int vmshim_call_rcu(vmshim_rcu_fn fn, void *ctx, void *ptr);
+/// Wait until every callback queued before the call has run (rcu_barrier).
+void vmshim_rcu_barrier(void);
+
+#endif

@@ -1,0 +1,46 @@
+import CShim
+
+/// `kvfree_rcu` on liburcu (bulletproof flavour): the free waits for a real grace period.
+extension MemorySystem {
+    /// `kvfree` p after a grace period (`kvfree_rcu_mightsleep`): every reader inside
+    /// `rcu_read_lock` when it is called may keep using the memory until it leaves. nil is a
+    /// no-op. When the callback cannot be queued, waits for the grace period here and frees.
+    public func kvfree_rcu(_ p: UnsafeMutableRawPointer?) {
+        guard let p else { return }
+        let ctx = Unmanaged.passRetained(self).toOpaque()
+        let queued = vmshim_call_rcu({ ctx, p in
+            Unmanaged<MemorySystem>.fromOpaque(ctx!).takeRetainedValue().kvfree(p)
+        }, ctx, p)
+        guard queued != 0 else { return }
+        Unmanaged<MemorySystem>.fromOpaque(ctx).release()
+        synchronize_rcu()
+        kvfree(p)
+    }
+
+    /// Wait for a grace period (`synchronize_rcu`). Inside a read-side section it would wait
+    /// for itself: a precondition failure.
+    public func synchronize_rcu() {
+        precondition(vmshim_rcu_depth() == 0, "synchronize_rcu() inside rcu_read_lock(): it would wait for itself")
+        vmshim_synchronize_rcu()
+    }
+
+    /// Wait until every `kvfree_rcu` queued before the call has freed its memory (`rcu_barrier`).
+    /// Not inside a read-side section (a precondition failure).
+    public func rcu_barrier() {
+        precondition(vmshim_rcu_depth() == 0, "rcu_barrier() inside rcu_read_lock(): it would wait for itself")
+        vmshim_rcu_barrier()
+    }
+}
+
+/// Enter an RCU read-side critical section (`rcu_read_lock`); sections nest. Memory passed to
+/// `kvfree_rcu` after entry stays valid until the matching `rcu_read_unlock`. The thread
+/// registers with liburcu on first use. Synchronous only: a task may change threads at an await.
+@available(*, noasync)
+public func rcu_read_lock() { vmshim_rcu_read_lock() }
+
+/// Leave an RCU read-side critical section (`rcu_read_unlock`). Without a matching
+/// `rcu_read_lock` on this thread: a precondition failure.
+@available(*, noasync)
+public func rcu_read_unlock() {
+    precondition(vmshim_rcu_read_unlock() == 0, "rcu_read_unlock() without a matching rcu_read_lock() on this thread")
+}

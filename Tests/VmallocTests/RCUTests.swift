@@ -1,0 +1,84 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import Vmalloc
+import VmallocTestSupport
+
+@Suite(.serialized) struct RCUTests {
+    /// A reader inside rcu_read_lock before kvfree_rcu keeps the area live and intact until it
+    /// leaves; rcu_barrier then sees it freed.
+    @Test func aReaderKeepsTheMemoryUntilItLeaves() throws {
+        let sys = try makeSystem()
+        let p = try #require(sys.vmalloc(3 * 4096))
+        fill(p, 3 * 4096, seed: 11)
+        let free0 = sys.meminfo().memFree
+        let f = ReaderFlags()
+        let addr = Int(bitPattern: p)
+        Thread {
+            rcu_read_lock()  // no registration: the thread registers on first use
+            f.entered.store(true, ordering: .releasing)
+            while !f.leave.load(ordering: .acquiring) { usleep(1000) }
+            f.intact.store(check(UnsafeRawPointer(bitPattern: addr)!, 3 * 4096, seed: 11), ordering: .relaxed)
+            rcu_read_unlock()
+            f.done.store(true, ordering: .releasing)
+        }.start()
+        while !f.entered.load(ordering: .acquiring) { usleep(1000) }
+        sys.kvfree_rcu(p)
+        usleep(200_000)
+        #expect(sys.find_vm_area(p) != nil, "freed under a reader")
+        #expect(sys.meminfo().memFree == free0)
+        #expect(check(p, 3 * 4096, seed: 11))
+        f.leave.store(true, ordering: .releasing)
+        while !f.done.load(ordering: .acquiring) { usleep(1000) }
+        let intact = f.intact.load(ordering: .relaxed)
+        #expect(intact)
+        sys.rcu_barrier()
+        #expect(sys.find_vm_area(p) == nil, "not freed after rcu_barrier")
+        expectNothingLost(sys)
+    }
+
+    @Test func kmallocMemoryAndNilToo() throws {
+        let sys = try makeSystem()
+        let small = try #require(sys.kmalloc(100, .kernel))
+        let large = try #require(sys.kvmalloc(64 << 10))
+        sys.kvfree_rcu(small)
+        sys.kvfree_rcu(large)
+        sys.kvfree_rcu(nil)
+        sys.synchronize_rcu()
+        sys.rcu_barrier()
+        #expect(!sys.is_vmalloc_addr(large) || sys.find_vm_area(large) == nil)
+        expectNothingLost(sys)
+    }
+
+    @available(*, noasync)
+    @Test func nestedSectionsBalance() {
+        rcu_read_lock()
+        rcu_read_lock()
+        rcu_read_unlock()
+        rcu_read_unlock()
+        synchronize_rcu()  // outside any section again: returns
+    }
+
+    @Test func unbalancedUnlockIsAPreconditionFailure() async {
+        await #expect(processExitsWith: .failure) { Self.unlockUnbalanced() }
+    }
+
+    static func unlockUnbalanced() { rcu_read_unlock() }
+
+    static func synchronizeInsideAReader() {
+        rcu_read_lock()
+        synchronize_rcu()
+    }
+
+    @Test func synchronizeInsideAReaderIsAPreconditionFailure() async {
+        await #expect(processExitsWith: .failure) { Self.synchronizeInsideAReader() }
+    }
+}
+
+/// What the reader thread and the test share.
+final class ReaderFlags: Sendable {
+    let entered = Atomic<Bool>(false)
+    let leave = Atomic<Bool>(false)
+    let done = Atomic<Bool>(false)
+    let intact = Atomic<Bool>(false)
+}

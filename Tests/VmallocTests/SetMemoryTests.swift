@@ -1,0 +1,129 @@
+import CVmallocTestSupport
+import CShim
+import Glibc
+import Testing
+@testable import Vmalloc
+import VmallocTestSupport
+
+@Suite struct SetMemoryTests {
+    @Test func writeAfterSetMemoryRoFaults() async {
+        await #expect(processExitsWith: .signal(SIGSEGV)) {
+            let sys = try! makeSystem()
+            let p = sys.vmalloc(4 * 4096)!
+            p.storeBytes(of: 7, toByteOffset: 4096, as: UInt8.self)
+            precondition(sys.set_memory_ro(p + 4096, 2) == 0)
+            precondition(p.load(fromByteOffset: 4096, as: UInt8.self) == 7)  // reads still work
+            p.storeBytes(of: 1, toByteOffset: 4096, as: UInt8.self)
+        }
+    }
+
+    /// ro then rw of the middle of one run: the run's VMA splits in three and merges again,
+    /// the budget follows, contents stay.
+    @Test func setMemoryRwRestoresAndTheBudgetFollowsTheSplits() throws {
+        let sys = try makeSystem()
+        let p = try #require(sys.vmalloc(4 * 4096))
+        let record = try #require(sys.space.areas.area(containing: p - sys.space.areas.base))
+        try #require(record.runs.count == 1)
+        fill(p, 4 * 4096, seed: 3)
+        let used = sys.space.areas.vmas.used.load(ordering: .relaxed)
+        #expect(vmtest_count_vmas_in(p, p + 4 * 4096) == 1)
+        #expect(sys.set_memory_ro(p + 4096, 2) == 0)
+        #expect(vmtest_count_vmas_in(p, p + 4 * 4096) == 3)
+        #expect(sys.space.areas.vmas.used.load(ordering: .relaxed) == used + 2)
+        #expect(check(p, 4 * 4096, seed: 3))
+        #expect(sys.set_memory_x(p + 4096, 1) == 0)  // ro+x, ro, rw pages: one VMA more
+        #expect(vmtest_count_vmas_in(p, p + 4 * 4096) == 4)
+        #expect(sys.space.areas.vmas.used.load(ordering: .relaxed) == used + 3)
+        #expect(sys.set_memory_nx(p + 4096, 1) == 0)
+        #expect(sys.set_memory_rw(p + 4096, 2) == 0)
+        #expect(vmtest_count_vmas_in(p, p + 4 * 4096) == 1)
+        #expect(sys.space.areas.vmas.used.load(ordering: .relaxed) == used)
+        fill(p, 4 * 4096, seed: 9)
+        #expect(check(p, 4 * 4096, seed: 9))
+        sys.vfree(p)
+        expectNothingLost(sys)
+    }
+
+    @Test func pagesOutsideOneLiveAreaAreEinval() throws {
+        let sys = try makeSystem()
+        let p = try #require(sys.vmalloc(4 * 4096))
+        let q = try #require(sys.vmalloc(4096))
+        let freed = try #require(sys.vmalloc(4096))
+        sys.vfree(freed)
+        let page = try #require(sys.alloc_page(.kernel))
+        let ram = try #require(sys.vm_map_ram([page]))
+        let heap = try #require(malloc(4096))
+        defer { free(heap) }
+        let used = sys.space.areas.vmas.used.load(ordering: .relaxed)
+        let einval = -Int32(EINVAL)
+        #expect(sys.set_memory_ro(p + 1, 1) == einval)  // not page-aligned
+        #expect(sys.set_memory_ro(p, 5) == einval)  // past the end
+        #expect(sys.set_memory_ro(p + 3 * 4096, 2) == einval)  // from inside, past the end
+        #expect(sys.set_memory_ro(p + 4 * 4096, 1) == einval)  // the guard page
+        #expect(sys.set_memory_ro(p, -1) == einval)
+        #expect(sys.set_memory_x(freed, 1) == einval)  // freed
+        #expect(sys.set_memory_ro(ram, 1) == einval)  // vm_map_ram: not a vmalloc or vmap area
+        #expect(sys.set_memory_ro(heap, 1) == einval)  // outside the region
+        #expect(sys.space.areas.vmas.used.load(ordering: .relaxed) == used)
+        // Nothing changed: every page still writable.
+        fill(p, 4 * 4096, seed: 1)
+        fill(q, 4096, seed: 2)
+        #expect(check(p, 4 * 4096, seed: 1) && check(q, 4096, seed: 2))
+        sys.vfree(p)
+        sys.vfree(q)
+        sys.vm_unmap_ram(ram, 1)
+        sys.__free_page(page)
+        expectNothingLost(sys)
+    }
+
+    @Test func vmapAreasTakeSetMemoryToo() throws {
+        let sys = try makeSystem()
+        let pages = (0..<3).compactMap { _ in sys.alloc_page(.kernel) }
+        let p = try #require(sys.vmap(pages))
+        #expect(sys.set_memory_ro(p, 3) == 0)
+        #expect(sys.set_memory_rw(p, 3) == 0)
+        p.storeBytes(of: 5, as: UInt8.self)
+        #expect(sys.page_address(pages[0]).load(as: UInt8.self) == 5)
+        sys.vunmap(p)
+        for pg in pages { sys.__free_page(pg) }
+        expectNothingLost(sys)
+    }
+
+    /// VM_FLUSH_RESET_PERMS: the read-only area is unmapped at vfree (not left lazily), and the
+    /// allocations that take its addresses and frames next are writable.
+    @Test func flushResetPermsLeavesLaterAreasWritable() async {
+        await #expect(processExitsWith: .success) {
+            let sys = try! makeSystem()
+            let p = sys.vmalloc(3 * 4096)!
+            precondition(sys.set_memory_ro(p, 3) == 0)
+            sys.set_vm_flush_reset_perms(p)
+            precondition(sys.find_vm_area(p)!.flags.contains(.flushResetPerms))
+            let free0 = sys.meminfo().memFree
+            sys.vfree(p)
+            precondition(!sys.vmallocinfo().contains("unpurged"), "left lazily: \(sys.vmallocinfo())")
+            precondition(sys.meminfo().memFree == free0 + 3 * 4096, "frames not back at once")
+            let again = (0..<8).map { _ in sys.vmalloc(3 * 4096)! }
+            precondition(again.contains(p), "the range was not reused")
+            for q in again { fill(q, 3 * 4096, seed: 4) }
+            for q in again { sys.vfree(q) }
+        }
+    }
+
+    /// Without the flag the area is freed lazily, and the reuse fast path must not revive it
+    /// read-only for the next vmalloc of the same size.
+    @Test func lazilyFreedReadOnlyAreaIsNotHandedOutReadOnly() async {
+        await #expect(processExitsWith: .success) {
+            let sys = try! makeSystem()
+            let p = sys.vmalloc(3 * 4096)!
+            precondition(sys.set_memory_ro(p, 3) == 0)
+            sys.vfree(p)
+            let q = sys.vmalloc(3 * 4096)!
+            fill(q, 3 * 4096, seed: 6)
+            sys.vfree(q)
+            sys.vm_unmap_aliases()
+            let r = sys.vmalloc(3 * 4096)!  // after the purge the range may come back: writable
+            fill(r, 3 * 4096, seed: 7)
+            sys.vfree(r)
+        }
+    }
+}

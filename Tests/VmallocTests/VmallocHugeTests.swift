@@ -1,0 +1,46 @@
+import Testing
+@testable import Vmalloc
+import VmallocTestSupport
+
+@Suite struct VmallocHugeTests {
+    @Test func madeOfNaturallyAlignedTwoMiBBlocks() throws {
+        let sys = try makeSystem(mib: 64)
+        let size = 5 << 20
+        let p = try #require(sys.vmalloc_huge(size, .kernel))
+        #expect(Int(bitPattern: p) % (2 << 20) == 0)
+        let area = try #require(sys.find_vm_area(p))
+        #expect(area.nrPages == 3 * 512)
+        #expect(area.requestedSize == size)
+        for block in 0..<3 {
+            let first = try #require(sys.vmalloc_to_pfn(p + block * (2 << 20)))
+            #expect(first % 512 == 0, "block \(block) starts at pfn \(first)")
+            for i in 1..<512 { #expect(sys.vmalloc_to_pfn(p + block * (2 << 20) + i * 4096) == first + i) }
+        }
+        #expect(sys.vmallocinfo().contains("pages=1536 vmalloc huge:\(VmallocSpace.hugeMapping)"))
+        fill(p, 6 << 20, seed: 8)
+        #expect(check(p, 6 << 20, seed: 8))
+        sys.vfree(p)
+        expectNothingLost(sys)
+    }
+
+    /// No free order-9 block: the area falls back to small frames at its real size.
+    @Test func fallsBackWhenNoOrder9BlockIsFree() throws {
+        let sys = try makeSystem(mib: 16)
+        var held: [Page] = []
+        while let pg = sys.alloc_page(GFP_NOWAIT | __GFP_NOWARN) { held.append(pg) }
+        // Keep one frame of every 2 MiB block: plenty free, none of it order 9.
+        let pinned = held.filter { $0.pfn % 512 == 0 }
+        for pg in held where pg.pfn % 512 != 0 { sys.__free_page(pg) }
+        try #require(!pinned.isEmpty)
+        let p = try #require(sys.vmalloc_huge(2 << 20, .kernel))
+        let area = try #require(sys.find_vm_area(p))
+        #expect(area.nrPages == 512)
+        #expect(!area.flags.contains(.allowHugeVmap))
+        #expect(!sys.vmallocinfo().contains("huge"))
+        fill(p, 2 << 20, seed: 5)
+        #expect(check(p, 2 << 20, seed: 5))
+        sys.vfree(p)
+        for pg in pinned { sys.__free_page(pg) }
+        expectNothingLost(sys)
+    }
+}

@@ -30,7 +30,10 @@ let package = Package(
             dependencies: [
                 "CShim", "CNuma",
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            // Span-vending owners (VmallocBuffer, VmallocArray) need @_lifetime; unlike
+            // unsafeFlags this keeps the package usable as a versioned dependency.
+            swiftSettings: [.enableExperimentalFeature("Lifetimes")]
         ),
         .executableTarget(
             name: "vmalloc-bench",

@@ -119,12 +119,12 @@ final class Store: Sendable {
     /// vmalloc: before it, vmalloc's page tables were allocated GFP_KERNEL whatever the mask said.
     private func cached(_ b: Int, _ c: inout Cache) throws(StoreError) -> UnsafeMutableRawPointer {
         if let p = c.blocks[b] { return p }
-        var p = system.__vmalloc(Self.blockSize, GFP_NOFS | __GFP_NOWARN)
+        var p = system.__vmalloc(Self.blockSize, GFP_NOFS | __GFP_NORETRY | __GFP_NOWARN)
         // Without FS reclaim the writer makes room itself: it holds the lock, so it may write back.
         while p == nil, let victim = c.blocks.keys.first {
             try evict(victim, &c)
             c.writebacksByWriter += 1
-            p = system.__vmalloc(Self.blockSize, GFP_NOFS | __GFP_NOWARN)
+            p = system.__vmalloc(Self.blockSize, GFP_NOFS | __GFP_NORETRY | __GFP_NOWARN)
         }
         guard let p else { throw .outOfMemory("block \(b)") }
         guard pread(fd, p, Self.blockSize, off_t(b * Self.blockSize)) == Self.blockSize else {

@@ -45,15 +45,18 @@ print("wrote \(keys) records (48 MiB); writebacks so far: \(store.writebacks)")
 // 2. Pressure from elsewhere: GFP_KERNEL buffers allocated outside the store lock. Their reclaim
 // enters the FS shrinker, which takes the lock and writes dirty blocks back.
 for key in stride(from: 0, to: keys / 4, by: 7) { try store.put(key, value(key, round: 1)) }
-var ballast: [VmallocBuffer] = []
+var ballastMiB = 1
 do {
-    while ballast.count < 24 { ballast.append(try VmallocBuffer(byteCount: 1 << 20, system: sys)) }
+    var ballast = try VmallocBuffer(byteCount: 1 << 20, gfp: GFP_KERNEL | __GFP_NOWARN, system: sys)
+    while ballastMiB < 12 {
+        try ballast.resize(to: (ballastMiB + 1) << 20)
+        ballastMiB += 1
+    }
 } catch {
-    print("ballast stopped at \(ballast.count) MiB: \(error)")
+    print("ballast stopped at \(ballastMiB) MiB: \(error)")
 }
 let afterPressure = store.writebacks
-print("held \(ballast.count) MiB of ballast; writebacks: \(afterPressure); shrinker: \(store.shrinkerStats!)")
-ballast.removeAll()
+print("grew a ballast buffer to \(ballastMiB) MiB; writebacks: \(afterPressure); shrinker: \(store.shrinkerStats!)")
 
 // 3. Everything reads back, then again from the file alone after a reopen.
 func verify(_ s: Store) throws -> Int {

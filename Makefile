@@ -3,7 +3,7 @@ SWIFT      ?= swift
 BENCH_ARGS ?=
 APT_PKGS   := libnuma-dev libjemalloc2 libmimalloc2.0 pkg-config
 
-.PHONY: deps build release test test-tsan test-asan bench ci clean
+.PHONY: deps build release test test-tsan test-asan bench ci clean docs
 
 # Install what a fresh Debian machine lacks (runs as root; uses sudo when not).
 deps:
@@ -40,6 +40,12 @@ test-asan: deps
 
 bench: release
 	$(SWIFT) run -c release vmalloc-bench $(BENCH_ARGS)
+
+# The DocC archive of the Vmalloc library, built with every warning an error.
+DOCS_OUT := .build/plugins/Swift-DocC/outputs/Vmalloc.doccarchive
+docs:
+	$(SWIFT) package generate-documentation --target Vmalloc --warnings-as-errors
+	@echo "docs: $(DOCS_OUT)"
 
 ci: test test-tsan test-asan
 

@@ -1,9 +1,9 @@
 # swift-vmalloc — the two commands: `make bench` (main job) and `make test`.
 SWIFT      ?= swift
 BENCH_ARGS ?=
-APT_PKGS   := libnuma-dev libjemalloc2 libmimalloc2.0 pkg-config
+APT_PKGS   := libnuma-dev libjemalloc2 libmimalloc2.0 pkg-config gnuplot-nox
 
-.PHONY: deps build release test test-tsan test-asan bench ci clean docs
+.PHONY: deps build release test test-tsan test-asan bench plot ci clean docs
 
 # Install what a fresh Debian machine lacks (runs as root; uses sudo when not).
 deps:
@@ -40,6 +40,13 @@ test-asan: deps
 
 bench: release
 	$(SWIFT) run -c release vmalloc-bench $(BENCH_ARGS)
+
+# A bench run's --json report drawn as PNG charts (ops/s, thread scaling, p50/p99) in PLOT_DIR.
+PLOT_DIR ?= bench-plots
+plot: release
+	@mkdir -p $(PLOT_DIR)
+	$(SWIFT) run -c release vmalloc-bench $(BENCH_ARGS) --json $(PLOT_DIR)/bench.json
+	python3 scripts/plot_bench.py $(PLOT_DIR)/bench.json $(PLOT_DIR)
 
 # The DocC archive of the Vmalloc library, built with every warning an error.
 DOCS_OUT := .build/plugins/Swift-DocC/outputs/Vmalloc.doccarchive

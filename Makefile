@@ -1,9 +1,9 @@
 # swift-vmalloc — the two commands: `make bench` (main job) and `make test`.
 SWIFT      ?= swift
 BENCH_ARGS ?=
-APT_PKGS   := libnuma-dev liburcu-dev libjemalloc2 libmimalloc2.0 pkg-config
+APT_PKGS   := libnuma-dev liburcu-dev libjemalloc2 libmimalloc2.0 pkg-config gnuplot-nox
 
-.PHONY: deps build release test test-tsan test-asan bench examples format lint ci clean
+.PHONY: deps build release test test-tsan test-asan bench plot docs examples format lint fuzz ci clean
 
 # Swift sources swift-format checks (the toolchain's `swift format`, configured by .swift-format).
 FORMAT_PATHS := Package.swift Sources Tests Examples
@@ -54,7 +54,20 @@ lint:
 bench: release
 	$(SWIFT) run -c release vmalloc-bench $(BENCH_ARGS)
 
-ci: test examples test-tsan test-asan
+# A bench run's --json report drawn as PNG charts (ops/s, thread scaling, p50/p99) in PLOT_DIR.
+PLOT_DIR ?= bench-plots
+plot: release
+	@mkdir -p $(PLOT_DIR)
+	$(SWIFT) run -c release vmalloc-bench $(BENCH_ARGS) --json $(PLOT_DIR)/bench.json
+	python3 scripts/plot_bench.py $(PLOT_DIR)/bench.json $(PLOT_DIR)
+
+# The DocC archive of the Vmalloc library, built with every warning an error.
+DOCS_OUT := .build/plugins/Swift-DocC/outputs/Vmalloc.doccarchive
+docs:
+	$(SWIFT) package generate-documentation --target Vmalloc --warnings-as-errors
+	@echo "docs: $(DOCS_OUT)"
+
+ci: test examples docs test-tsan test-asan
 
 clean:
 	rm -rf .build .build-*

@@ -12,6 +12,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(
@@ -37,7 +39,11 @@ let package = Package(
             dependencies: [
                 "CShim", "CNuma",
                 .product(name: "Logging", package: "swift-log"),
-            ]
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            // Span-vending owners (VmallocBuffer, VmallocArray) need @_lifetime; unlike
+            // unsafeFlags this keeps the package usable as a versioned dependency.
+            swiftSettings: [.enableExperimentalFeature("Lifetimes")]
         ),
         // What tests and the bench share: the stress driver, the frame audit, a frame-cache
         // shrinker, a seeded RNG, counters (the kernel keeps lib/test_vmalloc.c outside mm/ too).
@@ -61,6 +67,7 @@ let package = Package(
             dependencies: [
                 "Vmalloc", "VmallocTestSupport", "CVmallocTestSupport", "CShim", "CNuma",
                 .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),
     ],

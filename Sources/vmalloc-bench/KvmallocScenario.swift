@@ -40,6 +40,7 @@ struct Kvmalloc: ParsableCommand {
         config.nodes = 1
         config.memoryPerNode = memoryMiB << 20
         config.kswapd = false
+        config.logger = BenchLog.logger
         let sys = try MemorySystem(config)
         print("kvmalloc: \(opsPerRepeat) allocations per repeat in batches of \(batch), median of \(rounds) repeats, \(memoryMiB) MiB node")
         print("memory      size     kvmalloc ops/s  kmalloc  vmalloc   malloc ops/s   kvmalloc/malloc")

@@ -69,6 +69,7 @@ struct SeedRun {
         c.kswapd = false
         c.pageTableScope = scope
         c.minFreePages = Self.minFreePages
+        c.logger = BenchLog.logger
         let sys = try MemorySystem(c)
 
         // An inode cache whose shrinker needs the inode lock (a filesystem's), and a cache any

@@ -16,9 +16,11 @@ struct Suite: ParsableCommand {
             try ChildProcess.serve(kind, request: options.childRequest)
             return
         }
+        BenchLog.start()
         var run = SuiteRun(SuiteSettings(test, options))
         let report = run.execute()
         print(report.table, terminator: "")
+        if let summary = BenchLog.summary { print(summary) }
         if let path = options.json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

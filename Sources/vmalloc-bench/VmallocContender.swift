@@ -15,6 +15,7 @@ final class VmallocContender: AlignedAllocating, HugeAllocating, PageMapping, No
     static func make() -> Result<any Contender, ContenderUnavailable> {
         var configuration = MemorySystem.Configuration()
         configuration.memoryPerNode = 1 << 30
+        configuration.logger = BenchLog.logger
         do {
             return .success(VmallocContender(try MemorySystem(configuration)))
         } catch {

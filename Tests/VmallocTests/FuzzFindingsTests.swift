@@ -17,4 +17,19 @@ import Testing
         }
         expectNothingLost(sys)
     }
+
+    /// `krealloc(p, -1)` returned p (a negative size "fits" every object); `kvrealloc` passed
+    /// that on. The kernel's size_t makes such a size huge, and the call fails.
+    @Test func negativeReallocSizesFailAndKeepTheObject() throws {
+        let sys = try makeSystem(nodes: 1, mib: 16)
+        let p = try #require(sys.kmalloc(100, .kernel))
+        p.storeBytes(of: 0x5a, as: UInt8.self)
+        #expect(sys.krealloc(p, -1, .kernel) == nil)
+        #expect(sys.kvrealloc(p, -1) == nil)
+        #expect(sys.kvrealloc(p, Int.min) == nil)
+        #expect(p.load(as: UInt8.self) == 0x5a)
+        #expect(sys.ksize(p) >= 100)
+        sys.kfree(p)
+        expectNothingLost(sys)
+    }
 }

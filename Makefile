@@ -3,7 +3,7 @@ SWIFT      ?= swift
 BENCH_ARGS ?=
 APT_PKGS   := libnuma-dev libjemalloc2 libmimalloc2.0 pkg-config
 
-.PHONY: deps build release test test-tsan test-asan bench ci clean
+.PHONY: deps build release test test-tsan test-asan bench ci clean fuzz
 
 # Install what a fresh Debian machine lacks (runs as root; uses sudo when not).
 deps:
@@ -37,6 +37,23 @@ test-tsan: deps
 test-asan: deps
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
 	LSAN_OPTIONS=suppressions=$(CURDIR)/.ci/lsan.supp $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan $(SANITIZER_SKIP)
+
+# libFuzzer over the public API (Tests/Fuzz, its own package): the flags go on the command line,
+# never in a manifest. lld links it: gold stops with an internal error on the `main` that
+# SwiftPM binds to the entry point beside libFuzzer's own. The C shim is instrumented too.
+# New corpus entries and crash files go to $(FUZZ_SCRATCH); Tests/Fuzz/Corpus holds the seeds.
+FUZZ_SECONDS ?= 60
+FUZZ_SCRATCH ?= $(CURDIR)/.build-fuzz
+FUZZ_FLAGS := -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library \
+	-Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld -Xcc -fsanitize=fuzzer-no-link,address
+
+fuzz: deps
+	cd Tests/Fuzz && $(SWIFT) build -c release --scratch-path $(FUZZ_SCRATCH) $(FUZZ_FLAGS)
+	mkdir -p $(FUZZ_SCRATCH)/corpus $(FUZZ_SCRATCH)/artifacts
+	SWIFT_BACKTRACE=enable=no LSAN_OPTIONS=suppressions=$(CURDIR)/.ci/lsan.supp \
+	$(FUZZ_SCRATCH)/release/FuzzVmalloc -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		-timeout=30 -artifact_prefix=$(FUZZ_SCRATCH)/artifacts/ \
+		$(FUZZ_SCRATCH)/corpus $(CURDIR)/Tests/Fuzz/Corpus
 
 bench: release
 	$(SWIFT) run -c release vmalloc-bench $(BENCH_ARGS)

@@ -63,12 +63,14 @@ struct Input {
         return g
     }
 
-    /// An alignment: powers of two up to 4 MiB mostly, sometimes zero, negative or not a power.
+    /// An alignment: powers of two up to 4 MiB mostly, sometimes larger than the region, zero,
+    /// negative or not a power of two.
     mutating func alignment() -> Int {
         switch u8() % 8 {
         case 0: return 0
         case 1: return -Int(u8()) - 1
         case 2: return 3 + Int(u8()) * 2
+        case 3: return 1 << (Int(u8()) % 63)
         default: return 1 << (Int(u8()) % 23)
         }
     }

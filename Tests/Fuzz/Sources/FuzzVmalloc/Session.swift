@@ -119,8 +119,10 @@ struct Session {
     private mutating func allocVmallocNode() {
         let size = input.size(totalBytes: totalBytes)
         let node = input.node(count: nodes)
-        let gfp = prepare(input.gfp(), size: size)
         let align = input.alignment()
+        var gfp = prepare(input.gfp(), size: size)
+        // NOFAIL retries a VA failure for ever: an alignment the region may not hold would hang.
+        if align > 1 << 22 { gfp = gfp.subtracting(__GFP_NOFAIL) }
         let p = align == 4096 ? sys.vmalloc_node(size, node, gfp)
             : sys.__vmalloc_node(size, align: align, gfp, node: node)
         if let p, align > 0, align & (align - 1) == 0, Int(bitPattern: p) % align != 0 {

@@ -149,7 +149,8 @@ struct Session {
         }
         if overflow, let p { fail("array of \(n) × \(each) overflows but returned \(p)") }
         let kind: Holding.Kind = which % 4 < 2 ? .vmalloc : .kvmalloc
-        adopt(p, kind, size: size, zeroed: which & 1 == 1 || gfp.contains(__GFP_ZERO), what: "array(\(n), \(each), \(gfp))")
+        adopt(p, kind, size: size, zeroed: which & 1 == 1 || gfp.contains(__GFP_ZERO),
+              what: "array(\(n), \(each), \(gfp))")
     }
 
     private mutating func allocKvmalloc(_ which: UInt8) {
@@ -236,7 +237,7 @@ struct Session {
         let old = held[index]
         let old0 = old.p == ZERO_SIZE_PTR ? nil : old.p
         let n = sys.kvrealloc(old.p, size, gfp)
-        resized(index, old: old, to: n, size: size, freedOnZero: true, what: "kvrealloc(\(String(describing: old0)), \(size), \(gfp))")
+        resized(index, old: old, to: n, size: size, what: "kvrealloc(\(String(describing: old0)), \(size), \(gfp))")
     }
 
     private mutating func vrealloc() {
@@ -259,13 +260,13 @@ struct Session {
                 fail("vrealloc(\(old.p), \(old.size) -> \(size), \(gfp)): byte \(i) not zeroed")
             }
         }
-        resized(index, old: old, to: n, size: size, freedOnZero: true, what: "vrealloc(\(old.p), \(size), \(gfp))")
+        resized(index, old: old, to: n, size: size, what: "vrealloc(\(old.p), \(size), \(gfp))")
     }
 
     /// After a realloc of held[index]: size 0 freed it; nil left it valid; otherwise the
     /// content up to the smaller size moved to the result.
     private mutating func resized(_ index: Int, old: Holding, to n: UnsafeMutableRawPointer?, size: Int,
-                                  freedOnZero: Bool, what: @autoclosure () -> String) {
+                                  what: @autoclosure () -> String) {
         if size == 0 {
             forget(index)
             if let n, n != ZERO_SIZE_PTR { fail("\(what()) freed but returned \(n)") }
@@ -432,7 +433,9 @@ struct Session {
             sys.__free_pages(page, order)
         case 10:
             guard let v = victim, !sys.is_vmalloc_addr(v.p) else { return }
-            if sys.vrealloc(v.p, 1 + input.u16(), GFP_KERNEL) != nil { fail("vrealloc(\(v.p)) of a non-vmalloc pointer succeeded") }
+            if sys.vrealloc(v.p, 1 + input.u16(), GFP_KERNEL) != nil {
+                fail("vrealloc(\(v.p)) of a non-vmalloc pointer succeeded")
+            }
         default:
             sys.kfree(Foreign.pointer + 16 * Int(input.u8()))
         }

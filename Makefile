@@ -51,6 +51,23 @@ format:
 lint:
 	$(SWIFT) format lint --strict --parallel --recursive $(FORMAT_PATHS)
 
+# libFuzzer over the public API (Tests/Fuzz, its own package): the flags go on the command line,
+# never in a manifest. lld links it: gold stops with an internal error on the `main` that
+# SwiftPM binds to the entry point beside libFuzzer's own. The C shim is instrumented too.
+# New corpus entries and crash files go to $(FUZZ_SCRATCH); Tests/Fuzz/Corpus holds the seeds.
+FUZZ_SECONDS ?= 60
+FUZZ_SCRATCH ?= $(CURDIR)/.build-fuzz
+FUZZ_FLAGS := -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library \
+	-Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld -Xcc -fsanitize=fuzzer-no-link,address
+
+fuzz: deps
+	cd Tests/Fuzz && $(SWIFT) build -c release --scratch-path $(FUZZ_SCRATCH) $(FUZZ_FLAGS)
+	mkdir -p $(FUZZ_SCRATCH)/corpus $(FUZZ_SCRATCH)/artifacts
+	SWIFT_BACKTRACE=enable=no LSAN_OPTIONS=suppressions=$(CURDIR)/.ci/lsan.supp \
+	$(FUZZ_SCRATCH)/release/FuzzVmalloc -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		-timeout=30 -artifact_prefix=$(FUZZ_SCRATCH)/artifacts/ \
+		$(FUZZ_SCRATCH)/corpus $(CURDIR)/Tests/Fuzz/Corpus
+
 bench: release
 	$(SWIFT) run -c release vmalloc-bench $(BENCH_ARGS)
 

@@ -77,6 +77,11 @@ extension MemorySystem {
             kfree(p)
             return ZERO_SIZE_PTR
         }
+        // The kernel's size_t makes a negative size huge: it fails rather than fit the object.
+        guard size > 0 else {
+            log.warnOnce("krealloc: invalid size \(size) from \(site)", site: "krealloc-size@\(site)")
+            return nil
+        }
         guard let p, !Self.isZeroOrNull(p) else { return kmallocNode(size, gfp, node: NUMA_NO_NODE, site: site) }
         let old = ksize(p)
         guard old > 0 else { return nil }

@@ -97,7 +97,9 @@ final class VmapAreas: @unchecked Sendable {
         for k in 0..<shards.count {
             let found = shards[(first + k) % shards.count].state.withLock { s -> Int? in
                 guard let r = s.free.lowestFit(length) else { return nil }
-                let start = (r.start + align - 1) & ~(align - 1)
+                // The address is what must be aligned: the region itself is only 2 MiB-aligned.
+                let b = Int(bitPattern: base)
+                let start = ((b + r.start + align - 1) & ~(align - 1)) - b
                 s.free.remove(start: r.start)
                 if start > r.start { s.free.insert(start: r.start, size: start - r.start) }
                 if start + size < r.end { s.free.insert(start: start + size, size: r.end - start - size) }

@@ -44,6 +44,7 @@ let package = Package(
             name: "VmallocTests",
             dependencies: [
                 "Vmalloc", "CShim", "CNuma",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),

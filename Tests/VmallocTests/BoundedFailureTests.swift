@@ -8,10 +8,17 @@ import Testing
 /// judged by its own reclaim, as the kernel's `should_reclaim_retry` does. The time limits are
 /// liveness bounds, far above what the allocator needs; they assert no performance.
 @Suite(.serialized) struct BoundedFailureTests {
-    /// One node with no free frame; another thread frees and re-takes frames without pause.
-    /// A plain GFP_KERNEL vmalloc and alloc_page still give up within seconds.
+    /// One node with no free frame and a cache whose objects are all busy (its scans take a
+    /// while and free nothing); another thread frees and re-takes frames without pause, so
+    /// frees land during every reclaim pass. A plain GFP_KERNEL vmalloc and alloc_page still
+    /// give up within seconds.
     @Test func hopelessAllocationFailsWhileOthersChurn() throws {
         let (sys, _) = try makeLoggedSystem()
+        let pinned = sys.registerShrinker(name: "pinned-cache", count: { _ in 1000 }, scan: { _ in
+            usleep(200)
+            return 0
+        })
+        defer { pinned.unregister() }
         var held = drainAllFrames(sys)
         // Single frames to churn, so that the free count never climbs past the watermark.
         let big = try #require(held.firstIndex { $0.order >= 6 })
@@ -21,6 +28,7 @@ import Testing
         for _ in 0..<64 { churn.append((try #require(sys.alloc_pages(GFP_NOWAIT | __GFP_MEMALLOC, 0)), 0)) }
         held += drainAllFrames(sys)
         let stop = ManagedAtomicCounter()
+        let churned = ManagedAtomicCounter()
         let group = DispatchGroup()
         let frames = churn
         group.enter()
@@ -32,10 +40,12 @@ import Testing
                 let b = mine.removeFirst()
                 sys.__free_pages(b.page, b.order)
                 if let p = sys.alloc_pages(GFP_NOWAIT | __GFP_MEMALLOC, b.order) { mine.append((p, b.order)) }
+                churned.increment()
             }
             for b in mine { sys.__free_pages(b.page, b.order) }
             group.leave()
         }.start()
+        while churned.value < 1000 { usleep(100) }
         let start = Printk.monotonicNs()
         let p = sys.vmalloc(64 * 4096, GFP_KERNEL | __GFP_NOWARN)
         let page = sys.alloc_page(GFP_KERNEL | __GFP_NOWARN)
@@ -73,7 +83,7 @@ import Testing
                     let gfp = masks[Int(rng.next() % UInt64(masks.count))] | __GFP_NOWARN
                     let op = rng.next() % 6
                     // Each thread holds up to 30 MiB of the 64, so the two run short often.
-                    if op >= 4 || heldPages > 7_500 {
+                    if op >= 4 || heldPages > 10_000 {
                         if !blocks.isEmpty && (areas.isEmpty || rng.next() % 2 == 0) {
                             let b = blocks.remove(at: Int(rng.next() % UInt64(blocks.count)))
                             sys.__free_pages(b.page, b.order)

@@ -221,6 +221,9 @@ final class PageAllocator: Sendable {
             let progress = reclaimed > 0 || stat[.pgstealKswapd] != kswapdBefore
             noProgress = progress ? 0 : noProgress + 1
             if noProgress >= Self.maxReclaimRetries || rounds >= Self.maxReclaimRounds { return nil }
+            // Its watermark test: with nothing reclaimable left, free frames alone would have to
+            // do, and this round's take showed they do not.
+            if !progress && !reclaim.hasShrinkers { return nil }
             if reclaimed == 0 {
                 guard slept < Self.maxRetrySleepNs else { return nil }
                 let start = Printk.monotonicNs()

@@ -66,6 +66,7 @@ let package = Package(
             name: "VmallocTests",
             dependencies: [
                 "Vmalloc", "VmallocTestSupport", "CVmallocTestSupport", "CShim", "CNuma",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]

@@ -12,14 +12,15 @@ import VmallocTestSupport
         #expect(GFP().description == "none")
     }
 
-    /// Unsupported bits are masked off with one warning per call site; the allocation goes on.
+    /// Unsupported bits are masked off by `__vmalloc` with one warning per call site; the
+    /// allocation goes on.
     @Test func unsupportedVmallocBitsAreFixedUpOncePerCallSite() throws {
         let sys = try makeSystem()
         for _ in 0..<3 {
-            let p = try #require(sys.vmalloc(4096, GFP_KERNEL | __GFP_MEMALLOC))
+            let p = try #require(sys.__vmalloc(4096, GFP_KERNEL | __GFP_MEMALLOC))
             sys.vfree(p)
         }
-        let other = try #require(sys.vmalloc(4096, GFP_NOFS | __GFP_NOMEMALLOC))
+        let other = try #require(sys.__vmalloc(4096, GFP_NOFS | __GFP_NOMEMALLOC))
         sys.vfree(other)
         let lines = sys.log.recentMessages.filter { $0.hasPrefix("Unexpected gfp:") }
         #expect(lines == [

@@ -22,22 +22,31 @@ extension MemorySystem {
         space.vmallocNodeRange(size, align: VmallocSpace.pageSize, gfp: [.kernel, .zero], node: node, flags: .alloc, site: CallSite(file: file, line: line))
     }
     /// `vmalloc` with an explicit mask (`__vmalloc`): GFP_NOFS, GFP_NOIO, GFP_NOWAIT, NOFAIL...
+    /// Unsupported bits are masked off with a warning (`vmalloc_fix_flags`, as `__vmalloc_noprof`).
     public func __vmalloc(_ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
-        space.vmallocNodeRange(size, align: VmallocSpace.pageSize, gfp: gfp, node: NUMA_NO_NODE, flags: .alloc, site: CallSite(file: file, line: line))
+        let site = CallSite(file: file, line: line)
+        return space.vmallocNodeRange(size, align: VmallocSpace.pageSize, gfp: space.vmallocFixFlags(gfp, site), node: NUMA_NO_NODE,
+                                flags: .alloc, site: site)
     }
     /// `vmalloc` with alignment, mask and node (`__vmalloc_node`).
     public func __vmalloc_node(_ size: Int, align: Int, _ gfp: GFP, node: Int, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
         space.vmallocNodeRange(size, align: align, gfp: gfp, node: node, flags: .alloc, site: CallSite(file: file, line: line))
     }
     /// `vmalloc` that may use 2 MiB alignment for large areas (`vmalloc_huge`).
+    /// Unsupported bits are fixed up as `vmalloc_huge_node_noprof` does (`vmalloc_fix_flags`).
     public func vmalloc_huge(_ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
-        space.vmallocNodeRange(size, align: VmallocSpace.pageSize, gfp: gfp, node: NUMA_NO_NODE, flags: [.alloc, .allowHugeVmap], site: CallSite(file: file, line: line))
+        let site = CallSite(file: file, line: line)
+        return space.vmallocNodeRange(size, align: VmallocSpace.pageSize, gfp: space.vmallocFixFlags(gfp, site), node: NUMA_NO_NODE,
+                                flags: [.alloc, .allowHugeVmap], site: site)
     }
     /// `vmalloc` of n elements of `size` bytes; nil when n * size overflows (`vmalloc_array`).
     public func vmalloc_array(_ n: Int, _ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
         let (bytes, overflow) = n.multipliedReportingOverflow(by: size)
         guard !overflow, n >= 0, size >= 0 else { return nil }
-        return space.vmallocNodeRange(bytes, align: VmallocSpace.pageSize, gfp: gfp, node: NUMA_NO_NODE, flags: .alloc, site: CallSite(file: file, line: line))
+        // `__vmalloc_array` goes through `__vmalloc_noprof`, so its mask is fixed up too.
+        let site = CallSite(file: file, line: line)
+        return space.vmallocNodeRange(bytes, align: VmallocSpace.pageSize, gfp: space.vmallocFixFlags(gfp, site), node: NUMA_NO_NODE,
+                                flags: .alloc, site: site)
     }
     /// Zeroed `vmalloc_array` (`vcalloc`).
     public func vcalloc(_ n: Int, _ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
@@ -55,9 +64,13 @@ extension MemorySystem {
     public func vunmap(_ p: UnsafeMutableRawPointer?) {
         space.freeArea(p, kind: .vmap, function: "vunmap()")
     }
-    /// Map frames for a short while (`vm_map_ram`).
+    /// Map frames for a short while (`vm_map_ram`). `node` says where its VA bookkeeping would
+    /// live; one that is neither a node of this system nor `NUMA_NO_NODE` is refused with a
+    /// warning, as vmalloc refuses it.
     public func vm_map_ram(_ pages: [Page], _ node: Int = NUMA_NO_NODE, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
-        space.mapPages(pages, prot: .readWrite, flags: [], kind: .vmMapRam, site: CallSite(file: file, line: line))
+        let site = CallSite(file: file, line: line)
+        guard memory.validNode(node, "vm_map_ram", log: log, site: "\(site)") else { return nil }
+        return space.mapPages(pages, prot: .readWrite, flags: [], kind: .vmMapRam, site: site)
     }
     /// Unmap a `vm_map_ram` area of `count` pages (`vm_unmap_ram`).
     public func vm_unmap_ram(_ p: UnsafeMutableRawPointer, _ count: Int) {
@@ -93,8 +106,7 @@ extension MemorySystem {
             return nil
         }
         guard memory.validNode(node, "alloc_pages_node", log: log, site: "alloc_pages_node") else { return nil }
-        let mask = gfp.contains(.noFail) && !gfp.allowsBlocking ? gfp.subtracting(.noFail) : gfp
-        return pages.allocate(mask, order: order, node: node, owner: VMSHIM_OWNER_PAGES)
+        return pages.allocate(gfp, order: order, node: node, owner: VMSHIM_OWNER_PAGES)
     }
     /// One frame (`alloc_page`).
     public func alloc_page(_ gfp: GFP) -> Page? { alloc_pages_node(NUMA_NO_NODE, gfp, 0) }

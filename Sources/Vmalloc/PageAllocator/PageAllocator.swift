@@ -14,6 +14,12 @@ final class PageAllocator: Sendable {
     static let costlyOrder = 3
     /// No-progress reclaim rounds before a blocking allocation gives up (`MAX_RECLAIM_RETRIES`).
     static let maxReclaimRetries = 16
+    /// Rounds in all before a blocking allocation gives up even while reclaim frees frames (that
+    /// others take): the kernel's `should_reclaim_retry` ends such rounds once free plus
+    /// reclaimable frames cannot meet the watermark, which this system cannot estimate.
+    static let maxReclaimRounds = 16 * maxReclaimRetries
+    /// Total sleep, in ns, after which a blocking allocation (not NOFAIL) gives up: 1 s.
+    static let maxRetrySleepNs: UInt64 = 1_000_000_000
 
     let memory: PhysicalMemory
     let zones: [Zone]
@@ -51,7 +57,9 @@ final class PageAllocator: Sendable {
     /// `NUMA_NO_NODE`), marked as held by `owner`. The caller validated order and node.
     func allocate(_ gfpIn: GFP, order: Int, node: Int, owner: vmshim_owner, site: String = "alloc_pages") -> Page? {
         let scope = ScopeFlags.current
-        let gfp = scope.apply(to: gfpIn)
+        // vmalloc checked NOFAIL at its entry, naming its own caller; everyone else is checked here.
+        let checkSite: String? = owner == VMSHIM_OWNER_VMALLOC ? nil : site
+        let gfp = scope.apply(to: checkSite.map { checkNofail(gfpIn, order: order, site: $0) } ?? gfpIn)
         if vmshim_held_count() > 0 { reclaim.checkHeldLocks(gfpIn, scope: scope, site: site) }
         let list: [Int]
         if node == NUMA_NO_NODE {
@@ -61,7 +69,8 @@ final class PageAllocator: Sendable {
         }
         // As fail_page_alloc: NOFAIL requests are never failed on purpose.
         let injected = !gfp.contains(.noFail) && faults.shouldFail(.pageAlloc)
-        if !injected, let pfn = take(list, order, .low) ?? slowPath(gfp, scope: scope, order: order, list: list) {
+        if !injected, let pfn = take(list, order, .low)
+            ?? slowPath(gfp, scope: scope, order: order, list: list, site: checkSite) {
             let m = memory.meta + pfn
             m.pointee.owner = owner
             if gfp.contains(.zero) { vmshim_zero(memory.address(of: pfn), PhysicalMemory.pageSize << order) }
@@ -69,8 +78,10 @@ final class PageAllocator: Sendable {
         }
         stat.add(.allocFailures)
         stat.countFailure(gfpIn)
+        // The effective mask (after the scope), as the kernel's warn_alloc prints it.
         if !gfp.contains(.noWarn) {
-            log.warn("\(Self.comm): page allocation failure: order:\(order), mode:\(gfpIn.modeString), nodemask=(null)", site: site)
+            log.warn("\(Self.comm): page allocation failure: order:\(order), mode:\(gfp.modeString), nodemask=(null)",
+                     site: site)
         }
         return nil
     }
@@ -83,42 +94,76 @@ final class PageAllocator: Sendable {
     }
 
     /// `__alloc_pages_slowpath`: wake kswapd, lower the watermark as the mask allows, then (if it
-    /// may block) reclaim and retry: once for NORETRY; while progress is made, then for a
-    /// bounded number of rounds without it, otherwise; for ever for NOFAIL.
-    private func slowPath(_ gfp: GFP, scope: ScopeFlags, order: Int, list: [Int]) -> Int? {
+    /// may block) reclaim and retry. NOFAIL retries for ever, ahead of every rule that gives up
+    /// (NORETRY, RETRY_MAYFAIL, costly orders, `PF_MEMALLOC`); otherwise NORETRY gives up after
+    /// one pass, and the rest after `maxReclaimRetries` rounds without reclaim progress
+    /// (`should_reclaim_retry`), `maxReclaimRounds` rounds, or `maxRetrySleepNs` of sleep.
+    /// `site` names the caller for the NOFAIL-under-PF_MEMALLOC warning; nil: already warned.
+    private func slowPath(_ gfp: GFP, scope: ScopeFlags, order: Int, list: [Int], site: String?) -> Int? {
         if gfp.contains(.kswapdReclaim) { wakeKswapd(list) }
         var mark: Watermark = gfp.contains(.high) ? .minHalf : .min
         // PF_MEMALLOC (reclaim itself) and __GFP_MEMALLOC may use every reserve.
         if (scope.contains(.memalloc) || gfp.contains(.memalloc)) && !gfp.contains(.noMemalloc) { mark = .none }
         if let pfn = take(list, order, mark) { return pfn }
-        // Only blocking masks reclaim; reclaim never recurses into itself.
-        guard gfp.allowsBlocking, !scope.contains(.memalloc) else { return nil }
+        // Only blocking masks reclaim or wait.
+        guard gfp.allowsBlocking else { return nil }
+        let noFail = gfp.contains(.noFail)
+        // Reclaim never recurses into itself: under PF_MEMALLOC only NOFAIL goes on, waiting for
+        // frames that others free.
+        if scope.contains(.memalloc) {
+            guard noFail else { return nil }
+            if let site { warnNofailUnderMemalloc(gfp, site: site) }
+            while true {
+                let seen = freeEvents.load(ordering: .acquiring)
+                if let pfn = take(list, order, mark) { return pfn }
+                stat.add(.nofailRetries)
+                waitForFree(since: seen)
+            }
+        }
         stat.add(.allocstall)
         var noProgress = 0
+        var rounds = 0
+        var slept: UInt64 = 0
         while true {
             let seen = freeEvents.load(ordering: .acquiring)
+            let kswapdBefore = stat[.pgstealKswapd]
             if gfp.contains(.kswapdReclaim) { wakeKswapd(list) }
             let reclaimed = reclaim.direct(gfp: gfp, order: order, nodes: list)
             if let pfn = take(list, order, mark) { return pfn }
-            if gfp.contains(.noRetry) { return nil }
-            // Frames freed by anyone (kswapd, a task exiting a cache) count as progress too:
-            // only a round in which nothing at all came back brings the give-up closer.
-            let progress = reclaimed > 0 || freeEvents.load(ordering: .acquiring) != seen
-            noProgress = progress ? 0 : noProgress + 1
-            if gfp.contains(.noFail) {
-                if !progress { stat.add(.nofailRetries) }
-            } else {
-                if order > Self.costlyOrder && !gfp.contains(.retryMayFail) { return nil }
-                if noProgress >= Self.maxReclaimRetries { return nil }
+            rounds += 1
+            if noFail {
+                if reclaimed == 0 {
+                    stat.add(.nofailRetries)
+                    waitForFree(since: seen, timeoutNs: sleepTick(list))
+                }
+                continue
             }
+            if gfp.contains(.noRetry) { return nil }
+            if order > Self.costlyOrder && !gfp.contains(.retryMayFail) { return nil }
+            // Progress, as `should_reclaim_retry` judges it: this allocation's own reclaim freed
+            // frames, or kswapd did (there is reclaimable memory, some of it beyond this mask's
+            // reach). Frees by other threads are taken when they come but never postpone the
+            // give-up, so churn elsewhere cannot keep a hopeless allocation waiting.
+            let progress = reclaimed > 0 || stat[.pgstealKswapd] != kswapdBefore
+            noProgress = progress ? 0 : noProgress + 1
+            if noProgress >= Self.maxReclaimRetries || rounds >= Self.maxReclaimRounds { return nil }
+            // Its watermark test: with nothing reclaimable left, free frames alone would have to
+            // do, and this round's take showed they do not.
+            if !progress && !reclaim.hasShrinkers { return nil }
             if reclaimed == 0 {
-                // Nothing of our own: sleep until frames come back. While kswapd works for these
-                // nodes, sleep until its next free rather than spin beside it (`reclaim_throttle`).
-                let kswapdActive = list.contains { kswapd[$0].isActive }
-                waitForFree(since: kswapdActive ? freeEvents.load(ordering: .acquiring) : seen,
-                            timeoutNs: kswapdActive ? 100_000_000 : 2_000_000)
+                guard slept < Self.maxRetrySleepNs else { return nil }
+                let start = Printk.monotonicNs()
+                waitForFree(since: seen, timeoutNs: min(sleepTick(list), Self.maxRetrySleepNs - slept))
+                slept += Printk.monotonicNs() - start
             }
         }
+    }
+
+    /// How long a round without own reclaim sleeps at most (woken at once by a free): 10 ms
+    /// while kswapd works for these nodes, to leave it the CPU rather than spin beside it
+    /// (`reclaim_throttle`), else 2 ms.
+    private func sleepTick(_ list: [Int]) -> UInt64 {
+        list.contains { kswapd[$0].isActive } ? 10_000_000 : 2_000_000
     }
 
     /// `wake_all_kswapds`: wake the kswapd of every node in the list below its low watermark.

@@ -37,6 +37,10 @@ final class Reclaimer: Sendable {
         sources.withLock { $0.append(WeakReclaimSource(source: source)) }
     }
 
+    /// Whether any shrinker is registered: without one, a pass that freed nothing leaves
+    /// nothing reclaimable (the internal sources give back all they hold in every pass).
+    var hasShrinkers: Bool { shrinkers.withLock { !$0.isEmpty } }
+
     func register(_ entry: ShrinkerEntry) -> ShrinkerHandle {
         ReclaimLockdep.shared.register(shrinker: entry.id, name: entry.name, requires: entry.requires, system: id, log: log, stat: stat)
         shrinkers.withLock { $0.append(entry) }

@@ -14,12 +14,6 @@ import Glibc
 final class VmallocSpace: Sendable {
     static var pageSize: Int { PhysicalMemory.pageSize }
 
-    /// Bits vmalloc accepts (`GFP_VMALLOC_SUPPORTED`); anything else is masked off with a warning.
-    static let vmallocSupported: GFP = [
-        .kernel, .nofs, .noio, .nowait, .atomic, .noFail, .noRetry, .retryMayFail, .zero, .noWarn,
-        .account, .noLockdep, .high, .highmem, .dma, .dma32, .movable, .reclaimable, .hardwall, .thisNode,
-    ]
-
     /// The VA space: shards of free, busy and lazily freed areas.
     let areas: VmapAreas
     /// The software page table of the region.
@@ -57,22 +51,13 @@ final class VmallocSpace: Sendable {
         return flags
     }
 
-    private func fixup(_ gfp: GFP, _ site: CallSite) -> GFP {
-        let fixed = gfp.intersection(Self.vmallocSupported)
-        if fixed != gfp {
-            // The kernel's form: "%#x (%pGg)", with a space, unlike the failure report's mode.
-            let bad = gfp.subtracting(fixed)
-            log.warnOnce("Unexpected gfp: 0x\(String(bad.rawValue, radix: 16)) (\(bad)). Fixing up to gfp: 0x\(String(fixed.rawValue, radix: 16)) (\(fixed)). Fix your code!",
-                         site: "gfp-fixup@\(site)")
-        }
-        return fixed
-    }
-
     private func reportFailure(_ size: Int, _ gfp: GFP, _ what: String, _ site: CallSite) {
         allocator.stat.add(.vmallocFailures)
         allocator.stat.countFailure(gfp)
         guard !gfp.contains(.noWarn) else { return }
-        log.warn("\(PageAllocator.comm): vmalloc error: size \(size), \(what), mode:\(gfp.modeString), nodemask=(null)",
+        // The effective mask: the caller's under the thread's and task's scopes.
+        let mode = current_gfp_context(gfp).modeString
+        log.warn("\(PageAllocator.comm): vmalloc error: size \(size), \(what), mode:\(mode), nodemask=(null)",
                  site: "vmalloc-error@\(site)")
     }
 
@@ -88,11 +73,16 @@ final class VmallocSpace: Sendable {
             return nil
         }
         guard memory.validNode(node, "vmalloc", log: log, site: "\(site)") else { return nil }
-        var gfp = fixup(gfpIn, site)
+        // Callers that must not pass unsupported bits had them fixed up (`vmallocFixFlags`).
+        var gfp = gfpIn
         // Checked here too so that fs_reclaim reports name the vmalloc caller, not a step inside.
         if vmshim_held_count() > 0 { allocator.reclaim.checkHeldLocks(gfp, scope: .current, site: site.description) }
-        // NOFAIL needs a mask that may sleep; without one it is ignored (as the kernel warns).
-        if gfp.contains(.noFail) && !gfp.allowsBlocking { gfp.remove(.noFail) }
+        // NOFAIL misuse is warned here, naming the vmalloc caller: a mask that cannot sleep drops
+        // it; under PF_MEMALLOC it stays and waits for frames that others free.
+        gfp = allocator.checkNofail(gfp, order: 0, site: site.description)
+        if gfp.contains(.noFail) && ScopeFlags.current.contains(.memalloc) {
+            allocator.warnNofailUnderMemalloc(gfp, site: site.description)
+        }
         let page = Self.pageSize
         let (rounded, overflow) = size.addingReportingOverflow(page - 1)
         let nrPages = overflow ? Int.max : rounded / page

@@ -31,6 +31,9 @@ public enum VMStatItem: Int, CaseIterable, Sendable {
     case vmallocFailures
     /// Lazily freed vmalloc areas purged (`purge_vmap_area_lazy`).
     case lazyPurges
+    /// Allocations that found the buddy lists short and took the frames of lazily freed areas
+    /// (the drain before the slow path).
+    case lazyDrains
     /// vmalloc requests served by reusing a lazily freed area (no syscall).
     case vmallocLazyReuse
     /// kvmalloc requests that fell back to vmalloc.
@@ -55,6 +58,7 @@ public enum VMStatItem: Int, CaseIterable, Sendable {
         case .allocFailures: "alloc_failures"
         case .vmallocFailures: "vmalloc_failures"
         case .lazyPurges: "vmap_lazy_purges"
+        case .lazyDrains: "vmap_lazy_drains"
         case .vmallocLazyReuse: "vmalloc_lazy_reuse"
         case .kvmallocVmallocFallback: "kvmalloc_vmalloc_fallback"
         case .lockdepReports: "lockdep_reports"

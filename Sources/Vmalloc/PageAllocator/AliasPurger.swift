@@ -1,10 +1,13 @@
-/// Who unmaps lazily unmapped `vm_map_ram` areas when one of the frames they still map is
-/// freed (the kernel's `vm_unmap_aliases` before a frame changes hands). The page allocator
-/// calls it from `free` while any such alias exists, so a stale pointer never reaches a frame
-/// someone else is about to own.
+/// Who unmaps the lazily freed and lazily unmapped areas of the vmalloc space (the kernel's
+/// `vm_unmap_aliases`). The page allocator calls it from `free` while a lazily unmapped
+/// `vm_map_ram` area may still map a frame being freed, so a stale pointer never reaches a frame
+/// someone else is about to own; and from `allocate` when the buddy lists fall short, because a
+/// lazily freed area's frames count as free memory (`MemFree`) and any allocation, `GFP_NOWAIT`
+/// included, may have them — as the kernel drains its per-CPU page lists before reclaim.
 protocol AliasPurger: AnyObject, Sendable {
-    /// Unmap every lazily unmapped alias now.
-    func purgeAliases()
+    /// Unmap every lazily freed or unmapped area now; returns the frames that came back.
+    @discardableResult
+    func purgeAliases() -> Int
 }
 
 /// The purger as the page allocator keeps it: weakly, because the purger (the vmalloc space)

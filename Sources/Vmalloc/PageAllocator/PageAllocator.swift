@@ -69,7 +69,7 @@ final class PageAllocator: Sendable {
         }
         // As fail_page_alloc: NOFAIL requests are never failed on purpose.
         let injected = !gfp.contains(.noFail) && faults.shouldFail(.pageAlloc)
-        if !injected, let pfn = take(list, order, .low)
+        if !injected, let pfn = take(list, order, .low) ?? takeAfterDrain(list, order)
             ?? slowPath(gfp, scope: scope, order: order, list: list, site: checkSite) {
             let m = memory.meta + pfn
             m.pointee.owner = owner
@@ -84,6 +84,16 @@ final class PageAllocator: Sendable {
                      site: site)
         }
         return nil
+    }
+
+    /// The frames of lazily freed vmalloc areas are free (`vfree` handed them back; only their
+    /// mapping lingers): when the buddy lists fall short, unmap those areas so their frames join
+    /// the lists, and try again — before the slow path, for every mask, `GFP_NOWAIT` included,
+    /// as `__alloc_pages` drains the per-CPU lists before it reclaims. No shrinker is called.
+    private func takeAfterDrain(_ list: [Int], _ order: Int) -> Int? {
+        guard let purger = aliasPurger.withLock({ $0 }).purger, purger.purgeAliases() > 0 else { return nil }
+        stat.add(.lazyDrains)
+        return take(list, order, .low)
     }
 
     private func take(_ list: [Int], _ order: Int, _ w: Watermark) -> Int? {

@@ -355,6 +355,8 @@ extension VmallocSpace: ReclaimSource {
 }
 
 extension VmallocSpace: AliasPurger {
-    /// A frame is being freed while lazily unmapped `vm_map_ram` areas may still map it.
-    func purgeAliases() { purgeLazy() }
+    /// A frame is being freed while lazily unmapped `vm_map_ram` areas may still map it, or an
+    /// allocation found the buddy lists short while lazily freed areas hold free frames.
+    @discardableResult
+    func purgeAliases() -> Int { purgeLazy() }
 }

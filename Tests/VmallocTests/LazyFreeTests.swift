@@ -1,0 +1,33 @@
+import Testing
+@testable import Vmalloc
+import VmallocTestSupport
+
+/// `vfree` hands the frames back at once (DESIGN §4): only the mapping of a lazily freed area
+/// lingers, so `MemFree`, and any allocation — `GFP_NOWAIT` included, which may not reclaim —
+/// gets its frames without a shrinker being called.
+@Suite(.serialized) struct LazyFreeTests {
+    @Test func gfpNowaitGetsEveryFreedPageBackWithoutAShrinker() throws {
+        // 32 MiB, of which a cache holds all but ~12 MiB: the freed 8 MiB is most of what is left.
+        let sys = try makeSystem(mib: 32, minFreePages: 64)
+        let cache = FrameCache(sys, name: "unrelated-cache")
+        cache.fill(limit: sys.meminfo().memFree / 4096 - 3072)
+        let before = sys.meminfo()
+        let p = try #require(sys.vmalloc(8 << 20))
+        for i in stride(from: 0, to: 8 << 20, by: 4096) { p.storeBytes(of: 1, toByteOffset: i, as: UInt8.self) }
+        sys.vfree(p)
+        // Only the page-table pages the area needed stay taken (they are never freed).
+        let after = sys.meminfo()
+        #expect(after.memFree == before.memFree - (after.pageTables - before.pageTables),
+                "MemFree counts the lazily freed area's frames at once")
+
+        var got: [Page] = []
+        while got.count < 2048, let page = sys.alloc_page(GFP_NOWAIT) { got.append(page) }
+        #expect(got.count == 2048, "GFP_NOWAIT got \(got.count) of the 2048 freed pages")
+        #expect(cache.stats.calls == 0, "no shrinker was called")
+        #expect(cache.count > 0)
+        #expect(sys.vmstat()[.lazyDrains, default: 0] >= 1)
+        for page in got { sys.__free_page(page) }
+        cache.close()
+        expectNothingLost(sys)
+    }
+}

@@ -46,8 +46,10 @@ import Testing
             let held = drainAllFrames(sys)
             let (group, started) = freeLater(sys, held, delayMs: 300)
             let token = memalloc_noreclaim_save()
-            let p = sys.vmalloc(16 * 4096, GFP_KERNEL | __GFP_NOFAIL)
+            // alloc_pages first: it warns in the slow path, which it reaches only while nothing is
+            // free (vmalloc warns on entry).
             let page = sys.alloc_page(GFP_KERNEL | __GFP_NOFAIL)
+            let p = sys.vmalloc(16 * 4096, GFP_KERNEL | __GFP_NOFAIL)
             memalloc_noreclaim_restore(token)
             let returnedAt = Printk.monotonicNs()
             #expect(p != nil && page != nil, "round \(round)")

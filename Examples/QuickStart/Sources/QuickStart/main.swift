@@ -30,3 +30,15 @@ let lost = before.memFree - after.memFree - (after.pageTables - before.pageTable
 print("free before \(before.memFree / 1024) kB, after \(after.memFree / 1024) kB, lost \(lost) bytes")
 guard lost == 0 else { fatalError("frames were lost") }
 print("QuickStart: ok")
+
+// Swift-native owners: freed when dropped, typed throws, spans instead of raw pointers.
+do {
+    var buffer = try VmallocBuffer(byteCount: 1 << 20, gfp: GFP_NOFS, system: sys)
+    buffer.mutableBytes.storeBytes(of: 42, toByteOffset: 0, as: UInt32.self)
+    try buffer.resize(to: 8 << 20)  // kvrealloc: content kept
+    var index = try VmallocArray<UInt64>(capacity: 1024, system: sys)
+    try withMemallocScope(.noFS) { try index.append(7) }  // growth is a NOFS allocation
+    print("buffer \(buffer.byteCount) bytes starting \(buffer.bytes.unsafeLoad(as: UInt32.self)), index \(index.count)")
+}
+sys.vm_unmap_aliases()
+print("QuickStart: owners ok")

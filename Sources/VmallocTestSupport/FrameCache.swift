@@ -1,11 +1,10 @@
-import Synchronization
 import Vmalloc
 
 /// Page frames a test or a stress run holds outside any shrinker: memory no reclaim can get back.
 /// `FrameCache` puts a shrinker on such a set.
 public final class HeldFrames: Sendable {
     public let sys: MemorySystem
-    private let frames = Mutex<[Page]>([])
+    private let frames = Lock<[Page]>([])
 
     /// An empty set of frames of `sys`.
     public init(_ sys: MemorySystem) { self.sys = sys }
@@ -64,10 +63,10 @@ public final class FrameCache: Sendable {
     private let frames: HeldFrames
     private let checks: GFP
     private let allocatesInScan: Bool
-    private let entries = Mutex<[GFP: Int]>([:])
+    private let entries = Lock<[GFP: Int]>([:])
     private let violationCount = Counter()
     private let scanCount = Counter()
-    private let handle = Mutex<ShrinkerHandle?>(nil)
+    private let handle = Lock<ShrinkerHandle?>(nil)
     /// Taken by `scan` when set (a shrinker that needs a filesystem lock).
     private let lock: ReclaimTrackedLock<Int>?
 

@@ -1,19 +1,20 @@
 import Synchronization
 
-/// A `Mutex` whose critical sections are also chained through one atomic counter.
+/// A `Mutex` whose critical sections are also chained through one atomic counter. Package-visible:
+/// the test-support target guards its shared state with it too, for the same reason.
 ///
 /// Why: on Linux the stdlib `Mutex` is implemented inside the prebuilt Synchronization library,
 /// which ThreadSanitizer cannot see into, so every access it protects looks like a race. The
 /// acquire-release increments on entry and exit give TSan the happens-before edges the lock
 /// really provides; uncontended they cost two atomic adds on a line the lock already owns.
-struct Lock<Value: ~Copyable>: ~Copyable {
+package struct Lock<Value: ~Copyable>: ~Copyable {
     private let mutex: Mutex<Value>
     private let order = Atomic<Int>(0)
 
-    init(_ value: consuming sending Value) { mutex = Mutex(value) }
+    package init(_ value: consuming sending Value) { mutex = Mutex(value) }
 
     /// Run `body` with the value, holding the lock (`Mutex.withLock`).
-    borrowing func withLock<Result: ~Copyable, E: Error>(
+    package borrowing func withLock<Result: ~Copyable, E: Error>(
         _ body: (inout sending Value) throws(E) -> sending Result
     ) throws(E) -> sending Result {
         try mutex.withLock { (value: inout sending Value) throws(E) -> sending Result in
@@ -24,7 +25,7 @@ struct Lock<Value: ~Copyable>: ~Copyable {
     }
 
     /// Run `body` if the lock is free now; nil otherwise (`Mutex.withLockIfAvailable`).
-    borrowing func withLockIfAvailable<Result: ~Copyable, E: Error>(
+    package borrowing func withLockIfAvailable<Result: ~Copyable, E: Error>(
         _ body: (inout sending Value) throws(E) -> sending Result
     ) throws(E) -> sending Result? {
         try mutex.withLockIfAvailable { (value: inout sending Value) throws(E) -> sending Result in

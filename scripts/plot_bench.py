@@ -61,6 +61,9 @@ def main():
     n = len(contenders)
     hist = lambda dat: ", ".join(
         f"'{out}/{dat}' using {i + 2}:xtic(1) title columnheader({i + 2})" for i in range(n))
+    scaling_curves = ", ".join(
+        f"'{out}/scaling.dat' using 1:{i + 2} title columnheader({i + 2}) lw 2" for i in range(n)
+    )
     script = f"""
 set terminal pngcairo size 1400,700 font 'sans,10' noenhanced
 set datafile missing 'NaN'
@@ -94,7 +97,7 @@ set style data linespoints
 set xlabel 'threads'
 set ylabel 'throughput / throughput at 1 thread'
 set title 'vmalloc-bench: thread scaling (geometric mean over workloads; ideal = threads)'
-plot {', '.join(f"'{out}/scaling.dat' using 1:{i + 2} title columnheader({i + 2}) lw 2" for i in range(n))}, x title 'ideal' dt 2 lc rgb 'gray'
+plot {scaling_curves}, x title 'ideal' dt 2 lc rgb 'gray'
 """
     with open(f"{out}/plot.gp", "w") as f:
         f.write(script)

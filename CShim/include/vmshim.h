@@ -176,6 +176,19 @@ void vmshim_pt_set_run(uint8_t *direct, uint64_t root_pfn, uint64_t off, uint64_
 void vmshim_pt_clear(uint8_t *direct, uint64_t root_pfn, uint64_t off, uint64_t count);
 /// The frame mapped at off, or -1.
 int64_t vmshim_pt_lookup(uint8_t *direct, uint64_t root_pfn, uint64_t off);
+/// The PTE table covering off, or NULL when a level is missing. Tables never move or go away,
+/// so an area may keep the pointer and map or clear its pages without the walk (the fast path).
+uint64_t *vmshim_pt_leaf(uint8_t *direct, uint64_t root_pfn, uint64_t off);
+/// Set `count` entries of one PTE table from index i to consecutive frames from pfn
+/// (i + count <= 512).
+static inline void vmshim_pte_set(uint64_t *t, uint64_t i, uint64_t pfn, uint64_t count) {
+    for (uint64_t k = 0; k < count; k++)
+        __atomic_store_n(&t[i + k], ((pfn + k) << VMSHIM_PAGE_SHIFT) | 1ULL, __ATOMIC_RELEASE);
+}
+/// Clear `count` entries of one PTE table from index i (i + count <= 512).
+static inline void vmshim_pte_clear(uint64_t *t, uint64_t i, uint64_t count) {
+    for (uint64_t k = 0; k < count; k++) __atomic_store_n(&t[i + k], 0, __ATOMIC_RELEASE);
+}
 
 /// Bytes of the file fd resident in memory (fstat st_blocks × 512), or -errno.
 int64_t vmshim_resident_bytes(int fd);

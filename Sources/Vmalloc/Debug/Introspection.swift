@@ -11,8 +11,8 @@ extension MemorySystem {
         var vmallocPages = 0
         space.areas.forEachShard { s in
             // Lazy vmalloc areas hold frames no one owns; lazy vm_map_ram areas map their caller's.
-            for id in s.lazy where s.areas[Int(id)]!.kind == .vmalloc {
-                for (n, c) in s.areas[Int(id)]!.pagesPerNode(memory).enumerated() { lazyPerNode[n] += c }
+            for id in s.lazyIDs where s.areas[Int(id)].kind == .vmalloc {
+                for (n, c) in s.areas[Int(id)].pagesPerNode(memory).enumerated() { lazyPerNode[n] += c }
             }
             vmallocPages += s.vmallocPages
         }
@@ -37,7 +37,8 @@ extension MemorySystem {
         var lines: [String] = []
         space.areas.forEachShard { s in
             s.busy.forEach { e in
-                let r = s.areas[Int(e.value)]!
+                let r = s.areas[Int(e.value)]
+                guard r.state == .live else { return }
                 let start = UInt(bitPattern: space.areas.address(r.offset))
                 var l = "0x\(Self.hex(start))-0x\(Self.hex(start + UInt(r.size))) \(Self.pad(r.size, 7))"
                 switch r.kind {
@@ -51,8 +52,8 @@ extension MemorySystem {
                 }
                 lines.append(l)
             }
-            for id in s.lazy {
-                let r = s.areas[Int(id)]!
+            for id in s.lazyIDs {
+                let r = s.areas[Int(id)]
                 let start = UInt(bitPattern: space.areas.address(r.offset))
                 lines.append("0x\(Self.hex(start))-0x\(Self.hex(start + UInt(r.size))) \(Self.pad(r.size, 7)) unpurged vm_area")
             }

@@ -144,7 +144,7 @@ final class VmallocSpace: Sendable {
             }
             at += n
         }
-        let record = AreaRecord(offset: offset, size: areaSize, requested: size, nrPages: areaPages, flags: flags,
+        var record = AreaRecord(offset: offset, size: areaSize, requested: size, nrPages: areaPages, flags: flags,
                                 kind: .vmalloc, caller: site, blocks: blocks, runs: runs, node: node, align: align,
                                 vmaCost: runs.count + 1)
         // The seed: page tables are allocated with a fixed GFP_KERNEL-like mask, so the
@@ -156,6 +156,7 @@ final class VmallocSpace: Sendable {
             reportFailure(size, gfp, "failed to map pages", site)
             return nil
         }
+        record.leafTable = pageTable.leaf(offset: offset)
         areas.insertBusy(record)
         let p = areas.address(offset)
         if zero { vmshim_zero(p, areaPages * page) }
@@ -244,7 +245,7 @@ final class VmallocSpace: Sendable {
     }
 
     /// Release the frames of an area removed without laziness (immediate-unmap mode).
-    private func releaseNow(_ r: AreaRecord) {
+    private func releaseNow(_ r: VmapAreas.Released) {
         areas.unmap(offset: r.offset, bytes: r.size)
         for b in r.blocks { allocator.free(pfn: b.pfn, order: b.order) }
         areas.vmas.release(r.vmaCost)
@@ -263,16 +264,15 @@ final class VmallocSpace: Sendable {
         // vmalloc areas and vm_map_ram areas are unmapped lazily (vunmap at once: its caller
         // expects the mapping gone), unless every use after free must fault.
         let lazy = kind != .vmap && !areas.immediateUnmap
-        let result = areas.removeBusy(offset: offset, kind: kind, pageTable: pageTable, lazy: lazy) { r in
-            pageCount.map { $0 == r.nrPages } ?? true
-        }
-        switch result {
-        case .removed(let r, let due):
-            // VM_FLUSH_RESET_PERMS (`vm_reset_perms`): unmapped at once, so no later owner of the
-            // frames or the addresses inherits a read-only or executable mapping.
-            let now = !lazy || r.flags.contains(.flushResetPerms)
-            if !now && kind == .vmMapRam { allocator.lazyAliases.add(1, ordering: .releasing) }
-            if now { releaseNow(r) } else if due { purgeLazy(shardOf: offset) }
+        switch areas.removeBusy(offset: offset, kind: kind, pageTable: pageTable, lazy: lazy, pageCount: pageCount) {
+        case .lazy(let due):
+            if kind == .vmMapRam { allocator.lazyAliases.add(1, ordering: .releasing) }
+            if due { purgeLazy(shardOf: offset) }
+        case .removed(let r):
+            // Immediate-unmap mode, vunmap, and VM_FLUSH_RESET_PERMS (`vm_reset_perms`): unmapped
+            // at once, so no later owner of the frames or the addresses inherits a read-only or
+            // executable mapping.
+            releaseNow(r)
         case .wrongKind(let k):
             log.warn("\(function) called on an area of \(k.freeFunction) (\(p)): use \(k.freeFunction); nothing freed",
                      site: "free-kind-\(function)")
@@ -318,7 +318,7 @@ final class VmallocSpace: Sendable {
                 runs.append(FrameRun(page: i, pfn: pg.pfn, count: 1))
             }
         }
-        let record = AreaRecord(offset: offset, size: areaSize, requested: list.count * page, nrPages: list.count,
+        var record = AreaRecord(offset: offset, size: areaSize, requested: list.count * page, nrPages: list.count,
                                 flags: flags.union(.map).subtracting(.noGuard), kind: kind, caller: site,
                                 blocks: [], runs: runs, node: NUMA_NO_NODE, align: page, vmaCost: runs.count + 1,
                                 prot: prot)
@@ -326,6 +326,7 @@ final class VmallocSpace: Sendable {
             areas.releaseVA(offset: offset, size: areaSize)
             return nil
         }
+        record.leafTable = pageTable.leaf(offset: offset)
         areas.insertBusy(record)
         return areas.address(offset)
     }

@@ -20,7 +20,13 @@ final class VmapAreas: @unchecked Sendable {
     let immediateUnmap: Bool
     let populate: Bool
     let vmas: VMABudget
+    /// Whether freed areas are remembered for use-after-free fault reports (only when reports are on).
+    let remembersFreed: Bool
     let shards: [VmapShard]
+    /// The same shards, reached without a retain: two threads retaining one shared object
+    /// write one cache line, which is what kept the fast path from scaling. `shards` keeps
+    /// them alive.
+    private let unretained: [Unmanaged<VmapShard>]
     private let shardSize: Int
     private let memory: PhysicalMemory
     private let log: Printk
@@ -42,6 +48,7 @@ final class VmapAreas: @unchecked Sendable {
         self.faults = faults
         immediateUnmap = c.immediateUnmap
         populate = c.populate
+        remembersFreed = c.faultReports
         vmas = VMABudget(limit: c.maxMapCount ?? Int.max)
         let cpus = max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1)
         let log2 = max(Int.bitWidth - cpus.leadingZeroBitCount - 1, 1)
@@ -51,6 +58,7 @@ final class VmapAreas: @unchecked Sendable {
         let slice = size / count / (1 << 21) * (1 << 21)
         shardSize = slice
         shards = (0..<count).map { i in VmapShard(start: i * slice, size: i == count - 1 ? size - i * slice : slice) }
+        unretained = shards.map { Unmanaged.passUnretained($0) }
         // A forked child must not silently share this region's MAP_SHARED frames.
         if vmshim_region_register(b, size) != 0 {
             log.warnOnce("vmalloc: too many regions for fork hygiene: a forked child keeps access to this one",
@@ -79,6 +87,14 @@ final class VmapAreas: @unchecked Sendable {
     func address(_ offset: Int) -> UnsafeMutableRawPointer { base + offset }
 
     func shard(of offset: Int) -> VmapShard { shards[min(offset / shardSize, shards.count - 1)] }
+
+    /// Run `body` under the lock of shard `k` without retaining it (the fast paths).
+    @inline(__always)
+    private func withShard<R>(_ k: Int, _ body: (inout VmapShard.State) -> R) -> R {
+        unretained[k]._withUnsafeGuaranteedRef { $0.state.withLock { s in body(&s) } }
+    }
+
+    private func index(of offset: Int) -> Int { min(offset / shardSize, shards.count - 1) }
 
     /// This thread's home shard. Threads are dealt to shards in turn rather than by the CPU
     /// they happen to run on, so a thread that migrates keeps freeing into the pool it
@@ -148,56 +164,69 @@ final class VmapAreas: @unchecked Sendable {
 
     /// The live area containing offset.
     func area(containing offset: Int) -> AreaRecord? {
-        shard(of: offset).state.withLock { s in
-            guard let e = s.busy.floor(offset), offset < e.end else { return nil }
-            return s.areas[Int(e.value)]
-        }
+        shard(of: offset).state.withLock { s in s.live(containing: offset).map { s.areas[Int($0)] } }
     }
 
-    /// Outcome of taking a live area out of the busy tree.
+    /// What the caller of a non-lazy removal must give back (a few words, not the whole record).
+    struct Released {
+        var offset: Int
+        var size: Int
+        var blocks: [(pfn: Int, order: Int)]
+        var vmaCost: Int
+    }
+
+    /// Outcome of freeing a live area.
     enum Removal {
-        case removed(AreaRecord, lazyPurgeDue: Bool)
+        /// Lazily freed: still mapped, its frames and VA held until a purge (due now or not).
+        case lazy(purgeDue: Bool)
+        /// Out of the busy tree: the caller unmaps it and returns its frames and VA.
+        case removed(Released)
         case wrongKind(AreaKind)
         case notFound
     }
 
-    /// Remove the live area starting exactly at offset if it is of `kind` and `accept` agrees.
-    /// Its PTEs are cleared at once (as the kernel does); a vmalloc area then goes on the lazy
-    /// list with its frames and mapping, unless `lazy` is false.
-    func removeBusy(offset: Int, kind: AreaKind, pageTable: PageTable, lazy: Bool,
-                    accept: (AreaRecord) -> Bool = { _ in true }) -> Removal {
+    /// Free the live area starting exactly at offset if it is of `kind` (and of `pageCount`
+    /// pages when given). Its PTEs are cleared at once (as the kernel does); a vmalloc or
+    /// vm_map_ram area then stays in the busy tree as lazily freed, with its frames and mapping,
+    /// unless `lazy` is false. The lazy path reads the record in place and copies nothing.
+    func removeBusy(offset: Int, kind: AreaKind, pageTable: PageTable, lazy: Bool, pageCount: Int? = nil) -> Removal {
         let perShard = max(lazyMaxPages / shards.count, 1)
-        return shard(of: offset).state.withLock { s in
-            guard let e = s.busy.floor(offset), e.start == offset, let r = s.areas[Int(e.value)] else { return .notFound }
-            guard r.kind == kind else { return .wrongKind(r.kind) }
-            guard accept(r) else { return .notFound }
-            s.busy.remove(start: offset)
-            s.remember(r)
-            pageTable.clear(offset: offset, count: r.nrPages)
-            if r.kind == .vmalloc { s.vmallocPages -= r.nrPages }
-            guard lazy && !r.flags.contains(.flushResetPerms) else {
-                s.areas[Int(e.value)] = nil
-                s.vacantIDs.append(e.value)
-                return .removed(r, lazyPurgeDue: false)
+        let remembers = remembersFreed
+        return withShard(index(of: offset)) { s in
+            guard let e = s.busy.floor(offset), e.start == offset, s.areas[Int(e.value)].state == .live else {
+                return .notFound
             }
-            s.lazy.append(e.value)
-            if r.kind == .vmMapRam {
+            let id = e.value, i = Int(id)
+            let found = s.areas[i].kind
+            guard found == kind else { return .wrongKind(found) }
+            let pages = s.areas[i].nrPages
+            if let n = pageCount, n != pages { return .notFound }
+            if remembers { s.remember(id) }
+            pageTable.clear(leaf: s.areas[i].leafTable, offset: offset, count: pages)
+            if kind == .vmalloc { s.vmallocPages -= pages }
+            guard lazy && !s.areas[i].flags.contains(.flushResetPerms) else {
+                s.busy.remove(start: offset)
+                let r = s.take(id)
+                return .removed(Released(offset: r.offset, size: r.size, blocks: r.blocks, vmaCost: r.vmaCost))
+            }
+            s.linkLazy(id)
+            if kind == .vmMapRam {
                 // The frames stay the caller's: the mapping may linger only until one of them is
                 // freed (the page allocator purges first) or until the next purge.
-                let key = r.frames
-                s.areas[Int(e.value)]!.nextReusable = s.mapRamPools[key] ?? -1
-                s.mapRamPools[key] = e.value
-                s.lazyMapRamPages += r.nrPages
+                let key = s.areas[i].frames
+                s.areas[i].nextReusable = s.mapRamPools[key] ?? -1
+                s.mapRamPools[key] = id
+                s.lazyMapRamPages += pages
             } else {
-                s.lazyPages += r.nrPages
+                s.lazyPages += pages
                 // An area whose pages set_memory_* changed is never revived: a new owner gets RW.
-                if r.flags == .alloc && r.permSpans.isEmpty {
-                    let key = PoolKey(nrPages: r.nrPages, node: r.node, align: r.align)
-                    s.areas[Int(e.value)]!.nextReusable = s.pool(key)
-                    s.setPool(key, e.value)
+                if s.areas[i].flags == .alloc && s.areas[i].permSpans.isEmpty {
+                    let key = PoolKey(nrPages: pages, node: s.areas[i].node, align: s.areas[i].align)
+                    s.areas[i].nextReusable = s.pool(key)
+                    s.setPool(key, id)
                 }
             }
-            return .removed(r, lazyPurgeDue: s.lazyPages + s.lazyMapRamPages > perShard)
+            return .lazy(purgeDue: s.lazyPages + s.lazyMapRamPages > perShard)
         }
     }
 
@@ -207,11 +236,16 @@ final class VmapAreas: @unchecked Sendable {
     struct PoolKey {
         /// Index into `smallPools`, or -1.
         let small: Int
-        let other: Int
+        let pages: Int, node: Int, align: Int
+        @inline(__always)
         init(nrPages pages: Int, node: Int, align: Int) {
             small = pages <= VmapAreas.smallPoolPages && node == NUMA_NO_NODE && align == VmapAreas.pageSize ? pages - 1 : -1
-            other = pages << 14 | align.trailingZeroBitCount << 8 | (node + 1)
+            self.pages = pages
+            self.node = node
+            self.align = align
         }
+        /// The hash key of `otherPools` (only computed off the common path).
+        var other: Int { pages << 14 | align.trailingZeroBitCount << 8 | (node + 1) }
     }
 
     /// Take a lazily freed plain area of exactly `pages` pages asked for on `node` with `align` from the
@@ -219,12 +253,12 @@ final class VmapAreas: @unchecked Sendable {
     /// frames are already mapped.
     func reuseLazy(nrPages pages: Int, node: Int, align: Int, requested: Int, caller: CallSite,
                    pageTable: PageTable) -> Int? {
-        shards[localShard].state.withLock { s in
+        withShard(localShard) { s in
             let key = PoolKey(nrPages: pages, node: node, align: align)
             let id = s.pool(key)
             guard id >= 0 else { return nil }
-            s.setPool(key, s.areas[Int(id)]!.nextReusable)
-            s.areas[Int(id)]!.requested = requested
+            s.setPool(key, s.areas[Int(id)].nextReusable)
+            s.areas[Int(id)].requested = requested
             return s.revive(id, caller: caller, pageTable: pageTable)
         }
     }
@@ -234,7 +268,7 @@ final class VmapAreas: @unchecked Sendable {
     func reuseMapRam(_ frames: [Int], caller: CallSite, pageTable: PageTable) -> Int? {
         shards[localShard].state.withLock { s in
             guard let id = s.mapRamPools[frames] else { return nil }
-            let next = s.areas[Int(id)]!.nextReusable
+            let next = s.areas[Int(id)].nextReusable
             s.mapRamPools[frames] = next >= 0 ? next : nil
             return s.revive(id, caller: caller, pageTable: pageTable)
         }
@@ -245,11 +279,17 @@ final class VmapAreas: @unchecked Sendable {
     /// Returns the areas in address order.
     func unmapLazy(_ shard: VmapShard) -> [AreaRecord] {
         let batch: [AreaRecord] = shard.state.withLock { s in
-            guard !s.lazy.isEmpty else { return [] }
-            let b = s.lazy.map { s.areas[Int($0)]! }
-            for id in s.lazy { s.areas[Int(id)] = nil }
-            s.vacantIDs.append(contentsOf: s.lazy)
-            s.lazy.removeAll(keepingCapacity: true)
+            guard s.lazyHead >= 0 else { return [] }
+            var b: [AreaRecord] = []
+            var id = s.lazyHead
+            while id >= 0 {
+                let next = s.areas[Int(id)].lazyNext
+                s.busy.remove(start: s.areas[Int(id)].offset)
+                b.append(s.take(id))
+                id = next
+            }
+            s.lazyHead = -1
+            s.lazyTail = -1
             for i in s.smallPools.indices { s.smallPools[i] = -1 }
             s.otherPools.removeAll(keepingCapacity: true)
             s.mapRamPools.removeAll(keepingCapacity: true)

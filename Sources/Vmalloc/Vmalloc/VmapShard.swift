@@ -6,10 +6,13 @@ final class VmapShard: Sendable {
     struct State {
         var free = RangeTree()
         var busy = RangeTree()
-        var areas: [AreaRecord?] = []
+        /// Area records by id; vacant slots hold `AreaRecord.vacant` (no Optional to copy).
+        var areas: [AreaRecord] = []
         var vacantIDs: [Int32] = []
-        /// Lazily freed areas: still mapped, still holding their frames.
-        var lazy: [Int32] = []
+        /// Lazily freed areas: still mapped, still holding their frames, still in `busy`. Linked
+        /// through the records, oldest first.
+        var lazyHead: Int32 = -1
+        var lazyTail: Int32 = -1
         /// Lazily freed plain areas by (pages, node, align): the newest area's id, the rest
         /// chained through `AreaRecord.nextReusable` (no arrays to copy on the fast path).
         /// The common requests — up to 256 pages, page-aligned, any node — index an array
@@ -20,10 +23,12 @@ final class VmapShard: Sendable {
         var mapRamPools: [[Int]: Int32] = [:]
         var lazyMapRamPages = 0
 
+        @inline(__always)
         func pool(_ key: VmapAreas.PoolKey) -> Int32 {
             key.small >= 0 ? smallPools[key.small] : otherPools[key.other] ?? -1
         }
 
+        @inline(__always)
         mutating func setPool(_ key: VmapAreas.PoolKey, _ id: Int32) {
             if key.small >= 0 { smallPools[key.small] = id } else { otherPools[key.other] = id }
         }
@@ -44,9 +49,60 @@ final class VmapShard: Sendable {
             return Int32(areas.count - 1)
         }
 
-        mutating func remember(_ r: AreaRecord) {
+        /// Empty slot `id` and return what it held (moved out, not copied).
+        mutating func take(_ id: Int32) -> AreaRecord {
+            var r = AreaRecord.vacant
+            swap(&r, &areas[Int(id)])
+            vacantIDs.append(id)
+            return r
+        }
+
+        /// The live area containing offset, or nil (lazily freed areas count as absent).
+        func live(containing offset: Int) -> Int32? {
+            guard let e = busy.floor(offset), offset < e.end, areas[Int(e.value)].state == .live else { return nil }
+            return e.value
+        }
+
+        /// The live area starting exactly at offset, or nil.
+        func live(at offset: Int) -> Int32? {
+            guard let e = busy.floor(offset), e.start == offset, areas[Int(e.value)].state == .live else { return nil }
+            return e.value
+        }
+
+        /// Append a just freed area to the lazy list.
+        @inline(__always)
+        mutating func linkLazy(_ id: Int32) {
+            areas[Int(id)].state = .lazy
+            areas[Int(id)].lazyPrev = lazyTail
+            areas[Int(id)].lazyNext = -1
+            if lazyTail >= 0 { areas[Int(lazyTail)].lazyNext = id } else { lazyHead = id }
+            lazyTail = id
+        }
+
+        /// Take an area off the lazy list, wherever it is.
+        @inline(__always)
+        mutating func unlinkLazy(_ id: Int32) {
+            let prev = areas[Int(id)].lazyPrev, next = areas[Int(id)].lazyNext
+            if prev >= 0 { areas[Int(prev)].lazyNext = next } else { lazyHead = next }
+            if next >= 0 { areas[Int(next)].lazyPrev = prev } else { lazyTail = prev }
+        }
+
+        /// The lazily freed areas' ids, oldest first.
+        var lazyIDs: [Int32] {
+            var out: [Int32] = []
+            var id = lazyHead
+            while id >= 0 {
+                out.append(id)
+                id = areas[Int(id)].lazyNext
+            }
+            return out
+        }
+
+        mutating func remember(_ id: Int32) {
             // A ring: vfree's fast path must not shift the whole history.
-            let f = FreedArea(offset: r.offset, size: r.size, requested: r.requested, caller: r.caller)
+            let i = Int(id)
+            let f = FreedArea(offset: areas[i].offset, size: areas[i].size, requested: areas[i].requested,
+                              caller: areas[i].caller)
             if freedRing.count < Self.freedRingSize { freedRing.append(f) } else { freedRing[freedNext] = f }
             freedNext = (freedNext + 1) % Self.freedRingSize
         }
@@ -58,22 +114,30 @@ final class VmapShard: Sendable {
         }
 
         /// Make a lazily freed area, already taken off its reuse pool, live again for a new
-        /// owner: off the lazy list, its PTEs back, into the busy tree. Returns its offset.
+        /// owner: off the lazy list, its PTEs back (it never left the busy tree). Returns its
+        /// offset. Fields are read in place: no record copy, no retain on this path.
+        @inline(__always)
         mutating func revive(_ id: Int32, caller: CallSite, pageTable: PageTable) -> Int {
-            // The lazy list is bounded by lazyMaxPages and reuse is LIFO: the id is near the end.
-            if let i = lazy.lastIndex(of: id) { lazy.remove(at: i) }
-            areas[Int(id)]!.caller = caller
-            let r = areas[Int(id)]!
-            if r.kind == .vmMapRam {
-                lazyMapRamPages -= r.nrPages
+            unlinkLazy(id)
+            let i = Int(id)
+            areas[i].state = .live
+            areas[i].caller = caller
+            let pages = areas[i].nrPages
+            if areas[i].kind == .vmMapRam {
+                lazyMapRamPages -= pages
             } else {
-                lazyPages -= r.nrPages
-                vmallocPages += r.nrPages
+                lazyPages -= pages
+                vmallocPages += pages
                 reused += 1
             }
-            pageTable.map(r)
-            busy.insert(start: r.offset, size: r.size, value: id)
-            return r.offset
+            // Run by run, in place: passing the record would copy it (and retain its arrays).
+            let offset = areas[i].offset, leaf = areas[i].leafTable
+            for k in 0..<areas[i].runs.count {
+                let run = areas[i].runs[k]
+                pageTable.set(leaf: k == 0 ? leaf : 0, offset: offset + run.page * PhysicalMemory.pageSize, pfn: run.pfn,
+                              count: run.count)
+            }
+            return offset
         }
 
         /// Give VA back, merging with its free neighbours (`merge_or_add_vmap_area`).
@@ -91,7 +155,11 @@ final class VmapShard: Sendable {
         }
     }
 
+    /// Cache-line padding on both sides of the lock and its state: shards are allocated one
+    /// after the other, and two threads working in their own shards must not write one line.
+    private let padBefore: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
     let state: Lock<State>
+    private let padAfter: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
 
     init(start: Int, size: Int) {
         var s = State()

@@ -209,7 +209,7 @@ final class VmapAreas: @unchecked Sendable {
                 let r = s.take(id)
                 return .removed(Released(offset: r.offset, size: r.size, blocks: r.blocks, vmaCost: r.vmaCost))
             }
-            s.linkLazy(id)
+            s.areas[i].state = .lazy
             if kind == .vmMapRam {
                 // The frames stay the caller's: the mapping may linger only until one of them is
                 // freed (the page allocator purges first) or until the next purge.
@@ -224,6 +224,8 @@ final class VmapAreas: @unchecked Sendable {
                     let key = PoolKey(nrPages: pages, node: s.areas[i].node, align: s.areas[i].align)
                     s.areas[i].nextReusable = s.pool(key)
                     s.setPool(key, id)
+                } else {
+                    s.linkLazy(id)
                 }
             }
             return .lazy(purgeDue: s.lazyPages + s.lazyMapRamPages > perShard)
@@ -279,14 +281,13 @@ final class VmapAreas: @unchecked Sendable {
     /// Returns the areas in address order.
     func unmapLazy(_ shard: VmapShard) -> [AreaRecord] {
         let batch: [AreaRecord] = shard.state.withLock { s in
-            guard s.lazyHead >= 0 else { return [] }
+            let ids = s.lazyIDs
+            guard !ids.isEmpty else { return [] }
             var b: [AreaRecord] = []
-            var id = s.lazyHead
-            while id >= 0 {
-                let next = s.areas[Int(id)].lazyNext
+            b.reserveCapacity(ids.count)
+            for id in ids {
                 s.busy.remove(start: s.areas[Int(id)].offset)
                 b.append(s.take(id))
-                id = next
             }
             s.lazyHead = -1
             s.lazyTail = -1

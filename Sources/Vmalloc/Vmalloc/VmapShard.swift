@@ -9,8 +9,9 @@ final class VmapShard: Sendable {
         /// Area records by id; vacant slots hold `AreaRecord.vacant` (no Optional to copy).
         var areas: [AreaRecord] = []
         var vacantIDs: [Int32] = []
-        /// Lazily freed areas: still mapped, still holding their frames, still in `busy`. Linked
-        /// through the records, oldest first.
+        /// Lazily freed areas that no reuse pool holds: still mapped, still holding their frames,
+        /// still in `busy`. Linked through the records, oldest first. (Pooled ones are reached
+        /// through the pools: a reuse then touches one list, not two.)
         var lazyHead: Int32 = -1
         var lazyTail: Int32 = -1
         /// Lazily freed plain areas by (pages, node, align): the newest area's id, the rest
@@ -69,31 +70,29 @@ final class VmapShard: Sendable {
             return e.value
         }
 
-        /// Append a just freed area to the lazy list.
+        /// Append a just freed area that no pool takes to the lazy list.
         @inline(__always)
         mutating func linkLazy(_ id: Int32) {
-            areas[Int(id)].state = .lazy
             areas[Int(id)].lazyPrev = lazyTail
             areas[Int(id)].lazyNext = -1
             if lazyTail >= 0 { areas[Int(lazyTail)].lazyNext = id } else { lazyHead = id }
             lazyTail = id
         }
 
-        /// Take an area off the lazy list, wherever it is.
-        @inline(__always)
-        mutating func unlinkLazy(_ id: Int32) {
-            let prev = areas[Int(id)].lazyPrev, next = areas[Int(id)].lazyNext
-            if prev >= 0 { areas[Int(prev)].lazyNext = next } else { lazyHead = next }
-            if next >= 0 { areas[Int(next)].lazyPrev = prev } else { lazyTail = prev }
-        }
-
-        /// The lazily freed areas' ids, oldest first.
+        /// Every lazily freed area's id: the lazy list, oldest first, then the reuse pools.
         var lazyIDs: [Int32] {
             var out: [Int32] = []
             var id = lazyHead
             while id >= 0 {
                 out.append(id)
                 id = areas[Int(id)].lazyNext
+            }
+            for head in smallPools + Array(otherPools.values) + Array(mapRamPools.values) {
+                var id = head
+                while id >= 0 {
+                    out.append(id)
+                    id = areas[Int(id)].nextReusable
+                }
             }
             return out
         }
@@ -114,11 +113,10 @@ final class VmapShard: Sendable {
         }
 
         /// Make a lazily freed area, already taken off its reuse pool, live again for a new
-        /// owner: off the lazy list, its PTEs back (it never left the busy tree). Returns its
-        /// offset. Fields are read in place: no record copy, no retain on this path.
+        /// owner: its PTEs back (it never left the busy tree). Returns its offset. Fields are read
+        /// in place: no record copy, no retain on this path.
         @inline(__always)
         mutating func revive(_ id: Int32, caller: CallSite, pageTable: PageTable) -> Int {
-            unlinkLazy(id)
             let i = Int(id)
             areas[i].state = .live
             areas[i].caller = caller

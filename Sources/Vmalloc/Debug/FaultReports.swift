@@ -46,7 +46,7 @@ extension VmapAreas {
         let found: (kind: String, where: String, r: FreedArea)?? = shard(of: offset).state.withLockIfAvailable { s in
             func live(_ e: RangeTree.Entry) -> FreedArea {
                 let r = s.areas[Int(e.value)]
-                return FreedArea(offset: r.offset, size: r.size, requested: r.requested, caller: r.caller)
+                return FreedArea(offset: r.offset, size: r.reportedSize, requested: r.requested, caller: r.caller)
             }
             // In a live area's guard page: the overflow of that area, or the underflow of the
             // next one, whichever lies nearer.

@@ -40,7 +40,7 @@ extension MemorySystem {
                 let r = s.areas[Int(e.value)]
                 guard r.state == .live else { return }
                 let start = UInt(bitPattern: space.areas.address(r.offset))
-                var l = "0x\(Self.hex(start))-0x\(Self.hex(start + UInt(r.size))) \(Self.pad(r.size, 7))"
+                var l = "0x\(Self.hex(start))-0x\(Self.hex(start + UInt(r.reportedSize))) \(Self.pad(r.reportedSize, 7))"
                 switch r.kind {
                 case .vmMapRam:
                     l += " vm_map_ram"

@@ -67,9 +67,11 @@ final class PageTable: @unchecked Sendable {
         vmshim_pt_set_run(direct, UInt64(rootPfn), UInt64(offset), UInt64(pfn), UInt64(count))
     }
 
-    /// Map every run of an area (its tables must exist).
+    /// Map the owner's pages of an area (its tables must exist); the rest of its class stays unmapped.
     func map(_ r: AreaRecord) {
-        for run in r.runs { set(offset: r.offset + run.page * PhysicalMemory.pageSize, pfn: run.pfn, count: run.count) }
+        for run in r.runs where run.page < r.nrPages {
+            set(offset: r.offset + run.page * PhysicalMemory.pageSize, pfn: run.pfn, count: min(run.count, r.nrPages - run.page))
+        }
     }
 
     /// Unmap `count` pages from offset.

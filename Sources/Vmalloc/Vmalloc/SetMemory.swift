@@ -40,7 +40,7 @@ extension AreaRecord {
 
     /// `permSpans`-style spans ([]: unchanged) as spans covering the area.
     func covering(_ spans: [PermSpan]) -> [PermSpan] {
-        spans.isEmpty ? [PermSpan(page: 0, count: nrPages, perms: PagePerms(prot))] : spans
+        spans.isEmpty ? [PermSpan(page: 0, count: classPages, perms: PagePerms(prot))] : spans
     }
 
     /// The spans once `set` is added to and `clear` taken from pages [first, first + count),

@@ -109,16 +109,30 @@ final class VmallocSpace: Sendable {
         let zero = gfp.contains(.zero)
         gfp.remove(.zero)
 
-        if !areas.immediateUnmap, flags == .alloc,
-           let off = areas.reuseLazy(nrPages: nrPages, node: node, align: align, requested: size, caller: site,
-                                     pageTable: pageTable) {
-            let p = areas.address(off)
-            if zero { vmshim_zero(p, nrPages * page) }
-            return p
+        // Plain areas come in size classes when guard markers exist (`SizeClass`).
+        let classPages = flags == .alloc ? areas.classPages(for: nrPages) : nrPages
+        if !areas.immediateUnmap, flags == .alloc {
+            switch areas.reuseLazy(classPages: classPages, pages: nrPages, node: node, align: align, requested: size,
+                                   caller: site, pageTable: pageTable) {
+            case .revived(let off):
+                let p = areas.address(off)
+                if zero { vmshim_zero(p, nrPages * page) }
+                return p
+            case .taken(let off, let id, let old):
+                if areas.moveGuard(offset: off, from: old, to: nrPages, end: classPages) == 0 {
+                    areas.revive(id, offset: off, pages: nrPages, requested: size, caller: site, pageTable: pageTable)
+                    let p = areas.address(off)
+                    if zero { vmshim_zero(p, nrPages * page) }
+                    return p
+                }
+                areas.putBack(id, offset: off)  // the marker could not move: build a new area
+            case .none:
+                break
+            }
         }
 
         let guardBytes = flags.contains(.noGuard) ? 0 : page
-        let areaSize = nrPages * page + guardBytes
+        let areaSize = classPages * page + guardBytes
         guard let offset = allocVA(areaSize, align: align, gfp: gfp, size: size, site: site) else { return nil }
         let hugeBlocks = huge ? allocHugeFrames(areaPages, gfp: gfp, node: node) : nil
         if huge && hugeBlocks == nil {
@@ -126,7 +140,7 @@ final class VmallocSpace: Sendable {
             return vmallocNodeRange(size, align: realAlign, gfp: zero ? gfp.union(.zero) : gfp, node: node,
                                     flags: flags.subtracting(.allowHugeVmap), site: site)
         }
-        guard let unsorted = hugeBlocks ?? allocFrames(nrPages, gfp: gfp, node: node) else {
+        guard let unsorted = hugeBlocks ?? allocFrames(classPages, gfp: gfp, node: node) else {
             areas.releaseVA(offset: offset, size: areaSize)
             reportFailure(size, gfp, "failed to allocate pages", site)
             return nil
@@ -144,7 +158,8 @@ final class VmallocSpace: Sendable {
             }
             at += n
         }
-        var record = AreaRecord(offset: offset, size: areaSize, requested: size, nrPages: areaPages, flags: flags,
+        var record = AreaRecord(offset: offset, size: areaSize, requested: size, nrPages: areaPages,
+                                classPages: huge ? areaPages : classPages, flags: flags,
                                 kind: .vmalloc, caller: site, blocks: blocks, runs: runs, node: node, align: align,
                                 vmaCost: runs.count + 1)
         // The seed: page tables are allocated with a fixed GFP_KERNEL-like mask, so the
@@ -153,6 +168,12 @@ final class VmallocSpace: Sendable {
         guard mapped else {
             for b in blocks { allocator.free(pfn: b.pfn, order: b.order) }
             areas.releaseVA(offset: offset, size: areaSize)
+            reportFailure(size, gfp, "failed to map pages", site)
+            return nil
+        }
+        if record.classPages > record.nrPages,
+           areas.moveGuard(offset: offset, from: record.classPages, to: record.nrPages, end: record.classPages) != 0 {
+            releaseNow(.init(offset: offset, size: areaSize, blocks: blocks, vmaCost: record.vmaCost))
             reportFailure(size, gfp, "failed to map pages", site)
             return nil
         }
@@ -226,7 +247,7 @@ final class VmallocSpace: Sendable {
     }
 
     private func tryMap(_ r: AreaRecord, prot: PageProtection) -> Bool {
-        guard pageTable.populate(offset: r.offset, count: r.nrPages) else { return false }
+        guard pageTable.populate(offset: r.offset, count: r.classPages) else { return false }
         if !areas.vmas.charge(r.vmaCost) {
             purgeLazy()
             guard areas.vmas.charge(r.vmaCost) else {
@@ -319,6 +340,7 @@ final class VmallocSpace: Sendable {
             }
         }
         var record = AreaRecord(offset: offset, size: areaSize, requested: list.count * page, nrPages: list.count,
+                                classPages: list.count,
                                 flags: flags.union(.map).subtracting(.noGuard), kind: kind, caller: site,
                                 blocks: [], runs: runs, node: NUMA_NO_NODE, align: page, vmaCost: runs.count + 1,
                                 prot: prot)

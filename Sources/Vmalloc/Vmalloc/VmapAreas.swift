@@ -20,6 +20,10 @@ final class VmapAreas: @unchecked Sendable {
     let immediateUnmap: Bool
     let populate: Bool
     let vmas: VMABudget
+    /// Whether this kernel has guard markers on memfd mappings (`MADV_GUARD_INSTALL`, Linux
+    /// 6.13+): then plain areas come in size classes (`SizeClass`); else exact sizes, with the
+    /// guard page in the PROT_NONE reservation only.
+    let guardMarkers: Bool
     /// Whether freed areas are remembered for use-after-free fault reports (only when reports are on).
     let remembersFreed: Bool
     let shards: [VmapShard]
@@ -49,6 +53,7 @@ final class VmapAreas: @unchecked Sendable {
         immediateUnmap = c.immediateUnmap
         populate = c.populate
         remembersFreed = c.faultReports
+        guardMarkers = vmshim_guard_probe() == 1
         vmas = VMABudget(limit: c.maxMapCount ?? Int.max)
         let cpus = max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1)
         let log2 = max(Int.bitWidth - cpus.leadingZeroBitCount - 1, 1)
@@ -158,7 +163,10 @@ final class VmapAreas: @unchecked Sendable {
         shard(of: r.offset).state.withLock { s in
             let id = s.store(r)
             s.busy.insert(start: r.offset, size: r.size, value: id)
-            if r.kind == .vmalloc { s.vmallocPages += r.nrPages }
+            if r.kind == .vmalloc {
+                s.vmallocPages += r.nrPages
+                s.slackPages += r.classPages - r.nrPages
+            }
         }
     }
 
@@ -193,36 +201,41 @@ final class VmapAreas: @unchecked Sendable {
         let perShard = max(lazyMaxPages / shards.count, 1)
         let remembers = remembersFreed
         return withShard(index(of: offset)) { s in
-            guard let e = s.busy.floor(offset), e.start == offset, s.areas[Int(e.value)].state == .live else {
-                return .notFound
-            }
-            let id = e.value, i = Int(id)
-            let found = s.areas[i].kind
+            guard let e = s.busy.floor(offset), e.start == offset else { return .notFound }
+            let id = e.value
+            let a = s.areas.at(Int(id))
+            guard a.pointee.state == .live else { return .notFound }
+            let found = a.pointee.kind
             guard found == kind else { return .wrongKind(found) }
-            let pages = s.areas[i].nrPages
+            let pages = a.pointee.nrPages
             if let n = pageCount, n != pages { return .notFound }
             if remembers { s.remember(id) }
-            pageTable.clear(leaf: s.areas[i].leafTable, offset: offset, count: pages)
-            if kind == .vmalloc { s.vmallocPages -= pages }
-            guard lazy && !s.areas[i].flags.contains(.flushResetPerms) else {
+            pageTable.clear(leaf: a.pointee.leafTable, offset: offset, count: pages)
+            let frames = a.pointee.classPages
+            if kind == .vmalloc {
+                s.vmallocPages -= pages
+                s.slackPages -= frames - pages
+            }
+            guard lazy && !a.pointee.flags.contains(.flushResetPerms) else {
                 s.busy.remove(start: offset)
                 let r = s.take(id)
                 return .removed(Released(offset: r.offset, size: r.size, blocks: r.blocks, vmaCost: r.vmaCost))
             }
-            s.areas[i].state = .lazy
+            a.pointee.state = .lazy
             if kind == .vmMapRam {
                 // The frames stay the caller's: the mapping may linger only until one of them is
                 // freed (the page allocator purges first) or until the next purge.
-                let key = s.areas[i].frames
-                s.areas[i].nextReusable = s.mapRamPools[key] ?? -1
+                let key = a.pointee.frames
+                a.pointee.nextReusable = s.mapRamPools[key] ?? -1
                 s.mapRamPools[key] = id
                 s.lazyMapRamPages += pages
             } else {
-                s.lazyPages += pages
+                // Every frame of the class is lazily freed now, the slack included.
+                s.lazyPages += frames
                 // An area whose pages set_memory_* changed is never revived: a new owner gets RW.
-                if s.areas[i].flags == .alloc && s.areas[i].permSpans.isEmpty {
-                    let key = PoolKey(nrPages: pages, node: s.areas[i].node, align: s.areas[i].align)
-                    s.areas[i].nextReusable = s.pool(key)
+                if a.pointee.flags == .alloc && a.pointee.permSpans.isEmpty {
+                    let key = PoolKey(nrPages: frames, node: a.pointee.node, align: a.pointee.align)
+                    a.pointee.nextReusable = s.pool(key)
                     s.setPool(key, id)
                 } else {
                     s.linkLazy(id)
@@ -250,18 +263,49 @@ final class VmapAreas: @unchecked Sendable {
         var other: Int { pages << 14 | align.trailingZeroBitCount << 8 | (node + 1) }
     }
 
-    /// Take a lazily freed plain area of exactly `pages` pages asked for on `node` with `align` from the
-    /// local shard, make it live again for a new owner and return its offset: no syscall, the
-    /// frames are already mapped.
-    func reuseLazy(nrPages pages: Int, node: Int, align: Int, requested: Int, caller: CallSite,
-                   pageTable: PageTable) -> Int? {
+    /// What `reuseLazy` found.
+    enum Reuse {
+        case none
+        /// Live again for the new owner: no syscall, the frames were still mapped.
+        case revived(offset: Int)
+        /// Taken off its pool but its last owner had `oldPages` pages, so its guard marker must
+        /// move first (a syscall, outside the lock); then `revive` or `putBack`. Meanwhile no
+        /// one else can reach it (a purge skips it: it stays mapped, frames and VA held).
+        case taken(offset: Int, id: Int32, oldPages: Int)
+    }
+
+    /// Take a lazily freed plain area of class `classPages` asked for on `node` with `align`
+    /// from the local shard for a new owner of `pages` pages.
+    func reuseLazy(classPages: Int, pages: Int, node: Int, align: Int, requested: Int, caller: CallSite,
+                   pageTable: PageTable) -> Reuse {
         withShard(localShard) { s in
-            let key = PoolKey(nrPages: pages, node: node, align: align)
+            let key = PoolKey(nrPages: classPages, node: node, align: align)
             let id = s.pool(key)
-            guard id >= 0 else { return nil }
-            s.setPool(key, s.areas[Int(id)].nextReusable)
+            guard id >= 0 else { return .none }
+            let a = s.areas.at(Int(id))
+            s.setPool(key, a.pointee.nextReusable)
+            let old = a.pointee.nrPages
+            guard old == pages else { return .taken(offset: a.pointee.offset, id: id, oldPages: old) }
+            a.pointee.requested = requested
+            return .revived(offset: s.revive(id, pages: pages, caller: caller, pageTable: pageTable))
+        }
+    }
+
+    /// Make an area `reuseLazy` took live for an owner of `pages` pages, its marker moved.
+    func revive(_ id: Int32, offset: Int, pages: Int, requested: Int, caller: CallSite, pageTable: PageTable) {
+        withShard(index(of: offset)) { s in
             s.areas[Int(id)].requested = requested
-            return s.revive(id, caller: caller, pageTable: pageTable)
+            _ = s.revive(id, pages: pages, caller: caller, pageTable: pageTable)
+        }
+    }
+
+    /// Return an area `reuseLazy` took, unchanged, to its pool.
+    func putBack(_ id: Int32, offset: Int) {
+        withShard(index(of: offset)) { s in
+            let i = Int(id)
+            let key = PoolKey(nrPages: s.areas[i].classPages, node: s.areas[i].node, align: s.areas[i].align)
+            s.areas[i].nextReusable = s.pool(key)
+            s.setPool(key, id)
         }
     }
 
@@ -272,7 +316,7 @@ final class VmapAreas: @unchecked Sendable {
             guard let id = s.mapRamPools[frames] else { return nil }
             let next = s.areas[Int(id)].nextReusable
             s.mapRamPools[frames] = next >= 0 ? next : nil
-            return s.revive(id, caller: caller, pageTable: pageTable)
+            return s.revive(id, pages: frames.count, caller: caller, pageTable: pageTable)
         }
     }
 
@@ -291,7 +335,7 @@ final class VmapAreas: @unchecked Sendable {
             }
             s.lazyHead = -1
             s.lazyTail = -1
-            for i in s.smallPools.indices { s.smallPools[i] = -1 }
+            s.smallPools.clear()
             s.otherPools.removeAll(keepingCapacity: true)
             s.mapRamPools.removeAll(keepingCapacity: true)
             s.lazyPages = 0
@@ -323,6 +367,39 @@ final class VmapAreas: @unchecked Sendable {
 
     /// Frames held by lazily freed areas (free to reclaim, owned by no one).
     var lazyPages: Int { shards.reduce(0) { $0 + $1.state.withLock { $0.lazyPages } } }
+
+    /// Frames live areas hold past their owners' pages (`SizeClass`).
+    var slackPages: Int { shards.reduce(0) { $0 + $1.state.withLock { $0.slackPages } } }
+
+    // MARK: guard markers
+
+    /// The class of a plain request of `pages` pages: its size class when guard markers work
+    /// (and areas are reused at all), else the exact count.
+    func classPages(for pages: Int) -> Int { guardMarkers && !immediateUnmap ? SizeClass.pages(for: pages) : pages }
+
+    /// Move the guard marker of a class area from page `from` to page `pages`, its new owner's
+    /// end (a marker at `end`, the class's end, is the reservation's PROT_NONE guard page and
+    /// needs none). One page, as the kernel's guard: the pages past it stay mapped and resident,
+    /// so a move zaps one page, not the tail. 0 or an errno; on an error nothing changed.
+    func moveGuard(offset: Int, from: Int, to pages: Int, end: Int) -> Int32 {
+        guard pages != from else { return 0 }
+        let page = Self.pageSize
+        if pages < end {
+            let r = vmshim_guard_install(base + offset + pages * page, page)
+            if r < 0 { return -r }
+        }
+        if from < end {
+            let r = vmshim_guard_remove(base + offset + from * page, page)
+            if r < 0 {
+                // Removing a marker only zaps entries; failing to undo the one just set would
+                // leave a page of a pooled area faulting.
+                precondition(pages >= end || vmshim_guard_remove(base + offset + pages * page, page) == 0,
+                             "madvise(MADV_GUARD_REMOVE) of a marker just installed failed")
+                return -r
+            }
+        }
+        return 0
+    }
 
     /// Every shard's state, in address order, read under its lock.
     func forEachShard(_ body: (inout VmapShard.State) -> Void) {

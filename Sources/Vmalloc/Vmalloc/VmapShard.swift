@@ -7,7 +7,7 @@ final class VmapShard: Sendable {
         var free = RangeTree()
         var busy = RangeTree()
         /// Area records by id; vacant slots hold `AreaRecord.vacant` (no Optional to copy).
-        var areas: [AreaRecord] = []
+        var areas = AreaTable()
         var vacantIDs: [Int32] = []
         /// Lazily freed areas that no reuse pool holds: still mapped, still holding their frames,
         /// still in `busy`. Linked through the records, oldest first. (Pooled ones are reached
@@ -18,7 +18,7 @@ final class VmapShard: Sendable {
         /// chained through `AreaRecord.nextReusable` (no arrays to copy on the fast path).
         /// The common requests — up to 256 pages, page-aligned, any node — index an array
         /// directly, as the kernel's per-node pools do (`MAX_VA_SIZE_PAGES`); others hash.
-        var smallPools = [Int32](repeating: -1, count: VmapAreas.smallPoolPages)
+        var smallPools = PoolHeads()
         var otherPools: [Int: Int32] = [:]
         /// Lazily unmapped `vm_map_ram` areas by the exact frames they map, chained the same way.
         var mapRamPools: [[Int]: Int32] = [:]
@@ -35,6 +35,8 @@ final class VmapShard: Sendable {
         }
         var lazyPages = 0
         var vmallocPages = 0
+        /// Frames held by live areas past their owners' pages (see `SizeClass`).
+        var slackPages = 0
         var reused = 0
         /// A ring of the latest freed areas, for use-after-free reports.
         var freedRing: [FreedArea] = []
@@ -71,9 +73,7 @@ final class VmapShard: Sendable {
         }
 
         /// Append a just freed area that no pool takes to the lazy list.
-        @inline(__always)
         mutating func linkLazy(_ id: Int32) {
-            areas[Int(id)].lazyPrev = lazyTail
             areas[Int(id)].lazyNext = -1
             if lazyTail >= 0 { areas[Int(lazyTail)].lazyNext = id } else { lazyHead = id }
             lazyTail = id
@@ -87,7 +87,7 @@ final class VmapShard: Sendable {
                 out.append(id)
                 id = areas[Int(id)].lazyNext
             }
-            for head in smallPools + Array(otherPools.values) + Array(mapRamPools.values) {
+            for head in smallPools.all + Array(otherPools.values) + Array(mapRamPools.values) {
                 var id = head
                 while id >= 0 {
                     out.append(id)
@@ -113,27 +113,31 @@ final class VmapShard: Sendable {
         }
 
         /// Make a lazily freed area, already taken off its reuse pool, live again for a new
-        /// owner: its PTEs back (it never left the busy tree). Returns its offset. Fields are read
-        /// in place: no record copy, no retain on this path.
+        /// owner of `pages` pages (any count of its class): the PTEs of those pages back (it never
+        /// left the busy tree). Returns its offset. Fields are read in place: no record copy, no
+        /// retain on this path.
         @inline(__always)
-        mutating func revive(_ id: Int32, caller: CallSite, pageTable: PageTable) -> Int {
-            let i = Int(id)
-            areas[i].state = .live
-            areas[i].caller = caller
-            let pages = areas[i].nrPages
-            if areas[i].kind == .vmMapRam {
-                lazyMapRamPages -= pages
+        mutating func revive(_ id: Int32, pages: Int, caller: CallSite, pageTable: PageTable) -> Int {
+            let a = areas.at(Int(id))
+            a.pointee.state = .live
+            a.pointee.caller = caller
+            a.pointee.nrPages = pages
+            let frames = a.pointee.classPages
+            if a.pointee.kind == .vmMapRam {
+                lazyMapRamPages -= frames
             } else {
-                lazyPages -= pages
+                lazyPages -= frames
                 vmallocPages += pages
+                slackPages += frames - pages
                 reused += 1
             }
             // Run by run, in place: passing the record would copy it (and retain its arrays).
-            let offset = areas[i].offset, leaf = areas[i].leafTable
-            for k in 0..<areas[i].runs.count {
-                let run = areas[i].runs[k]
+            let offset = a.pointee.offset, leaf = a.pointee.leafTable
+            for k in 0..<a.pointee.runs.count {
+                let run = a.pointee.runs[k]
+                guard run.page < pages else { break }
                 pageTable.set(leaf: k == 0 ? leaf : 0, offset: offset + run.page * PhysicalMemory.pageSize, pfn: run.pfn,
-                              count: run.count)
+                              count: min(run.count, pages - run.page))
             }
             return offset
         }

@@ -42,6 +42,9 @@ struct AreaRecord: Sendable {
     /// The frames mapped, page by page.
     var frames: [Int] { runs.flatMap { run in (run.pfn..<(run.pfn + run.count)).map { $0 } } }
     var vmaCost: Int
+    /// Whether the guard page is mapped with the last run and carries a guard marker (plain
+    /// areas when the kernel has markers) rather than being a page of the reservation.
+    var guardInMapping = false
     /// The protection the area was mapped with, and the spans `set_memory_*` changed ([]: none).
     var prot: PageProtection = .readWrite
     var permSpans: [PermSpan] = []

@@ -133,6 +133,8 @@ final class VmallocSpace: Sendable {
 
         let guardBytes = flags.contains(.noGuard) ? 0 : page
         let areaSize = classPages * page + guardBytes
+        // With guard markers a plain area's guard page is part of its own mapping (`mapRuns`).
+        let inMapping = areas.guardMarkers && flags == .alloc
         guard let offset = allocVA(areaSize, align: align, gfp: gfp, size: size, site: site) else { return nil }
         let hugeBlocks = huge ? allocHugeFrames(areaPages, gfp: gfp, node: node) : nil
         if huge && hugeBlocks == nil {
@@ -161,7 +163,7 @@ final class VmallocSpace: Sendable {
         var record = AreaRecord(offset: offset, size: areaSize, requested: size, nrPages: areaPages,
                                 classPages: huge ? areaPages : classPages, flags: flags,
                                 kind: .vmalloc, caller: site, blocks: blocks, runs: runs, node: node, align: align,
-                                vmaCost: runs.count + 1)
+                                vmaCost: inMapping ? runs.count : runs.count + 1, guardInMapping: inMapping)
         // The seed: page tables are allocated with a fixed GFP_KERNEL-like mask, so the
         // caller's NOFS/NOIO can only reach them through the scope.
         let mapped = withThreadScope(mappingScope(gfp)) { mapArea(record, prot: .readWrite, gfp: gfp) }
@@ -256,7 +258,7 @@ final class VmallocSpace: Sendable {
                 return false
             }
         }
-        if let e = areas.mapRuns(offset: r.offset, runs: r.runs, prot: prot) {
+        if let e = areas.mapRuns(offset: r.offset, runs: r.runs, prot: prot, guardPage: r.guardInMapping) {
             areas.vmas.release(r.vmaCost)
             log.warn("vmalloc: mmap of an area failed: errno \(e)", site: "mmap-failed")
             return false

@@ -119,9 +119,11 @@ final class VmapAreas: @unchecked Sendable {
             let found = shards[(first + k) % shards.count].state.withLock { s -> Int? in
                 guard let r = s.free.lowestFit(length) else { return nil }
                 let start = (r.start + align - 1) & ~(align - 1)
+                let before = s.free.count
                 s.free.remove(start: r.start)
                 if start > r.start { s.free.insert(start: r.start, size: start - r.start) }
                 if start + size < r.end { s.free.insert(start: start + size, size: r.end - start - size) }
+                countPieces(from: before, to: s.free.count)
                 return start
             }
             if let found { return found }
@@ -129,19 +131,44 @@ final class VmapAreas: @unchecked Sendable {
         return nil
     }
 
-    func releaseVA(offset: Int, size: Int) { shard(of: offset).state.withLock { $0.freeVA(offset: offset, size: size) } }
+    func releaseVA(offset: Int, size: Int) {
+        shard(of: offset).state.withLock { s in
+            let before = s.free.count
+            s.freeVA(offset: offset, size: size)
+            countPieces(from: before, to: s.free.count)
+        }
+    }
+
+    /// With guard markers, the reservation pieces are charged from the free ranges of each shard
+    /// beyond its first (a shard starts as one range); called with the shard lock held, when a
+    /// change of the free tree took its range count from `before` to `after`.
+    private func countPieces(from before: Int, to after: Int) {
+        guard guardMarkers else { return }
+        let delta = max(after - 1, 0) - max(before - 1, 0)
+        if delta > 0 { vmas.add(delta) } else if delta < 0 { vmas.release(-delta) }
+    }
 
     // MARK: mapping
 
-    /// mmap each run at its place (one syscall per run). On failure the runs already mapped are
-    /// unmapped again and the errno is returned.
-    func mapRuns(offset: Int, runs: [FrameRun], prot: PageProtection) -> Int32? {
+    /// mmap each run at its place (one syscall per run). With `guardPage`, the last run's mmap
+    /// reaches one page further (the memfd page after its frames, never populated) and that page
+    /// gets a guard marker: the guard lives in the area's own VMA instead of splitting the
+    /// reservation. On failure what was mapped is unmapped again and the errno is returned.
+    func mapRuns(offset: Int, runs: [FrameRun], prot: PageProtection, guardPage: Bool = false) -> Int32? {
+        let page = Self.pageSize
         for (i, run) in runs.enumerated() {
-            let r = faults.shouldFail(.mmap) ? -ENOMEM : vmshim_map_shared(base + offset + run.page * Self.pageSize, run.count * Self.pageSize,
+            let guarded = guardPage && i == runs.count - 1
+            let at = base + offset + run.page * page
+            var r = faults.shouldFail(.mmap) ? -ENOMEM : vmshim_map_shared(at, (run.count + (guarded ? 1 : 0)) * page,
                                       memory.fd(of: run.pfn), memory.fileOffset(of: run.pfn),
-                                      prot.shim, populate ? 1 : 0)
+                                      prot.shim, populate && !guarded ? 1 : 0)
+            if r == 0 && guarded {
+                r = vmshim_guard_install(at + run.count * page, page)
+                if r == 0 && populate { r = vmshim_madvise(at, run.count * page, MADV_POPULATE_WRITE) }
+                if r < 0 { unmap(offset: offset + run.page * page, bytes: (run.count + 1) * page) }
+            }
             if r < 0 {
-                for done in runs[..<i] { unmap(offset: offset + done.page * Self.pageSize, bytes: done.count * Self.pageSize) }
+                for done in runs[..<i] { unmap(offset: offset + done.page * page, bytes: done.count * page) }
                 return -r
             }
         }
@@ -361,7 +388,9 @@ final class VmapAreas: @unchecked Sendable {
     /// Give the VA of purged areas back to their shard.
     func releaseVA(_ batch: [AreaRecord], of shard: VmapShard) {
         shard.state.withLock { s in
+            let before = s.free.count
             for r in batch { s.freeVA(offset: r.offset, size: r.size) }
+            countPieces(from: before, to: s.free.count)
         }
     }
 

@@ -148,7 +148,8 @@ import VmallocTestSupport
         let live = areas.reduce(0) { $0 + ($1.1 + 4095) / 4096 }
         // Live areas of a size class hold their class's frames: the slack past the owner's pages.
         let lazy = sys.space.areas.lazyPages, slack = sys.space.areas.slackPages
-        expect(vmallocPages == live + lazy + slack, "vmalloc frames \(vmallocPages) != live \(live) + lazy \(lazy) + slack \(slack)")
+        expect(vmallocPages == live + lazy + slack,
+               "vmalloc frames \(vmallocPages) != live \(live) + lazy \(lazy) + slack \(slack)")
         expect(sys.meminfo().vmallocUsed == live * 4096, "VmallocUsed \(sys.meminfo().vmallocUsed) != \(live * 4096)")
         var owners: [Int: Int] = [:]  // pfn -> how many owners
         for (p, bytes) in areas {

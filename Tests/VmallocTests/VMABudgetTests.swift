@@ -60,7 +60,8 @@ import VmallocTestSupport
             var kept: [UnsafeMutableRawPointer] = [], junk: [UnsafeMutableRawPointer] = []
             for i in 0..<16_384 {
                 guard let p = sys.vmalloc(4096), let q = sys.vmalloc(4096) else {
-                    preconditionFailure("area \(2 * i) of 32,768 failed: \(sys.space.areas.vmas.used.load(ordering: .relaxed)) VMAs")
+                    let used = sys.space.areas.vmas.used.load(ordering: .relaxed)
+                    preconditionFailure("area \(2 * i) of 32,768 failed: \(used) VMAs charged")
                 }
                 p.storeBytes(of: UInt32(i), as: UInt32.self)
                 kept.append(p)
@@ -78,7 +79,8 @@ import VmallocTestSupport
             kept.forEach(sys.vfree)
             sys.vm_unmap_aliases()
             let info = sys.meminfo()
-            precondition(info.nodes.allSatisfy { $0.memFree == $0.memTotal - $0.pageTables - $0.slab }, "frames lost: \(info)")
+            let lost = info.nodes.contains { $0.memFree != $0.memTotal - $0.pageTables - $0.slab }
+            precondition(!lost, "frames lost: \(info)")
             precondition(vmtest_count_vmas_in(region.0, region.1) == baseline, "VMAs left behind")
             precondition(sys.space.areas.vmas.used.load(ordering: .relaxed) == 0)
         }

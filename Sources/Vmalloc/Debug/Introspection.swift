@@ -29,7 +29,7 @@ extension MemorySystem {
                        vmallocUsed: vmallocPages * page,
                        pageTables: nodes.reduce(0) { $0 + $1.pageTables },
                        slab: nodes.reduce(0) { $0 + $1.slab },
-                       nodes: nodes)
+                       nodes: nodes, vmallocGuardMarkers: space.areas.guardMarkers)
     }
 
     /// `/proc/vmallocinfo`: one line per area, lazily freed ones as "unpurged vm_area".
@@ -40,7 +40,8 @@ extension MemorySystem {
                 let r = s.areas[Int(e.value)]
                 guard r.state == .live else { return }
                 let start = UInt(bitPattern: space.areas.address(r.offset))
-                var l = "0x\(Self.hex(start))-0x\(Self.hex(start + UInt(r.reportedSize))) \(Self.pad(r.reportedSize, 7))"
+                let size = r.reportedSize
+                var l = "0x\(Self.hex(start))-0x\(Self.hex(start + UInt(size))) \(Self.pad(size, 7))"
                 switch r.kind {
                 case .vmMapRam:
                     l += " vm_map_ram"

@@ -70,7 +70,8 @@ final class PageTable: @unchecked Sendable {
     /// Map the owner's pages of an area (its tables must exist); the rest of its class stays unmapped.
     func map(_ r: AreaRecord) {
         for run in r.runs where run.page < r.nrPages {
-            set(offset: r.offset + run.page * PhysicalMemory.pageSize, pfn: run.pfn, count: min(run.count, r.nrPages - run.page))
+            set(offset: r.offset + run.page * PhysicalMemory.pageSize, pfn: run.pfn,
+                count: min(run.count, r.nrPages - run.page))
         }
     }
 

@@ -3,9 +3,10 @@ import Synchronization
 
 /// A budget of kernel VMAs (`vm.max_map_count`): every run of frames is a VMA, and every piece
 /// the reservation is split into is one more (an area's guard page in the reservation splits
-/// it; with guard markers the guard lives in the area's mapping and the pieces are counted from
-/// the free VA ranges, so areas side by side cost one VMA each). Each system has its own (`Configuration.maxMapCount`) and
-/// all share the process's, since the kernel's limit is per process.
+/// it; with guard markers the guard lives in the area's mapping and the pieces are counted
+/// from the free VA ranges, so areas side by side cost one VMA each). Each system has its own
+/// (`Configuration.maxMapCount`) and all share the process's, since the kernel's limit is per
+/// process.
 final class VMABudget: Sendable {
     /// Slack left for the rest of the process (thread stacks, libraries, malloc arenas).
     static let slack = 2048

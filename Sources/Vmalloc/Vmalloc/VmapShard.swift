@@ -136,8 +136,8 @@ final class VmapShard: Sendable {
             for k in 0..<a.pointee.runs.count {
                 let run = a.pointee.runs[k]
                 guard run.page < pages else { break }
-                pageTable.set(leaf: k == 0 ? leaf : 0, offset: offset + run.page * PhysicalMemory.pageSize, pfn: run.pfn,
-                              count: min(run.count, pages - run.page))
+                pageTable.set(leaf: k == 0 ? leaf : 0, offset: offset + run.page * PhysicalMemory.pageSize,
+                              pfn: run.pfn, count: min(run.count, pages - run.page))
             }
             return offset
         }

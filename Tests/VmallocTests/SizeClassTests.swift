@@ -48,6 +48,22 @@ import VmallocTestSupport
         expectNothingLost(sys)
     }
 
+    /// Shrinking leaves the old marker past the new guard; growing later must clear it too.
+    @Test func growingAfterShrinkingClearsTheOldMarkers() async {
+        await #expect(processExitsWith: .success) {
+            let sys = try! makeSystem()
+            var seen: Set<UnsafeMutableRawPointer> = []
+            for pages in [18, 17, 20, 19, 17, 20] {  // class 20
+                let p = sys.vmalloc(pages * 4096)!
+                seen.insert(p)
+                fill(p, pages * 4096, seed: UInt8(pages))
+                precondition(check(p, pages * 4096, seed: UInt8(pages)))
+                sys.vfree(p)
+            }
+            precondition(!sys.space.areas.guardMarkers || seen.count == 1, "the class area was not reused")
+        }
+    }
+
     @Test func reusedClassAreaFaultsAtItsRequestedEnd() async {
         await #expect(processExitsWith: .signal(SIGSEGV)) {
             let sys = try! makeSystem()

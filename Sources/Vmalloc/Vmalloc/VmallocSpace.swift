@@ -125,7 +125,7 @@ final class VmallocSpace: Sendable {
                     if zero { vmshim_zero(p, nrPages * page) }
                     return p
                 }
-                areas.putBack(id, offset: off)  // the marker could not move: build a new area
+                areas.retire(id, offset: off)  // the marker could not move: build a new area
             case .none:
                 break
             }

@@ -296,7 +296,7 @@ final class VmapAreas: @unchecked Sendable {
         /// Live again for the new owner: no syscall, the frames were still mapped.
         case revived(offset: Int)
         /// Taken off its pool but its last owner had `oldPages` pages, so its guard marker must
-        /// move first (a syscall, outside the lock); then `revive` or `putBack`. Meanwhile no
+        /// move first (a syscall, outside the lock); then `revive` or `retire`. Meanwhile no
         /// one else can reach it (a purge skips it: it stays mapped, frames and VA held).
         case taken(offset: Int, id: Int32, oldPages: Int)
     }
@@ -323,16 +323,6 @@ final class VmapAreas: @unchecked Sendable {
         withShard(index(of: offset)) { s in
             s.areas[Int(id)].requested = requested
             _ = s.revive(id, pages: pages, caller: caller, pageTable: pageTable)
-        }
-    }
-
-    /// Return an area `reuseLazy` took, unchanged, to its pool.
-    func putBack(_ id: Int32, offset: Int) {
-        withShard(index(of: offset)) { s in
-            let i = Int(id)
-            let key = PoolKey(nrPages: s.areas[i].classPages, node: s.areas[i].node, align: s.areas[i].align)
-            s.areas[i].nextReusable = s.pool(key)
-            s.setPool(key, id)
         }
     }
 
@@ -407,27 +397,30 @@ final class VmapAreas: @unchecked Sendable {
     func classPages(for pages: Int) -> Int { guardMarkers && !immediateUnmap ? SizeClass.pages(for: pages) : pages }
 
     /// Move the guard marker of a class area from page `from` to page `pages`, its new owner's
-    /// end (a marker at `end`, the class's end, is the reservation's PROT_NONE guard page and
-    /// needs none). One page, as the kernel's guard: the pages past it stay mapped and resident,
-    /// so a move zaps one page, not the tail. 0 or an errno; on an error nothing changed.
+    /// end (page `end`, the class's end, has its own marker: the area's guard page). One page, as
+    /// the kernel's guard: the pages past it stay mapped and resident. Shrinking leaves the old
+    /// marker where it was, past the new guard (one syscall); growing clears [from, pages) —
+    /// markers left there by shrinks included — and marks `pages`. So pages below the owner's
+    /// end never carry a marker. 0 or an errno; after an error the area's markers are unknown
+    /// and it must not be reused (`retire`).
     func moveGuard(offset: Int, from: Int, to pages: Int, end: Int) -> Int32 {
         guard pages != from else { return 0 }
         let page = Self.pageSize
+        if pages > from {
+            let r = vmshim_guard_remove(base + offset + from * page, (pages - from) * page)
+            if r < 0 { return -r }
+        }
         if pages < end {
             let r = vmshim_guard_install(base + offset + pages * page, page)
             if r < 0 { return -r }
         }
-        if from < end {
-            let r = vmshim_guard_remove(base + offset + from * page, page)
-            if r < 0 {
-                // Removing a marker only zaps entries; failing to undo the one just set would
-                // leave a page of a pooled area faulting.
-                precondition(pages >= end || vmshim_guard_remove(base + offset + pages * page, page) == 0,
-                             "madvise(MADV_GUARD_REMOVE) of a marker just installed failed")
-                return -r
-            }
-        }
         return 0
+    }
+
+    /// Put an area `reuseLazy` took on the lazy list, never to be reused: its guard markers
+    /// could not be moved; the purge unmaps it, markers and all.
+    func retire(_ id: Int32, offset: Int) {
+        withShard(index(of: offset)) { s in s.linkLazy(id) }
     }
 
     /// Every shard's state, in address order, read under its lock.

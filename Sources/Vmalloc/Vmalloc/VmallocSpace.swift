@@ -258,7 +258,8 @@ final class VmallocSpace: Sendable {
                 return false
             }
         }
-        if let e = areas.mapRuns(offset: r.offset, runs: r.runs, prot: prot, guardPage: r.guardInMapping) {
+        if let e = areas.mapRuns(offset: r.offset, runs: r.runs, prot: prot, guardPage: r.guardInMapping,
+                                 populatePages: r.nrPages) {
             areas.vmas.release(r.vmaCost)
             log.warn("vmalloc: mmap of an area failed: errno \(e)", site: "mmap-failed")
             return false

@@ -153,19 +153,25 @@ final class VmapAreas: @unchecked Sendable {
     /// mmap each run at its place (one syscall per run). With `guardPage`, the last run's mmap
     /// reaches one page further (the memfd page after its frames, never populated) and that page
     /// gets a guard marker: the guard lives in the area's own VMA instead of splitting the
-    /// reservation. On failure what was mapped is unmapped again and the errno is returned.
-    func mapRuns(offset: Int, runs: [FrameRun], prot: PageProtection, guardPage: Bool = false) -> Int32? {
+    /// reservation. Only pages below `populatePages` (the owner's) are populated: a class's
+    /// slack stays unpopulated, so a marker later put on it zaps nothing and needs no TLB
+    /// shootdown. On failure what was mapped is unmapped again and the errno is returned.
+    func mapRuns(offset: Int, runs: [FrameRun], prot: PageProtection, guardPage: Bool = false,
+                 populatePages: Int = .max) -> Int32? {
         let page = Self.pageSize
         for (i, run) in runs.enumerated() {
             let guarded = guardPage && i == runs.count - 1
+            let filled = populate ? min(max(populatePages - run.page, 0), run.count) : 0
+            // One mmap with MAP_POPULATE when the whole run is the owner's; else populate after.
+            let whole = filled == run.count && !guarded
             let at = base + offset + run.page * page
             var r = faults.shouldFail(.mmap) ? -ENOMEM : vmshim_map_shared(at, (run.count + (guarded ? 1 : 0)) * page,
                                       memory.fd(of: run.pfn), memory.fileOffset(of: run.pfn),
-                                      prot.shim, populate && !guarded ? 1 : 0)
-            if r == 0 && guarded {
-                r = vmshim_guard_install(at + run.count * page, page)
-                if r == 0 && populate { r = vmshim_madvise(at, run.count * page, MADV_POPULATE_WRITE) }
-                if r < 0 { unmap(offset: offset + run.page * page, bytes: (run.count + 1) * page) }
+                                      prot.shim, whole ? 1 : 0)
+            if r == 0 && !whole {
+                if guarded { r = vmshim_guard_install(at + run.count * page, page) }
+                if r == 0 && filled > 0 { r = vmshim_madvise(at, filled * page, MADV_POPULATE_WRITE) }
+                if r < 0 { unmap(offset: offset + run.page * page, bytes: (run.count + (guarded ? 1 : 0)) * page) }
             }
             if r < 0 {
                 for done in runs[..<i] { unmap(offset: offset + done.page * page, bytes: done.count * page) }

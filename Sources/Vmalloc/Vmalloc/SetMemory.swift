@@ -38,9 +38,12 @@ extension AreaRecord {
     /// The access bits page by page, as spans covering the area.
     var spans: [PermSpan] { covering(permSpans) }
 
-    /// `permSpans`-style spans ([]: unchanged) as spans covering the area.
+    /// `permSpans`-style spans ([]: unchanged) as spans covering the area's mapping: its class's
+    /// pages and, when it is mapped with them, the guard page (a change that stops short of
+    /// them splits the VMA there too).
     func covering(_ spans: [PermSpan]) -> [PermSpan] {
-        spans.isEmpty ? [PermSpan(page: 0, count: classPages, perms: PagePerms(prot))] : spans
+        let mapped = classPages + (guardInMapping ? 1 : 0)
+        return spans.isEmpty ? [PermSpan(page: 0, count: mapped, perms: PagePerms(prot))] : spans
     }
 
     /// The spans once `set` is added to and `clear` taken from pages [first, first + count),

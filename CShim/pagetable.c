@@ -79,6 +79,10 @@ void vmshim_pt_clear(uint8_t *direct, uint64_t root_pfn, uint64_t off, uint64_t 
     }
 }
 
+uint64_t *vmshim_pt_leaf(uint8_t *direct, uint64_t root_pfn, uint64_t off) {
+    return pte_table(direct, root_pfn, off);
+}
+
 int64_t vmshim_pt_lookup(uint8_t *direct, uint64_t root_pfn, uint64_t off) {
     uint64_t *t = pte_table(direct, root_pfn, off);
     if (!t) return -1;

@@ -121,6 +121,39 @@ int vmshim_madvise(void *addr, size_t len, int advice) {
     return madvise(addr, len, advice) == 0 ? 0 : fail("madvise", errno);
 }
 
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#define MADV_GUARD_REMOVE 103
+#endif
+
+int vmshim_guard_install(void *addr, size_t len) {
+    count();
+    return madvise(addr, len, MADV_GUARD_INSTALL) == 0 ? 0 : fail("madvise(MADV_GUARD_INSTALL)", errno);
+}
+
+int vmshim_guard_remove(void *addr, size_t len) {
+    count();
+    return madvise(addr, len, MADV_GUARD_REMOVE) == 0 ? 0 : fail("madvise(MADV_GUARD_REMOVE)", errno);
+}
+
+int vmshim_guard_probe(void) {
+    // What the region needs: a marker on a populated page of a MAP_SHARED memfd mapping, and
+    // its removal. Older kernels answer EINVAL; nothing here is counted (init only).
+    long page = sysconf(_SC_PAGESIZE);
+    int fd = memfd_create("vmshim-guard-probe", MFD_CLOEXEC);
+    if (fd < 0) return 0;
+    int ok = 0;
+    if (ftruncate(fd, page) == 0) {
+        void *p = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+        if (p != MAP_FAILED) {
+            ok = madvise(p, (size_t)page, MADV_GUARD_INSTALL) == 0 && madvise(p, (size_t)page, MADV_GUARD_REMOVE) == 0;
+            if (munmap(p, (size_t)page) != 0) die("munmap(guard probe)", errno);
+        }
+    }
+    if (close(fd) != 0) die("close(guard probe)", errno);
+    return ok;
+}
+
 int vmshim_mbind_node(void *addr, size_t len, int node, int max_node) {
     unsigned long mask[16];
     memset(mask, 0, sizeof mask);

@@ -48,6 +48,13 @@ int vmshim_map_none(void *addr, size_t len);
 int vmshim_protect(void *addr, size_t len, int prot);
 /// madvise(2). 0 or -errno.
 int vmshim_madvise(void *addr, size_t len, int advice);
+/// madvise(MADV_GUARD_INSTALL): accesses to the range fault with SIGSEGV; the VMA is not split
+/// and populated pages are zapped (a memfd keeps their content). Linux 6.13+. 0 or -errno.
+int vmshim_guard_install(void *addr, size_t len);
+/// madvise(MADV_GUARD_REMOVE): the range faults its pages back in again. 0 or -errno.
+int vmshim_guard_remove(void *addr, size_t len);
+/// 1 when guard markers work on a MAP_SHARED memfd mapping on this kernel, else 0.
+int vmshim_guard_probe(void);
 /// mbind(MPOL_BIND) of [addr, addr+len) to one real node (shared policy of a shmem object).
 int vmshim_mbind_node(void *addr, size_t len, int node, int max_node);
 /// fallocate(PUNCH_HOLE|KEEP_SIZE): give frames' memory back to the OS. 0 or -errno.
@@ -176,6 +183,19 @@ void vmshim_pt_set_run(uint8_t *direct, uint64_t root_pfn, uint64_t off, uint64_
 void vmshim_pt_clear(uint8_t *direct, uint64_t root_pfn, uint64_t off, uint64_t count);
 /// The frame mapped at off, or -1.
 int64_t vmshim_pt_lookup(uint8_t *direct, uint64_t root_pfn, uint64_t off);
+/// The PTE table covering off, or NULL when a level is missing. Tables never move or go away,
+/// so an area may keep the pointer and map or clear its pages without the walk (the fast path).
+uint64_t *vmshim_pt_leaf(uint8_t *direct, uint64_t root_pfn, uint64_t off);
+/// Set `count` entries of one PTE table from index i to consecutive frames from pfn
+/// (i + count <= 512).
+static inline void vmshim_pte_set(uint64_t *t, uint64_t i, uint64_t pfn, uint64_t count) {
+    for (uint64_t k = 0; k < count; k++)
+        __atomic_store_n(&t[i + k], ((pfn + k) << VMSHIM_PAGE_SHIFT) | 1ULL, __ATOMIC_RELEASE);
+}
+/// Clear `count` entries of one PTE table from index i (i + count <= 512).
+static inline void vmshim_pte_clear(uint64_t *t, uint64_t i, uint64_t count) {
+    for (uint64_t k = 0; k < count; k++) __atomic_store_n(&t[i + k], 0, __ATOMIC_RELEASE);
+}
 
 /// Bytes of the file fd resident in memory (fstat st_blocks × 512), or -errno.
 int64_t vmshim_resident_bytes(int fd);

@@ -12,12 +12,16 @@ struct Machine: Codable, Sendable {
     var glibc: String
     var memTotalBytes: Int
     var maxMapCount: Int
+    /// How vmalloc guards its areas here: "markers" (MADV_GUARD_INSTALL: size classes, one VMA
+    /// per area) or "prot_none" (older kernels: exact sizes, a reservation split per area).
+    var vmallocGuards: String
     var build: String
     var date: String
 
     enum CodingKeys: String, CodingKey {
         case cpuModel = "cpu_model", onlineCPUs = "online_cpus", numaNodes = "numa_nodes", kernel, glibc
-        case memTotalBytes = "mem_total_bytes", maxMapCount = "max_map_count", build, date
+        case memTotalBytes = "mem_total_bytes", maxMapCount = "max_map_count", vmallocGuards = "vmalloc_guards"
+        case build, date
     }
 
     static func current() -> Machine {
@@ -41,6 +45,7 @@ struct Machine: Codable, Sendable {
             glibc: String(cString: vmbench_libc_version()),
             memTotalBytes: Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE))),
             maxMapCount: Int(vmshim_max_map_count()),
+            vmallocGuards: vmshim_guard_probe() == 1 ? "markers" : "prot_none",
             build: build,
             date: ISO8601DateFormatter().string(from: Date()))
     }

@@ -179,6 +179,9 @@ struct BenchReport: Encodable {
     /// The human-readable report: one block per test variant, then micro figures and targets.
     var table: String {
         var out = "vmalloc-bench — \(machine.cpuModel), \(machine.onlineCPUs) CPUs, Linux \(machine.kernel), \(machine.build) build\n"
+        out += machine.vmallocGuards == "markers"
+            ? "vmalloc guards: MADV_GUARD_INSTALL markers (size classes, one VMA per area)\n"
+            : "vmalloc guards: PROT_NONE pages of the reservation (exact sizes; guard markers need Linux 6.13+)\n"
         out += settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") + "\n"
         out += "ops/s: median of repeats (one op = one loop iteration of the kernel test; * = loop cut at max_run_seconds);\n"
         out += "vmalloc÷: vmalloc ops/s over this row's; scale: ops/s over the same row at 1 thread;\n"

@@ -146,7 +146,10 @@ import VmallocTestSupport
         expect(audit.consistent, "frame metadata does not tile memory")
         let vmallocPages = audit.held.reduce(0) { $0 + ($1[VMSHIM_OWNER_VMALLOC] ?? 0) }
         let live = areas.reduce(0) { $0 + ($1.1 + 4095) / 4096 }
-        expect(vmallocPages == live + sys.space.areas.lazyPages, "vmalloc frames \(vmallocPages) != live \(live) + lazy \(sys.space.areas.lazyPages)")
+        // Live areas of a size class hold their class's frames: the slack past the owner's pages.
+        let lazy = sys.space.areas.lazyPages, slack = sys.space.areas.slackPages
+        expect(vmallocPages == live + lazy + slack,
+               "vmalloc frames \(vmallocPages) != live \(live) + lazy \(lazy) + slack \(slack)")
         expect(sys.meminfo().vmallocUsed == live * 4096, "VmallocUsed \(sys.meminfo().vmallocUsed) != \(live * 4096)")
         var owners: [Int: Int] = [:]  // pfn -> how many owners
         for (p, bytes) in areas {

@@ -44,6 +44,22 @@ import VmallocTestSupport
         expectNothingLost(sys)
     }
 
+    /// With guard markers the guard page is mapped with the area: a change up to the area's end
+    /// splits it off, and the budget counts that VMA too (it stays an upper bound).
+    @Test func setMemoryUpToTheEndChargesTheGuardSplit() throws {
+        let sys = try makeSystem()
+        let p = try #require(sys.vmalloc(4 * 4096))
+        let used = sys.space.areas.vmas.used.load(ordering: .relaxed)
+        let before = vmtest_count_vmas_in(p, p + 5 * 4096)
+        #expect(sys.set_memory_ro(p, 4) == 0)
+        let added = Int(vmtest_count_vmas_in(p, p + 5 * 4096) - before)
+        #expect(sys.space.areas.vmas.used.load(ordering: .relaxed) - used >= added)
+        #expect(sys.set_memory_rw(p, 4) == 0)
+        #expect(sys.space.areas.vmas.used.load(ordering: .relaxed) == used)
+        sys.vfree(p)
+        expectNothingLost(sys)
+    }
+
     @Test func pagesOutsideOneLiveAreaAreEinval() throws {
         let sys = try makeSystem()
         let p = try #require(sys.vmalloc(4 * 4096))

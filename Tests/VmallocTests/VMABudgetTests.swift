@@ -47,6 +47,45 @@ import VmallocTestSupport
         }
     }
 
+    /// full_fit_alloc_test at the kernel's size on two CPUs (fls(2) × 32 MiB of single pages,
+    /// twice: 32,768 live areas) fits the default vm.max_map_count when guard markers put each
+    /// guard page inside its area's mapping: one VMA per area. In a child process (an exit test)
+    /// for the same reason as the test above.
+    @Test func fullFitAtTheKernelsSize() async {
+        await #expect(processExitsWith: .success) {
+            let sys = try! makeSystem(mib: 256, vmallocMiB: 2048, lazyMaxPages: 1 << 20)
+            guard sys.space.areas.guardMarkers else { return }  // older kernels: 2 VMAs per area
+            let region = (sys.space.areas.base, sys.space.areas.base + sys.space.areas.regionSize)
+            let baseline = vmtest_count_vmas_in(region.0, region.1)
+            var kept: [UnsafeMutableRawPointer] = [], junk: [UnsafeMutableRawPointer] = []
+            for i in 0..<16_384 {
+                guard let p = sys.vmalloc(4096), let q = sys.vmalloc(4096) else {
+                    let used = sys.space.areas.vmas.used.load(ordering: .relaxed)
+                    preconditionFailure("area \(2 * i) of 32,768 failed: \(used) VMAs charged")
+                }
+                p.storeBytes(of: UInt32(i), as: UInt32.self)
+                kept.append(p)
+                junk.append(q)
+            }
+            let vmas = Int(vmtest_count_vmas_in(region.0, region.1) - baseline)
+            precondition(vmas <= 32_768 + 2, "\(vmas) VMAs for 32,768 areas")
+            precondition(vmas <= sys.space.areas.vmas.used.load(ordering: .relaxed) + 1, "budget below the real count")
+            junk.forEach(sys.vfree)
+            for _ in 0..<1000 {
+                guard let p = sys.vmalloc(4096) else { preconditionFailure("vmalloc in the holes failed") }
+                sys.vfree(p)
+            }
+            for (i, p) in kept.enumerated() where i % 997 == 0 { precondition(p.load(as: UInt32.self) == UInt32(i)) }
+            kept.forEach(sys.vfree)
+            sys.vm_unmap_aliases()
+            let info = sys.meminfo()
+            let lost = info.nodes.contains { $0.memFree != $0.memTotal - $0.pageTables - $0.slab }
+            precondition(!lost, "frames lost: \(info)")
+            precondition(vmtest_count_vmas_in(region.0, region.1) == baseline, "VMAs left behind")
+            precondition(sys.space.areas.vmas.used.load(ordering: .relaxed) == 0)
+        }
+    }
+
     @Test func spentBudgetFailsCleanly() throws {
         var c = MemorySystem.Configuration()
         c.nodes = 1
@@ -57,7 +96,8 @@ import VmallocTestSupport
         let sys = try MemorySystem(c)
         var live: [UnsafeMutableRawPointer] = []
         while let p = sys.vmalloc(4096, GFP_KERNEL | __GFP_NOWARN) { live.append(p) }
-        #expect(live.count == 250)  // 2 VMAs per one-run area
+        // A one-run area: its mapping, and with the guard in the reservation a split of it too.
+        #expect(live.count == (sys.space.areas.guardMarkers ? 500 : 250))
         #expect(sys.log.recentMessages.contains { $0.contains("VMA budget spent") })
         let free = sys.meminfo().memFree
         #expect(sys.vmalloc(4096, GFP_KERNEL | __GFP_NOWARN) == nil)

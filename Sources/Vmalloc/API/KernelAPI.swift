@@ -89,7 +89,8 @@ extension MemorySystem {
     public func find_vm_area(_ p: UnsafeRawPointer) -> VMArea? {
         let areas = space.areas
         guard areas.contains(p), let r = areas.area(containing: p - UnsafeRawPointer(areas.base)) else { return nil }
-        return VMArea(addr: areas.address(r.offset), size: r.size, requestedSize: r.requested, nrPages: r.nrPages,
+        return VMArea(addr: areas.address(r.offset), size: r.reportedSize, requestedSize: r.requested,
+                      nrPages: r.nrPages,
                       flags: r.flags, caller: r.caller.description, pagesPerNode: r.pagesPerNode(memory))
     }
     /// Purge every lazily freed area now: its mapping, frames and VA come back (`vm_unmap_aliases`).

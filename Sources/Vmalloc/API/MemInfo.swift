@@ -25,6 +25,10 @@ public struct MemInfo: Sendable, CustomStringConvertible {
     public var slab: Int
     /// Per node.
     public var nodes: [NodeMemInfo]
+    /// How vmalloc guard pages are made on this kernel: true for guard markers
+    /// (`MADV_GUARD_INSTALL`, Linux 6.13+: plain areas in size classes, one VMA each), false for
+    /// `PROT_NONE` pages of the reservation (exact sizes). Not a line of the kernel's format.
+    public var vmallocGuardMarkers: Bool
 
     public var description: String {
         func line(_ k: String, _ v: Int) -> String {

@@ -45,16 +45,19 @@ extension VmapAreas {
         let page = Self.pageSize
         let found: (kind: String, where: String, r: FreedArea)?? = shard(of: offset).state.withLockIfAvailable { s in
             func live(_ e: RangeTree.Entry) -> FreedArea {
-                let r = s.areas[Int(e.value)]!
-                return FreedArea(offset: r.offset, size: r.size, requested: r.requested, caller: r.caller)
+                let r = s.areas[Int(e.value)]
+                return FreedArea(offset: r.offset, size: r.reportedSize, requested: r.requested, caller: r.caller)
             }
             // In a live area's guard page: the overflow of that area, or the underflow of the
             // next one, whichever lies nearer.
-            if let e = s.busy.floor(offset), offset < e.end {
-                let r = s.areas[Int(e.value)]!
+            // A lazily freed area counts as absent: a fault in its guard page is a use after free.
+            if let id = s.live(containing: offset), let e = s.busy.floor(offset) {
+                let r = s.areas[Int(id)]
                 guard offset >= r.offset + r.nrPages * page else { return nil }
                 let right = offset - (r.offset + r.requested)
-                if let next = s.busy.ceiling(offset), next.start - offset <= right {
+                var next = s.busy.ceiling(offset)
+                while let n = next, s.areas[Int(n.value)].state != .live { next = s.busy.ceiling(n.end) }
+                if let next, next.start - offset <= right {
                     return ("vmalloc-out-of-bounds", "\(next.start - offset) bytes to the left of", live(next))
                 }
                 return ("vmalloc-out-of-bounds", "\(right) bytes to the right of", live(e))

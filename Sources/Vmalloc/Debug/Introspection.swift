@@ -11,8 +11,8 @@ extension MemorySystem {
         var vmallocPages = 0
         space.areas.forEachShard { s in
             // Lazy vmalloc areas hold frames no one owns; lazy vm_map_ram areas map their caller's.
-            for id in s.lazy where s.areas[Int(id)]!.kind == .vmalloc {
-                for (n, c) in s.areas[Int(id)]!.pagesPerNode(memory).enumerated() { lazyPerNode[n] += c }
+            for id in s.lazyIDs where s.areas[Int(id)].kind == .vmalloc {
+                for (n, c) in s.areas[Int(id)].pagesPerNode(memory).enumerated() { lazyPerNode[n] += c }
             }
             vmallocPages += s.vmallocPages
         }
@@ -29,7 +29,7 @@ extension MemorySystem {
                        vmallocUsed: vmallocPages * page,
                        pageTables: nodes.reduce(0) { $0 + $1.pageTables },
                        slab: nodes.reduce(0) { $0 + $1.slab },
-                       nodes: nodes)
+                       nodes: nodes, vmallocGuardMarkers: space.areas.guardMarkers)
     }
 
     /// `/proc/vmallocinfo`: one line per area, lazily freed ones as "unpurged vm_area".
@@ -37,9 +37,11 @@ extension MemorySystem {
         var lines: [String] = []
         space.areas.forEachShard { s in
             s.busy.forEach { e in
-                let r = s.areas[Int(e.value)]!
+                let r = s.areas[Int(e.value)]
+                guard r.state == .live else { return }
                 let start = UInt(bitPattern: space.areas.address(r.offset))
-                var l = "0x\(Self.hex(start))-0x\(Self.hex(start + UInt(r.size))) \(Self.pad(r.size, 7))"
+                let size = r.reportedSize
+                var l = "0x\(Self.hex(start))-0x\(Self.hex(start + UInt(size))) \(Self.pad(size, 7))"
                 switch r.kind {
                 case .vmMapRam:
                     l += " vm_map_ram"
@@ -51,8 +53,8 @@ extension MemorySystem {
                 }
                 lines.append(l)
             }
-            for id in s.lazy {
-                let r = s.areas[Int(id)]!
+            for id in s.lazyIDs {
+                let r = s.areas[Int(id)]
                 let start = UInt(bitPattern: space.areas.address(r.offset))
                 lines.append("0x\(Self.hex(start))-0x\(Self.hex(start + UInt(r.size))) \(Self.pad(r.size, 7)) unpurged vm_area")
             }

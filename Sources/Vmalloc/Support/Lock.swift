@@ -18,8 +18,8 @@ package struct Lock<Value: ~Copyable>: ~Copyable {
         _ body: (inout sending Value) throws(E) -> sending Result
     ) throws(E) -> sending Result {
         try mutex.withLock { (value: inout sending Value) throws(E) -> sending Result in
-            order.add(1, ordering: .acquiringAndReleasing)
-            defer { order.add(1, ordering: .acquiringAndReleasing) }
+            order.wrappingAdd(1, ordering: .acquiringAndReleasing)
+            defer { order.wrappingAdd(1, ordering: .acquiringAndReleasing) }
             return try body(&value)
         }
     }
@@ -29,8 +29,8 @@ package struct Lock<Value: ~Copyable>: ~Copyable {
         _ body: (inout sending Value) throws(E) -> sending Result
     ) throws(E) -> sending Result? {
         try mutex.withLockIfAvailable { (value: inout sending Value) throws(E) -> sending Result in
-            order.add(1, ordering: .acquiringAndReleasing)
-            defer { order.add(1, ordering: .acquiringAndReleasing) }
+            order.wrappingAdd(1, ordering: .acquiringAndReleasing)
+            defer { order.wrappingAdd(1, ordering: .acquiringAndReleasing) }
             return try body(&value)
         }
     }

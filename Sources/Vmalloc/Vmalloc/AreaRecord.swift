@@ -1,9 +1,15 @@
 /// One area of the vmalloc region (`struct vmap_area` + `struct vm_struct`).
 struct AreaRecord: Sendable {
     var offset: Int
+    /// The VA the area spans: its class's pages and the guard page.
     var size: Int
     var requested: Int
+    /// The owner's pages (mapped, in the page table, in `VmallocUsed`).
     var nrPages: Int
+    /// The frames the area holds and maps: `nrPages` rounded up to its `SizeClass` (or equal to
+    /// it). While the area is live, page `nrPages` (if below `classPages`) carries a guard
+    /// marker; the pages past it stay mapped, with no PTE.
+    var classPages: Int
     var flags: VMFlags
     var kind: AreaKind
     var caller: CallSite
@@ -15,18 +21,36 @@ struct AreaRecord: Sendable {
     var align: Int
     /// The next lazily freed area of the same reuse pool, or -1.
     var nextReusable: Int32 = -1
+    var state: AreaState = .live
+    /// The next (newer) area on the shard's lazy list, or -1.
+    var lazyNext: Int32 = -1
+    /// The address of the PTE table holding the area's first PTE (0: not known); lets vfree and
+    /// reuse store the PTEs of a small area without walking the table.
+    var leafTable: UInt = 0
 
-    /// Mapped pages per node.
+    /// Pages per node: the owner's pages of a live area, every frame of a lazily freed one.
     func pagesPerNode(_ memory: PhysicalMemory) -> [Int] {
         var per = Array(repeating: 0, count: memory.nodeCount)
-        for run in runs { per[memory.node(of: run.pfn)] += run.count }
+        let limit = state == .live ? nrPages : classPages
+        for run in runs where run.page < limit { per[memory.node(of: run.pfn)] += min(run.count, limit - run.page) }
         return per
     }
+
+    /// The size the kernel would report (`vm_struct.size`): the owner's pages and the guard.
+    var reportedSize: Int { size - (classPages - nrPages) * PhysicalMemory.pageSize }
 
     /// The frames mapped, page by page.
     var frames: [Int] { runs.flatMap { run in (run.pfn..<(run.pfn + run.count)).map { $0 } } }
     var vmaCost: Int
+    /// Whether the guard page is mapped with the last run and carries a guard marker (plain
+    /// areas when the kernel has markers) rather than being a page of the reservation.
+    var guardInMapping = false
     /// The protection the area was mapped with, and the spans `set_memory_*` changed ([]: none).
     var prot: PageProtection = .readWrite
     var permSpans: [PermSpan] = []
+
+    /// The content of a vacant slot.
+    static let vacant = AreaRecord(offset: 0, size: 0, requested: 0, nrPages: 0, classPages: 0, flags: [],
+                                   kind: .vmalloc, caller: CallSite(file: "", line: 0), blocks: [], runs: [],
+                                   node: 0, align: 0, state: .vacant, vmaCost: 0)
 }

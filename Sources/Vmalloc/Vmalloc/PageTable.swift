@@ -67,14 +67,45 @@ final class PageTable: @unchecked Sendable {
         vmshim_pt_set_run(direct, UInt64(rootPfn), UInt64(offset), UInt64(pfn), UInt64(count))
     }
 
-    /// Map every run of an area (its tables must exist).
+    /// Map the owner's pages of an area (its tables must exist); the rest of its class stays unmapped.
     func map(_ r: AreaRecord) {
-        for run in r.runs { set(offset: r.offset + run.page * PhysicalMemory.pageSize, pfn: run.pfn, count: run.count) }
+        for run in r.runs where run.page < r.nrPages {
+            set(offset: r.offset + run.page * PhysicalMemory.pageSize, pfn: run.pfn,
+                count: min(run.count, r.nrPages - run.page))
+        }
     }
 
     /// Unmap `count` pages from offset.
     func clear(offset: Int, count: Int) {
         vmshim_pt_clear(direct, UInt64(rootPfn), UInt64(offset), UInt64(count))
+    }
+
+    /// The address of the PTE table covering offset, 0 when it is missing. Table pages are never
+    /// freed, so an area keeps this for its life (`AreaRecord.leafTable`).
+    func leaf(offset: Int) -> UInt {
+        UInt(bitPattern: vmshim_pt_leaf(direct, UInt64(rootPfn), UInt64(offset)))
+    }
+
+    /// `set`, through the PTE table `leaf` of offset when the pages all lie in it (no walk).
+    @inline(__always)
+    func set(leaf: UInt, offset: Int, pfn: Int, count: Int) {
+        let i = (offset >> Int(VMSHIM_PAGE_SHIFT)) & 511
+        if let t = UnsafeMutablePointer<UInt64>(bitPattern: leaf), i + count <= 512 {
+            vmshim_pte_set(t, UInt64(i), UInt64(pfn), UInt64(count))
+        } else {
+            set(offset: offset, pfn: pfn, count: count)
+        }
+    }
+
+    /// `clear`, through the PTE table `leaf` of offset when the pages all lie in it.
+    @inline(__always)
+    func clear(leaf: UInt, offset: Int, count: Int) {
+        let i = (offset >> Int(VMSHIM_PAGE_SHIFT)) & 511
+        if let t = UnsafeMutablePointer<UInt64>(bitPattern: leaf), i + count <= 512 {
+            vmshim_pte_clear(t, UInt64(i), UInt64(count))
+        } else {
+            clear(offset: offset, count: count)
+        }
     }
 
     /// The frame mapped at offset (`vmalloc_to_pfn`), or nil.

@@ -38,9 +38,12 @@ extension AreaRecord {
     /// The access bits page by page, as spans covering the area.
     var spans: [PermSpan] { covering(permSpans) }
 
-    /// `permSpans`-style spans ([]: unchanged) as spans covering the area.
+    /// `permSpans`-style spans ([]: unchanged) as spans covering the area's mapping: its class's
+    /// pages and, when it is mapped with them, the guard page (a change that stops short of
+    /// them splits the VMA there too).
     func covering(_ spans: [PermSpan]) -> [PermSpan] {
-        spans.isEmpty ? [PermSpan(page: 0, count: nrPages, perms: PagePerms(prot))] : spans
+        let mapped = classPages + (guardInMapping ? 1 : 0)
+        return spans.isEmpty ? [PermSpan(page: 0, count: mapped, perms: PagePerms(prot))] : spans
     }
 
     /// The spans once `set` is added to and `clear` taken from pages [first, first + count),
@@ -84,8 +87,8 @@ extension MemorySystem {
         // The shard lock is held across mprotect so the area cannot be freed and its VA reused
         // by another owner between the check and the change.
         return space.areas.shard(of: offset).state.withLock { s -> Int32 in
-            guard let e = s.busy.floor(offset), offset < e.end, var r = s.areas[Int(e.value)],
-                  r.kind != .vmMapRam else { return -EINVAL }
+            guard let id = s.live(containing: offset), s.areas[Int(id)].kind != .vmMapRam else { return -EINVAL }
+            var r = s.areas[Int(id)]
             let first = (offset - r.offset) / page
             guard first < r.nrPages, numpages <= r.nrPages - first else { return -EINVAL }
             let old = r.spans
@@ -100,7 +103,7 @@ extension MemorySystem {
             if delta < 0 { space.areas.vmas.release(-delta) }
             r.permSpans = new
             r.vmaCost += delta
-            s.areas[Int(e.value)] = r
+            s.areas[Int(id)] = r
             return 0
         }
     }
@@ -141,10 +144,8 @@ extension MemorySystem {
     public func set_vm_flush_reset_perms(_ addr: UnsafeMutableRawPointer) {
         let offset = addr - space.areas.base
         let marked = space.areas.contains(addr) && space.areas.shard(of: offset).state.withLock { s in
-            guard let e = s.busy.floor(offset), offset < e.end, s.areas[Int(e.value)]!.kind != .vmMapRam else {
-                return false
-            }
-            s.areas[Int(e.value)]!.flags.insert(.flushResetPerms)
+            guard let id = s.live(containing: offset), s.areas[Int(id)].kind != .vmMapRam else { return false }
+            s.areas[Int(id)].flags.insert(.flushResetPerms)
             return true
         }
         if !marked {

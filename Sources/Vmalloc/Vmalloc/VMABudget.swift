@@ -1,9 +1,12 @@
 import CShim
 import Synchronization
 
-/// A budget of kernel VMAs (`vm.max_map_count`): every run of frames is a VMA and every area
-/// splits the reservation once more. Each system has its own (`Configuration.maxMapCount`) and
-/// all share the process's, since the kernel's limit is per process.
+/// A budget of kernel VMAs (`vm.max_map_count`): every run of frames is a VMA, and every piece
+/// the reservation is split into is one more (an area's guard page in the reservation splits
+/// it; with guard markers the guard lives in the area's mapping and the pieces are counted
+/// from the free VA ranges, so areas side by side cost one VMA each). Each system has its own
+/// (`Configuration.maxMapCount`) and all share the process's, since the kernel's limit is per
+/// process.
 final class VMABudget: Sendable {
     /// Slack left for the rest of the process (thread stacks, libraries, malloc arenas).
     static let slack = 2048
@@ -33,6 +36,13 @@ final class VMABudget: Sendable {
             return false
         }
         return true
+    }
+
+    /// Count n more VMAs that exist whatever the budget says (a new reservation piece): a
+    /// later `charge` then sees them.
+    func add(_ n: Int) {
+        used.add(n, ordering: .relaxed)
+        if self !== Self.process { Self.process.used.add(n, ordering: .relaxed) }
     }
 
     /// Give back n VMAs charged earlier.

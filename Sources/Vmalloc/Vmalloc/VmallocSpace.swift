@@ -99,16 +99,32 @@ final class VmallocSpace: Sendable {
         let zero = gfp.contains(.zero)
         gfp.remove(.zero)
 
-        if !areas.immediateUnmap, flags == .alloc,
-           let off = areas.reuseLazy(nrPages: nrPages, node: node, align: align, requested: size, caller: site,
-                                     pageTable: pageTable) {
-            let p = areas.address(off)
-            if zero { vmshim_zero(p, nrPages * page) }
-            return p
+        // Plain areas come in size classes when guard markers exist (`SizeClass`).
+        let classPages = flags == .alloc ? areas.classPages(for: nrPages) : nrPages
+        if !areas.immediateUnmap, flags == .alloc {
+            switch areas.reuseLazy(classPages: classPages, pages: nrPages, node: node, align: align, requested: size,
+                                   caller: site, pageTable: pageTable) {
+            case .revived(let off):
+                let p = areas.address(off)
+                if zero { vmshim_zero(p, nrPages * page) }
+                return p
+            case .taken(let off, let id, let old):
+                if areas.moveGuard(offset: off, from: old, to: nrPages, end: classPages) == 0 {
+                    areas.revive(id, offset: off, pages: nrPages, requested: size, caller: site, pageTable: pageTable)
+                    let p = areas.address(off)
+                    if zero { vmshim_zero(p, nrPages * page) }
+                    return p
+                }
+                areas.retire(id, offset: off)  // the marker could not move: build a new area
+            case .none:
+                break
+            }
         }
 
         let guardBytes = flags.contains(.noGuard) ? 0 : page
-        let areaSize = nrPages * page + guardBytes
+        let areaSize = classPages * page + guardBytes
+        // With guard markers a plain area's guard page is part of its own mapping (`mapRuns`).
+        let inMapping = areas.guardMarkers && flags == .alloc
         guard let offset = allocVA(areaSize, align: align, gfp: gfp, size: size, site: site) else { return nil }
         let hugeBlocks = huge ? allocHugeFrames(areaPages, gfp: gfp, node: node) : nil
         if huge && hugeBlocks == nil {
@@ -116,7 +132,7 @@ final class VmallocSpace: Sendable {
             return vmallocNodeRange(size, align: realAlign, gfp: zero ? gfp.union(.zero) : gfp, node: node,
                                     flags: flags.subtracting(.allowHugeVmap), site: site)
         }
-        guard let unsorted = hugeBlocks ?? allocFrames(nrPages, gfp: gfp, node: node) else {
+        guard let unsorted = hugeBlocks ?? allocFrames(classPages, gfp: gfp, node: node) else {
             areas.releaseVA(offset: offset, size: areaSize)
             reportFailure(size, gfp, "failed to allocate pages", site)
             return nil
@@ -134,9 +150,10 @@ final class VmallocSpace: Sendable {
             }
             at += n
         }
-        let record = AreaRecord(offset: offset, size: areaSize, requested: size, nrPages: areaPages, flags: flags,
+        var record = AreaRecord(offset: offset, size: areaSize, requested: size, nrPages: areaPages,
+                                classPages: huge ? areaPages : classPages, flags: flags,
                                 kind: .vmalloc, caller: site, blocks: blocks, runs: runs, node: node, align: align,
-                                vmaCost: runs.count + 1)
+                                vmaCost: inMapping ? runs.count : runs.count + 1, guardInMapping: inMapping)
         // The seed: page tables are allocated with a fixed GFP_KERNEL-like mask, so the
         // caller's NOFS/NOIO can only reach them through the scope.
         let mapped = withThreadScope(mappingScope(gfp)) { mapArea(record, prot: .readWrite, gfp: gfp) }
@@ -146,6 +163,13 @@ final class VmallocSpace: Sendable {
             reportFailure(size, gfp, "failed to map pages", site)
             return nil
         }
+        if record.classPages > record.nrPages,
+           areas.moveGuard(offset: offset, from: record.classPages, to: record.nrPages, end: record.classPages) != 0 {
+            releaseNow(.init(offset: offset, size: areaSize, blocks: blocks, vmaCost: record.vmaCost))
+            reportFailure(size, gfp, "failed to map pages", site)
+            return nil
+        }
+        record.leafTable = pageTable.leaf(offset: offset)
         areas.insertBusy(record)
         let p = areas.address(offset)
         if zero { vmshim_zero(p, areaPages * page) }
@@ -215,7 +239,7 @@ final class VmallocSpace: Sendable {
     }
 
     private func tryMap(_ r: AreaRecord, prot: PageProtection) -> Bool {
-        guard pageTable.populate(offset: r.offset, count: r.nrPages) else { return false }
+        guard pageTable.populate(offset: r.offset, count: r.classPages) else { return false }
         if !areas.vmas.charge(r.vmaCost) {
             purgeLazy()
             guard areas.vmas.charge(r.vmaCost) else {
@@ -224,7 +248,8 @@ final class VmallocSpace: Sendable {
                 return false
             }
         }
-        if let e = areas.mapRuns(offset: r.offset, runs: r.runs, prot: prot) {
+        if let e = areas.mapRuns(offset: r.offset, runs: r.runs, prot: prot, guardPage: r.guardInMapping,
+                                 populatePages: r.nrPages) {
             areas.vmas.release(r.vmaCost)
             log.warn("vmalloc: mmap of an area failed: errno \(e)", site: "mmap-failed")
             return false
@@ -234,7 +259,7 @@ final class VmallocSpace: Sendable {
     }
 
     /// Release the frames of an area removed without laziness (immediate-unmap mode).
-    private func releaseNow(_ r: AreaRecord) {
+    private func releaseNow(_ r: VmapAreas.Released) {
         areas.unmap(offset: r.offset, bytes: r.size)
         for b in r.blocks { allocator.free(pfn: b.pfn, order: b.order) }
         areas.vmas.release(r.vmaCost)
@@ -253,16 +278,15 @@ final class VmallocSpace: Sendable {
         // vmalloc areas and vm_map_ram areas are unmapped lazily (vunmap at once: its caller
         // expects the mapping gone), unless every use after free must fault.
         let lazy = kind != .vmap && !areas.immediateUnmap
-        let result = areas.removeBusy(offset: offset, kind: kind, pageTable: pageTable, lazy: lazy) { r in
-            pageCount.map { $0 == r.nrPages } ?? true
-        }
-        switch result {
-        case .removed(let r, let due):
-            // VM_FLUSH_RESET_PERMS (`vm_reset_perms`): unmapped at once, so no later owner of the
-            // frames or the addresses inherits a read-only or executable mapping.
-            let now = !lazy || r.flags.contains(.flushResetPerms)
-            if !now && kind == .vmMapRam { allocator.lazyAliases.add(1, ordering: .releasing) }
-            if now { releaseNow(r) } else if due { purgeLazy(shardOf: offset) }
+        switch areas.removeBusy(offset: offset, kind: kind, pageTable: pageTable, lazy: lazy, pageCount: pageCount) {
+        case .lazy(let due):
+            if kind == .vmMapRam { allocator.lazyAliases.add(1, ordering: .releasing) }
+            if due { purgeLazy(shardOf: offset) }
+        case .removed(let r):
+            // Immediate-unmap mode, vunmap, and VM_FLUSH_RESET_PERMS (`vm_reset_perms`): unmapped
+            // at once, so no later owner of the frames or the addresses inherits a read-only or
+            // executable mapping.
+            releaseNow(r)
         case .wrongKind(let k):
             log.warn("\(function) called on an area of \(k.freeFunction) (\(p)): use \(k.freeFunction); nothing freed",
                      site: "free-kind-\(function)")
@@ -308,7 +332,8 @@ final class VmallocSpace: Sendable {
                 runs.append(FrameRun(page: i, pfn: pg.pfn, count: 1))
             }
         }
-        let record = AreaRecord(offset: offset, size: areaSize, requested: list.count * page, nrPages: list.count,
+        var record = AreaRecord(offset: offset, size: areaSize, requested: list.count * page, nrPages: list.count,
+                                classPages: list.count,
                                 flags: flags.union(.map).subtracting(.noGuard), kind: kind, caller: site,
                                 blocks: [], runs: runs, node: NUMA_NO_NODE, align: page, vmaCost: runs.count + 1,
                                 prot: prot)
@@ -316,6 +341,7 @@ final class VmallocSpace: Sendable {
             areas.releaseVA(offset: offset, size: areaSize)
             return nil
         }
+        record.leafTable = pageTable.leaf(offset: offset)
         areas.insertBusy(record)
         return areas.address(offset)
     }

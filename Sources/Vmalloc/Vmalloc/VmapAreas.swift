@@ -20,7 +20,17 @@ final class VmapAreas: @unchecked Sendable {
     let immediateUnmap: Bool
     let populate: Bool
     let vmas: VMABudget
+    /// Whether this kernel has guard markers on memfd mappings (`MADV_GUARD_INSTALL`, Linux
+    /// 6.13+): then plain areas come in size classes (`SizeClass`); else exact sizes, with the
+    /// guard page in the PROT_NONE reservation only.
+    let guardMarkers: Bool
+    /// Whether freed areas are remembered for use-after-free fault reports (only when reports are on).
+    let remembersFreed: Bool
     let shards: [VmapShard]
+    /// The same shards, reached without a retain: two threads retaining one shared object
+    /// write one cache line, which is what kept the fast path from scaling. `shards` keeps
+    /// them alive.
+    private let unretained: [Unmanaged<VmapShard>]
     private let shardSize: Int
     private let memory: PhysicalMemory
     private let log: Printk
@@ -42,6 +52,8 @@ final class VmapAreas: @unchecked Sendable {
         self.faults = faults
         immediateUnmap = c.immediateUnmap
         populate = c.populate
+        remembersFreed = c.faultReports
+        guardMarkers = vmshim_guard_probe() == 1
         vmas = VMABudget(limit: c.maxMapCount ?? Int.max)
         let cpus = max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1)
         let log2 = max(Int.bitWidth - cpus.leadingZeroBitCount - 1, 1)
@@ -51,6 +63,7 @@ final class VmapAreas: @unchecked Sendable {
         let slice = size / count / (1 << 21) * (1 << 21)
         shardSize = slice
         shards = (0..<count).map { i in VmapShard(start: i * slice, size: i == count - 1 ? size - i * slice : slice) }
+        unretained = shards.map { Unmanaged.passUnretained($0) }
         // A forked child must not silently share this region's MAP_SHARED frames.
         if vmshim_region_register(b, size) != 0 {
             log.warnOnce("vmalloc: too many regions for fork hygiene: a forked child keeps access to this one",
@@ -80,6 +93,14 @@ final class VmapAreas: @unchecked Sendable {
 
     func shard(of offset: Int) -> VmapShard { shards[min(offset / shardSize, shards.count - 1)] }
 
+    /// Run `body` under the lock of shard `k` without retaining it (the fast paths).
+    @inline(__always)
+    private func withShard<R>(_ k: Int, _ body: (inout VmapShard.State) -> R) -> R {
+        unretained[k]._withUnsafeGuaranteedRef { $0.state.withLock { s in body(&s) } }
+    }
+
+    private func index(of offset: Int) -> Int { min(offset / shardSize, shards.count - 1) }
+
     /// This thread's home shard. Threads are dealt to shards in turn rather than by the CPU
     /// they happen to run on, so a thread that migrates keeps freeing into the pool it
     /// allocates from, and two threads on a two-shard system never share one.
@@ -100,9 +121,11 @@ final class VmapAreas: @unchecked Sendable {
                 // The address is what must be aligned: the region itself is only 2 MiB-aligned.
                 let b = Int(bitPattern: base)
                 let start = ((b + r.start + align - 1) & ~(align - 1)) - b
+                let before = s.free.count
                 s.free.remove(start: r.start)
                 if start > r.start { s.free.insert(start: r.start, size: start - r.start) }
                 if start + size < r.end { s.free.insert(start: start + size, size: r.end - start - size) }
+                countPieces(from: before, to: s.free.count)
                 return start
             }
             if let found { return found }
@@ -110,19 +133,50 @@ final class VmapAreas: @unchecked Sendable {
         return nil
     }
 
-    func releaseVA(offset: Int, size: Int) { shard(of: offset).state.withLock { $0.freeVA(offset: offset, size: size) } }
+    func releaseVA(offset: Int, size: Int) {
+        shard(of: offset).state.withLock { s in
+            let before = s.free.count
+            s.freeVA(offset: offset, size: size)
+            countPieces(from: before, to: s.free.count)
+        }
+    }
+
+    /// With guard markers, the reservation pieces are charged from the free ranges of each shard
+    /// beyond its first (a shard starts as one range); called with the shard lock held, when a
+    /// change of the free tree took its range count from `before` to `after`.
+    private func countPieces(from before: Int, to after: Int) {
+        guard guardMarkers else { return }
+        let delta = max(after - 1, 0) - max(before - 1, 0)
+        if delta > 0 { vmas.add(delta) } else if delta < 0 { vmas.release(-delta) }
+    }
 
     // MARK: mapping
 
-    /// mmap each run at its place (one syscall per run). On failure the runs already mapped are
-    /// unmapped again and the errno is returned.
-    func mapRuns(offset: Int, runs: [FrameRun], prot: PageProtection) -> Int32? {
+    /// mmap each run at its place (one syscall per run). With `guardPage`, the last run's mmap
+    /// reaches one page further (the memfd page after its frames, never populated) and that page
+    /// gets a guard marker: the guard lives in the area's own VMA instead of splitting the
+    /// reservation. Only pages below `populatePages` (the owner's) are populated: a class's
+    /// slack stays unpopulated, so a marker later put on it zaps nothing and needs no TLB
+    /// shootdown. On failure what was mapped is unmapped again and the errno is returned.
+    func mapRuns(offset: Int, runs: [FrameRun], prot: PageProtection, guardPage: Bool = false,
+                 populatePages: Int = .max) -> Int32? {
+        let page = Self.pageSize
         for (i, run) in runs.enumerated() {
-            let r = faults.shouldFail(.mmap) ? -ENOMEM : vmshim_map_shared(base + offset + run.page * Self.pageSize, run.count * Self.pageSize,
+            let guarded = guardPage && i == runs.count - 1
+            let filled = populate ? min(max(populatePages - run.page, 0), run.count) : 0
+            // One mmap with MAP_POPULATE when the whole run is the owner's; else populate after.
+            let whole = filled == run.count && !guarded
+            let at = base + offset + run.page * page
+            var r = faults.shouldFail(.mmap) ? -ENOMEM : vmshim_map_shared(at, (run.count + (guarded ? 1 : 0)) * page,
                                       memory.fd(of: run.pfn), memory.fileOffset(of: run.pfn),
-                                      prot.shim, populate ? 1 : 0)
+                                      prot.shim, whole ? 1 : 0)
+            if r == 0 && !whole {
+                if guarded { r = vmshim_guard_install(at + run.count * page, page) }
+                if r == 0 && filled > 0 { r = vmshim_madvise(at, filled * page, MADV_POPULATE_WRITE) }
+                if r < 0 { unmap(offset: offset + run.page * page, bytes: (run.count + (guarded ? 1 : 0)) * page) }
+            }
             if r < 0 {
-                for done in runs[..<i] { unmap(offset: offset + done.page * Self.pageSize, bytes: done.count * Self.pageSize) }
+                for done in runs[..<i] { unmap(offset: offset + done.page * page, bytes: done.count * page) }
                 return -r
             }
         }
@@ -144,62 +198,85 @@ final class VmapAreas: @unchecked Sendable {
         shard(of: r.offset).state.withLock { s in
             let id = s.store(r)
             s.busy.insert(start: r.offset, size: r.size, value: id)
-            if r.kind == .vmalloc { s.vmallocPages += r.nrPages }
+            if r.kind == .vmalloc {
+                s.vmallocPages += r.nrPages
+                s.slackPages += r.classPages - r.nrPages
+            }
         }
     }
 
     /// The live area containing offset.
     func area(containing offset: Int) -> AreaRecord? {
-        shard(of: offset).state.withLock { s in
-            guard let e = s.busy.floor(offset), offset < e.end else { return nil }
-            return s.areas[Int(e.value)]
-        }
+        shard(of: offset).state.withLock { s in s.live(containing: offset).map { s.areas[Int($0)] } }
     }
 
-    /// Outcome of taking a live area out of the busy tree.
+    /// What the caller of a non-lazy removal must give back (a few words, not the whole record).
+    struct Released {
+        var offset: Int
+        var size: Int
+        var blocks: [(pfn: Int, order: Int)]
+        var vmaCost: Int
+    }
+
+    /// Outcome of freeing a live area.
     enum Removal {
-        case removed(AreaRecord, lazyPurgeDue: Bool)
+        /// Lazily freed: still mapped, its frames and VA held until a purge (due now or not).
+        case lazy(purgeDue: Bool)
+        /// Out of the busy tree: the caller unmaps it and returns its frames and VA.
+        case removed(Released)
         case wrongKind(AreaKind)
         case notFound
     }
 
-    /// Remove the live area starting exactly at offset if it is of `kind` and `accept` agrees.
-    /// Its PTEs are cleared at once (as the kernel does); a vmalloc area then goes on the lazy
-    /// list with its frames and mapping, unless `lazy` is false.
-    func removeBusy(offset: Int, kind: AreaKind, pageTable: PageTable, lazy: Bool,
-                    accept: (AreaRecord) -> Bool = { _ in true }) -> Removal {
+    /// Free the live area starting exactly at offset if it is of `kind` (and of `pageCount`
+    /// pages when given). Its PTEs are cleared at once (as the kernel does); a vmalloc or
+    /// vm_map_ram area then stays in the busy tree as lazily freed, with its frames and mapping,
+    /// unless `lazy` is false. The lazy path reads the record in place and copies nothing.
+    func removeBusy(offset: Int, kind: AreaKind, pageTable: PageTable, lazy: Bool, pageCount: Int? = nil) -> Removal {
         let perShard = max(lazyMaxPages / shards.count, 1)
-        return shard(of: offset).state.withLock { s in
-            guard let e = s.busy.floor(offset), e.start == offset, let r = s.areas[Int(e.value)] else { return .notFound }
-            guard r.kind == kind else { return .wrongKind(r.kind) }
-            guard accept(r) else { return .notFound }
-            s.busy.remove(start: offset)
-            s.remember(r)
-            pageTable.clear(offset: offset, count: r.nrPages)
-            if r.kind == .vmalloc { s.vmallocPages -= r.nrPages }
-            guard lazy && !r.flags.contains(.flushResetPerms) else {
-                s.areas[Int(e.value)] = nil
-                s.vacantIDs.append(e.value)
-                return .removed(r, lazyPurgeDue: false)
+        let remembers = remembersFreed
+        return withShard(index(of: offset)) { s in
+            guard let e = s.busy.floor(offset), e.start == offset else { return .notFound }
+            let id = e.value
+            let a = s.areas.at(Int(id))
+            guard a.pointee.state == .live else { return .notFound }
+            let found = a.pointee.kind
+            guard found == kind else { return .wrongKind(found) }
+            let pages = a.pointee.nrPages
+            if let n = pageCount, n != pages { return .notFound }
+            if remembers { s.remember(id) }
+            pageTable.clear(leaf: a.pointee.leafTable, offset: offset, count: pages)
+            let frames = a.pointee.classPages
+            if kind == .vmalloc {
+                s.vmallocPages -= pages
+                s.slackPages -= frames - pages
             }
-            s.lazy.append(e.value)
-            if r.kind == .vmMapRam {
+            guard lazy && !a.pointee.flags.contains(.flushResetPerms) else {
+                s.busy.remove(start: offset)
+                let r = s.take(id)
+                return .removed(Released(offset: r.offset, size: r.size, blocks: r.blocks, vmaCost: r.vmaCost))
+            }
+            a.pointee.state = .lazy
+            if kind == .vmMapRam {
                 // The frames stay the caller's: the mapping may linger only until one of them is
                 // freed (the page allocator purges first) or until the next purge.
-                let key = r.frames
-                s.areas[Int(e.value)]!.nextReusable = s.mapRamPools[key] ?? -1
-                s.mapRamPools[key] = e.value
-                s.lazyMapRamPages += r.nrPages
+                let key = a.pointee.frames
+                a.pointee.nextReusable = s.mapRamPools[key] ?? -1
+                s.mapRamPools[key] = id
+                s.lazyMapRamPages += pages
             } else {
-                s.lazyPages += r.nrPages
+                // Every frame of the class is lazily freed now, the slack included.
+                s.lazyPages += frames
                 // An area whose pages set_memory_* changed is never revived: a new owner gets RW.
-                if r.flags == .alloc && r.permSpans.isEmpty {
-                    let key = PoolKey(nrPages: r.nrPages, node: r.node, align: r.align)
-                    s.areas[Int(e.value)]!.nextReusable = s.pool(key)
-                    s.setPool(key, e.value)
+                if a.pointee.flags == .alloc && a.pointee.permSpans.isEmpty {
+                    let key = PoolKey(nrPages: frames, node: a.pointee.node, align: a.pointee.align)
+                    a.pointee.nextReusable = s.pool(key)
+                    s.setPool(key, id)
+                } else {
+                    s.linkLazy(id)
                 }
             }
-            return .removed(r, lazyPurgeDue: s.lazyPages + s.lazyMapRamPages > perShard)
+            return .lazy(purgeDue: s.lazyPages + s.lazyMapRamPages > perShard)
         }
     }
 
@@ -209,25 +286,51 @@ final class VmapAreas: @unchecked Sendable {
     struct PoolKey {
         /// Index into `smallPools`, or -1.
         let small: Int
-        let other: Int
+        let pages: Int, node: Int, align: Int
+        @inline(__always)
         init(nrPages pages: Int, node: Int, align: Int) {
             small = pages <= VmapAreas.smallPoolPages && node == NUMA_NO_NODE && align == VmapAreas.pageSize ? pages - 1 : -1
-            other = pages << 14 | align.trailingZeroBitCount << 8 | (node + 1)
+            self.pages = pages
+            self.node = node
+            self.align = align
+        }
+        /// The hash key of `otherPools` (only computed off the common path).
+        var other: Int { pages << 14 | align.trailingZeroBitCount << 8 | (node + 1) }
+    }
+
+    /// What `reuseLazy` found.
+    enum Reuse {
+        case none
+        /// Live again for the new owner: no syscall, the frames were still mapped.
+        case revived(offset: Int)
+        /// Taken off its pool but its last owner had `oldPages` pages, so its guard marker must
+        /// move first (a syscall, outside the lock); then `revive` or `retire`. Meanwhile no
+        /// one else can reach it (a purge skips it: it stays mapped, frames and VA held).
+        case taken(offset: Int, id: Int32, oldPages: Int)
+    }
+
+    /// Take a lazily freed plain area of class `classPages` asked for on `node` with `align`
+    /// from the local shard for a new owner of `pages` pages.
+    func reuseLazy(classPages: Int, pages: Int, node: Int, align: Int, requested: Int, caller: CallSite,
+                   pageTable: PageTable) -> Reuse {
+        withShard(localShard) { s in
+            let key = PoolKey(nrPages: classPages, node: node, align: align)
+            let id = s.pool(key)
+            guard id >= 0 else { return .none }
+            let a = s.areas.at(Int(id))
+            s.setPool(key, a.pointee.nextReusable)
+            let old = a.pointee.nrPages
+            guard old == pages else { return .taken(offset: a.pointee.offset, id: id, oldPages: old) }
+            a.pointee.requested = requested
+            return .revived(offset: s.revive(id, pages: pages, caller: caller, pageTable: pageTable))
         }
     }
 
-    /// Take a lazily freed plain area of exactly `pages` pages asked for on `node` with `align` from the
-    /// local shard, make it live again for a new owner and return its offset: no syscall, the
-    /// frames are already mapped.
-    func reuseLazy(nrPages pages: Int, node: Int, align: Int, requested: Int, caller: CallSite,
-                   pageTable: PageTable) -> Int? {
-        shards[localShard].state.withLock { s in
-            let key = PoolKey(nrPages: pages, node: node, align: align)
-            let id = s.pool(key)
-            guard id >= 0 else { return nil }
-            s.setPool(key, s.areas[Int(id)]!.nextReusable)
-            s.areas[Int(id)]!.requested = requested
-            return s.revive(id, caller: caller, pageTable: pageTable)
+    /// Make an area `reuseLazy` took live for an owner of `pages` pages, its marker moved.
+    func revive(_ id: Int32, offset: Int, pages: Int, requested: Int, caller: CallSite, pageTable: PageTable) {
+        withShard(index(of: offset)) { s in
+            s.areas[Int(id)].requested = requested
+            _ = s.revive(id, pages: pages, caller: caller, pageTable: pageTable)
         }
     }
 
@@ -236,9 +339,9 @@ final class VmapAreas: @unchecked Sendable {
     func reuseMapRam(_ frames: [Int], caller: CallSite, pageTable: PageTable) -> Int? {
         shards[localShard].state.withLock { s in
             guard let id = s.mapRamPools[frames] else { return nil }
-            let next = s.areas[Int(id)]!.nextReusable
+            let next = s.areas[Int(id)].nextReusable
             s.mapRamPools[frames] = next >= 0 ? next : nil
-            return s.revive(id, caller: caller, pageTable: pageTable)
+            return s.revive(id, pages: frames.count, caller: caller, pageTable: pageTable)
         }
     }
 
@@ -247,12 +350,17 @@ final class VmapAreas: @unchecked Sendable {
     /// Returns the areas in address order.
     func unmapLazy(_ shard: VmapShard) -> [AreaRecord] {
         let batch: [AreaRecord] = shard.state.withLock { s in
-            guard !s.lazy.isEmpty else { return [] }
-            let b = s.lazy.map { s.areas[Int($0)]! }
-            for id in s.lazy { s.areas[Int(id)] = nil }
-            s.vacantIDs.append(contentsOf: s.lazy)
-            s.lazy.removeAll(keepingCapacity: true)
-            for i in s.smallPools.indices { s.smallPools[i] = -1 }
+            let ids = s.lazyIDs
+            guard !ids.isEmpty else { return [] }
+            var b: [AreaRecord] = []
+            b.reserveCapacity(ids.count)
+            for id in ids {
+                s.busy.remove(start: s.areas[Int(id)].offset)
+                b.append(s.take(id))
+            }
+            s.lazyHead = -1
+            s.lazyTail = -1
+            s.smallPools.clear()
             s.otherPools.removeAll(keepingCapacity: true)
             s.mapRamPools.removeAll(keepingCapacity: true)
             s.lazyPages = 0
@@ -278,12 +386,50 @@ final class VmapAreas: @unchecked Sendable {
     /// Give the VA of purged areas back to their shard.
     func releaseVA(_ batch: [AreaRecord], of shard: VmapShard) {
         shard.state.withLock { s in
+            let before = s.free.count
             for r in batch { s.freeVA(offset: r.offset, size: r.size) }
+            countPieces(from: before, to: s.free.count)
         }
     }
 
     /// Frames held by lazily freed areas (free to reclaim, owned by no one).
     var lazyPages: Int { shards.reduce(0) { $0 + $1.state.withLock { $0.lazyPages } } }
+
+    /// Frames live areas hold past their owners' pages (`SizeClass`).
+    var slackPages: Int { shards.reduce(0) { $0 + $1.state.withLock { $0.slackPages } } }
+
+    // MARK: guard markers
+
+    /// The class of a plain request of `pages` pages: its size class when guard markers work
+    /// (and areas are reused at all), else the exact count.
+    func classPages(for pages: Int) -> Int { guardMarkers && !immediateUnmap ? SizeClass.pages(for: pages) : pages }
+
+    /// Move the guard marker of a class area from page `from` to page `pages`, its new owner's
+    /// end (page `end`, the class's end, has its own marker: the area's guard page). One page, as
+    /// the kernel's guard: the pages past it stay mapped and resident. Shrinking leaves the old
+    /// marker where it was, past the new guard (one syscall); growing clears [from, pages) —
+    /// markers left there by shrinks included — and marks `pages`. So pages below the owner's
+    /// end never carry a marker. 0 or an errno; after an error the area's markers are unknown
+    /// and it must not be reused (`retire`).
+    func moveGuard(offset: Int, from: Int, to pages: Int, end: Int) -> Int32 {
+        guard pages != from else { return 0 }
+        let page = Self.pageSize
+        if pages > from {
+            let r = vmshim_guard_remove(base + offset + from * page, (pages - from) * page)
+            if r < 0 { return -r }
+        }
+        if pages < end {
+            let r = vmshim_guard_install(base + offset + pages * page, page)
+            if r < 0 { return -r }
+        }
+        return 0
+    }
+
+    /// Put an area `reuseLazy` took on the lazy list, never to be reused: its guard markers
+    /// could not be moved; the purge unmaps it, markers and all.
+    func retire(_ id: Int32, offset: Int) {
+        withShard(index(of: offset)) { s in s.linkLazy(id) }
+    }
 
     /// Every shard's state, in address order, read under its lock.
     func forEachShard(_ body: (inout VmapShard.State) -> Void) {

@@ -6,29 +6,37 @@ final class VmapShard: Sendable {
     struct State {
         var free = RangeTree()
         var busy = RangeTree()
-        var areas: [AreaRecord?] = []
+        /// Area records by id; vacant slots hold `AreaRecord.vacant` (no Optional to copy).
+        var areas = AreaTable()
         var vacantIDs: [Int32] = []
-        /// Lazily freed areas: still mapped, still holding their frames.
-        var lazy: [Int32] = []
+        /// Lazily freed areas that no reuse pool holds: still mapped, still holding their frames,
+        /// still in `busy`. Linked through the records, oldest first. (Pooled ones are reached
+        /// through the pools: a reuse then touches one list, not two.)
+        var lazyHead: Int32 = -1
+        var lazyTail: Int32 = -1
         /// Lazily freed plain areas by (pages, node, align): the newest area's id, the rest
         /// chained through `AreaRecord.nextReusable` (no arrays to copy on the fast path).
         /// The common requests — up to 256 pages, page-aligned, any node — index an array
         /// directly, as the kernel's per-node pools do (`MAX_VA_SIZE_PAGES`); others hash.
-        var smallPools = [Int32](repeating: -1, count: VmapAreas.smallPoolPages)
+        var smallPools = PoolHeads()
         var otherPools: [Int: Int32] = [:]
         /// Lazily unmapped `vm_map_ram` areas by the exact frames they map, chained the same way.
         var mapRamPools: [[Int]: Int32] = [:]
         var lazyMapRamPages = 0
 
+        @inline(__always)
         func pool(_ key: VmapAreas.PoolKey) -> Int32 {
             key.small >= 0 ? smallPools[key.small] : otherPools[key.other] ?? -1
         }
 
+        @inline(__always)
         mutating func setPool(_ key: VmapAreas.PoolKey, _ id: Int32) {
             if key.small >= 0 { smallPools[key.small] = id } else { otherPools[key.other] = id }
         }
         var lazyPages = 0
         var vmallocPages = 0
+        /// Frames held by live areas past their owners' pages (see `SizeClass`).
+        var slackPages = 0
         var reused = 0
         /// A ring of the latest freed areas, for use-after-free reports.
         var freedRing: [FreedArea] = []
@@ -44,9 +52,56 @@ final class VmapShard: Sendable {
             return Int32(areas.count - 1)
         }
 
-        mutating func remember(_ r: AreaRecord) {
+        /// Empty slot `id` and return what it held (moved out, not copied).
+        mutating func take(_ id: Int32) -> AreaRecord {
+            var r = AreaRecord.vacant
+            swap(&r, &areas[Int(id)])
+            vacantIDs.append(id)
+            return r
+        }
+
+        /// The live area containing offset, or nil (lazily freed areas count as absent).
+        func live(containing offset: Int) -> Int32? {
+            guard let e = busy.floor(offset), offset < e.end, areas[Int(e.value)].state == .live else { return nil }
+            return e.value
+        }
+
+        /// The live area starting exactly at offset, or nil.
+        func live(at offset: Int) -> Int32? {
+            guard let e = busy.floor(offset), e.start == offset, areas[Int(e.value)].state == .live else { return nil }
+            return e.value
+        }
+
+        /// Append a just freed area that no pool takes to the lazy list.
+        mutating func linkLazy(_ id: Int32) {
+            areas[Int(id)].lazyNext = -1
+            if lazyTail >= 0 { areas[Int(lazyTail)].lazyNext = id } else { lazyHead = id }
+            lazyTail = id
+        }
+
+        /// Every lazily freed area's id: the lazy list, oldest first, then the reuse pools.
+        var lazyIDs: [Int32] {
+            var out: [Int32] = []
+            var id = lazyHead
+            while id >= 0 {
+                out.append(id)
+                id = areas[Int(id)].lazyNext
+            }
+            for head in smallPools.all + Array(otherPools.values) + Array(mapRamPools.values) {
+                var id = head
+                while id >= 0 {
+                    out.append(id)
+                    id = areas[Int(id)].nextReusable
+                }
+            }
+            return out
+        }
+
+        mutating func remember(_ id: Int32) {
             // A ring: vfree's fast path must not shift the whole history.
-            let f = FreedArea(offset: r.offset, size: r.size, requested: r.requested, caller: r.caller)
+            let i = Int(id)
+            let f = FreedArea(offset: areas[i].offset, size: areas[i].size, requested: areas[i].requested,
+                              caller: areas[i].caller)
             if freedRing.count < Self.freedRingSize { freedRing.append(f) } else { freedRing[freedNext] = f }
             freedNext = (freedNext + 1) % Self.freedRingSize
         }
@@ -58,22 +113,33 @@ final class VmapShard: Sendable {
         }
 
         /// Make a lazily freed area, already taken off its reuse pool, live again for a new
-        /// owner: off the lazy list, its PTEs back, into the busy tree. Returns its offset.
-        mutating func revive(_ id: Int32, caller: CallSite, pageTable: PageTable) -> Int {
-            // The lazy list is bounded by lazyMaxPages and reuse is LIFO: the id is near the end.
-            if let i = lazy.lastIndex(of: id) { lazy.remove(at: i) }
-            areas[Int(id)]!.caller = caller
-            let r = areas[Int(id)]!
-            if r.kind == .vmMapRam {
-                lazyMapRamPages -= r.nrPages
+        /// owner of `pages` pages (any count of its class): the PTEs of those pages back (it never
+        /// left the busy tree). Returns its offset. Fields are read in place: no record copy, no
+        /// retain on this path.
+        @inline(__always)
+        mutating func revive(_ id: Int32, pages: Int, caller: CallSite, pageTable: PageTable) -> Int {
+            let a = areas.at(Int(id))
+            a.pointee.state = .live
+            a.pointee.caller = caller
+            a.pointee.nrPages = pages
+            let frames = a.pointee.classPages
+            if a.pointee.kind == .vmMapRam {
+                lazyMapRamPages -= frames
             } else {
-                lazyPages -= r.nrPages
-                vmallocPages += r.nrPages
+                lazyPages -= frames
+                vmallocPages += pages
+                slackPages += frames - pages
                 reused += 1
             }
-            pageTable.map(r)
-            busy.insert(start: r.offset, size: r.size, value: id)
-            return r.offset
+            // Run by run, in place: passing the record would copy it (and retain its arrays).
+            let offset = a.pointee.offset, leaf = a.pointee.leafTable
+            for k in 0..<a.pointee.runs.count {
+                let run = a.pointee.runs[k]
+                guard run.page < pages else { break }
+                pageTable.set(leaf: k == 0 ? leaf : 0, offset: offset + run.page * PhysicalMemory.pageSize,
+                              pfn: run.pfn, count: min(run.count, pages - run.page))
+            }
+            return offset
         }
 
         /// Give VA back, merging with its free neighbours (`merge_or_add_vmap_area`).
@@ -91,7 +157,11 @@ final class VmapShard: Sendable {
         }
     }
 
+    /// Cache-line padding on both sides of the lock and its state: shards are allocated one
+    /// after the other, and two threads working in their own shards must not write one line.
+    private let padBefore: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
     let state: Lock<State>
+    private let padAfter: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
 
     init(start: Int, size: Int) {
         var s = State()

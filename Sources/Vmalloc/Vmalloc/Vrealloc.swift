@@ -47,12 +47,10 @@ extension VmallocSpace {
         guard areas.contains(p) else { return nil }
         let offset = p - areas.base
         return areas.shard(of: offset).state.withLock { s in
-            guard let e = s.busy.floor(offset), e.start == offset, var r = s.areas[Int(e.value)], r.kind == .vmalloc
-            else { return nil }
-            let old = r.requested
-            guard size <= r.nrPages * Self.pageSize else { return .tooSmall(requested: old) }
-            r.requested = size
-            s.areas[Int(e.value)] = r
+            guard let id = s.live(at: offset), s.areas[Int(id)].kind == .vmalloc else { return nil }
+            let old = s.areas[Int(id)].requested
+            guard size <= s.areas[Int(id)].nrPages * Self.pageSize else { return .tooSmall(requested: old) }
+            s.areas[Int(id)].requested = size
             return .resized(from: old)
         }
     }

@@ -1,0 +1,24 @@
+/// Size classes of plain vmalloc areas, used when the kernel has guard markers
+/// (`MADV_GUARD_INSTALL`): an area holds and maps the frames of its class, its owner's pages
+/// come first and the next page carries a guard marker, so the guard still sits exactly at the
+/// requested end. A lazily freed area then serves any request of its class — mixed sizes reuse
+/// mapped memory instead of making syscalls — and areas need no PROT_NONE split to get a guard.
+///
+/// Accounting (the kernel's figures stay exact): `nrPages`, `pages=` in vmallocinfo, PTEs,
+/// `VmallocUsed` and `vmalloc_to_page` cover the requested pages only. The frames past the
+/// requested end (the slack, at most a quarter of the class) are held by the area: they are
+/// not free, so they count neither in `MemFree` nor in `VmallocUsed`; `VmapAreas.slackPages`
+/// says how many there are. Once the area is freed every frame of its class is lazily freed.
+enum SizeClass {
+    /// Requests above this many pages get exact areas (the reuse pools' direct range).
+    static let maxPages = VmapAreas.smallPoolPages
+
+    /// The class of `pages` pages: exact up to 6, then four classes per doubling (7–8 → 8,
+    /// 9–10 → 10, …, 17–20 → 20, …, 65–80 → 80, …), exact again above `maxPages`.
+    static func pages(for pages: Int) -> Int {
+        guard pages > 6, pages <= maxPages else { return pages }
+        let high = 1 << (Int.bitWidth - 1 - (pages - 1).leadingZeroBitCount)  // largest power of two < pages
+        let step = max(high / 4, 2)
+        return (pages + step - 1) / step * step
+    }
+}

@@ -23,6 +23,23 @@ import Testing
         expectNothingLost(sys)
     }
 
+    /// VA that cannot be had: a plain vmalloc fails, a NOFAIL one says `vm_struct allocation
+    /// failed. Retrying.` once and waits a tick and tries again until it gets the VA.
+    @Test func nofailRetriesTheVAAllocation() throws {
+        let (sys, capture) = try makeLoggedSystem()
+        sys.setFaultInjection(.vmapArea, FaultAttributes(times: 2))
+        #expect(sys.vmalloc(4096) == nil)
+        sys.setFaultInjection(.vmapArea, FaultAttributes(times: 6))
+        for _ in 0..<2 {
+            let p = sys.vmalloc(4096, GFP_KERNEL | __GFP_NOFAIL)
+            #expect(p != nil)
+            sys.vfree(p)
+        }
+        #expect(capture.lines(containing: "vm_struct allocation failed. Retrying.").count == 1)
+        sys.setFaultInjection(.vmapArea, nil)
+        expectNothingLost(sys)
+    }
+
     /// The page allocator itself: NOFAIL|NORETRY waits rather than failing.
     @Test func nofailNoretryPageWaitsForMemory() throws {
         let (sys, _) = try makeLoggedSystem()

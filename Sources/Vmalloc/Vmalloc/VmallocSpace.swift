@@ -192,6 +192,8 @@ final class VmallocSpace: Sendable {
                 reportFailure(size, gfp, "vmap allocation failed: no VA space", site)
                 return nil
             }
+            // The kernel's `__get_vm_area_node` loop for NOFAIL: say so once, then wait and retry.
+            log.warnOnce("vm_struct allocation failed. Retrying. (\(site))", site: "vm-struct-retry@\(site)")
             allocator.stat.add(.nofailRetries)
             allocator.waitForFree(since: allocator.freeEvents.load(ordering: .acquiring))
         }

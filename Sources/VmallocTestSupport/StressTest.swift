@@ -51,15 +51,19 @@ public enum StressTest {
         public var consistent: Bool
 
         /// Whether every check held.
-        public var passed: Bool { nofailNil == 0 && fsViolations == 0 && ioViolations == 0 && lostPages == 0 && consistent }
+        public var passed: Bool {
+            nofailNil == 0 && fsViolations == 0 && ioViolations == 0 && lostPages == 0 && consistent
+        }
 
         public var description: String {
             """
             stress: \(threads) threads, \(String(format: "%.1f", seconds)) s, \(operations) operations \
             (\(Int(Double(operations) / max(seconds, 0.001))) ops/s), \(failedAllocations) allowed failures
-              NOFAIL calls \(nofailCalls), nil \(nofailNil); FS shrinker entered with __GFP_FS from NOFS/NOIO: \(fsViolations); \
+              NOFAIL calls \(nofailCalls), nil \(nofailNil); \
+            FS shrinker entered with __GFP_FS from NOFS/NOIO: \(fsViolations); \
             IO shrinker with __GFP_IO from NOIO: \(ioViolations)
-              shrinker scans \(shrinkerCalls), direct reclaim passes \(directReclaimPasses), kswapd wakeups \(kswapdWakeups)
+              shrinker scans \(shrinkerCalls), direct reclaim passes \(directReclaimPasses), \
+            kswapd wakeups \(kswapdWakeups)
               frames lost after cleanup: \(lostPages), metadata consistent: \(consistent) => \(passed ? "PASS" : "FAIL")
             """
         }
@@ -100,7 +104,10 @@ public enum StressTest {
                     last = now
                     since = Date()
                 } else if Date().timeIntervalSince(since) > options.watchdogSeconds {
-                    fatalError("stress watchdog: no operation completed for \(options.watchdogSeconds) s (deadlock?)\n\(sys.meminfo())\(sys.vmstat())")
+                    fatalError(
+                        "stress watchdog: no operation completed for \(options.watchdogSeconds) s (deadlock?)\n"
+                            + "\(sys.meminfo())\(sys.vmstat())"
+                    )
                 }
             }
         }
@@ -181,7 +188,8 @@ public enum StressTest {
         }
 
         /// Run body with the scope set and the resulting constraint recorded for the shrinkers.
-        private mutating func constrained(_ mask: GFP, _ scope: MemallocScope?, _ body: (inout Worker) -> Bool) -> Bool {
+        private mutating func constrained(_ mask: GFP, _ scope: MemallocScope?, _ body: (inout Worker) -> Bool) -> Bool
+        {
             var effective = mask
             if scope == .noIO { effective.subtract([.io, .fs]) }
             if scope == .noFS { effective.subtract(.fs) }
@@ -221,7 +229,10 @@ public enum StressTest {
                 // NOFAIL needs a blocking mask; vmalloc never fails it.
                 guard mask.allowsBlocking else { return true }
                 counts.nofail.add()
-                guard let p = sys.__vmalloc((rng.next(4) + 1) * 4096, mask.subtracting([.noRetry, .retryMayFail]) | __GFP_NOFAIL) else {
+                guard
+                    let p = sys.__vmalloc(
+                        (rng.next(4) + 1) * 4096, mask.subtracting([.noRetry, .retryMayFail]) | __GFP_NOFAIL)
+                else {
                     counts.nofailNil.add()
                     return false
                 }

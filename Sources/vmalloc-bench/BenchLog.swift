@@ -39,7 +39,8 @@ enum BenchLog {
             if c == EOF { break }
             if c == 10 { lines += 1 }
         }
-        return lines == 0 ? nil : "\(lines) warning line(s) from the allocators (most provoked on purpose) went to \(path)"
+        return lines == 0
+            ? nil : "\(lines) warning line(s) from the allocators (most provoked on purpose) went to \(path)"
     }
 }
 
@@ -54,8 +55,10 @@ struct FileLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
-             file: String, function: String, line: UInt) {
+    func log(
+        level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
+        file: String, function: String, line: UInt
+    ) {
         // One write per line: appends from several processes do not interleave within a line.
         let text = "[vmalloc] \(message)\n"
         _ = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }

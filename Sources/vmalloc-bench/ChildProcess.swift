@@ -1,5 +1,5 @@
-import CVmallocBench
 import CShim
+import CVmallocBench
 import Foundation
 
 /// Runs combinations in a re-executed copy of this program. Allocators that replace malloc
@@ -16,7 +16,8 @@ final class ChildProcess {
     private let results: UnsafeMutablePointer<FILE>
 
     /// This program's path, for re-execution.
-    static let executable: String = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+    static let executable: String =
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
         ?? CommandLine.arguments[0]
 
     /// Starts a serving child for `kind`, its allocator preloaded.
@@ -59,7 +60,9 @@ final class ChildProcess {
         let json = String(decoding: try JSONEncoder().encode(request), as: UTF8.self)
         let argv = [executable, "--child-contender", request.contender.rawValue, "--child-request", json]
         let envp = environment(request.contender).map { "\($0.key)=\($0.value)" }
-        guard let out = tmpfile() else { throw ChildFailure(description: "tmpfile: \(String(cString: strerror(errno)))") }
+        guard let out = tmpfile() else {
+            throw ChildFailure(description: "tmpfile: \(String(cString: strerror(errno)))")
+        }
         defer { fclose(out) }
         var exitStatus: Int32 = 0
         var byNumber = [UInt64](repeating: 0, count: SyscallCensus.slots)
@@ -72,7 +75,9 @@ final class ChildProcess {
         }
         if exitStatus > 128 { throw ChildFailure(description: "census child killed by signal \(exitStatus - 128)") }
         guard exitStatus == 0 else { throw ChildFailure(description: "census child exited with \(exitStatus)") }
-        guard count >= 0 else { throw ChildFailure(description: "ptrace census failed: \(String(cString: strerror(Int32(-count))))") }
+        guard count >= 0 else {
+            throw ChildFailure(description: "ptrace census failed: \(String(cString: strerror(Int32(-count))))")
+        }
         rewind(out)
         let data = FileHandle(fileDescriptor: fileno(out), closeOnDealloc: false).readDataToEndOfFile()
         let census = SyscallCensus(total: Int(count), byNumber: byNumber)
@@ -91,7 +96,8 @@ final class ChildProcess {
         }
         guard let request else {
             while let line = readLine() {
-                Runner.measure(try JSONDecoder().decode(RunRequest.self, from: Data(line.utf8)), on: contender, then: answer)
+                Runner.measure(
+                    try JSONDecoder().decode(RunRequest.self, from: Data(line.utf8)), on: contender, then: answer)
             }
             return
         }

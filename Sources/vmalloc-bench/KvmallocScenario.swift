@@ -42,24 +42,38 @@ struct Kvmalloc: ParsableCommand {
         config.kswapd = false
         config.logger = BenchLog.logger
         let sys = try MemorySystem(config)
-        print("kvmalloc: \(opsPerRepeat) allocations per repeat in batches of \(batch), median of \(rounds) repeats, \(memoryMiB) MiB node")
+        print(
+            "kvmalloc: \(opsPerRepeat) allocations per repeat in batches of \(batch), median of \(rounds) repeats, "
+                + "\(memoryMiB) MiB node"
+        )
         print("memory      size     kvmalloc ops/s  kmalloc  vmalloc   malloc ops/s   kvmalloc/malloc")
         for fragmented in [false, true] {
             let held = fragmented ? checkerboard(sys) : []
             for size in sizeList {
                 let fallbackBefore = sys.vmstat()[.kvmallocVmallocFallback] ?? 0
-                let kv: Double = median((0..<rounds).map { _ in
-                    opsPerSecond(opsPerRepeat, batch: batch) { sys.kvmalloc(size) } free: { sys.kvfree($0) }
-                })
+                let kv: Double = median(
+                    (0..<rounds).map { _ in
+                        opsPerSecond(opsPerRepeat, batch: batch) {
+                            sys.kvmalloc(size)
+                        } free: {
+                            sys.kvfree($0)
+                        }
+                    })
                 let fallbacks = (sys.vmstat()[.kvmallocVmallocFallback] ?? 0) - fallbackBefore
                 let vmallocShare = Double(fallbacks) / Double(opsPerRepeat * rounds)
-                let libc: Double = median((0..<rounds).map { _ in
-                    opsPerSecond(opsPerRepeat, batch: batch) { malloc(size) } free: { Glibc.free($0) }
-                })
-                print(pad(fragmented ? "fragmented" : "fresh", 10, left: true) + pad(String(size), 9)
-                      + pad(String(format: "%.0f", kv), 19) + pad(percent(1 - vmallocShare), 9)
-                      + pad(percent(vmallocShare), 9) + pad(String(format: "%.0f", libc), 15)
-                      + pad(String(format: "%.2f", kv / libc), 18))
+                let libc: Double = median(
+                    (0..<rounds).map { _ in
+                        opsPerSecond(opsPerRepeat, batch: batch) {
+                            malloc(size)
+                        } free: {
+                            Glibc.free($0)
+                        }
+                    })
+                print(
+                    pad(fragmented ? "fragmented" : "fresh", 10, left: true) + pad(String(size), 9)
+                        + pad(String(format: "%.0f", kv), 19) + pad(percent(1 - vmallocShare), 9)
+                        + pad(percent(vmallocShare), 9) + pad(String(format: "%.0f", libc), 15)
+                        + pad(String(format: "%.2f", kv / libc), 18))
             }
             held.forEach { sys.__free_page($0) }
             sys.vm_unmap_aliases()
@@ -76,8 +90,10 @@ struct Kvmalloc: ParsableCommand {
     }
 
     /// Allocate `batch` blocks (touching each), free them, until `count` allocations were made.
-    private func opsPerSecond(_ count: Int, batch: Int, alloc: () -> UnsafeMutableRawPointer?,
-                              free: (UnsafeMutableRawPointer) -> Void) -> Double {
+    private func opsPerSecond(
+        _ count: Int, batch: Int, alloc: () -> UnsafeMutableRawPointer?,
+        free: (UnsafeMutableRawPointer) -> Void
+    ) -> Double {
         var live: [UnsafeMutableRawPointer] = []
         live.reserveCapacity(batch)
         let start = Self.now()

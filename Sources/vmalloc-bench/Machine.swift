@@ -1,6 +1,6 @@
-import CVmallocBench
 import CNuma
 import CShim
+import CVmallocBench
 import Foundation
 
 /// Where the figures were taken: they are ratios, but the machine still explains them.
@@ -19,23 +19,29 @@ struct Machine: Codable, Sendable {
     var date: String
 
     enum CodingKeys: String, CodingKey {
-        case cpuModel = "cpu_model", onlineCPUs = "online_cpus", numaNodes = "numa_nodes", kernel, glibc
-        case memTotalBytes = "mem_total_bytes", maxMapCount = "max_map_count", vmallocGuards = "vmalloc_guards"
+        case cpuModel = "cpu_model"
+        case onlineCPUs = "online_cpus"
+        case numaNodes = "numa_nodes"
+        case kernel, glibc
+        case memTotalBytes = "mem_total_bytes"
+        case maxMapCount = "max_map_count"
+        case vmallocGuards = "vmalloc_guards"
         case build, date
     }
 
     static func current() -> Machine {
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
+        let model =
+            cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
             .flatMap { $0.split(separator: ":", maxSplits: 1).last }
             .map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown"
         var name = utsname()
         uname(&name)
         let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         #if DEBUG
-        let build = "debug"
+            let build = "debug"
         #else
-        let build = "release"
+            let build = "release"
         #endif
         return Machine(
             cpuModel: model,

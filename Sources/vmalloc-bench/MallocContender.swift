@@ -33,7 +33,8 @@ final class MallocContender: AlignedAllocating, Reallocating {
         return p
     }
 
-    func reallocate(_ pointer: UnsafeMutableRawPointer?, from oldSize: Int, to newSize: Int) -> UnsafeMutableRawPointer? {
+    func reallocate(_ pointer: UnsafeMutableRawPointer?, from oldSize: Int, to newSize: Int) -> UnsafeMutableRawPointer?
+    {
         realloc(pointer, newSize)
     }
 }

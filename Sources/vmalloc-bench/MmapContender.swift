@@ -1,5 +1,5 @@
-import CVmallocBench
 import CShim
+import CVmallocBench
 import Glibc
 
 /// Anonymous `mmap`/`munmap`: what a program without an allocator of its own does for pages.
@@ -36,9 +36,11 @@ final class MmapContender: AlignedAllocating, HugeAllocating, Reallocating, Page
         return p
     }
 
-    func reallocate(_ pointer: UnsafeMutableRawPointer?, from oldSize: Int, to newSize: Int) -> UnsafeMutableRawPointer? {
+    func reallocate(_ pointer: UnsafeMutableRawPointer?, from oldSize: Int, to newSize: Int) -> UnsafeMutableRawPointer?
+    {
         guard let pointer else { return map(newSize) }
-        let old = roundUpToPage(oldSize), new = roundUpToPage(newSize)
+        let old = roundUpToPage(oldSize)
+        let new = roundUpToPage(newSize)
         return old == new ? pointer : vmbench_mremap(pointer, old, new)
     }
 
@@ -61,7 +63,10 @@ private final class MemfdPages: MappablePages {
         length = count * pageSize
         fd = vmbench_memfd(length)
         guard fd >= 0 else { return nil }
-        guard let p = map() else { close(fd); return nil }
+        guard let p = map() else {
+            close(fd)
+            return nil
+        }
         memset(p, 0, length)
         unmap(p)
     }

@@ -20,7 +20,8 @@ final class NumaContender: Reallocating {
         numa_free(pointer, size)
     }
 
-    func reallocate(_ pointer: UnsafeMutableRawPointer?, from oldSize: Int, to newSize: Int) -> UnsafeMutableRawPointer? {
+    func reallocate(_ pointer: UnsafeMutableRawPointer?, from oldSize: Int, to newSize: Int) -> UnsafeMutableRawPointer?
+    {
         guard let pointer else { return allocate(newSize) }
         return numa_realloc(pointer, oldSize, newSize)
     }

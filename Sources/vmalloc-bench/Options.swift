@@ -4,10 +4,20 @@ import Foundation
 /// The parameters of the kernel's lib/test_vmalloc.c module, spelled as its module parameters.
 /// Unset values take the suite's defaults, which `--quick` shrinks (see `SuiteOptions.resolve`).
 struct TestVmallocOptions: ParsableArguments {
-    @Option(help: "Tests to run: a bit per test, numbered as in lib/test_vmalloc.c (decimal or 0x hex). Default: every test implemented here.")
+    @Option(
+        help:
+            ArgumentHelp(
+                "Tests to run: a bit per test, numbered as in lib/test_vmalloc.c (decimal or 0x hex). "
+                    + "Default: every test implemented here.")
+    )
     var runTestMask: TestMask?
 
-    @Option(help: "Worker threads. When above 1, every combination also runs on 1 thread for the scaling ratio. Default: online CPUs.")
+    @Option(
+        help:
+            ArgumentHelp(
+                "Worker threads. When above 1, every combination also runs on 1 thread for the scaling ratio. Default: "
+                    + "online CPUs.")
+    )
     var nrThreads: Int?
 
     @Option(help: "Loop iterations of each test per thread (kernel default 1000000).")
@@ -16,7 +26,8 @@ struct TestVmallocOptions: ParsableArguments {
     @Option(help: "Repeats of each test; figures are medians over them.")
     var testRepeatCount: Int?
 
-    @Option(help: "Pages for fix_size_alloc_test, vm_map_ram_test and no_block_alloc_test; a comma list (1,16,256) sweeps.")
+    @Option(
+        help: "Pages for fix_size_alloc_test, vm_map_ram_test and no_block_alloc_test; a comma list (1,16,256) sweeps.")
     var nrPages: PageCounts?
 
     @Flag(help: "Run tests in mask order instead of a shuffled order per repeat.")
@@ -28,7 +39,13 @@ struct TestVmallocOptions: ParsableArguments {
 
 /// Options of the suite that are not the kernel module's.
 struct SuiteOptions: ParsableArguments {
-    @Flag(help: "A run of seconds that exercises every path (used by `make test`): 100 loops, 1 repeat, nr_pages 1, live sets of full_fit and long_busy_list / 16, census of 1-thread runs only; targets are not judged.")
+    @Flag(
+        help:
+            ArgumentHelp(
+                "A run of seconds that exercises every path (used by `make test`): 100 loops, 1 repeat, "
+                    + "nr_pages 1, live sets of full_fit and long_busy_list / 16, census of 1-thread runs only; "
+                    + "targets are not judged.")
+    )
     var quick = false
 
     @Option(help: ArgumentHelp("Write the results as JSON to this file.", valueName: "file"))
@@ -43,7 +60,12 @@ struct SuiteOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Count every syscall of each combination once under ptrace.")
     var syscallCensus = true
 
-    @Option(help: "Stop a run's loop after this many seconds even if test_loop_count is not reached (0: never, as the kernel). Keeps slow peers from dominating the wall time.")
+    @Option(
+        help:
+            ArgumentHelp(
+                "Stop a run's loop after this many seconds even if test_loop_count is not reached (0: never, as the "
+                    + "kernel). Keeps slow peers from dominating the wall time.")
+    )
     var maxRunSeconds: Double = 0.5
 
     @Option(help: .hidden) var childContender: ContenderKind?
@@ -55,7 +77,9 @@ struct TestMask: ExpressibleByArgument, Sendable {
     let bits: Int
     init?(argument: String) {
         let hex = argument.lowercased().hasPrefix("0x")
-        guard let v = Int(hex ? String(argument.dropFirst(2)) : argument, radix: hex ? 16 : 10), v > 0 else { return nil }
+        guard let v = Int(hex ? String(argument.dropFirst(2)) : argument, radix: hex ? 16 : 10), v > 0 else {
+            return nil
+        }
         bits = v
     }
 }

@@ -1,5 +1,5 @@
-import CVmallocBench
 import CShim
+import CVmallocBench
 import Foundation
 
 /// The stderr progress line. Silent for runs that end within a couple of seconds; rewritten in

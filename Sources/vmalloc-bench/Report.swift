@@ -10,7 +10,9 @@ struct Combination: Hashable, Sendable {
 
     /// The same test variant at another thread count or on another contender.
     func with(threads: Int? = nil, contender: ContenderKind? = nil) -> Combination {
-        Combination(workload: workload, nrPages: nrPages, threads: threads ?? self.threads, contender: contender ?? self.contender)
+        Combination(
+            workload: workload, nrPages: nrPages, threads: threads ?? self.threads,
+            contender: contender ?? self.contender)
     }
 
     var variant: String {
@@ -56,12 +58,21 @@ struct Figures: Encodable {
     var ratioTo: [ContenderKind: Double] = [:]
     var notes: [String]
 
-    init?(_ combination: Combination, loops: Int, runs results: [RunResult], census: (RunResult, syscalls: SyscallCensus)?, notes: [String]) {
+    init?(
+        _ combination: Combination, loops: Int, runs results: [RunResult],
+        census: (RunResult, syscalls: SyscallCensus)?, notes: [String]
+    ) {
         guard let first = results.first else { return nil }
         self.combination = combination
         self.loops = loops
         let setupFailures = results.reduce(0) { $0 + $1.setupFailures }
-        self.notes = notes + (setupFailures > 0 ? ["setup failed in \(setupFailures) worker(s) over \(results.count) repeat(s): the test's allocations before its loop returned nil"] : [])
+        self.notes =
+            notes
+            + (setupFailures > 0
+                ? [
+                    "setup failed in \(setupFailures) worker(s) over \(results.count) repeat(s): the test's "
+                        + "allocations before its loop returned nil"
+                ] : [])
         runs = results.map(\.status)
         operations = results.reduce(0) { $0 + $1.operations }
         truncated = results.contains { $0.truncated }
@@ -92,15 +103,29 @@ struct Figures: Encodable {
 
 extension Figures {
     enum CodingKeys: String, CodingKey {
-        case workload, contender, threads, nrPages = "nr_pages", status, passed, xfailed, failed, loops, repeats
+        case workload, contender, threads
+        case nrPages = "nr_pages"
+        case status, passed, xfailed, failed, loops, repeats
         case operations, truncated
-        case opsPerSec = "ops_per_sec", opsPerSecRuns = "ops_per_sec_runs", cpuShare = "cpu_share", p50 = "p50_ns", p99 = "p99_ns"
-        case syscallsPerOp = "syscalls_per_op", shimSyscallsPerOp = "shim_syscalls_per_op"
-        case syscallsByName = "syscalls_by_name", mappingSyscallsPerOp = "mapping_syscalls_per_op"
+        case opsPerSec = "ops_per_sec"
+        case opsPerSecRuns = "ops_per_sec_runs"
+        case cpuShare = "cpu_share"
+        case p50 = "p50_ns"
+        case p99 = "p99_ns"
+        case syscallsPerOp = "syscalls_per_op"
+        case shimSyscallsPerOp = "shim_syscalls_per_op"
+        case syscallsByName = "syscalls_by_name"
+        case mappingSyscallsPerOp = "mapping_syscalls_per_op"
         case memfdResident = "memfd_resident_bytes"
-        case vmas, vmasProcess = "vmas_process", peakRSS = "peak_rss_bytes", rssGrowth = "rss_growth_bytes"
-        case metadataBytesPerPage = "metadata_bytes_per_page", allocatorVerified = "allocator_verified"
-        case scaling = "scaling_vs_1_thread", ratioTo = "ratio_to", notes
+        case vmas
+        case vmasProcess = "vmas_process"
+        case peakRSS = "peak_rss_bytes"
+        case rssGrowth = "rss_growth_bytes"
+        case metadataBytesPerPage = "metadata_bytes_per_page"
+        case allocatorVerified = "allocator_verified"
+        case scaling = "scaling_vs_1_thread"
+        case ratioTo = "ratio_to"
+        case notes
     }
 
     // Written by hand so that absent figures are explicit nulls, not missing keys.
@@ -147,7 +172,9 @@ struct MicroFigure: Codable {
     var operations: Int
 
     enum CodingKeys: String, CodingKey {
-        case name, nsPerOp = "ns_per_op", operations
+        case name
+        case nsPerOp = "ns_per_op"
+        case operations
     }
 }
 
@@ -178,21 +205,30 @@ struct BenchReport: Encodable {
 
     /// The human-readable report: one block per test variant, then micro figures and targets.
     var table: String {
-        var out = "vmalloc-bench — \(machine.cpuModel), \(machine.onlineCPUs) CPUs, Linux \(machine.kernel), \(machine.build) build\n"
-        out += machine.vmallocGuards == "markers"
+        var out =
+            "vmalloc-bench — \(machine.cpuModel), \(machine.onlineCPUs) CPUs, Linux \(machine.kernel), "
+            + "\(machine.build) build\n"
+        out +=
+            machine.vmallocGuards == "markers"
             ? "vmalloc guards: MADV_GUARD_INSTALL markers (size classes, one VMA per area)\n"
             : "vmalloc guards: PROT_NONE pages of the reservation (exact sizes; guard markers need Linux 6.13+)\n"
         out += settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") + "\n"
-        out += "ops/s: median of repeats (one op = one loop iteration of the kernel test; * = loop cut at max_run_seconds);\n"
+        out +=
+            "ops/s: median of repeats (one op = one loop iteration of the kernel test; * = loop cut at "
+            + "max_run_seconds);\n"
         out += "vmalloc÷: vmalloc ops/s over this row's; scale: ops/s over the same row at 1 thread;\n"
-        out += "cpu%: CPU time the workers got over threads × wall time (low: the cores were busy elsewhere, or workers slept);\n"
+        out +=
+            "cpu%: CPU time the workers got over threads × wall time (low: the cores were busy elsewhere, or workers "
+            + "slept);\n"
         out += "sys/op: all syscalls (ptrace census); map/op: mmap, munmap, mprotect, mremap among them;\n"
         out += "VMAs: mappings added by the live set; RSS+: peak RSS growth; memfd: vmalloc's resident memfd bytes\n"
         out += "with the live set allocated (MiB); meta: bytes/page\n"
-        let header = [pad("contender", 9, left: true), pad("thr", 3), pad("ops/s", 8), pad("vmalloc÷", 8), pad("p50 ns", 8),
-                      pad("p99 ns", 8), pad("sys/op", 7), pad("map/op", 6), pad("VMAs", 6), pad("RSS+ MiB", 8),
-                      pad("memfd", 6), pad("meta", 5),
-                      pad("scale", 6), pad("cpu%", 4), "  status"].joined(separator: " ")
+        let header = [
+            pad("contender", 9, left: true), pad("thr", 3), pad("ops/s", 8), pad("vmalloc÷", 8), pad("p50 ns", 8),
+            pad("p99 ns", 8), pad("sys/op", 7), pad("map/op", 6), pad("VMAs", 6), pad("RSS+ MiB", 8),
+            pad("memfd", 6), pad("meta", 5),
+            pad("scale", 6), pad("cpu%", 4), "  status",
+        ].joined(separator: " ")
         var variants: [String] = []
         var rows: [String: [Figures]] = [:]
         for f in results {
@@ -210,7 +246,9 @@ struct BenchReport: Encodable {
                 let vs = c.contender == .vmalloc ? "1.00" : f.ratioTo[.vmalloc].map { format(1 / $0, 2) } ?? "-"
                 var status = f.status.rawValue
                 if f.allocatorVerified == false { status += " (preload NOT active)" }
-                out += [pad(c.contender.rawValue, 9, left: true), pad("\(c.threads)", 3),
+                out +=
+                    [
+                        pad(c.contender.rawValue, 9, left: true), pad("\(c.threads)", 3),
                         pad((f.truncated ? "*" : "") + si(f.opsPerSec), 8), pad(vs, 8),
                         pad("\(f.p50)", 8), pad("\(f.p99)", 8), pad(f.syscallsPerOp.map { format($0, 2) } ?? "-", 7),
                         pad(f.mappingSyscallsPerOp.map { format($0, 2) } ?? "-", 6),
@@ -218,7 +256,8 @@ struct BenchReport: Encodable {
                         pad(f.memfdResident.map { format(Double($0) / 1_048_576, 1) } ?? "-", 6),
                         pad(f.metadataBytesPerPage.map { format($0, 1) } ?? "-", 5),
                         pad(f.scaling.map { format($0, 2) + "x" } ?? "", 6), pad(format(f.cpuShare * 100, 0), 4),
-                        "  " + status].joined(separator: " ") + "\n"
+                        "  " + status,
+                    ].joined(separator: " ") + "\n"
                 for note in f.notes { out += "           note: \(note)\n" }
             }
         }

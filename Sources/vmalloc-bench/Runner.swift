@@ -1,7 +1,7 @@
-import VmallocTestSupport
-import CVmallocBench
 import CShim
+import CVmallocBench
 import Histogram
+import VmallocTestSupport
 
 /// One measured combination: a test, a contender, a thread count, one repeat.
 struct RunRequest: Codable, Sendable, Hashable {
@@ -72,14 +72,14 @@ enum Runner {
         let barrier = Barrier(request.threads + 1)
         let slots = Slots<WorkerOutcome>(count: request.threads)
         let workers = WorkerThreads(count: request.threads) { index in
-            barrier.wait() // spawned
+            barrier.wait()  // spawned
             var random = SplitMix64(seed: request.seed &+ UInt64(index))
             let parameters = WorkloadParameters(
                 loops: request.loops, nrPages: request.nrPages, liveSetDivisor: request.liveSetDivisor,
                 useHuge: request.useHuge, seed: random.next())
             let instance = request.workload.instance(on: contender, parameters)
-            barrier.wait() // ready
-            barrier.wait() // go
+            barrier.wait()  // ready
+            barrier.wait()  // go
             var outcome = WorkerOutcome(
                 completed: 0, iterations: instance?.iterations ?? 0, setupFailed: instance == nil,
                 latency: Histogram(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .two))
@@ -87,20 +87,20 @@ enum Runner {
             if let instance { run(instance, budget: request.budgetNanoseconds, &outcome) }
             outcome.cpuNanoseconds = vmbench_thread_cpu_ns() - cpu
             slots[index] = outcome
-            barrier.wait() // done
-            barrier.wait() // measured
+            barrier.wait()  // done
+            barrier.wait()  // measured
             instance?.teardown()
         }
         let vmasBefore = ProcessStats.vmas
         ProcessStats.resetPeakRSS()
         let rssBefore = ProcessStats.rss
-        barrier.wait() // spawned
-        barrier.wait() // ready
+        barrier.wait()  // spawned
+        barrier.wait()  // ready
         vmbench_census_mark()
         let shimBefore = vmshim_syscalls()
         let start = vmbench_now_ns()
-        barrier.wait() // go
-        barrier.wait() // done
+        barrier.wait()  // go
+        barrier.wait()  // done
         let end = vmbench_now_ns()
         let shim = vmshim_syscalls() - shimBefore
         vmbench_census_mark()
@@ -112,18 +112,20 @@ enum Runner {
         var latency = outcomes[0].latency
         for o in outcomes.dropFirst() { latency.add(o.latency) }
         let complete = outcomes.allSatisfy { !$0.setupFailed && ($0.completed == $0.iterations || $0.truncated) }
-        deliver(RunResult(
-            status: complete ? .passed : request.workload.expectedToFail ? .xfailed : .failed,
-            operations: outcomes.reduce(0) { $0 + $1.completed },
-            truncated: outcomes.contains { $0.truncated },
-            setupFailures: outcomes.filter(\.setupFailed).count,
-            seconds: Double(end - start) / 1e9,
-            cpuShare: Double(outcomes.reduce(0) { $0 + $1.cpuNanoseconds }) / (Double(request.threads) * Double(end - start)),
-            latency: latency,
-            vmasAdded: vmas - vmasBefore, vmasProcess: vmas,
-            peakRSS: peak, rssGrowth: max(0, peak - rssBefore), memfdResident: resident,
-            shimSyscalls: shim, metadataBytesPerPage: metadata))
-        barrier.wait() // measured
+        deliver(
+            RunResult(
+                status: complete ? .passed : request.workload.expectedToFail ? .xfailed : .failed,
+                operations: outcomes.reduce(0) { $0 + $1.completed },
+                truncated: outcomes.contains { $0.truncated },
+                setupFailures: outcomes.filter(\.setupFailed).count,
+                seconds: Double(end - start) / 1e9,
+                cpuShare: Double(outcomes.reduce(0) { $0 + $1.cpuNanoseconds })
+                    / (Double(request.threads) * Double(end - start)),
+                latency: latency,
+                vmasAdded: vmas - vmasBefore, vmasProcess: vmas,
+                peakRSS: peak, rssGrowth: max(0, peak - rssBefore), memfdResident: resident,
+                shimSyscalls: shim, metadataBytesPerPage: metadata))
+        barrier.wait()  // measured
         workers.join()
     }
 

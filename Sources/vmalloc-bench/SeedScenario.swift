@@ -22,8 +22,9 @@ struct Seed: ParsableCommand {
     func run() throws {
         let fixed = try SeedRun(scope: .fromCaller, rounds: rounds, pages: pages, memoryMiB: memoryMiB).run()
         let legacy = try SeedRun(scope: .legacy, rounds: rounds, pages: pages, memoryMiB: memoryMiB).run()
-        print("seed: \(rounds) × __vmalloc(\(pages * 4) KiB, GFP_NOFS) holding \"\(SeedRun.lockName)\", "
-              + "free memory at the min watermark + the data pages, kswapd off")
+        print(
+            "seed: \(rounds) × __vmalloc(\(pages * 4) KiB, GFP_NOFS) holding \"\(SeedRun.lockName)\", "
+                + "free memory at the min watermark + the data pages, kswapd off")
         print("  " + "".padded(44) + "fromCaller".leftPadded(12) + "legacy".leftPadded(10))
         func row(_ name: String, _ f: Int, _ l: Int) {
             print("  " + name.padded(44) + String(f).leftPadded(12) + String(l).leftPadded(10))
@@ -92,13 +93,16 @@ struct SeedRun {
             let free = sys.meminfo().memFree / 4096
             let target = Self.minFreePages + pages
             if free > target { anonCache.fill(limit: free - target) } else { anonCache.release(target - free) }
-            let p = lock.withLock { _ in sys.__vmalloc_node(pages * 4096, align: 1 << 21, GFP_NOFS | __GFP_NOWARN, node: NUMA_NO_NODE) }
+            let p = lock.withLock { _ in
+                sys.__vmalloc_node(pages * 4096, align: 1 << 21, GFP_NOFS | __GFP_NOWARN, node: NUMA_NO_NODE)
+            }
             if let p { areas.append(p) } else { failures += 1 }
         }
-        let result = Result(fsEnteredWithFS: fsCache.entered(with: __GFP_FS), fsSkipped: fsCache.stats.skippedForGFP,
-                            otherCalls: anonCache.stats.calls,
-                            reclaimPasses: (sys.vmstat()[.directReclaimPasses] ?? 0) - passes,
-                            tablePages: (sys.meminfo().pageTables - tables) / 4096, failures: failures, reports: sys.lockdepReports)
+        let result = Result(
+            fsEnteredWithFS: fsCache.entered(with: __GFP_FS), fsSkipped: fsCache.stats.skippedForGFP,
+            otherCalls: anonCache.stats.calls,
+            reclaimPasses: (sys.vmstat()[.directReclaimPasses] ?? 0) - passes,
+            tablePages: (sys.meminfo().pageTables - tables) / 4096, failures: failures, reports: sys.lockdepReports)
         for p in areas { sys.vfree(p) }
         fsCache.close()
         anonCache.close()

@@ -1,13 +1,16 @@
-import VmallocTestSupport
 import ArgumentParser
 import Vmalloc
+import VmallocTestSupport
 
 /// `vmalloc-bench stress`: the library's stress run (`StressTest`) for as long as asked — the
 /// long form of the bounded stress test in `make test`. Exits non-zero when a check fails.
 struct Stress: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stress",
-        abstract: "Threads mixing every operation, mask and scope under memory pressure, with kswapd and allocating shrinkers.")
+        abstract:
+            "Threads mixing every operation, mask and scope under memory pressure, with kswapd and allocating "
+            + "shrinkers."
+    )
 
     @Option(help: "Worker threads.") var threads = 4
     @Option(help: "Seconds to run.") var seconds = 60.0

@@ -1,6 +1,6 @@
-import VmallocTestSupport
 import ArgumentParser
 import Foundation
+import VmallocTestSupport
 
 /// The default command: the lib/test_vmalloc.c suite on every contender, side by side.
 struct Suite: ParsableCommand {
@@ -50,7 +50,10 @@ struct SuiteRun {
             }
         }
         if settings.ignoredMaskBits != 0 {
-            notes.append("run_test_mask bits 0x\(String(settings.ignoredMaskBits, radix: 16)) name tests with no userspace counterpart (pcpu, kvfree_rcu); ignored")
+            notes.append(
+                "run_test_mask bits 0x\(String(settings.ignoredMaskBits, radix: 16)) name tests with no userspace "
+                    + "counterpart (pcpu, kvfree_rcu); ignored"
+            )
         }
     }
 
@@ -78,7 +81,8 @@ struct SuiteRun {
                 var group = all.filter { $0.workload == w }
                 group = Array(group[(r % max(1, group.count))...] + group[..<(r % max(1, group.count))])
                 for c in group.sorted(by: { ($0.nrPages ?? 0, $0.threads) < ($1.nrPages ?? 0, $1.threads) }) {
-                    progress.step("repeat \(r + 1)/\(settings.repeats) \(c.variant) threads=\(c.threads) \(c.contender.rawValue)")
+                    progress.step(
+                        "repeat \(r + 1)/\(settings.repeats) \(c.variant) threads=\(c.threads) \(c.contender.rawValue)")
                     measure(c, repeat: r)
                 }
             }
@@ -99,15 +103,23 @@ struct SuiteRun {
         var results = all.compactMap { c in
             Figures(c, loops: settings.loops, runs: runs[c] ?? [], census: census[c], notes: runNotes[c] ?? [])
         }
-        for c in all where runs[c] == nil { notes.append("\(c.variant) threads=\(c.threads) \(c.contender.rawValue): no result (\(runNotes[c]?.joined(separator: "; ") ?? "?"))") }
+        for c in all where runs[c] == nil {
+            notes.append(
+                "\(c.variant) threads=\(c.threads) \(c.contender.rawValue): no result "
+                    + "(\(runNotes[c]?.joined(separator: "; ") ?? "?"))"
+            )
+        }
         results.sort { a, b in
-            let ia = settings.workloads.firstIndex(of: a.combination.workload)!, ib = settings.workloads.firstIndex(of: b.combination.workload)!
+            let ia = settings.workloads.firstIndex(of: a.combination.workload)!
+            let ib = settings.workloads.firstIndex(of: b.combination.workload)!
             return (ia, a.combination.nrPages ?? 0) < (ib, b.combination.nrPages ?? 0)
         }
         var report = BenchReport(
-            machine: .current(), settings: settingsEcho, results: results, micro: micro, targets: [], notes: notes + notApplicable)
+            machine: .current(), settings: settingsEcho, results: results, micro: micro, targets: [],
+            notes: notes + notApplicable)
         report.relate()
-        report.targets = TargetCheck.evaluate(report.results, micro: micro, judged: !settings.quick && report.machine.build == "release")
+        report.targets = TargetCheck.evaluate(
+            report.results, micro: micro, judged: !settings.quick && report.machine.build == "release")
         return report
     }
 
@@ -120,7 +132,9 @@ struct SuiteRun {
                 children[c.contender] = child
                 runs[c, default: []].append(try child.run(request))
             } else {
-                Runner.measure(request, on: contenders.first { $0.0 == c.contender }!.1) { runs[c, default: []].append($0) }
+                Runner.measure(request, on: contenders.first { $0.0 == c.contender }!.1) {
+                    runs[c, default: []].append($0)
+                }
             }
         } catch {
             runNotes[c, default: []].append("repeat \(r + 1): \(error)")
@@ -138,7 +152,9 @@ struct SuiteRun {
     private func microFigures() -> [MicroFigure] {
         guard let vmalloc = contenders.first(where: { $0.0 == .vmalloc })?.1 as? VmallocContender else { return [] }
         let lookups = settings.quick ? 100_000 : 10_000_000
-        return vmalloc.lookupNanoseconds(lookups: lookups).map { [MicroFigure(name: "vmalloc_to_page", nsPerOp: $0, operations: lookups)] } ?? []
+        return vmalloc.lookupNanoseconds(lookups: lookups).map {
+            [MicroFigure(name: "vmalloc_to_page", nsPerOp: $0, operations: lookups)]
+        } ?? []
     }
 
     /// Which contenders sit out which tests, and why.

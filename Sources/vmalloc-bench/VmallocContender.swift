@@ -1,5 +1,5 @@
-import CVmallocBench
 import CShim
+import CVmallocBench
 import Vmalloc
 
 /// swift-vmalloc through its pinned kernel-spelled API, on an instance of its own: 1 GiB of
@@ -41,7 +41,8 @@ final class VmallocContender: AlignedAllocating, HugeAllocating, PageMapping, No
         system.__vmalloc_node(size, align: align, zeroed ? GFP_KERNEL | __GFP_ZERO : GFP_KERNEL, node: 0)
     }
 
-    func reallocate(_ pointer: UnsafeMutableRawPointer?, from oldSize: Int, to newSize: Int) -> UnsafeMutableRawPointer? {
+    func reallocate(_ pointer: UnsafeMutableRawPointer?, from oldSize: Int, to newSize: Int) -> UnsafeMutableRawPointer?
+    {
         system.vrealloc(pointer, newSize, GFP_KERNEL)
     }
 

@@ -1,5 +1,5 @@
-import VmallocTestSupport
 import Glibc
+import VmallocTestSupport
 
 /// The tests of the kernel's lib/test_vmalloc.c that apply to a userspace allocator, with the
 /// kernel's index (its `run_test_mask` bit) and its xfail marks. pcpu_alloc_test and the two

@@ -19,7 +19,7 @@ let package = Package(
                 .product(name: "Vmalloc", package: "swift-vmalloc"),
                 .product(name: "Logging", package: "swift-log"),
             ]
-        )
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

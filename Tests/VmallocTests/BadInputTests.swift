@@ -1,6 +1,7 @@
 import Testing
-@testable import Vmalloc
 import VmallocTestSupport
+
+@testable import Vmalloc
 
 @Suite struct BadInputTests {
     @Test func invalidSizesAlignmentsAndNodes() throws {
@@ -68,7 +69,8 @@ import VmallocTestSupport
     @Test func unsupportedGFPBitsAreFixedUp() throws {
         let sys = try makeSystem()
         let p = try #require(sys.__vmalloc(4096, GFP_KERNEL | GFP(rawValue: 0x1000)))
-        #expect(sys.log.recentMessages.contains { $0.contains("Unexpected gfp: 0x1000") && $0.contains("Fix your code!") })
+        #expect(
+            sys.log.recentMessages.contains { $0.contains("Unexpected gfp: 0x1000") && $0.contains("Fix your code!") })
         sys.vfree(p)
         expectNothingLost(sys)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+
 @testable import Vmalloc
 
 /// A blocking allocation that cannot be satisfied fails in bounded time (DESIGN §4, the page
@@ -14,10 +15,12 @@ import Testing
     /// give up within seconds.
     @Test func hopelessAllocationFailsWhileOthersChurn() throws {
         let (sys, _) = try makeLoggedSystem()
-        let pinned = sys.registerShrinker(name: "pinned-cache", count: { _ in 1000 }, scan: { _ in
-            usleep(200)
-            return 0
-        })
+        let pinned = sys.registerShrinker(
+            name: "pinned-cache", count: { _ in 1000 },
+            scan: { _ in
+                usleep(200)
+                return 0
+            })
         defer { pinned.unregister() }
         var held = drainAllFrames(sys)
         // Single frames to churn, so that the free count never climbs past the watermark.

@@ -1,8 +1,9 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import Vmalloc
 import VmallocTestSupport
+
+@testable import Vmalloc
 
 @Suite struct ConcurrencyTests {
     @Test func threadsAllocateWriteVerifyFree() throws {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Vmalloc
 
 /// What vmalloc does with the caller's mask as mm/vmalloc.c does: the `GFP_VMALLOC_SUPPORTED`
@@ -15,10 +16,11 @@ import Testing
         sys.vfree(q)
         let r = try #require(sys.__vmalloc(4096, GFP_USER | __GFP_RETRY_MAYFAIL | __GFP_ACCOUNT | __GFP_NOLOCKDEP))
         sys.vfree(r)
-        #expect(capture.lines(containing: "Unexpected gfp:") == [
-            "Unexpected gfp: 0xc (GFP_DMA32|__GFP_MOVABLE). Fixing up to gfp: 0xcc0 (GFP_KERNEL). Fix your code!",
-            "Unexpected gfp: 0x200000 (__GFP_THISNODE). Fixing up to gfp: 0xcc0 (GFP_KERNEL). Fix your code!",
-        ])
+        #expect(
+            capture.lines(containing: "Unexpected gfp:") == [
+                "Unexpected gfp: 0xc (GFP_DMA32|__GFP_MOVABLE). Fixing up to gfp: 0xcc0 (GFP_KERNEL). Fix your code!",
+                "Unexpected gfp: 0x200000 (__GFP_THISNODE). Fixing up to gfp: 0xcc0 (GFP_KERNEL). Fix your code!",
+            ])
         expectNothingLost(sys)
     }
 

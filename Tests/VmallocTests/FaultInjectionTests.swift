@@ -1,8 +1,9 @@
 import CNuma
 import Glibc
 import Testing
-@testable import Vmalloc
 import VmallocTestSupport
+
+@testable import Vmalloc
 
 /// Every injection point: each injected failure ends in a clean nil (or a NOFAIL retry) and
 /// nothing is lost.
@@ -61,7 +62,8 @@ import VmallocTestSupport
         let sys = try makeSystem(mib: 16)
         sys.setFaultInjection(site, FaultAttributes(probability: 100, times: 3))
         // A fresh 1 GiB-aligned span needs new page tables, so every site is on the path.
-        let p = try #require(sys.__vmalloc_node(300 * 4096, align: 1 << 21, GFP_KERNEL | __GFP_NOFAIL, node: NUMA_NO_NODE))
+        let p = try #require(
+            sys.__vmalloc_node(300 * 4096, align: 1 << 21, GFP_KERNEL | __GFP_NOFAIL, node: NUMA_NO_NODE))
         fill(p, 300 * 4096, seed: 9)
         #expect(check(p, 300 * 4096, seed: 9))
         // fail_page_alloc spares NOFAIL requests, but vmalloc's high-order attempts drop NOFAIL

@@ -1,9 +1,10 @@
-import CVmallocTestSupport
 import CShim
+import CVmallocTestSupport
 import Glibc
 import Testing
-@testable import Vmalloc
 import VmallocTestSupport
+
+@testable import Vmalloc
 
 /// The opt-in guard-page diagnostics and process hygiene (fork, close-on-exec).
 @Suite struct FaultReportTests {

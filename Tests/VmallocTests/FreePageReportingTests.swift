@@ -1,5 +1,6 @@
 import Glibc
 import Testing
+
 @testable import Vmalloc
 
 /// Freed memory goes back to the OS by itself: after a burst of vmalloc/vfree the node memfds
@@ -39,8 +40,9 @@ import Testing
         // The kernel's free page reporting leaves small free blocks resident: allow 32 MiB above
         // the live set (page tables and slab included).
         let limit = live + (32 << 20)
-        #expect(eventually(within: 2.0) { sys.residentBytes() <= limit },
-                "resident \(sys.residentBytes() >> 20) MiB, live \(live >> 20) MiB")
+        #expect(
+            eventually(within: 2.0) { sys.residentBytes() <= limit },
+            "resident \(sys.residentBytes() >> 20) MiB, live \(live >> 20) MiB")
         for p in kept {
             #expect(check(p, 1 << 20, byte: 0x5a), "live data survives reporting")
             sys.vfree(p)

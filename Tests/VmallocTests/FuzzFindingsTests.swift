@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Vmalloc
 
 /// Bugs the libFuzzer target (Tests/Fuzz) found, each pinned by the smallest call sequence.

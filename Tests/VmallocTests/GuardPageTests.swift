@@ -1,7 +1,8 @@
 import Glibc
 import Testing
-@testable import Vmalloc
 import VmallocTestSupport
+
+@testable import Vmalloc
 
 @Suite struct GuardPageTests {
     @Test func writingOneBytePastTheEndFaults() async {

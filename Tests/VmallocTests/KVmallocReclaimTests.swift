@@ -1,7 +1,8 @@
 import Synchronization
 import Testing
-@testable import Vmalloc
 import VmallocTestSupport
+
+@testable import Vmalloc
 
 @Suite struct KVmallocReclaimTests {
     /// A GFP_NOFS kvmalloc on fragmented memory under pressure: its kmalloc attempt does no
@@ -15,12 +16,19 @@ import VmallocTestSupport
         var fsFrames: [Page] = []
         var plainFrames: [Page] = []
         for p in holdAllFrames(sys) {
-            if p.pfn % 2 == 1 { held.append(p) } else if p.pfn % 4 == 0 { fsFrames.append(p) } else { plainFrames.append(p) }
+            if p.pfn % 2 == 1 {
+                held.append(p)
+            } else if p.pfn % 4 == 0 {
+                fsFrames.append(p)
+            } else {
+                plainFrames.append(p)
+            }
         }
         let fsCache = Lock(fsFrames)
         let plainCache = Lock(plainFrames)
         let fsMasks = Lock<[GFP]>([])
-        let fs = sys.registerShrinker(name: "test-fs-cache",
+        let fs = sys.registerShrinker(
+            name: "test-fs-cache",
             count: { _ in fsCache.withLock { $0.count } },
             scan: { sc in
                 fsMasks.withLock { $0.append(sc.gfp) }
@@ -30,7 +38,8 @@ import VmallocTestSupport
                 batch.forEach(sys.__free_page)
                 return batch.count
             })
-        let plain = sys.registerShrinker(name: "test-plain-cache",
+        let plain = sys.registerShrinker(
+            name: "test-plain-cache",
             count: { _ in plainCache.withLock { $0.count } },
             scan: { sc in
                 let batch = plainCache.withLock { c in (0..<min(sc.nrToScan, c.count)).map { _ in c.removeLast() } }

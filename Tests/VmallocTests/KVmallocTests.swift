@@ -2,8 +2,9 @@ import CShim
 import Foundation
 import Synchronization
 import Testing
-@testable import Vmalloc
 import VmallocTestSupport
+
+@testable import Vmalloc
 
 /// Take every free frame of the system, reserves included, one frame at a time.
 func holdAllFrames(_ sys: MemorySystem) -> [Page] {
@@ -39,7 +40,9 @@ func checkerboard(_ sys: MemorySystem) -> [Page] {
             fill(q, 64 << 10, seed: UInt8(i))
             #expect(check(q, 64 << 10, seed: UInt8(i)))
             let page = try #require(sys.vmalloc_to_page(q + 5000))
-            #expect(sys.page_address(page).load(fromByteOffset: 5000 - 4096, as: UInt8.self) == q.load(fromByteOffset: 5000, as: UInt8.self))
+            #expect(
+                sys.page_address(page).load(fromByteOffset: 5000 - 4096, as: UInt8.self)
+                    == q.load(fromByteOffset: 5000, as: UInt8.self))
             sys.kvfree(q)
         }
         #expect(sys.pages.stat[.kvmallocVmallocFallback] == gfps.count)

@@ -1,6 +1,7 @@
 import Testing
-@testable import Vmalloc
 import VmallocTestSupport
+
+@testable import Vmalloc
 
 /// `vfree` hands the frames back at once (DESIGN §4): only the mapping of a lazily freed area
 /// lingers, so `MemFree`, and any allocation — `GFP_NOWAIT` included, which may not reclaim —
@@ -17,8 +18,9 @@ import VmallocTestSupport
         sys.vfree(p)
         // Only the page-table pages the area needed stay taken (they are never freed).
         let after = sys.meminfo()
-        #expect(after.memFree == before.memFree - (after.pageTables - before.pageTables),
-                "MemFree counts the lazily freed area's frames at once")
+        #expect(
+            after.memFree == before.memFree - (after.pageTables - before.pageTables),
+            "MemFree counts the lazily freed area's frames at once")
 
         var got: [Page] = []
         while got.count < 2048, let page = sys.alloc_page(GFP_NOWAIT) { got.append(page) }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+
 @testable import Vmalloc
 
 /// A `Logger` backend that keeps every line, so tests read warnings as a configured logger
@@ -21,8 +22,10 @@ final class LogCapture: Sendable {
             get { metadata[key] }
             set { metadata[key] = newValue }
         }
-        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
-                 file: String, function: String, line: UInt) {
+        func log(
+            level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
+            file: String, function: String, line: UInt
+        ) {
             capture.append("\(message)")
         }
     }
@@ -56,7 +59,8 @@ final class Stamp: Sendable {
 
 /// Free `held` on another thread after `delayMs`; `group` is left when everything is freed.
 func freeLater(_ sys: MemorySystem, _ held: [(page: Page, order: Int)], delayMs: UInt32)
-    -> (group: DispatchGroup, started: Stamp) {
+    -> (group: DispatchGroup, started: Stamp)
+{
     let group = DispatchGroup()
     let stamp = Stamp()
     group.enter()

@@ -1,6 +1,7 @@
 import Metrics
 import MetricsTestKit
 import Testing
+
 @testable import Vmalloc
 
 /// The process-wide test backend: `MetricsSystem.bootstrap` may run once per process.

@@ -1,9 +1,10 @@
-import CVmallocTestSupport
 import CNuma
 import CShim
+import CVmallocTestSupport
 import Testing
-@testable import Vmalloc
 import VmallocTestSupport
+
+@testable import Vmalloc
 
 @Suite struct NUMATests {
     @Test func realNodePlacementIsReportedByMovePages() throws {

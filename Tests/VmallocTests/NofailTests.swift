@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Vmalloc
 
 /// `__GFP_NOFAIL` as the kernel keeps it (DESIGN §4): it beats NORETRY, RETRY_MAYFAIL and

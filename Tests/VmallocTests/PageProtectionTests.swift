@@ -1,5 +1,6 @@
 import Glibc
 import Testing
+
 @testable import Vmalloc
 
 /// `vmap` honours its protection: `PAGE_NONE` maps with no access at all.

@@ -1,8 +1,9 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import Vmalloc
 import VmallocTestSupport
+
+@testable import Vmalloc
 
 @Suite(.serialized) struct RCUTests {
     /// A reader inside rcu_read_lock before kvfree_rcu keeps the area live and intact until it

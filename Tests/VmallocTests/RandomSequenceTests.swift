@@ -1,10 +1,11 @@
+import CShim
 import CVmallocTestSupport
 import Foundation
-import CShim
 import PropertyBased
 import Testing
-@testable import Vmalloc
 import VmallocTestSupport
+
+@testable import Vmalloc
 
 /// Random sequences of valid and invalid operations; after each step the frame metadata must
 /// tile memory and agree with what the test holds, and at the end everything comes back.
@@ -34,12 +35,15 @@ import VmallocTestSupport
                         areas.append((p, n * 1000 + x, UInt8(truncatingIfNeeded: n)))
                     } else if n != 0 {
                         // Printed as well: the property runner may suppress the issue while shrinking.
-                        let why = "vmalloc(\(n * 1000 + x)) failed: \(sys.meminfo()) \(sys.log.recentMessages.suffix(3))"
+                        let why =
+                            "vmalloc(\(n * 1000 + x)) failed: \(sys.meminfo()) \(sys.log.recentMessages.suffix(3))"
                         print(why)
                         Issue.record(Comment(rawValue: why))
                     }
                 case 2:
-                    if let p = sys.vmalloc_node(n * 100 + 1, x - 1, GFP_KERNEL | __GFP_NOWARN) { areas.append((p, n * 100 + 1, nil)) }
+                    if let p = sys.vmalloc_node(n * 100 + 1, x - 1, GFP_KERNEL | __GFP_NOWARN) {
+                        areas.append((p, n * 100 + 1, nil))
+                    }
                 case 3:
                     if !areas.isEmpty {
                         let (p, size, seed) = areas.remove(at: n % areas.count)
@@ -53,7 +57,10 @@ import VmallocTestSupport
                 case 4:
                     if let pg = sys.alloc_pages(GFP_KERNEL | __GFP_NOWARN, x) { blocks.append((pg, x)) }
                 case 5:
-                    if !blocks.isEmpty { let (pg, o) = blocks.remove(at: n % blocks.count); sys.__free_pages(pg, o) }
+                    if !blocks.isEmpty {
+                        let (pg, o) = blocks.remove(at: n % blocks.count)
+                        sys.__free_pages(pg, o)
+                    }
                 case 6:
                     let frames = blocks.flatMap { b in (0..<(1 << b.1)).map { Page(pfn: b.0.pfn + $0) } }.shuffled()
                     let chosen = Array(frames.prefix(n % 8 + 1))
@@ -107,15 +114,21 @@ import VmallocTestSupport
                     if let (p, _, _) = kv.first(where: { !sys.is_vmalloc_addr($0.0) }) { sys.vfree(p) }
                     sys.kvfree(nil)
                 default:
-                    if let p = sys.__vmalloc_node(n * 500 + 1, align: 4096 << x, GFP_KERNEL | __GFP_NOWARN, node: NUMA_NO_NODE) {
+                    if let p = sys.__vmalloc_node(
+                        n * 500 + 1, align: 4096 << x, GFP_KERNEL | __GFP_NOWARN, node: NUMA_NO_NODE)
+                    {
                         #expect(Int(bitPattern: p) % (4096 << x) == 0)
                         areas.append((p, n * 500 + 1, nil))
                     }
                 }
-                Self.checkInvariants(sys, areas: areas.map { ($0.0, $0.1) } + kv.filter { sys.is_vmalloc_addr($0.0) }.map { ($0.0, $0.1) },
-                                     maps: maps, blocks: blocks)
+                Self.checkInvariants(
+                    sys,
+                    areas: areas.map { ($0.0, $0.1) } + kv.filter { sys.is_vmalloc_addr($0.0) }.map { ($0.0, $0.1) },
+                    maps: maps, blocks: blocks)
             }
-            for (p, frames) in maps { if mapRam.contains(p) { sys.vm_unmap_ram(p, frames.count) } else { sys.vunmap(p) } }
+            for (p, frames) in maps {
+                if mapRam.contains(p) { sys.vm_unmap_ram(p, frames.count) } else { sys.vunmap(p) }
+            }
             for (p, _, _) in areas { sys.vfree(p) }
             for (pg, o) in blocks { sys.__free_pages(pg, o) }
             for (p, _, _) in kv { sys.kvfree(p) }
@@ -133,9 +146,11 @@ import VmallocTestSupport
     /// frames are exactly the live and lazily freed areas' pages; every live page maps the frame
     /// the page table names (a write through one address reads back through the other); no
     /// frame has two owners (vmap aliases aside); the VMAs in the region stay within budget.
-    static func checkInvariants(_ sys: MemorySystem, areas: [(UnsafeMutableRawPointer, Int)],
-                                maps: [(UnsafeMutableRawPointer, [Page])], blocks: [(Page, Int)],
-                                sourceLocation: SourceLocation = #_sourceLocation) {
+    static func checkInvariants(
+        _ sys: MemorySystem, areas: [(UnsafeMutableRawPointer, Int)],
+        maps: [(UnsafeMutableRawPointer, [Page])], blocks: [(Page, Int)],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         let audit = sys.audit()
         func expect(_ ok: Bool, _ what: @autoclosure () -> String) {
             guard !ok else { return }
@@ -147,9 +162,11 @@ import VmallocTestSupport
         let vmallocPages = audit.held.reduce(0) { $0 + ($1[VMSHIM_OWNER_VMALLOC] ?? 0) }
         let live = areas.reduce(0) { $0 + ($1.1 + 4095) / 4096 }
         // Live areas of a size class hold their class's frames: the slack past the owner's pages.
-        let lazy = sys.space.areas.lazyPages, slack = sys.space.areas.slackPages
-        expect(vmallocPages == live + lazy + slack,
-               "vmalloc frames \(vmallocPages) != live \(live) + lazy \(lazy) + slack \(slack)")
+        let lazy = sys.space.areas.lazyPages
+        let slack = sys.space.areas.slackPages
+        expect(
+            vmallocPages == live + lazy + slack,
+            "vmalloc frames \(vmallocPages) != live \(live) + lazy \(lazy) + slack \(slack)")
         expect(sys.meminfo().vmallocUsed == live * 4096, "VmallocUsed \(sys.meminfo().vmallocUsed) != \(live * 4096)")
         var owners: [Int: Int] = [:]  // pfn -> how many owners
         for (p, bytes) in areas {
@@ -163,19 +180,26 @@ import VmallocTestSupport
                 let direct = sys.page_address(Page(pfn: pfn))
                 let saved = direct.load(fromByteOffset: 4088, as: UInt64.self)
                 va.storeBytes(of: UInt64(pfn) ^ 0xA5A5, toByteOffset: 4088, as: UInt64.self)
-                expect(direct.load(fromByteOffset: 4088, as: UInt64.self) == UInt64(pfn) ^ 0xA5A5, "page \(va) does not map pfn \(pfn)")
+                expect(
+                    direct.load(fromByteOffset: 4088, as: UInt64.self) == UInt64(pfn) ^ 0xA5A5,
+                    "page \(va) does not map pfn \(pfn)")
                 va.storeBytes(of: saved, toByteOffset: 4088, as: UInt64.self)
             }
         }
         for (b, order) in blocks { for k in 0..<(1 << order) { owners[b.pfn + k, default: 0] += 1 } }
         expect(owners.values.allSatisfy { $0 == 1 }, "a frame has two owners")
         for (p, frames) in maps {
-            for (i, f) in frames.enumerated() { expect(sys.vmalloc_to_page(p + i * 4096) == f, "vmap page \(i) of \(p) is not \(f)") }
+            for (i, f) in frames.enumerated() {
+                expect(sys.vmalloc_to_page(p + i * 4096) == f, "vmap page \(i) of \(p) is not \(f)")
+            }
         }
         let region = (sys.space.areas.base, sys.space.areas.base + sys.space.areas.regionSize)
         let vmas = Int(vmtest_count_vmas_in(region.0, region.1))
-        expect(vmas <= sys.space.areas.vmas.used.load(ordering: .relaxed) + 1,
-               "\(vmas) VMAs in the region, \(sys.space.areas.vmas.used.load(ordering: .relaxed)) charged:\n\(regionMaps(region.0, region.1))\n\(sys.vmallocinfo())")
+        expect(
+            vmas <= sys.space.areas.vmas.used.load(ordering: .relaxed) + 1,
+            "\(vmas) VMAs in the region, \(sys.space.areas.vmas.used.load(ordering: .relaxed)) "
+                + "charged:\n\(regionMaps(region.0, region.1))\n\(sys.vmallocinfo())"
+        )
         expect(sys.space.areas.vmas.used.load(ordering: .relaxed) <= VMABudget.process.limit, "VMA budget exceeded")
     }
 

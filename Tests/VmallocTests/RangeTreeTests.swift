@@ -1,12 +1,15 @@
 import PropertyBased
 import Testing
-@testable import Vmalloc
 import VmallocTestSupport
+
+@testable import Vmalloc
 
 /// The augmented treap against a sorted-array model: lowest fit, floor, ceiling, insert, remove.
 @Suite struct RangeTreeTests {
     @Test func agreesWithAModel() async {
-        await propertyCheck(count: 300, input: zip(Gen.int(in: 0...3), Gen.int(in: 0...400), Gen.int(in: 1...40)).array(of: 1...300)) { ops in
+        await propertyCheck(
+            count: 300, input: zip(Gen.int(in: 0...3), Gen.int(in: 0...400), Gen.int(in: 1...40)).array(of: 1...300)
+        ) { ops in
             var tree = RangeTree()
             var model: [Int: Int] = [:]  // start -> size, disjoint ranges on a 4096-slot line
             var used = Set<Int>()

@@ -1,6 +1,7 @@
 import Testing
-@testable import Vmalloc
 import VmallocTestSupport
+
+@testable import Vmalloc
 
 @Suite(.serialized) struct ReclaimLockdepTests {
     /// The shrinker is seen taking the lock in reclaim; later allocations that hold the lock are
@@ -34,7 +35,10 @@ import VmallocTestSupport
         #expect(r.gfp == GFP_KERNEL)
         #expect(r.reclaimClass.contains(__GFP_FS))
         #expect(sys.vmstat()[.lockdepReports]! == 1)
-        #expect(sys.log.recentMessages.contains { $0.contains("possible circular locking dependency") && $0.contains("inode_hash_lock") })
+        #expect(
+            sys.log.recentMessages.contains {
+                $0.contains("possible circular locking dependency") && $0.contains("inode_hash_lock")
+            })
 
         sys.__free_page(page)
         cache.close()
@@ -47,7 +51,8 @@ import VmallocTestSupport
         let sys = try makeSystem()
         let other = try makeSystem()
         let lock = ReclaimTrackedLock(name: "journal_lock", 0)
-        let journal = sys.registerShrinker(name: "journal-cache", requires: __GFP_FS, count: { _ in 0 }, scan: { _ in 0 })
+        let journal = sys.registerShrinker(
+            name: "journal-cache", requires: __GFP_FS, count: { _ in 0 }, scan: { _ in 0 })
         let foreign = other.registerShrinker(name: "foreign-cache", count: { _ in 0 }, scan: { _ in 0 })
         foreign.mightLock(lock)
         lock.withLock { _ in

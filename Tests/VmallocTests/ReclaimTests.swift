@@ -1,8 +1,9 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import Vmalloc
 import VmallocTestSupport
+
+@testable import Vmalloc
 
 /// Frames held outside any shrinker: memory no reclaim can get back.
 func hogAllMemory(_ sys: MemorySystem) -> HeldFrames {
@@ -96,18 +97,21 @@ func elapsedMs(_ body: () -> Void) -> Double {
         let sys = try makeSystem(minFreePages: 16)
         let hog = hogAllMemory(sys)
         // Frees one frame per scan call: progress every pass, an order-5 block only after many.
-        let trickle = sys.registerShrinker(name: "trickle", count: { _ in 1 }, scan: { sc in
-            hog.release(1)
-            sc.nrScanned = 1
-            return 1
-        })
+        let trickle = sys.registerShrinker(
+            name: "trickle", count: { _ in 1 },
+            scan: { sc in
+                hog.release(1)
+                sc.nrScanned = 1
+                return 1
+            })
         var passes = sys.vmstat()[.directReclaimPasses]!
         #expect(sys.alloc_pages(GFP_KERNEL | __GFP_NOWARN, 5) == nil)  // costly: one pass
         #expect(sys.vmstat()[.directReclaimPasses]! - passes == 1)
 
         passes = sys.vmstat()[.directReclaimPasses]!
         let block = try #require(sys.alloc_pages(GFP_KERNEL | __GFP_RETRY_MAYFAIL, 5))
-        #expect(sys.vmstat()[.directReclaimPasses]! - passes > 1, "RETRY_MAYFAIL kept retrying while reclaim progressed")
+        #expect(
+            sys.vmstat()[.directReclaimPasses]! - passes > 1, "RETRY_MAYFAIL kept retrying while reclaim progressed")
         trickle.unregister()
 
         // Without progress RETRY_MAYFAIL gives up after the bounded rounds.
@@ -137,10 +141,12 @@ func elapsedMs(_ body: () -> Void) -> Double {
 
         // Shrinker.stop ends the shrinker's pass; unregistered shrinkers are never called again.
         let stops = Counter()
-        let stopper = sys.registerShrinker(name: "stopper", count: { _ in 10_000 }, scan: { _ in
-            stops.add()
-            return Shrinker.stop
-        })
+        let stopper = sys.registerShrinker(
+            name: "stopper", count: { _ in 10_000 },
+            scan: { _ in
+                stops.add()
+                return Shrinker.stop
+            })
         _ = sys.pages.reclaim.shrink(gfp: GFP_KERNEL, node: 0, target: .max)
         #expect(stops.count >= 1)
         #expect(stops.count <= Reclaimer.defPriority + 1)  // at most one call per priority
@@ -159,11 +165,13 @@ func elapsedMs(_ body: () -> Void) -> Double {
         hog.release(8)  // below the min watermark: only PF_MEMALLOC may take these
         let got = Lock<[Page]>([])
         let scopes = Lock<[GFP]>([])
-        let h = sys.registerShrinker(name: "allocating-shrinker", count: { _ in 1 }, scan: { sc in
-            scopes.withLock { $0.append(current_gfp_context(GFP_KERNEL)) }
-            if let p = sys.alloc_page(GFP_KERNEL) { got.withLock { $0.append(p) } }
-            return 0
-        })
+        let h = sys.registerShrinker(
+            name: "allocating-shrinker", count: { _ in 1 },
+            scan: { sc in
+                scopes.withLock { $0.append(current_gfp_context(GFP_KERNEL)) }
+                if let p = sys.alloc_page(GFP_KERNEL) { got.withLock { $0.append(p) } }
+                return 0
+            })
         #expect(sys.alloc_pages(GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN, 0) == nil)
         #expect(got.withLock { $0.count } == 1, "the shrinker's allocation used the reserve")
         #expect(sys.vmstat()[.directReclaimPasses]! == 1, "and did not recurse into reclaim")

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
-@testable import Vmalloc
 import VmallocTestSupport
+
+@testable import Vmalloc
 
 /// The scope API (include/linux/sched/mm.h). Scopes live on the thread, so the suite is serialized
 /// and every test leaves its thread as it found it.
@@ -29,7 +30,9 @@ import VmallocTestSupport
         #expect(!ScopeFlags.current.contains(.memalloc))
     }
 
-    static let masks: [GFP] = [GFP_KERNEL, GFP_NOFS, GFP_NOIO, GFP_NOWAIT, GFP_ATOMIC, GFP_KERNEL | __GFP_ZERO | __GFP_NOFAIL]
+    static let masks: [GFP] = [
+        GFP_KERNEL, GFP_NOFS, GFP_NOIO, GFP_NOWAIT, GFP_ATOMIC, GFP_KERNEL | __GFP_ZERO | __GFP_NOFAIL,
+    ]
 
     @Test(arguments: masks)
     func currentGfpContextTruthTable(mask: GFP) {

@@ -1,6 +1,7 @@
 import Testing
-@testable import Vmalloc
 import VmallocTestSupport
+
+@testable import Vmalloc
 
 /// The seed patch: a GFP_NOFS/GFP_NOIO vmalloc must not enter FS/IO reclaim through the
 /// page-table pages it allocates with a fixed GFP_KERNEL-like mask.
@@ -31,8 +32,9 @@ import VmallocTestSupport
         let p = try #require(sys.__vmalloc(nrPages * 4096, mask))
         fill(p, nrPages * 4096, seed: 7)
         #expect(check(p, nrPages * 4096, seed: 7))
-        let outcome = Outcome(guardedEntered: guarded.entered(with: bit), guardedSkipped: guarded.stats.skippedForGFP,
-                              helperCalls: helper.stats.calls, tablePagesAdded: sys.meminfo().pageTables / 4096 - tablesBefore)
+        let outcome = Outcome(
+            guardedEntered: guarded.entered(with: bit), guardedSkipped: guarded.stats.skippedForGFP,
+            helperCalls: helper.stats.calls, tablePagesAdded: sys.meminfo().pageTables / 4096 - tablesBefore)
         sys.vfree(p)
         guarded.close()
         helper.close()

@@ -1,9 +1,10 @@
-import CVmallocTestSupport
 import CShim
+import CVmallocTestSupport
 import Glibc
 import Testing
-@testable import Vmalloc
 import VmallocTestSupport
+
+@testable import Vmalloc
 
 @Suite struct SetMemoryTests {
     @Test func writeAfterSetMemoryRoFaults() async {

@@ -1,14 +1,16 @@
 import Glibc
 import Testing
-@testable import Vmalloc
 import VmallocTestSupport
+
+@testable import Vmalloc
 
 /// Plain areas in size classes with the guard marker at the requested end (`SizeClass`).
 @Suite struct SizeClassTests {
     @Test func classes() {
         #expect((1...6).map(SizeClass.pages(for:)) == Array(1...6))
-        #expect([7, 8, 9, 11, 16, 17, 21, 33, 65, 100, 129, 256].map(SizeClass.pages(for:))
-            == [8, 8, 10, 12, 16, 20, 24, 40, 80, 112, 160, 256])
+        #expect(
+            [7, 8, 9, 11, 16, 17, 21, 33, 65, 100, 129, 256].map(SizeClass.pages(for:))
+                == [8, 8, 10, 12, 16, 20, 24, 40, 80, 112, 160, 256])
         #expect(SizeClass.pages(for: 257) == 257)
     }
 

@@ -3,15 +3,18 @@ import Dispatch
 import Glibc
 import Synchronization
 import Testing
-@testable import Vmalloc
 import VmallocTestSupport
+
+@testable import Vmalloc
 
 @Suite struct SlabTests {
     @Test func sizeClassesAndLargeBlocks() throws {
         let sys = try makeSystem()
-        let expected = [(1, 8), (8, 8), (9, 16), (33, 64), (65, 96), (96, 96), (97, 128), (129, 192), (192, 192),
-                        (193, 256), (300, 512), (1000, 1024), (4096, 4096), (4097, 8192), (8192, 8192),
-                        (8193, 16384), (65536, 65536), (100_000, 131_072), (4 << 20, 4 << 20)]
+        let expected = [
+            (1, 8), (8, 8), (9, 16), (33, 64), (65, 96), (96, 96), (97, 128), (129, 192), (192, 192),
+            (193, 256), (300, 512), (1000, 1024), (4096, 4096), (4097, 8192), (8192, 8192),
+            (8193, 16384), (65536, 65536), (100_000, 131_072), (4 << 20, 4 << 20),
+        ]
         var held: [(UnsafeMutableRawPointer, Int)] = []
         for (size, usable) in expected {
             let p = try #require(sys.kmalloc(size, .kernel))
@@ -95,7 +98,8 @@ import VmallocTestSupport
         let f = line.split(separator: " ")
         // name active num objsize objperslab pagesperslab : tunables 0 0 0 : slabdata active num 0
         #expect(f.count == 16)
-        #expect(f[6] == ":" && f[7] == "tunables" && f[10] == "0" && f[11] == ":" && f[12] == "slabdata" && f[15] == "0")
+        #expect(
+            f[6] == ":" && f[7] == "tunables" && f[10] == "0" && f[11] == ":" && f[12] == "slabdata" && f[15] == "0")
         let (active, num, slabs) = (Int(f[1])!, Int(f[2])!, Int(f[13])!)
         // The thread may have run on more than one CPU shard, each with its own partial slab.
         #expect(active == 100 && Int(f[3]) == 64 && Int(f[4]) == 64 && Int(f[5]) == 1)
@@ -103,7 +107,9 @@ import VmallocTestSupport
         #expect(lines[2].hasPrefix("kmalloc-8k ") && lines.last!.hasPrefix("kmalloc-8 "))
         #expect(lines.contains { $0.hasPrefix("kmalloc-96 ") } && lines.contains { $0.hasPrefix("kmalloc-192 ") })
         #expect(sys.meminfo().slab == slabs * 4096)
-        #expect(sys.meminfo().description.contains("Slab:           \(String(repeating: " ", count: 8 - String(slabs * 4).count))\(slabs * 4) kB"))
+        #expect(
+            sys.meminfo().description.contains(
+                "Slab:           \(String(repeating: " ", count: 8 - String(slabs * 4).count))\(slabs * 4) kB"))
         objects.forEach(sys.kfree)
         // Empty slabs stay cached for the next allocations (one per shard); shrinking gives them back.
         let kept = sys.meminfo().slab / 4096
@@ -122,7 +128,8 @@ import VmallocTestSupport
         memset(p, 0x11, 64)
         let slabBefore = sys.meminfo().slab
         sys.kfree(v)  // vmalloc memory
-        #expect(sys.log.recentMessages.last?.contains("a vmalloc address: use vfree() or kvfree(); nothing freed") == true)
+        #expect(
+            sys.log.recentMessages.last?.contains("a vmalloc address: use vfree() or kvfree(); nothing freed") == true)
         #expect(sys.find_vm_area(v) != nil)
         sys.vfree(p)  // kmalloc memory
         #expect(sys.log.recentMessages.last?.contains("Trying to vfree() nonexistent vm area") == true)
@@ -142,7 +149,8 @@ import VmallocTestSupport
         let q = try #require(sys.kmalloc(64, .kernel))
         sys.kfree(p)
         sys.kfree(p)  // double free
-        #expect(sys.log.recentMessages.last?.contains("double free or free of an unallocated kmalloc-64 object") == true)
+        #expect(
+            sys.log.recentMessages.last?.contains("double free or free of an unallocated kmalloc-64 object") == true)
         #expect(sys.ksize(q) == 64)
         let r = try #require(sys.kmalloc(64, .kernel))
         #expect(r != q)
@@ -192,7 +200,10 @@ import VmallocTestSupport
                 }
                 let size = sizes.randomElement(using: &rng)!
                 let node = Bool.random(using: &rng) ? NUMA_NO_NODE : (t + i) % 2
-                guard let p = sys.kmalloc_node(size, .kernel, node) else { bad += 1; continue }
+                guard let p = sys.kmalloc_node(size, .kernel, node) else {
+                    bad += 1
+                    continue
+                }
                 let tag = UInt8(truncatingIfNeeded: t &* 31 &+ i)
                 memset(p, Int32(tag), size)
                 live.append((p, size, tag))

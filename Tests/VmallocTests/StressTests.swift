@@ -1,6 +1,7 @@
 import Testing
-@testable import Vmalloc
 import VmallocTestSupport
+
+@testable import Vmalloc
 
 /// The bounded stress run: threads mixing every operation, mask and scope under memory pressure
 /// with kswapd and allocating shrinkers. `vmalloc-bench stress` runs the same for longer.

@@ -1,13 +1,16 @@
 import CShim
 import Testing
-@testable import Vmalloc
 import VmallocTestSupport
 
+@testable import Vmalloc
+
 /// A small system for one test: sparse memory, no kswapd unless asked.
-func makeSystem(nodes: Int? = 1, mib: Int = 64, vmallocMiB: Int = 1024, kswapd: Bool = false,
-                immediateUnmap: Bool = false, lazyMaxPages: Int? = nil,
-                scope: PageTableScope = .fromCaller, minFreePages: Int? = nil,
-                freePageReportingDelay: Duration? = nil) throws -> MemorySystem {
+func makeSystem(
+    nodes: Int? = 1, mib: Int = 64, vmallocMiB: Int = 1024, kswapd: Bool = false,
+    immediateUnmap: Bool = false, lazyMaxPages: Int? = nil,
+    scope: PageTableScope = .fromCaller, minFreePages: Int? = nil,
+    freePageReportingDelay: Duration? = nil
+) throws -> MemorySystem {
     var c = MemorySystem.Configuration()
     c.nodes = nodes
     c.memoryPerNode = mib << 20
@@ -28,8 +31,14 @@ func expectNothingLost(_ sys: MemorySystem, sourceLocation: SourceLocation = #_s
     sys.vm_unmap_aliases()
     let info = sys.meminfo()
     for n in info.nodes {
-        if n.memFree != n.memTotal - n.pageTables - n.slab { print("expectNothingLost: node \(n.node) \(n) vmallocinfo: \(sys.vmallocinfo())") }
-        #expect(n.memFree == n.memTotal - n.pageTables - n.slab, "node \(n.node): free \(n.memFree / 4096) of \(n.memTotal / 4096) pages, \(n.pageTables / 4096) page-table pages, \(n.slab / 4096) slab pages", sourceLocation: sourceLocation)
+        if n.memFree != n.memTotal - n.pageTables - n.slab {
+            print("expectNothingLost: node \(n.node) \(n) vmallocinfo: \(sys.vmallocinfo())")
+        }
+        let free = "free \(n.memFree / 4096) of \(n.memTotal / 4096) pages"
+        let held = "\(n.pageTables / 4096) page-table pages, \(n.slab / 4096) slab pages"
+        #expect(
+            n.memFree == n.memTotal - n.pageTables - n.slab, "node \(n.node): \(free), \(held)",
+            sourceLocation: sourceLocation)
     }
     #expect(info.vmallocUsed == 0, sourceLocation: sourceLocation)
     #expect(sys.vmallocinfo().isEmpty, "areas left: \(sys.vmallocinfo())", sourceLocation: sourceLocation)
@@ -43,7 +52,9 @@ func fill(_ p: UnsafeMutableRawPointer, _ bytes: Int, seed: UInt8) {
 
 func check(_ p: UnsafeRawPointer, _ bytes: Int, seed: UInt8) -> Bool {
     let b = p.assumingMemoryBound(to: UInt8.self)
-    for i in stride(from: 0, to: bytes, by: 512) where b[i] != seed &+ UInt8(truncatingIfNeeded: i >> 9) { return false }
+    for i in stride(from: 0, to: bytes, by: 512) where b[i] != seed &+ UInt8(truncatingIfNeeded: i >> 9) {
+        return false
+    }
     return true
 }
 

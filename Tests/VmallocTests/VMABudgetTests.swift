@@ -1,8 +1,9 @@
-import CVmallocTestSupport
 import CShim
+import CVmallocTestSupport
 import Testing
-@testable import Vmalloc
 import VmallocTestSupport
+
+@testable import Vmalloc
 
 @Suite struct VMABudgetTests {
     @Test func largeAreaTakesAHandfulOfVMAs() throws {
@@ -36,12 +37,14 @@ import VmallocTestSupport
             }
             // Either every area exists or the budget ran out and the rest failed cleanly.
             precondition(live.count + failed == 30_000 && live.count > 20_000, "live \(live.count), failed \(failed)")
-            precondition(Int(vmtest_count_vmas_in(region.0, region.1)) <= sys.space.areas.vmas.used.load(ordering: .relaxed) + 1)
+            precondition(
+                Int(vmtest_count_vmas_in(region.0, region.1)) <= sys.space.areas.vmas.used.load(ordering: .relaxed) + 1)
             for (i, p) in live.enumerated() where i % 997 == 0 { precondition(p.load(as: UInt32.self) == UInt32(i)) }
             live.forEach(sys.vfree)
             sys.vm_unmap_aliases()
             let info = sys.meminfo()
-            precondition(info.nodes.allSatisfy { $0.memFree == $0.memTotal - $0.pageTables - $0.slab }, "frames lost: \(info)")
+            precondition(
+                info.nodes.allSatisfy { $0.memFree == $0.memTotal - $0.pageTables - $0.slab }, "frames lost: \(info)")
             precondition(vmtest_count_vmas_in(region.0, region.1) == baseline, "VMAs left behind")
             precondition(sys.space.areas.vmas.used.load(ordering: .relaxed) == 0)
         }
@@ -57,7 +60,8 @@ import VmallocTestSupport
             guard sys.space.areas.guardMarkers else { return }  // older kernels: 2 VMAs per area
             let region = (sys.space.areas.base, sys.space.areas.base + sys.space.areas.regionSize)
             let baseline = vmtest_count_vmas_in(region.0, region.1)
-            var kept: [UnsafeMutableRawPointer] = [], junk: [UnsafeMutableRawPointer] = []
+            var kept: [UnsafeMutableRawPointer] = []
+            var junk: [UnsafeMutableRawPointer] = []
             for i in 0..<16_384 {
                 guard let p = sys.vmalloc(4096), let q = sys.vmalloc(4096) else {
                     let used = sys.space.areas.vmas.used.load(ordering: .relaxed)

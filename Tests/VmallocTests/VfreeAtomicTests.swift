@@ -1,7 +1,8 @@
 import Glibc
 import Testing
-@testable import Vmalloc
 import VmallocTestSupport
+
+@testable import Vmalloc
 
 @Suite struct VfreeAtomicTests {
     /// Polls for up to 2 s until `done` holds.
@@ -37,17 +38,18 @@ import VmallocTestSupport
         let sys = try makeSystem(mib: 16)
         let areas = (0..<8).compactMap { _ in sys.vmalloc(64 * 4096) }
         let cache = Locked(areas)
-        let handle = sys.registerShrinker(name: "atomic-cache", count: { _ in cache.get { $0.count } * 64 },
-                                          scan: { sc in
-            let gone = cache.get { c in
-                let taken = c
-                c.removeAll()
-                return taken
-            }
-            for p in gone { sys.vfree_atomic(p) }
-            sc.nrScanned = gone.count * 64
-            return gone.count * 64
-        })
+        let handle = sys.registerShrinker(
+            name: "atomic-cache", count: { _ in cache.get { $0.count } * 64 },
+            scan: { sc in
+                let gone = cache.get { c in
+                    let taken = c
+                    c.removeAll()
+                    return taken
+                }
+                for p in gone { sys.vfree_atomic(p) }
+                sc.nrScanned = gone.count * 64
+                return gone.count * 64
+            })
         // Exhaust memory so reclaim runs the shrinker (NORETRY: one round of reclaim, then nil).
         var held: [Page] = []
         while let pg = sys.alloc_page(GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN) { held.append(pg) }

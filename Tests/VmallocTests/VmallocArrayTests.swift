@@ -1,6 +1,7 @@
 import Testing
-@testable import Vmalloc
 import VmallocTestSupport
+
+@testable import Vmalloc
 
 @Suite struct VmallocArrayTests {
     /// Where the array's storage lies (nil while it has none).

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Vmalloc
 
 @Suite struct VmallocBufferTests {

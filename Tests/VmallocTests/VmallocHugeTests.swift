@@ -1,6 +1,7 @@
 import Testing
-@testable import Vmalloc
 import VmallocTestSupport
+
+@testable import Vmalloc
 
 @Suite struct VmallocHugeTests {
     @Test func madeOfNaturallyAlignedTwoMiBBlocks() throws {

@@ -1,8 +1,9 @@
 import CShim
 import Glibc
 import Testing
-@testable import Vmalloc
 import VmallocTestSupport
+
+@testable import Vmalloc
 
 @Suite struct VmallocTests {
     @Test(arguments: [1, 2, 7, 64, 513, 4096])
@@ -75,8 +76,10 @@ import VmallocTestSupport
         let p = try #require(sys.vmalloc(64 * 4096))
         memset(p, 0xAB, 64 * 4096)
         sys.vfree(p)
-        for q in [sys.vzalloc(64 * 4096), sys.vcalloc(64, 4096), sys.__vmalloc(64 * 4096, GFP_NOFS | __GFP_ZERO),
-                  sys.vzalloc_node(64 * 4096, 0)] {
+        for q in [
+            sys.vzalloc(64 * 4096), sys.vcalloc(64, 4096), sys.__vmalloc(64 * 4096, GFP_NOFS | __GFP_ZERO),
+            sys.vzalloc_node(64 * 4096, 0),
+        ] {
             let q = try #require(q)
             let b = q.assumingMemoryBound(to: UInt8.self)
             #expect((0..<(64 * 4096)).allSatisfy { b[$0] == 0 })

@@ -6,50 +6,80 @@ import CShim
 
 extension MemorySystem {
     /// Allocate `size` bytes of virtually contiguous memory (`vmalloc`).
-    public func vmalloc(_ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
-        space.vmallocNodeRange(size, align: VmallocSpace.pageSize, gfp: gfp, node: NUMA_NO_NODE, flags: .alloc, site: CallSite(file: file, line: line))
+    public func vmalloc(_ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line)
+        -> UnsafeMutableRawPointer?
+    {
+        space.vmallocNodeRange(
+            size, align: VmallocSpace.pageSize, gfp: gfp, node: NUMA_NO_NODE, flags: .alloc,
+            site: CallSite(file: file, line: line))
     }
     /// `vmalloc` of zeroed memory (`vzalloc`).
-    public func vzalloc(_ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
-        space.vmallocNodeRange(size, align: VmallocSpace.pageSize, gfp: gfp.union(.zero), node: NUMA_NO_NODE, flags: .alloc, site: CallSite(file: file, line: line))
+    public func vzalloc(_ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line)
+        -> UnsafeMutableRawPointer?
+    {
+        space.vmallocNodeRange(
+            size, align: VmallocSpace.pageSize, gfp: gfp.union(.zero), node: NUMA_NO_NODE, flags: .alloc,
+            site: CallSite(file: file, line: line))
     }
     /// `vmalloc` preferring frames of `node` (`vmalloc_node`).
-    public func vmalloc_node(_ size: Int, _ node: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
-        space.vmallocNodeRange(size, align: VmallocSpace.pageSize, gfp: gfp, node: node, flags: .alloc, site: CallSite(file: file, line: line))
+    public func vmalloc_node(
+        _ size: Int, _ node: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line
+    ) -> UnsafeMutableRawPointer? {
+        space.vmallocNodeRange(
+            size, align: VmallocSpace.pageSize, gfp: gfp, node: node, flags: .alloc,
+            site: CallSite(file: file, line: line))
     }
     /// Zeroed `vmalloc_node` (`vzalloc_node`).
-    public func vzalloc_node(_ size: Int, _ node: Int, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
-        space.vmallocNodeRange(size, align: VmallocSpace.pageSize, gfp: [.kernel, .zero], node: node, flags: .alloc, site: CallSite(file: file, line: line))
+    public func vzalloc_node(_ size: Int, _ node: Int, file: StaticString = #fileID, line: UInt = #line)
+        -> UnsafeMutableRawPointer?
+    {
+        space.vmallocNodeRange(
+            size, align: VmallocSpace.pageSize, gfp: [.kernel, .zero], node: node, flags: .alloc,
+            site: CallSite(file: file, line: line))
     }
     /// `vmalloc` with an explicit mask (`__vmalloc`): GFP_NOFS, GFP_NOIO, GFP_NOWAIT, NOFAIL...
     /// Unsupported bits are masked off with a warning (`vmalloc_fix_flags`, as `__vmalloc_noprof`).
-    public func __vmalloc(_ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+    public func __vmalloc(_ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line)
+        -> UnsafeMutableRawPointer?
+    {
         let site = CallSite(file: file, line: line)
-        return space.vmallocNodeRange(size, align: VmallocSpace.pageSize, gfp: space.vmallocFixFlags(gfp, site), node: NUMA_NO_NODE,
-                                flags: .alloc, site: site)
+        return space.vmallocNodeRange(
+            size, align: VmallocSpace.pageSize, gfp: space.vmallocFixFlags(gfp, site), node: NUMA_NO_NODE,
+            flags: .alloc, site: site)
     }
     /// `vmalloc` with alignment, mask and node (`__vmalloc_node`).
-    public func __vmalloc_node(_ size: Int, align: Int, _ gfp: GFP, node: Int, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
-        space.vmallocNodeRange(size, align: align, gfp: gfp, node: node, flags: .alloc, site: CallSite(file: file, line: line))
+    public func __vmalloc_node(
+        _ size: Int, align: Int, _ gfp: GFP, node: Int, file: StaticString = #fileID, line: UInt = #line
+    ) -> UnsafeMutableRawPointer? {
+        space.vmallocNodeRange(
+            size, align: align, gfp: gfp, node: node, flags: .alloc, site: CallSite(file: file, line: line))
     }
     /// `vmalloc` that may use 2 MiB alignment for large areas (`vmalloc_huge`).
     /// Unsupported bits are fixed up as `vmalloc_huge_node_noprof` does (`vmalloc_fix_flags`).
-    public func vmalloc_huge(_ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+    public func vmalloc_huge(_ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line)
+        -> UnsafeMutableRawPointer?
+    {
         let site = CallSite(file: file, line: line)
-        return space.vmallocNodeRange(size, align: VmallocSpace.pageSize, gfp: space.vmallocFixFlags(gfp, site), node: NUMA_NO_NODE,
-                                flags: [.alloc, .allowHugeVmap], site: site)
+        return space.vmallocNodeRange(
+            size, align: VmallocSpace.pageSize, gfp: space.vmallocFixFlags(gfp, site), node: NUMA_NO_NODE,
+            flags: [.alloc, .allowHugeVmap], site: site)
     }
     /// `vmalloc` of n elements of `size` bytes; nil when n * size overflows (`vmalloc_array`).
-    public func vmalloc_array(_ n: Int, _ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+    public func vmalloc_array(
+        _ n: Int, _ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line
+    ) -> UnsafeMutableRawPointer? {
         let (bytes, overflow) = n.multipliedReportingOverflow(by: size)
         guard !overflow, n >= 0, size >= 0 else { return nil }
         // `__vmalloc_array` goes through `__vmalloc_noprof`, so its mask is fixed up too.
         let site = CallSite(file: file, line: line)
-        return space.vmallocNodeRange(bytes, align: VmallocSpace.pageSize, gfp: space.vmallocFixFlags(gfp, site), node: NUMA_NO_NODE,
-                                flags: .alloc, site: site)
+        return space.vmallocNodeRange(
+            bytes, align: VmallocSpace.pageSize, gfp: space.vmallocFixFlags(gfp, site), node: NUMA_NO_NODE,
+            flags: .alloc, site: site)
     }
     /// Zeroed `vmalloc_array` (`vcalloc`).
-    public func vcalloc(_ n: Int, _ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+    public func vcalloc(_ n: Int, _ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line)
+        -> UnsafeMutableRawPointer?
+    {
         vmalloc_array(n, size, gfp.union(.zero), file: file, line: line)
     }
     /// Free a vmalloc area (`vfree`); nil is a no-op. Anything else reports and changes nothing.
@@ -57,7 +87,10 @@ extension MemorySystem {
         space.freeArea(p, kind: .vmalloc, function: "vfree()")
     }
     /// Map caller-owned frames contiguously (`vmap`). The frames stay the caller's.
-    public func vmap(_ pages: [Page], _ flags: VMFlags = [], _ prot: PageProtection = .readWrite, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+    public func vmap(
+        _ pages: [Page], _ flags: VMFlags = [], _ prot: PageProtection = .readWrite, file: StaticString = #fileID,
+        line: UInt = #line
+    ) -> UnsafeMutableRawPointer? {
         space.mapPages(pages, prot: prot, flags: flags, kind: .vmap, site: CallSite(file: file, line: line))
     }
     /// Unmap a `vmap` area (`vunmap`); nil is a no-op.
@@ -67,7 +100,9 @@ extension MemorySystem {
     /// Map frames for a short while (`vm_map_ram`). `node` says where its VA bookkeeping would
     /// live; one that is neither a node of this system nor `NUMA_NO_NODE` is refused with a
     /// warning, as vmalloc refuses it.
-    public func vm_map_ram(_ pages: [Page], _ node: Int = NUMA_NO_NODE, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+    public func vm_map_ram(
+        _ pages: [Page], _ node: Int = NUMA_NO_NODE, file: StaticString = #fileID, line: UInt = #line
+    ) -> UnsafeMutableRawPointer? {
         let site = CallSite(file: file, line: line)
         guard memory.validNode(node, "vm_map_ram", log: log, site: "\(site)") else { return nil }
         return space.mapPages(pages, prot: .readWrite, flags: [], kind: .vmMapRam, site: site)
@@ -89,9 +124,10 @@ extension MemorySystem {
     public func find_vm_area(_ p: UnsafeRawPointer) -> VMArea? {
         let areas = space.areas
         guard areas.contains(p), let r = areas.area(containing: p - UnsafeRawPointer(areas.base)) else { return nil }
-        return VMArea(addr: areas.address(r.offset), size: r.reportedSize, requestedSize: r.requested,
-                      nrPages: r.nrPages,
-                      flags: r.flags, caller: r.caller.description, pagesPerNode: r.pagesPerNode(memory))
+        return VMArea(
+            addr: areas.address(r.offset), size: r.reportedSize, requestedSize: r.requested,
+            nrPages: r.nrPages,
+            flags: r.flags, caller: r.caller.description, pagesPerNode: r.pagesPerNode(memory))
     }
     /// Purge every lazily freed area now: its mapping, frames and VA come back (`vm_unmap_aliases`).
     public func vm_unmap_aliases() { space.purgeLazy() }
@@ -103,7 +139,9 @@ extension MemorySystem {
     /// 2^order contiguous frames preferring `node` (`alloc_pages_node`).
     public func alloc_pages_node(_ node: Int, _ gfp: GFP, _ order: Int) -> Page? {
         guard order >= 0, order <= PageAllocator.maxOrder else {
-            if !gfp.contains(.noWarn) { log.warnOnce("alloc_pages: order \(order) outside 0...\(PageAllocator.maxOrder)", site: "order") }
+            if !gfp.contains(.noWarn) {
+                log.warnOnce("alloc_pages: order \(order) outside 0...\(PageAllocator.maxOrder)", site: "order")
+            }
             return nil
         }
         guard memory.validNode(node, "alloc_pages_node", log: log, site: "alloc_pages_node") else { return nil }
@@ -115,8 +153,10 @@ extension MemorySystem {
     /// with this order reports "Bad page state" and nothing changes.
     public func __free_pages(_ page: Page, _ order: Int) {
         guard let h = pages.holder(of: page.pfn), h.owner == VMSHIM_OWNER_PAGES, h.order == order else {
-            log.warn("BUG: Bad page state: __free_pages(\(page), order \(order)): not a block of that order from alloc_pages",
-                     site: "bad-page")
+            log.warn(
+                "BUG: Bad page state: __free_pages(\(page), order \(order)): "
+                    + "not a block of that order from alloc_pages",
+                site: "bad-page")
             return
         }
         pages.free(pfn: page.pfn, order: order)
@@ -136,51 +176,74 @@ extension MemorySystem {
 }
 
 /// `vmalloc` on `MemorySystem.shared`.
-public func vmalloc(_ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+public func vmalloc(_ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line)
+    -> UnsafeMutableRawPointer?
+{
     MemorySystem.shared.vmalloc(size, gfp, file: file, line: line)
 }
 /// `vzalloc` on `MemorySystem.shared`.
-public func vzalloc(_ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+public func vzalloc(_ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line)
+    -> UnsafeMutableRawPointer?
+{
     MemorySystem.shared.vzalloc(size, gfp, file: file, line: line)
 }
 /// `vmalloc_node` on `MemorySystem.shared`.
-public func vmalloc_node(_ size: Int, _ node: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+public func vmalloc_node(
+    _ size: Int, _ node: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line
+) -> UnsafeMutableRawPointer? {
     MemorySystem.shared.vmalloc_node(size, node, gfp, file: file, line: line)
 }
 /// `vzalloc_node` on `MemorySystem.shared`.
-public func vzalloc_node(_ size: Int, _ node: Int, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+public func vzalloc_node(_ size: Int, _ node: Int, file: StaticString = #fileID, line: UInt = #line)
+    -> UnsafeMutableRawPointer?
+{
     MemorySystem.shared.vzalloc_node(size, node, file: file, line: line)
 }
 /// `__vmalloc` on `MemorySystem.shared`.
-public func __vmalloc(_ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+public func __vmalloc(_ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line)
+    -> UnsafeMutableRawPointer?
+{
     MemorySystem.shared.__vmalloc(size, gfp, file: file, line: line)
 }
 /// `__vmalloc_node` on `MemorySystem.shared`.
-public func __vmalloc_node(_ size: Int, align: Int, _ gfp: GFP, node: Int, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+public func __vmalloc_node(
+    _ size: Int, align: Int, _ gfp: GFP, node: Int, file: StaticString = #fileID, line: UInt = #line
+) -> UnsafeMutableRawPointer? {
     MemorySystem.shared.__vmalloc_node(size, align: align, gfp, node: node, file: file, line: line)
 }
 /// `vmalloc_huge` on `MemorySystem.shared`.
-public func vmalloc_huge(_ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+public func vmalloc_huge(_ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line)
+    -> UnsafeMutableRawPointer?
+{
     MemorySystem.shared.vmalloc_huge(size, gfp, file: file, line: line)
 }
 /// `vmalloc_array` on `MemorySystem.shared`.
-public func vmalloc_array(_ n: Int, _ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+public func vmalloc_array(_ n: Int, _ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line)
+    -> UnsafeMutableRawPointer?
+{
     MemorySystem.shared.vmalloc_array(n, size, gfp, file: file, line: line)
 }
 /// `vcalloc` on `MemorySystem.shared`.
-public func vcalloc(_ n: Int, _ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+public func vcalloc(_ n: Int, _ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line)
+    -> UnsafeMutableRawPointer?
+{
     MemorySystem.shared.vcalloc(n, size, gfp, file: file, line: line)
 }
 /// `vfree` on `MemorySystem.shared`.
 public func vfree(_ p: UnsafeMutableRawPointer?) { MemorySystem.shared.vfree(p) }
 /// `vmap` on `MemorySystem.shared`.
-public func vmap(_ pages: [Page], _ flags: VMFlags = [], _ prot: PageProtection = .readWrite, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+public func vmap(
+    _ pages: [Page], _ flags: VMFlags = [], _ prot: PageProtection = .readWrite, file: StaticString = #fileID,
+    line: UInt = #line
+) -> UnsafeMutableRawPointer? {
     MemorySystem.shared.vmap(pages, flags, prot, file: file, line: line)
 }
 /// `vunmap` on `MemorySystem.shared`.
 public func vunmap(_ p: UnsafeMutableRawPointer?) { MemorySystem.shared.vunmap(p) }
 /// `vm_map_ram` on `MemorySystem.shared`.
-public func vm_map_ram(_ pages: [Page], _ node: Int = NUMA_NO_NODE, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+public func vm_map_ram(_ pages: [Page], _ node: Int = NUMA_NO_NODE, file: StaticString = #fileID, line: UInt = #line)
+    -> UnsafeMutableRawPointer?
+{
     MemorySystem.shared.vm_map_ram(pages, node, file: file, line: line)
 }
 /// `vm_unmap_ram` on `MemorySystem.shared`.
@@ -198,7 +261,9 @@ public func vm_unmap_aliases() { MemorySystem.shared.vm_unmap_aliases() }
 /// `alloc_pages` on `MemorySystem.shared`.
 public func alloc_pages(_ gfp: GFP, _ order: Int) -> Page? { MemorySystem.shared.alloc_pages(gfp, order) }
 /// `alloc_pages_node` on `MemorySystem.shared`.
-public func alloc_pages_node(_ node: Int, _ gfp: GFP, _ order: Int) -> Page? { MemorySystem.shared.alloc_pages_node(node, gfp, order) }
+public func alloc_pages_node(_ node: Int, _ gfp: GFP, _ order: Int) -> Page? {
+    MemorySystem.shared.alloc_pages_node(node, gfp, order)
+}
 /// `alloc_page` on `MemorySystem.shared`.
 public func alloc_page(_ gfp: GFP) -> Page? { MemorySystem.shared.alloc_page(gfp) }
 /// `__free_pages` on `MemorySystem.shared`.

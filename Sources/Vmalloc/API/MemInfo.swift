@@ -36,9 +36,11 @@ public struct MemInfo: Sendable, CustomStringConvertible {
             let num = String(v / 1024)
             return key.padding(16) + String(repeating: " ", count: max(0, 8 - num.count)) + num + " kB"
         }
-        return [line("MemTotal", memTotal), line("MemFree", memFree), line("Slab", slab),
-                line("PageTables", pageTables), line("VmallocTotal", vmallocTotal),
-                line("VmallocUsed", vmallocUsed), line("VmallocChunk", 0)].joined(separator: "\n") + "\n"
+        return [
+            line("MemTotal", memTotal), line("MemFree", memFree), line("Slab", slab),
+            line("PageTables", pageTables), line("VmallocTotal", vmallocTotal),
+            line("VmallocUsed", vmallocUsed), line("VmallocChunk", 0),
+        ].joined(separator: "\n") + "\n"
     }
 }
 

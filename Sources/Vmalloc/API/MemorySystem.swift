@@ -77,7 +77,11 @@ public final class MemorySystem: Sendable {
             if let v = env.bytes("VMALLOC_SIZE") { c.vmallocSize = v }
             if let v = env.int("VMALLOC_KSWAPD") { c.kswapd = v != 0 }
             if let v = env.string("VMALLOC_PAGE_TABLE_SCOPE") {
-                if v == "legacy" { c.pageTableScope = .legacy } else if v == "fromCaller" { c.pageTableScope = .fromCaller }
+                if v == "legacy" {
+                    c.pageTableScope = .legacy
+                } else if v == "fromCaller" {
+                    c.pageTableScope = .fromCaller
+                }
             }
             if let v = env.int("VMALLOC_IMMEDIATE_UNMAP") { c.immediateUnmap = v != 0 }
             if let v = env.int("VMALLOC_LAZY_MAX_PAGES") { c.lazyMaxPages = v }

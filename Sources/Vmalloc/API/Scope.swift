@@ -57,8 +57,14 @@ private func save(_ flags: ScopeFlags) -> UInt32 {
 private func restore(_ token: UInt32, _ name: StaticString) {
     switch vmshim_scope_pop(token) {
     case 0: break
-    case -1: preconditionFailure("\(name)(0x\(String(token, radix: 16))): no open save on this thread (restored twice, or on another thread than the save)")
-    default: preconditionFailure("\(name)(0x\(String(token, radix: 16))): scopes must be restored in reverse order of their saves")
+    case -1:
+        preconditionFailure(
+            "\(name)(0x\(String(token, radix: 16))): no open save on this thread "
+                + "(restored twice, or on another thread than the save)"
+        )
+    default:
+        preconditionFailure(
+            "\(name)(0x\(String(token, radix: 16))): scopes must be restored in reverse order of their saves")
     }
     vmshim_flags_set(vmshim_flags_get() & ~token)
 }

@@ -13,8 +13,10 @@ public struct VmallocBuffer: ~Copyable {
 
     /// Allocate `byteCount` bytes with `kvmalloc_node(byteCount, gfp, node)`.
     /// Throws `.invalidSize` for a size ≤ 0 and `.outOfMemory` when the allocator says nil.
-    public init(byteCount: Int, gfp: GFP = GFP_KERNEL, node: Int = NUMA_NO_NODE,
-                system: MemorySystem = .shared) throws(AllocationError) {
+    public init(
+        byteCount: Int, gfp: GFP = GFP_KERNEL, node: Int = NUMA_NO_NODE,
+        system: MemorySystem = .shared
+    ) throws(AllocationError) {
         // kvmalloc(0) would hand out ZERO_SIZE_PTR: a pointer no byte may be read through.
         guard byteCount > 0 else { throw .invalidSize(byteCount) }
         guard let p = system.kvmalloc_node(byteCount, gfp, node) else {

@@ -72,12 +72,13 @@ extension VmapAreas {
         let at = UInt(bitPattern: address(offset))
         let access = isWrite == 1 ? "Write" : isWrite == 0 ? "Read" : "Access"
         let rule = String(repeating: "=", count: 66)
+        let region = "[0x\(MemorySystem.hex(start)), 0x\(MemorySystem.hex(start + UInt(hit.r.requested))))"
         return """
             \(rule)
             BUG: KASAN: \(hit.kind) at addr 0x\(MemorySystem.hex(at))
             \(access) at addr 0x\(MemorySystem.hex(at)) by task \(PageAllocator.comm)
             The buggy address is located \(hit.where)
-             \(hit.r.requested)-byte region [0x\(MemorySystem.hex(start)), 0x\(MemorySystem.hex(start + UInt(hit.r.requested))))
+             \(hit.r.requested)-byte region \(region)
             The buggy address belongs to the virtual mapping at
              [0x\(MemorySystem.hex(start)), 0x\(MemorySystem.hex(start + UInt(hit.r.size)))) created by:
              \(hit.r.caller)

@@ -5,11 +5,13 @@ extension MemorySystem {
     /// read under the zone lock so the buddy lists cannot change meanwhile. For checkers outside
     /// the library (the frame audit of the tests and the stress run) that must not trust the
     /// counters alone.
-    package func withFrameMetadata<R>(node: Int, _ body: (UnsafeBufferPointer<vmshim_page>, _ freePages: Int) -> R) -> R {
+    package func withFrameMetadata<R>(node: Int, _ body: (UnsafeBufferPointer<vmshim_page>, _ freePages: Int) -> R) -> R
+    {
         let z = pages.zones[node]
         return z.lock.withLock { _ in
-            body(UnsafeBufferPointer(start: memory.meta + z.firstPfn, count: z.managed),
-                 z.freeCount.load(ordering: .relaxed))
+            body(
+                UnsafeBufferPointer(start: memory.meta + z.firstPfn, count: z.managed),
+                z.freeCount.load(ordering: .relaxed))
         }
     }
 

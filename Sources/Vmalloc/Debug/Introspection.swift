@@ -19,17 +19,19 @@ extension MemorySystem {
         let tables = space.pageTable.pagesPerNode
         let slabFrames = slab.framesPerNode
         let nodes = pages.zones.map { z in
-            NodeMemInfo(node: z.node, memTotal: z.managed * page,
-                        memFree: (z.freeCount.load(ordering: .relaxed) + lazyPerNode[z.node]) * page,
-                        pageTables: tables[z.node] * page, slab: slabFrames[z.node] * page)
+            NodeMemInfo(
+                node: z.node, memTotal: z.managed * page,
+                memFree: (z.freeCount.load(ordering: .relaxed) + lazyPerNode[z.node]) * page,
+                pageTables: tables[z.node] * page, slab: slabFrames[z.node] * page)
         }
-        return MemInfo(memTotal: nodes.reduce(0) { $0 + $1.memTotal },
-                       memFree: nodes.reduce(0) { $0 + $1.memFree },
-                       vmallocTotal: space.areas.regionSize,
-                       vmallocUsed: vmallocPages * page,
-                       pageTables: nodes.reduce(0) { $0 + $1.pageTables },
-                       slab: nodes.reduce(0) { $0 + $1.slab },
-                       nodes: nodes, vmallocGuardMarkers: space.areas.guardMarkers)
+        return MemInfo(
+            memTotal: nodes.reduce(0) { $0 + $1.memTotal },
+            memFree: nodes.reduce(0) { $0 + $1.memFree },
+            vmallocTotal: space.areas.regionSize,
+            vmallocUsed: vmallocPages * page,
+            pageTables: nodes.reduce(0) { $0 + $1.pageTables },
+            slab: nodes.reduce(0) { $0 + $1.slab },
+            nodes: nodes, vmallocGuardMarkers: space.areas.guardMarkers)
     }
 
     /// `/proc/vmallocinfo`: one line per area, lazily freed ones as "unpurged vm_area".
@@ -48,7 +50,9 @@ extension MemorySystem {
                 case .vmap, .vmalloc:
                     l += " \(r.caller) pages=\(r.nrPages) \(r.kind == .vmap ? "vmap" : "vmalloc")"
                     if r.flags.contains(.userMap) { l += " user" }
-                    if r.kind == .vmalloc && r.flags.contains(.allowHugeVmap) { l += " huge:\(VmallocSpace.hugeMapping)" }
+                    if r.kind == .vmalloc && r.flags.contains(.allowHugeVmap) {
+                        l += " huge:\(VmallocSpace.hugeMapping)"
+                    }
                     for (n, c) in r.pagesPerNode(memory).enumerated() where c > 0 { l += " N\(n)=\(c)" }
                 }
                 lines.append(l)
@@ -56,7 +60,8 @@ extension MemorySystem {
             for id in s.lazyIDs {
                 let r = s.areas[Int(id)]
                 let start = UInt(bitPattern: space.areas.address(r.offset))
-                lines.append("0x\(Self.hex(start))-0x\(Self.hex(start + UInt(r.size))) \(Self.pad(r.size, 7)) unpurged vm_area")
+                lines.append(
+                    "0x\(Self.hex(start))-0x\(Self.hex(start + UInt(r.size))) \(Self.pad(r.size, 7)) unpurged vm_area")
             }
         }
         return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
@@ -67,14 +72,16 @@ extension MemorySystem {
     public func slabinfo() -> String {
         var lines = [
             "slabinfo - version: 2.1",
-            "# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab> : tunables <limit> <batchcount> <sharedfactor> : slabdata <active_slabs> <num_slabs> <sharedavail>",
+            "# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab> "
+                + ": tunables <limit> <batchcount> <sharedfactor> : slabdata <active_slabs> <num_slabs> <sharedavail>",
         ]
         for cache in slab.caches.reversed() {
             let t = slab.totals(cache)
             let name = cache.name + String(repeating: " ", count: max(0, 17 - cache.name.count))
-            lines.append("\(name) \(Self.pad(t.inuse, 6)) \(Self.pad(t.objects, 6)) \(Self.pad(cache.size, 6))"
-                + " \(Self.pad(cache.objects(order: cache.order), 4)) \(Self.pad(1 << cache.order, 4))"
-                + " : tunables    0    0    0 : slabdata \(Self.pad(t.slabs, 6)) \(Self.pad(t.slabs, 6))      0")
+            lines.append(
+                "\(name) \(Self.pad(t.inuse, 6)) \(Self.pad(t.objects, 6)) \(Self.pad(cache.size, 6))"
+                    + " \(Self.pad(cache.objects(order: cache.order), 4)) \(Self.pad(1 << cache.order, 4))"
+                    + " : tunables    0    0    0 : slabdata \(Self.pad(t.slabs, 6)) \(Self.pad(t.slabs, 6))      0")
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -40,7 +40,9 @@ public final class MemoryMetrics: Sendable {
             let perNode: [(String, Int)] = [
                 ("mem_total", n.memTotal), ("mem_free", n.memFree), ("page_tables", n.pageTables), ("slab", n.slab),
             ]
-            for (name, bytes) in perNode { Gauge(label: "\(prefix)_node_\(name)_bytes", dimensions: node).record(bytes) }
+            for (name, bytes) in perNode {
+                Gauge(label: "\(prefix)_node_\(name)_bytes", dimensions: node).record(bytes)
+            }
         }
         // The metric objects are made at each report, not kept: a backend bootstrapped after
         // this reporter was created still receives them.

@@ -70,25 +70,38 @@ final class PhysicalMemory: @unchecked Sendable {
         }
         for n in 0..<count {
             let fd = vmshim_memfd("vmalloc-node\(n)", UInt64(perNode * pageSize))
-            if fd < 0 { undo(); throw .systemCallFailed("memfd_create(node \(n))", errno: -fd) }
+            if fd < 0 {
+                undo()
+                throw .systemCallFailed("memfd_create(node \(n))", errno: -fd)
+            }
             opened.append(fd)
             let at = base + n * perNode * pageSize
             let r = vmshim_map_shared(at, perNode * pageSize, fd, 0, VMSHIM_PROT_READ_WRITE, 0)
-            if r < 0 { undo(); throw .systemCallFailed("mmap(direct map of node \(n))", errno: -r) }
+            if r < 0 {
+                undo()
+                throw .systemCallFailed("mmap(direct map of node \(n))", errno: -r)
+            }
             // A forked child must not write into the parent's frames through the direct map.
             let d = vmshim_madvise(at, perNode * pageSize, MADV_DONTFORK)
-            if d < 0 { undo(); throw .systemCallFailed("madvise(direct map of node \(n), MADV_DONTFORK)", errno: -d) }
+            if d < 0 {
+                undo()
+                throw .systemCallFailed("madvise(direct map of node \(n), MADV_DONTFORK)", errno: -d)
+            }
             if numaAvailable {
                 // The shared policy of the shmem object: frames land on their node when touched.
-                let r = faults.shouldFail(.mbind) ? -EIO
+                let r =
+                    faults.shouldFail(.mbind)
+                    ? -EIO
                     : vmshim_mbind_node(at, perNode * pageSize, Int32(realNode[n]), Int32(numa_max_node()))
                 if r < 0 && r != -ENOSYS && r != -EPERM {
-                    undo(); throw .systemCallFailed("mbind(node \(n) -> real node \(realNode[n]))", errno: -r)
+                    undo()
+                    throw .systemCallFailed("mbind(node \(n) -> real node \(realNode[n]))", errno: -r)
                 }
             }
         }
         guard let m = vmshim_meta_create(UInt64(count * perNode)) else {
-            undo(); throw .systemCallFailed("calloc(frame metadata)", errno: ENOMEM)
+            undo()
+            throw .systemCallFailed("calloc(frame metadata)", errno: ENOMEM)
         }
         fds = opened
         directBase = base
@@ -139,8 +152,9 @@ extension PhysicalMemory {
     func validNode(_ node: Int, _ function: String, log: Printk, site: @autoclosure () -> String) -> Bool {
         guard node != NUMA_NO_NODE && !(0..<nodeCount).contains(node) else { return true }
         let at = site()
-        log.warnOnce("\(function): node \(node) out of range: this system has \(nodeCount) node(s) (\(at))",
-                     site: "\(function)-node@\(at)")
+        log.warnOnce(
+            "\(function): node \(node) out of range: this system has \(nodeCount) node(s) (\(at))",
+            site: "\(function)-node@\(at)")
         return false
     }
 }

@@ -6,13 +6,15 @@ extension PageAllocator {
     func checkNofail(_ gfp: GFP, order: Int, site: String) -> GFP {
         guard gfp.contains(.noFail) else { return gfp }
         guard gfp.allowsBlocking else {
-            log.warnOnce("WARNING: __GFP_NOFAIL with a mask that cannot block (\(gfp)): NOFAIL ignored, "
-                         + "the allocation may fail (\(site))", site: "nofail-nowait@\(site)")
+            log.warnOnce(
+                "WARNING: __GFP_NOFAIL with a mask that cannot block (\(gfp)): NOFAIL ignored, "
+                    + "the allocation may fail (\(site))", site: "nofail-nowait@\(site)")
             return gfp.subtracting(.noFail)
         }
         if order > 1 {
-            log.warnOnce("WARNING: __GFP_NOFAIL allocation of order \(order) (\(gfp)): above order 1 it may "
-                         + "wait for ever (\(site))", site: "nofail-order@\(site)")
+            log.warnOnce(
+                "WARNING: __GFP_NOFAIL allocation of order \(order) (\(gfp)): above order 1 it may "
+                    + "wait for ever (\(site))", site: "nofail-order@\(site)")
         }
         return gfp
     }
@@ -20,7 +22,8 @@ extension PageAllocator {
     /// NOFAIL under `PF_MEMALLOC` (a shrinker, a noreclaim scope): it cannot reclaim and only
     /// waits for others to free memory (the kernel's `WARN_ON_ONCE(current->flags & PF_MEMALLOC)`).
     func warnNofailUnderMemalloc(_ gfp: GFP, site: String) {
-        log.warnOnce("WARNING: __GFP_NOFAIL under PF_MEMALLOC (\(gfp)): no reclaim possible, waiting for "
-                     + "memory to be freed (\(site))", site: "nofail-memalloc@\(site)")
+        log.warnOnce(
+            "WARNING: __GFP_NOFAIL under PF_MEMALLOC (\(gfp)): no reclaim possible, waiting for "
+                + "memory to be freed (\(site))", site: "nofail-memalloc@\(site)")
     }
 }

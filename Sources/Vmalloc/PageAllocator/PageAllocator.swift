@@ -69,8 +69,10 @@ final class PageAllocator: Sendable {
         }
         // As fail_page_alloc: NOFAIL requests are never failed on purpose.
         let injected = !gfp.contains(.noFail) && faults.shouldFail(.pageAlloc)
-        if !injected, let pfn = take(list, order, .low) ?? takeAfterDrain(list, order)
-            ?? slowPath(gfp, scope: scope, order: order, list: list, site: checkSite) {
+        if !injected,
+            let pfn = take(list, order, .low) ?? takeAfterDrain(list, order)
+                ?? slowPath(gfp, scope: scope, order: order, list: list, site: checkSite)
+        {
             let m = memory.meta + pfn
             m.pointee.owner = owner
             if gfp.contains(.zero) { vmshim_zero(memory.address(of: pfn), PhysicalMemory.pageSize << order) }
@@ -80,8 +82,9 @@ final class PageAllocator: Sendable {
         stat.countFailure(gfpIn)
         // The effective mask (after the scope), as the kernel's warn_alloc prints it.
         if !gfp.contains(.noWarn) {
-            log.warn("\(Self.comm): page allocation failure: order:\(order), mode:\(gfp.modeString), nodemask=(null)",
-                     site: site)
+            log.warn(
+                "\(Self.comm): page allocation failure: order:\(order), mode:\(gfp.modeString), nodemask=(null)",
+                site: site)
         }
         return nil
     }

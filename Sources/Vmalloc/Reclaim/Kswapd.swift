@@ -38,7 +38,9 @@ final class Kswapd: Sendable {
 
     /// Ask for a balancing run (`wakeup_kswapd`); cheap when one is already pending.
     func wake() {
-        guard started.load(ordering: .relaxed), !pending.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        guard started.load(ordering: .relaxed), !pending.exchange(true, ordering: .acquiringAndReleasing) else {
+            return
+        }
         stat.add(.kswapdWakeups)
         queue.wakeAll()
     }

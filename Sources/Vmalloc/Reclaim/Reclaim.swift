@@ -42,7 +42,8 @@ final class Reclaimer: Sendable {
     var hasShrinkers: Bool { shrinkers.withLock { !$0.isEmpty } }
 
     func register(_ entry: ShrinkerEntry) -> ShrinkerHandle {
-        ReclaimLockdep.shared.register(shrinker: entry.id, name: entry.name, requires: entry.requires, system: id, log: log, stat: stat)
+        ReclaimLockdep.shared.register(
+            shrinker: entry.id, name: entry.name, requires: entry.requires, system: id, log: log, stat: stat)
         shrinkers.withLock { $0.append(entry) }
         return ShrinkerHandle(entry: entry, reclaimer: self)
     }

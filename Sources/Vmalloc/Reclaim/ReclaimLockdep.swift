@@ -30,9 +30,11 @@ public final class ReclaimTrackedLock<Value: ~Copyable>: Sendable {
     ) throws(E) -> sending Result {
         let ctx = vmshim_reclaim_context()
         if ctx != 0 {
-            ReclaimLockdep.shared.shrinkerTakes(lock: id, shrinker: UInt32(ctx >> 32), gfp: GFP(rawValue: UInt32(truncatingIfNeeded: ctx)))
+            ReclaimLockdep.shared.shrinkerTakes(
+                lock: id, shrinker: UInt32(ctx >> 32), gfp: GFP(rawValue: UInt32(truncatingIfNeeded: ctx)))
         }
-        precondition(vmshim_held_push(id) == 0, "ReclaimTrackedLock \(name): more than 64 tracked locks held by one thread")
+        precondition(
+            vmshim_held_push(id) == 0, "ReclaimTrackedLock \(name): more than 64 tracked locks held by one thread")
         defer { vmshim_held_pop(id) }
         return try mutex.withLock(body)
     }
@@ -55,7 +57,8 @@ public struct LockdepReport: Sendable, Equatable, CustomStringConvertible {
     /// One line in the spirit of lockdep's "possible circular locking dependency" splat.
     public var description: String {
         "WARNING: possible circular locking dependency detected: allocation at \(site) with mode:\(gfp.modeString) "
-            + "holds \"\(lock)\", which shrinker \"\(shrinker)\" takes in reclaim (\(reclaimClass.isEmpty ? "any" : reclaimClass.description)) "
+            + "holds \"\(lock)\", which shrinker \"\(shrinker)\" takes in reclaim "
+            + "(\(reclaimClass.isEmpty ? "any" : reclaimClass.description)) "
             + "that this allocation may enter; use a NOFS/NOIO scope around the lock"
     }
 }
@@ -119,7 +122,9 @@ final class ReclaimLockdep: Sendable {
     }
 
     func register(shrinker: UInt32, name: String, requires: GFP, system: Int, log: Printk, stat: VMStat) {
-        state.withLock { $0.shrinkers[shrinker] = ShrinkerInfo(system: system, name: name, requires: requires, log: log, stat: stat) }
+        state.withLock {
+            $0.shrinkers[shrinker] = ShrinkerInfo(system: system, name: name, requires: requires, log: log, stat: stat)
+        }
     }
 
     func unregister(shrinker: UInt32) {
@@ -147,7 +152,9 @@ final class ReclaimLockdep: Sendable {
             s.takenBy[lock, default: [:]][shrinker] = need
             return (s.holds[lock] ?? [:]).compactMap { key, h in
                 guard key.system == info.system, h.gfp.isSuperset(of: need) else { return nil }
-                return Self.report(&s, lock: lock, shrinker: shrinker, site: h.site, gfp: h.gfp, need: need).map { ($0, info) }
+                return Self.report(&s, lock: lock, shrinker: shrinker, site: h.site, gfp: h.gfp, need: need).map {
+                    ($0, info)
+                }
             }
         }
         for (r, info) in emit {
@@ -165,8 +172,12 @@ final class ReclaimLockdep: Sendable {
                 let key = HoldKey(system: system, bits: gfp.intersection(Self.reclaimBits))
                 if s.holds[lock]?[key] == nil { s.holds[lock, default: [:]][key] = Hold(site: site, gfp: gfp) }
                 for (shrinker, need) in s.takenBy[lock] ?? [:] {
-                    guard let info = s.shrinkers[shrinker], info.system == system, gfp.isSuperset(of: need) else { continue }
-                    if let r = Self.report(&s, lock: lock, shrinker: shrinker, site: site, gfp: gfp, need: need) { out.append(r) }
+                    guard let info = s.shrinkers[shrinker], info.system == system, gfp.isSuperset(of: need) else {
+                        continue
+                    }
+                    if let r = Self.report(&s, lock: lock, shrinker: shrinker, site: site, gfp: gfp, need: need) {
+                        out.append(r)
+                    }
                 }
             }
             return out
@@ -178,9 +189,12 @@ final class ReclaimLockdep: Sendable {
     }
 
     /// Record a report once per (lock, shrinker), as lockdep reports a dependency chain once.
-    private static func report(_ s: inout State, lock: UInt32, shrinker: UInt32, site: String, gfp: GFP, need: GFP) -> LockdepReport? {
+    private static func report(_ s: inout State, lock: UInt32, shrinker: UInt32, site: String, gfp: GFP, need: GFP)
+        -> LockdepReport?
+    {
         guard let info = s.shrinkers[shrinker], let name = s.locks[lock],
-              s.reported.insert(Pair(lock: lock, shrinker: shrinker)).inserted else { return nil }
+            s.reported.insert(Pair(lock: lock, shrinker: shrinker)).inserted
+        else { return nil }
         let r = LockdepReport(lock: name, shrinker: info.name, site: site, gfp: gfp, reclaimClass: need)
         s.reports[info.system, default: []].append(r)
         return r

@@ -60,8 +60,9 @@ public final class ShrinkerHandle: Sendable {
 
     /// Calls, objects freed and gfp skips so far.
     public var stats: ShrinkerStats {
-        ShrinkerStats(calls: entry.calls.load(ordering: .relaxed), freed: entry.freed.load(ordering: .relaxed),
-                      skippedForGFP: entry.skippedForGFP.load(ordering: .relaxed))
+        ShrinkerStats(
+            calls: entry.calls.load(ordering: .relaxed), freed: entry.freed.load(ordering: .relaxed),
+            skippedForGFP: entry.skippedForGFP.load(ordering: .relaxed))
     }
 
     /// Declare that this shrinker takes `lock` whenever it runs, before it ever has: the
@@ -117,16 +118,21 @@ extension MemorySystem {
     ///
     /// The callbacks run on the reclaiming thread under the noreclaim scope: what they allocate
     /// never recurses into reclaim and may use the reserves below the min watermark.
-    public func registerShrinker(name: String, requires: GFP = [], seeks: Int = 2,
-                                 count: @escaping @Sendable (ShrinkControl) -> Int,
-                                 scan: @escaping @Sendable (inout ShrinkControl) -> Int) -> ShrinkerHandle {
-        pages.reclaim.register(ShrinkerEntry(name: name, requires: requires, seeks: max(seeks, 0), count: count, scan: scan))
+    public func registerShrinker(
+        name: String, requires: GFP = [], seeks: Int = 2,
+        count: @escaping @Sendable (ShrinkControl) -> Int,
+        scan: @escaping @Sendable (inout ShrinkControl) -> Int
+    ) -> ShrinkerHandle {
+        pages.reclaim.register(
+            ShrinkerEntry(name: name, requires: requires, seeks: max(seeks, 0), count: count, scan: scan))
     }
 }
 
 /// `registerShrinker` on `MemorySystem.shared`.
-public func registerShrinker(name: String, requires: GFP = [], seeks: Int = 2,
-                             count: @escaping @Sendable (ShrinkControl) -> Int,
-                             scan: @escaping @Sendable (inout ShrinkControl) -> Int) -> ShrinkerHandle {
+public func registerShrinker(
+    name: String, requires: GFP = [], seeks: Int = 2,
+    count: @escaping @Sendable (ShrinkControl) -> Int,
+    scan: @escaping @Sendable (inout ShrinkControl) -> Int
+) -> ShrinkerHandle {
     MemorySystem.shared.registerShrinker(name: name, requires: requires, seeks: seeks, count: count, scan: scan)
 }

@@ -36,31 +36,44 @@ extension MemorySystem {
 
     /// Allocate `size` bytes with kmalloc, falling back to vmalloc above a page when no
     /// contiguous block is at hand (`kvmalloc`). Free with `kvfree`.
-    public func kvmalloc(_ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+    public func kvmalloc(_ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line)
+        -> UnsafeMutableRawPointer?
+    {
         kvmallocNode(size, gfp, node: NUMA_NO_NODE, site: CallSite(file: file, line: line))
     }
     /// Zeroed `kvmalloc` (`kvzalloc`).
-    public func kvzalloc(_ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+    public func kvzalloc(_ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line)
+        -> UnsafeMutableRawPointer?
+    {
         kvmallocNode(size, gfp.union(.zero), node: NUMA_NO_NODE, site: CallSite(file: file, line: line))
     }
     /// `kvmalloc` preferring memory of `node` (`kvmalloc_node`).
-    public func kvmalloc_node(_ size: Int, _ gfp: GFP, _ node: Int, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+    public func kvmalloc_node(_ size: Int, _ gfp: GFP, _ node: Int, file: StaticString = #fileID, line: UInt = #line)
+        -> UnsafeMutableRawPointer?
+    {
         kvmallocNode(size, gfp, node: node, site: CallSite(file: file, line: line))
     }
     /// `kvmalloc` of n elements of `size` bytes; nil when n * size overflows (`kvmalloc_array`).
-    public func kvmalloc_array(_ n: Int, _ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+    public func kvmalloc_array(
+        _ n: Int, _ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line
+    ) -> UnsafeMutableRawPointer? {
         let (bytes, overflow) = n.multipliedReportingOverflow(by: size)
         guard !overflow, n >= 0, size >= 0 else { return nil }
         return kvmallocNode(bytes, gfp, node: NUMA_NO_NODE, site: CallSite(file: file, line: line))
     }
     /// Zeroed `kvmalloc_array` (`kvcalloc`).
-    public func kvcalloc(_ n: Int, _ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+    public func kvcalloc(_ n: Int, _ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line)
+        -> UnsafeMutableRawPointer?
+    {
         kvmalloc_array(n, size, gfp.union(.zero), file: file, line: line)
     }
     /// Resize a kvmalloc allocation keeping its content (`kvrealloc`): vmalloc memory goes
     /// through `vrealloc`; kmalloc memory is resized with `krealloc` and, when that fails,
     /// moved to a fresh `kvmalloc` allocation (possibly vmalloc). On failure p stays valid.
-    public func kvrealloc(_ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+    public func kvrealloc(
+        _ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID,
+        line: UInt = #line
+    ) -> UnsafeMutableRawPointer? {
         let site = CallSite(file: file, line: line)
         if is_vmalloc_addr(p) { return space.vreallocArea(p, size, gfp, site: site) }
         // An address kmalloc did not hand out is reported by ksize and left alone.
@@ -82,27 +95,39 @@ extension MemorySystem {
 }
 
 /// `kvmalloc` on `MemorySystem.shared`.
-public func kvmalloc(_ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+public func kvmalloc(_ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line)
+    -> UnsafeMutableRawPointer?
+{
     MemorySystem.shared.kvmalloc(size, gfp, file: file, line: line)
 }
 /// `kvzalloc` on `MemorySystem.shared`.
-public func kvzalloc(_ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+public func kvzalloc(_ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line)
+    -> UnsafeMutableRawPointer?
+{
     MemorySystem.shared.kvzalloc(size, gfp, file: file, line: line)
 }
 /// `kvmalloc_node` on `MemorySystem.shared`.
-public func kvmalloc_node(_ size: Int, _ gfp: GFP, _ node: Int, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+public func kvmalloc_node(_ size: Int, _ gfp: GFP, _ node: Int, file: StaticString = #fileID, line: UInt = #line)
+    -> UnsafeMutableRawPointer?
+{
     MemorySystem.shared.kvmalloc_node(size, gfp, node, file: file, line: line)
 }
 /// `kvmalloc_array` on `MemorySystem.shared`.
-public func kvmalloc_array(_ n: Int, _ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+public func kvmalloc_array(
+    _ n: Int, _ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line
+) -> UnsafeMutableRawPointer? {
     MemorySystem.shared.kvmalloc_array(n, size, gfp, file: file, line: line)
 }
 /// `kvcalloc` on `MemorySystem.shared`.
-public func kvcalloc(_ n: Int, _ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+public func kvcalloc(_ n: Int, _ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line)
+    -> UnsafeMutableRawPointer?
+{
     MemorySystem.shared.kvcalloc(n, size, gfp, file: file, line: line)
 }
 /// `kvrealloc` on `MemorySystem.shared`.
-public func kvrealloc(_ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+public func kvrealloc(
+    _ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line
+) -> UnsafeMutableRawPointer? {
     MemorySystem.shared.kvrealloc(p, size, gfp, file: file, line: line)
 }
 /// `kvfree` on `MemorySystem.shared`.

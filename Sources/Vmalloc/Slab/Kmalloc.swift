@@ -16,8 +16,9 @@ extension MemorySystem {
         if size <= SlabAllocator.maxCacheSize { return slab.allocate(slab.cache(for: size), gfp: gfp, node: node) }
         guard size <= SlabAllocator.maxSize else {
             if !gfp.contains(.noWarn) {
-                log.warn("kmalloc: size \(size) exceeds KMALLOC_MAX_SIZE (\(SlabAllocator.maxSize)) (\(site))",
-                         site: "kmalloc-max@\(site)")
+                log.warn(
+                    "kmalloc: size \(size) exceeds KMALLOC_MAX_SIZE (\(SlabAllocator.maxSize)) (\(site))",
+                    site: "kmalloc-max@\(site)")
             }
             return nil
         }
@@ -36,15 +37,21 @@ extension MemorySystem {
     /// Allocate `size` bytes of physically contiguous memory in the direct map (`kmalloc`).
     /// Up to 8 KiB from the `kmalloc-*` caches, larger as a block of 2^n frames (up to 4 MiB).
     /// `kmalloc(0)` returns `ZERO_SIZE_PTR`.
-    public func kmalloc(_ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+    public func kmalloc(_ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line)
+        -> UnsafeMutableRawPointer?
+    {
         kmallocNode(size, gfp, node: NUMA_NO_NODE, site: CallSite(file: file, line: line))
     }
     /// Zeroed `kmalloc` (`kzalloc`).
-    public func kzalloc(_ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+    public func kzalloc(_ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line)
+        -> UnsafeMutableRawPointer?
+    {
         kmallocNode(size, gfp.union(.zero), node: NUMA_NO_NODE, site: CallSite(file: file, line: line))
     }
     /// `kmalloc` preferring memory of `node` (`kmalloc_node`).
-    public func kmalloc_node(_ size: Int, _ gfp: GFP, _ node: Int, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+    public func kmalloc_node(_ size: Int, _ gfp: GFP, _ node: Int, file: StaticString = #fileID, line: UInt = #line)
+        -> UnsafeMutableRawPointer?
+    {
         kmallocNode(size, gfp, node: node, site: CallSite(file: file, line: line))
     }
     /// Free a kmalloc allocation (`kfree`); nil and `ZERO_SIZE_PTR` are no-ops. An address
@@ -68,11 +75,15 @@ extension MemorySystem {
     /// Resize a kmalloc allocation (`krealloc`): in place while the object's size class holds
     /// `size`, else a new allocation with the old content; size 0 frees and returns
     /// `ZERO_SIZE_PTR`. On failure p stays valid and nil is returned.
-    public func krealloc(_ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+    public func krealloc(
+        _ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line
+    ) -> UnsafeMutableRawPointer? {
         kreallocNode(p, size, gfp, site: CallSite(file: file, line: line))
     }
 
-    func kreallocNode(_ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP, site: CallSite) -> UnsafeMutableRawPointer? {
+    func kreallocNode(_ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP, site: CallSite)
+        -> UnsafeMutableRawPointer?
+    {
         if size == 0 {
             kfree(p)
             return ZERO_SIZE_PTR
@@ -99,15 +110,21 @@ extension MemorySystem {
 }
 
 /// `kmalloc` on `MemorySystem.shared`.
-public func kmalloc(_ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+public func kmalloc(_ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line)
+    -> UnsafeMutableRawPointer?
+{
     MemorySystem.shared.kmalloc(size, gfp, file: file, line: line)
 }
 /// `kzalloc` on `MemorySystem.shared`.
-public func kzalloc(_ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+public func kzalloc(_ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line)
+    -> UnsafeMutableRawPointer?
+{
     MemorySystem.shared.kzalloc(size, gfp, file: file, line: line)
 }
 /// `kmalloc_node` on `MemorySystem.shared`.
-public func kmalloc_node(_ size: Int, _ gfp: GFP, _ node: Int, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+public func kmalloc_node(_ size: Int, _ gfp: GFP, _ node: Int, file: StaticString = #fileID, line: UInt = #line)
+    -> UnsafeMutableRawPointer?
+{
     MemorySystem.shared.kmalloc_node(size, gfp, node, file: file, line: line)
 }
 /// `kfree` on `MemorySystem.shared`.
@@ -115,7 +132,9 @@ public func kfree(_ p: UnsafeMutableRawPointer?) { MemorySystem.shared.kfree(p) 
 /// `ksize` on `MemorySystem.shared`.
 public func ksize(_ p: UnsafeRawPointer?) -> Int { MemorySystem.shared.ksize(p) }
 /// `krealloc` on `MemorySystem.shared`.
-public func krealloc(_ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+public func krealloc(
+    _ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line
+) -> UnsafeMutableRawPointer? {
     MemorySystem.shared.krealloc(p, size, gfp, file: file, line: line)
 }
 /// `kmem_cache_shrink` of every kmalloc cache on `MemorySystem.shared`.

@@ -166,7 +166,9 @@ final class SlabAllocator: @unchecked Sendable {
         let pagesNeeded = (size + PhysicalMemory.pageSize - 1) / PhysicalMemory.pageSize
         let order = Int.bitWidth - (pagesNeeded - 1).leadingZeroBitCount
         let owner = VMSHIM_OWNER_LARGE_KMALLOC
-        guard let page = allocator.allocate(gfp, order: order, node: node, owner: owner, site: "kmalloc") else { return nil }
+        guard let page = allocator.allocate(gfp, order: order, node: node, owner: owner, site: "kmalloc") else {
+            return nil
+        }
         markTails(page.pfn, order: order, owner: owner)
         nodeFrames[memory.node(of: page.pfn)].value.add(1 << order, ordering: .relaxed)
         return memory.address(of: page.pfn)
@@ -174,7 +176,7 @@ final class SlabAllocator: @unchecked Sendable {
 
     /// Tail frames name their head, so any address inside the block finds it.
     private func markTails(_ head: Int, order: Int, owner: vmshim_owner) {
-        for pfn in head + 1 ..< head + (1 << order) {
+        for pfn in head + 1..<head + (1 << order) {
             meta[pfn].owner = owner
             vmshim_tail_set_head(meta + pfn, UInt32(head))
         }
@@ -182,7 +184,7 @@ final class SlabAllocator: @unchecked Sendable {
 
     /// Return a block to the page allocator, tails cleared first.
     private func release(_ head: Int, order: Int) {
-        for pfn in head + 1 ..< head + (1 << order) {
+        for pfn in head + 1..<head + (1 << order) {
             meta[pfn].owner = VMSHIM_OWNER_NONE
             vmshim_tail_set_head(meta + pfn, 0)
         }

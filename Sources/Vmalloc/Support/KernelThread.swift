@@ -15,13 +15,20 @@ enum KernelThread {
     /// `body`. A failure to create a thread means the process is out of resources; kswapd without
     /// its thread would silently stop reclaiming, so it traps.
     static func run(name: String, _ body: @escaping @Sendable () -> Void) {
-        let box = Unmanaged.passRetained(Body { vmshim_thread_set_name(name); body() }).toOpaque()
+        let box = Unmanaged.passRetained(
+            Body {
+                vmshim_thread_set_name(name)
+                body()
+            }
+        ).toOpaque()
         var thread = pthread_t()
-        let r = pthread_create(&thread, nil, { arg in
-            let body = Unmanaged<Body>.fromOpaque(arg!).takeRetainedValue()
-            body.run()
-            return nil
-        }, box)
+        let r = pthread_create(
+            &thread, nil,
+            { arg in
+                let body = Unmanaged<Body>.fromOpaque(arg!).takeRetainedValue()
+                body.run()
+                return nil
+            }, box)
         precondition(r == 0, "pthread_create(\(name)) failed: errno \(r)")
         pthread_detach(thread)
     }

@@ -50,7 +50,8 @@ struct AreaRecord: Sendable {
     var permSpans: [PermSpan] = []
 
     /// The content of a vacant slot.
-    static let vacant = AreaRecord(offset: 0, size: 0, requested: 0, nrPages: 0, classPages: 0, flags: [],
-                                   kind: .vmalloc, caller: CallSite(file: "", line: 0), blocks: [], runs: [],
-                                   node: 0, align: 0, state: .vacant, vmaCost: 0)
+    static let vacant = AreaRecord(
+        offset: 0, size: 0, requested: 0, nrPages: 0, classPages: 0, flags: [],
+        kind: .vmalloc, caller: CallSite(file: "", line: 0), blocks: [], runs: [],
+        node: 0, align: 0, state: .vacant, vmaCost: 0)
 }

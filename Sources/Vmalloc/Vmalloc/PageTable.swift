@@ -48,8 +48,9 @@ final class PageTable: @unchecked Sendable {
                 let level = vmshim_pt_missing(direct, UInt64(rootPfn), UInt64(off))
                 if level == 0 { break }
                 guard !faults.shouldFail(.pageTableAlloc),
-                      let page = allocator.allocate(Self.tableGFP, order: 0, node: NUMA_NO_NODE,
-                                                    owner: VMSHIM_OWNER_PAGETABLE, site: "pte_alloc")
+                    let page = allocator.allocate(
+                        Self.tableGFP, order: 0, node: NUMA_NO_NODE,
+                        owner: VMSHIM_OWNER_PAGETABLE, site: "pte_alloc")
                 else { return false }
                 if vmshim_pt_install(direct, UInt64(rootPfn), UInt64(off), level, UInt64(page.pfn)) == 1 {
                     perNode.withLock { $0[memory.node(of: page.pfn)] += 1 }
@@ -70,7 +71,8 @@ final class PageTable: @unchecked Sendable {
     /// Map the owner's pages of an area (its tables must exist); the rest of its class stays unmapped.
     func map(_ r: AreaRecord) {
         for run in r.runs where run.page < r.nrPages {
-            set(offset: r.offset + run.page * PhysicalMemory.pageSize, pfn: run.pfn,
+            set(
+                offset: r.offset + run.page * PhysicalMemory.pageSize, pfn: run.pfn,
                 count: min(run.count, r.nrPages - run.page))
         }
     }

@@ -8,9 +8,10 @@ extension MemorySystem {
     public func kvfree_rcu(_ p: UnsafeMutableRawPointer?) {
         guard let p else { return }
         let ctx = Unmanaged.passRetained(self).toOpaque()
-        let queued = vmshim_call_rcu({ ctx, p in
-            Unmanaged<MemorySystem>.fromOpaque(ctx!).takeRetainedValue().kvfree(p)
-        }, ctx, p)
+        let queued = vmshim_call_rcu(
+            { ctx, p in
+                Unmanaged<MemorySystem>.fromOpaque(ctx!).takeRetainedValue().kvfree(p)
+            }, ctx, p)
         guard queued != 0 else { return }
         Unmanaged<MemorySystem>.fromOpaque(ctx).release()
         synchronize_rcu()

@@ -75,8 +75,9 @@ struct RangeTree {
 
     /// Add a range that overlaps none present.
     mutating func insert(start: Int, size: Int, value: Int32 = 0) {
-        let node = Node(start: start, size: size, maxSize: size, left: -1, right: -1,
-                        priority: nextPriority(), value: value)
+        let node = Node(
+            start: start, size: size, maxSize: size, left: -1, right: -1,
+            priority: nextPriority(), value: value)
         let slot: Int32
         if let v = vacant.popLast() {
             slot = v

@@ -55,7 +55,8 @@ extension AreaRecord {
             if let last = out.last, last.perms == s.perms { out[out.count - 1].count += s.count } else { out.append(s) }
         }
         for s in spans {
-            let a = max(s.page, first), b = min(s.page + s.count, first + count)
+            let a = max(s.page, first)
+            let b = min(s.page + s.count, first + count)
             guard a < b else {
                 append(s)
                 continue
@@ -112,7 +113,8 @@ extension MemorySystem {
     private func protect(_ r: AreaRecord, _ spans: [PermSpan], first: Int, count: Int) -> Int32? {
         let page = Self.pageSize
         for s in r.covering(spans) {
-            let a = max(s.page, first), b = min(s.page + s.count, first + count)
+            let a = max(s.page, first)
+            let b = min(s.page + s.count, first + count)
             guard a < b else { continue }
             let rc = vmshim_protect(space.areas.address(r.offset + a * page), (b - a) * page, s.perms.mprotectBits)
             if rc < 0 { return rc }
@@ -143,11 +145,13 @@ extension MemorySystem {
     /// it at once rather than lazily. An address outside such an area is reported and ignored.
     public func set_vm_flush_reset_perms(_ addr: UnsafeMutableRawPointer) {
         let offset = addr - space.areas.base
-        let marked = space.areas.contains(addr) && space.areas.shard(of: offset).state.withLock { s in
-            guard let id = s.live(containing: offset), s.areas[Int(id)].kind != .vmMapRam else { return false }
-            s.areas[Int(id)].flags.insert(.flushResetPerms)
-            return true
-        }
+        let marked =
+            space.areas.contains(addr)
+            && space.areas.shard(of: offset).state.withLock { s in
+                guard let id = s.live(containing: offset), s.areas[Int(id)].kind != .vmMapRam else { return false }
+                s.areas[Int(id)].flags.insert(.flushResetPerms)
+                return true
+            }
         if !marked {
             log.warn("set_vm_flush_reset_perms(\(addr)): no vmalloc or vmap area there", site: "flush-reset-perms")
         }

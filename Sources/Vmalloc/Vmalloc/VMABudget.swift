@@ -11,7 +11,8 @@ final class VMABudget: Sendable {
     /// Slack left for the rest of the process (thread stacks, libraries, malloc arenas).
     static let slack = 2048
     /// The process-wide budget, read from /proc/sys/vm/max_map_count at first use.
-    static let process = VMABudget(limit: max(Int(vmshim_max_map_count()) - max(Int(vmshim_count_vmas()), 0) - slack, 256))
+    static let process = VMABudget(
+        limit: max(Int(vmshim_max_map_count()) - max(Int(vmshim_count_vmas()), 0) - slack, 256))
 
     let limit: Int
     let used = Atomic<Int>(0)

@@ -20,8 +20,9 @@ extension VmallocSpace {
             let bad = gfp.subtracting(fixed)
             let hexBad = String(bad.rawValue, radix: 16)
             let hexFixed = String(fixed.rawValue, radix: 16)
-            log.warnOnce("Unexpected gfp: 0x\(hexBad) (\(bad)). Fixing up to gfp: 0x\(hexFixed) (\(fixed)). "
-                            + "Fix your code!", site: "gfp-fixup@\(site)")
+            log.warnOnce(
+                "Unexpected gfp: 0x\(hexBad) (\(bad)). Fixing up to gfp: 0x\(hexFixed) (\(fixed)). "
+                    + "Fix your code!", site: "gfp-fixup@\(site)")
         }
         return fixed
     }

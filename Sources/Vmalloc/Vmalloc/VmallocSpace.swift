@@ -24,8 +24,10 @@ final class VmallocSpace: Sendable {
     let log: Printk
     private let pageTableScope: PageTableScope
 
-    init(_ c: MemorySystem.Configuration, allocator: PageAllocator, log: Printk,
-         faults: FaultInjector) throws(MemorySystemError) {
+    init(
+        _ c: MemorySystem.Configuration, allocator: PageAllocator, log: Printk,
+        faults: FaultInjector
+    ) throws(MemorySystemError) {
         guard let table = PageTable(allocator: allocator, faults: faults) else {
             throw .invalidConfiguration("no frame for the page-table root")
         }
@@ -57,13 +59,16 @@ final class VmallocSpace: Sendable {
         guard !gfp.contains(.noWarn) else { return }
         // The effective mask: the caller's under the thread's and task's scopes.
         let mode = current_gfp_context(gfp).modeString
-        log.warn("\(PageAllocator.comm): vmalloc error: size \(size), \(what), mode:\(mode), nodemask=(null)",
-                 site: "vmalloc-error@\(site)")
+        log.warn(
+            "\(PageAllocator.comm): vmalloc error: size \(size), \(what), mode:\(mode), nodemask=(null)",
+            site: "vmalloc-error@\(site)")
     }
 
     /// `__vmalloc_node_range`: everything vmalloc-like lands here.
-    func vmallocNodeRange(_ size: Int, align: Int, gfp gfpIn: GFP, node: Int, flags: VMFlags,
-                          site: CallSite) -> UnsafeMutableRawPointer? {
+    func vmallocNodeRange(
+        _ size: Int, align: Int, gfp gfpIn: GFP, node: Int, flags: VMFlags,
+        site: CallSite
+    ) -> UnsafeMutableRawPointer? {
         guard size > 0 else {
             log.warnOnce("vmalloc: invalid size \(size) from \(site)", site: "size@\(site)")
             return nil
@@ -102,8 +107,10 @@ final class VmallocSpace: Sendable {
         // Plain areas come in size classes when guard markers exist (`SizeClass`).
         let classPages = flags == .alloc ? areas.classPages(for: nrPages) : nrPages
         if !areas.immediateUnmap, flags == .alloc {
-            switch areas.reuseLazy(classPages: classPages, pages: nrPages, node: node, align: align, requested: size,
-                                   caller: site, pageTable: pageTable) {
+            switch areas.reuseLazy(
+                classPages: classPages, pages: nrPages, node: node, align: align, requested: size,
+                caller: site, pageTable: pageTable)
+            {
             case .revived(let off):
                 let p = areas.address(off)
                 if zero { vmshim_zero(p, nrPages * page) }
@@ -129,8 +136,9 @@ final class VmallocSpace: Sendable {
         let hugeBlocks = huge ? allocHugeFrames(areaPages, gfp: gfp, node: node) : nil
         if huge && hugeBlocks == nil {
             areas.releaseVA(offset: offset, size: areaSize)
-            return vmallocNodeRange(size, align: realAlign, gfp: zero ? gfp.union(.zero) : gfp, node: node,
-                                    flags: flags.subtracting(.allowHugeVmap), site: site)
+            return vmallocNodeRange(
+                size, align: realAlign, gfp: zero ? gfp.union(.zero) : gfp, node: node,
+                flags: flags.subtracting(.allowHugeVmap), site: site)
         }
         guard let unsorted = hugeBlocks ?? allocFrames(classPages, gfp: gfp, node: node) else {
             areas.releaseVA(offset: offset, size: areaSize)
@@ -143,17 +151,19 @@ final class VmallocSpace: Sendable {
         let blocks = unsorted.sorted { $0.pfn < $1.pfn }
         for b in blocks {
             let n = 1 << b.order
-            if let last = runs.last, last.pfn + last.count == b.pfn, memory.node(of: last.pfn) == memory.node(of: b.pfn) {
+            if let last = runs.last, last.pfn + last.count == b.pfn, memory.node(of: last.pfn) == memory.node(of: b.pfn)
+            {
                 runs[runs.count - 1].count += n
             } else {
                 runs.append(FrameRun(page: at, pfn: b.pfn, count: n))
             }
             at += n
         }
-        var record = AreaRecord(offset: offset, size: areaSize, requested: size, nrPages: areaPages,
-                                classPages: huge ? areaPages : classPages, flags: flags,
-                                kind: .vmalloc, caller: site, blocks: blocks, runs: runs, node: node, align: align,
-                                vmaCost: inMapping ? runs.count : runs.count + 1, guardInMapping: inMapping)
+        var record = AreaRecord(
+            offset: offset, size: areaSize, requested: size, nrPages: areaPages,
+            classPages: huge ? areaPages : classPages, flags: flags,
+            kind: .vmalloc, caller: site, blocks: blocks, runs: runs, node: node, align: align,
+            vmaCost: inMapping ? runs.count : runs.count + 1, guardInMapping: inMapping)
         // The seed: page tables are allocated with a fixed GFP_KERNEL-like mask, so the
         // caller's NOFS/NOIO can only reach them through the scope.
         let mapped = withThreadScope(mappingScope(gfp)) { mapArea(record, prot: .readWrite, gfp: gfp) }
@@ -164,7 +174,8 @@ final class VmallocSpace: Sendable {
             return nil
         }
         if record.classPages > record.nrPages,
-           areas.moveGuard(offset: offset, from: record.classPages, to: record.nrPages, end: record.classPages) != 0 {
+            areas.moveGuard(offset: offset, from: record.classPages, to: record.nrPages, end: record.classPages) != 0
+        {
             releaseNow(.init(offset: offset, size: areaSize, blocks: blocks, vmaCost: record.vmaCost))
             reportFailure(size, gfp, "failed to map pages", site)
             return nil
@@ -245,13 +256,18 @@ final class VmallocSpace: Sendable {
         if !areas.vmas.charge(r.vmaCost) {
             purgeLazy()
             guard areas.vmas.charge(r.vmaCost) else {
-                log.warn("vmalloc: VMA budget spent (vm.max_map_count): this system uses \(areas.vmas.used.load(ordering: .relaxed)), the process \(VMABudget.process.used.load(ordering: .relaxed)) of \(VMABudget.process.limit)",
-                         site: "vma-budget")
+                log.warn(
+                    "vmalloc: VMA budget spent (vm.max_map_count): this system uses "
+                        + "\(areas.vmas.used.load(ordering: .relaxed)), the process "
+                        + "\(VMABudget.process.used.load(ordering: .relaxed)) of \(VMABudget.process.limit)",
+                    site: "vma-budget")
                 return false
             }
         }
-        if let e = areas.mapRuns(offset: r.offset, runs: r.runs, prot: prot, guardPage: r.guardInMapping,
-                                 populatePages: r.nrPages) {
+        if let e = areas.mapRuns(
+            offset: r.offset, runs: r.runs, prot: prot, guardPage: r.guardInMapping,
+            populatePages: r.nrPages)
+        {
             areas.vmas.release(r.vmaCost)
             log.warn("vmalloc: mmap of an area failed: errno \(e)", site: "mmap-failed")
             return false
@@ -290,11 +306,13 @@ final class VmallocSpace: Sendable {
             // executable mapping.
             releaseNow(r)
         case .wrongKind(let k):
-            log.warn("\(function) called on an area of \(k.freeFunction) (\(p)): use \(k.freeFunction); nothing freed",
-                     site: "free-kind-\(function)")
+            log.warn(
+                "\(function) called on an area of \(k.freeFunction) (\(p)): use \(k.freeFunction); nothing freed",
+                site: "free-kind-\(function)")
         case .notFound:
             if let n = pageCount {
-                log.warn("\(function)(\(p), \(n)): no vm_map_ram area of \(n) pages there", site: "free-bad-\(function)")
+                log.warn(
+                    "\(function)(\(p), \(n)): no vm_map_ram area of \(n) pages there", site: "free-bad-\(function)")
             } else {
                 log.warn("Trying to \(function) nonexistent vm area (\(p))", site: "free-bad-\(function)")
             }
@@ -302,43 +320,51 @@ final class VmallocSpace: Sendable {
     }
 
     /// Map caller-owned frames contiguously (`vmap`, `vm_map_ram`).
-    func mapPages(_ list: [Page], prot: PageProtection, flags: VMFlags, kind: AreaKind,
-                  site: CallSite) -> UnsafeMutableRawPointer? {
+    func mapPages(
+        _ list: [Page], prot: PageProtection, flags: VMFlags, kind: AreaKind,
+        site: CallSite
+    ) -> UnsafeMutableRawPointer? {
         guard !list.isEmpty else {
             log.warnOnce("\(kind == .vmap ? "vmap" : "vm_map_ram"): no pages (\(site))", site: "map-empty@\(site)")
             return nil
         }
         if let bad = list.first(where: { !memory.isValid($0.pfn) }) {
-            log.warn("\(kind == .vmap ? "vmap" : "vm_map_ram"): \(bad) is not a frame of this system (\(site))",
-                     site: "map-bad@\(site)")
+            log.warn(
+                "\(kind == .vmap ? "vmap" : "vm_map_ram"): \(bad) is not a frame of this system (\(site))",
+                site: "map-bad@\(site)")
             return nil
         }
         let page = Self.pageSize
         if kind == .vmMapRam, !areas.immediateUnmap,
-           let off = areas.reuseMapRam(list.map(\.pfn), caller: site, pageTable: pageTable) {
+            let off = areas.reuseMapRam(list.map(\.pfn), caller: site, pageTable: pageTable)
+        {
             allocator.lazyAliases.subtract(1, ordering: .releasing)
             return areas.address(off)
         }
         // vmap never honours VM_NO_GUARD.
         let areaSize = (list.count + 1) * page
         guard let offset = allocVA(size: areaSize, align: page) else {
-            log.warn("vmap allocation for size \(list.count * page) failed: use vmalloc=<size> to increase size",
-                     site: "vmap-va")
+            log.warn(
+                "vmap allocation for size \(list.count * page) failed: use vmalloc=<size> to increase size",
+                site: "vmap-va")
             return nil
         }
         var runs: [FrameRun] = []
         for (i, pg) in list.enumerated() {
-            if let last = runs.last, last.pfn + last.count == pg.pfn, memory.node(of: last.pfn) == memory.node(of: pg.pfn) {
+            if let last = runs.last, last.pfn + last.count == pg.pfn,
+                memory.node(of: last.pfn) == memory.node(of: pg.pfn)
+            {
                 runs[runs.count - 1].count += 1
             } else {
                 runs.append(FrameRun(page: i, pfn: pg.pfn, count: 1))
             }
         }
-        var record = AreaRecord(offset: offset, size: areaSize, requested: list.count * page, nrPages: list.count,
-                                classPages: list.count,
-                                flags: flags.union(.map).subtracting(.noGuard), kind: kind, caller: site,
-                                blocks: [], runs: runs, node: NUMA_NO_NODE, align: page, vmaCost: runs.count + 1,
-                                prot: prot)
+        var record = AreaRecord(
+            offset: offset, size: areaSize, requested: list.count * page, nrPages: list.count,
+            classPages: list.count,
+            flags: flags.union(.map).subtracting(.noGuard), kind: kind, caller: site,
+            blocks: [], runs: runs, node: NUMA_NO_NODE, align: page, vmaCost: runs.count + 1,
+            prot: prot)
         guard mapArea(record, prot: prot, gfp: .kernel) else {
             areas.releaseVA(offset: offset, size: areaSize)
             return nil

@@ -36,7 +36,9 @@ final class VmapAreas: @unchecked Sendable {
     private let log: Printk
     private let faults: FaultInjector
 
-    init(_ c: MemorySystem.Configuration, memory: PhysicalMemory, log: Printk, faults: FaultInjector) throws(MemorySystemError) {
+    init(_ c: MemorySystem.Configuration, memory: PhysicalMemory, log: Printk, faults: FaultInjector)
+        throws(MemorySystemError)
+    {
         let size = c.vmallocSize / Self.pageSize * Self.pageSize
         guard size >= 1 << 22, size <= 1 << 46 else {
             throw .invalidConfiguration("vmallocSize must be 4 MiB...64 TiB, got \(c.vmallocSize)")
@@ -66,8 +68,9 @@ final class VmapAreas: @unchecked Sendable {
         unretained = shards.map { Unmanaged.passUnretained($0) }
         // A forked child must not silently share this region's MAP_SHARED frames.
         if vmshim_region_register(b, size) != 0 {
-            log.warnOnce("vmalloc: too many regions for fork hygiene: a forked child keeps access to this one",
-                         site: "region-register")
+            log.warnOnce(
+                "vmalloc: too many regions for fork hygiene: a forked child keeps access to this one",
+                site: "region-register")
         }
         if c.faultReports {
             FaultReports.register(base: b, size: size) { [weak self] addr, isWrite in
@@ -158,8 +161,10 @@ final class VmapAreas: @unchecked Sendable {
     /// reservation. Only pages below `populatePages` (the owner's) are populated: a class's
     /// slack stays unpopulated, so a marker later put on it zaps nothing and needs no TLB
     /// shootdown. On failure what was mapped is unmapped again and the errno is returned.
-    func mapRuns(offset: Int, runs: [FrameRun], prot: PageProtection, guardPage: Bool = false,
-                 populatePages: Int = .max) -> Int32? {
+    func mapRuns(
+        offset: Int, runs: [FrameRun], prot: PageProtection, guardPage: Bool = false,
+        populatePages: Int = .max
+    ) -> Int32? {
         let page = Self.pageSize
         for (i, run) in runs.enumerated() {
             let guarded = guardPage && i == runs.count - 1
@@ -167,9 +172,13 @@ final class VmapAreas: @unchecked Sendable {
             // One mmap with MAP_POPULATE when the whole run is the owner's; else populate after.
             let whole = filled == run.count && !guarded
             let at = base + offset + run.page * page
-            var r = faults.shouldFail(.mmap) ? -ENOMEM : vmshim_map_shared(at, (run.count + (guarded ? 1 : 0)) * page,
-                                      memory.fd(of: run.pfn), memory.fileOffset(of: run.pfn),
-                                      prot.shim, whole ? 1 : 0)
+            var r =
+                faults.shouldFail(.mmap)
+                ? -ENOMEM
+                : vmshim_map_shared(
+                    at, (run.count + (guarded ? 1 : 0)) * page,
+                    memory.fd(of: run.pfn), memory.fileOffset(of: run.pfn),
+                    prot.shim, whole ? 1 : 0)
             if r == 0 && !whole {
                 if guarded { r = vmshim_guard_install(at + run.count * page, page) }
                 if r == 0 && filled > 0 { r = vmshim_madvise(at, filled * page, MADV_POPULATE_WRITE) }
@@ -289,7 +298,9 @@ final class VmapAreas: @unchecked Sendable {
         let pages: Int, node: Int, align: Int
         @inline(__always)
         init(nrPages pages: Int, node: Int, align: Int) {
-            small = pages <= VmapAreas.smallPoolPages && node == NUMA_NO_NODE && align == VmapAreas.pageSize ? pages - 1 : -1
+            small =
+                pages <= VmapAreas.smallPoolPages && node == NUMA_NO_NODE && align == VmapAreas.pageSize
+                ? pages - 1 : -1
             self.pages = pages
             self.node = node
             self.align = align
@@ -311,8 +322,10 @@ final class VmapAreas: @unchecked Sendable {
 
     /// Take a lazily freed plain area of class `classPages` asked for on `node` with `align`
     /// from the local shard for a new owner of `pages` pages.
-    func reuseLazy(classPages: Int, pages: Int, node: Int, align: Int, requested: Int, caller: CallSite,
-                   pageTable: PageTable) -> Reuse {
+    func reuseLazy(
+        classPages: Int, pages: Int, node: Int, align: Int, requested: Int, caller: CallSite,
+        pageTable: PageTable
+    ) -> Reuse {
         withShard(localShard) { s in
             let key = PoolKey(nrPages: classPages, node: node, align: align)
             let id = s.pool(key)

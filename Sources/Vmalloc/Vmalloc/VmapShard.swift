@@ -100,8 +100,9 @@ final class VmapShard: Sendable {
         mutating func remember(_ id: Int32) {
             // A ring: vfree's fast path must not shift the whole history.
             let i = Int(id)
-            let f = FreedArea(offset: areas[i].offset, size: areas[i].size, requested: areas[i].requested,
-                              caller: areas[i].caller)
+            let f = FreedArea(
+                offset: areas[i].offset, size: areas[i].size, requested: areas[i].requested,
+                caller: areas[i].caller)
             if freedRing.count < Self.freedRingSize { freedRing.append(f) } else { freedRing[freedNext] = f }
             freedNext = (freedNext + 1) % Self.freedRingSize
         }
@@ -132,19 +133,22 @@ final class VmapShard: Sendable {
                 reused += 1
             }
             // Run by run, in place: passing the record would copy it (and retain its arrays).
-            let offset = a.pointee.offset, leaf = a.pointee.leafTable
+            let offset = a.pointee.offset
+            let leaf = a.pointee.leafTable
             for k in 0..<a.pointee.runs.count {
                 let run = a.pointee.runs[k]
                 guard run.page < pages else { break }
-                pageTable.set(leaf: k == 0 ? leaf : 0, offset: offset + run.page * PhysicalMemory.pageSize,
-                              pfn: run.pfn, count: min(run.count, pages - run.page))
+                pageTable.set(
+                    leaf: k == 0 ? leaf : 0, offset: offset + run.page * PhysicalMemory.pageSize,
+                    pfn: run.pfn, count: min(run.count, pages - run.page))
             }
             return offset
         }
 
         /// Give VA back, merging with its free neighbours (`merge_or_add_vmap_area`).
         mutating func freeVA(offset: Int, size: Int) {
-            var start = offset, end = offset + size
+            var start = offset
+            var end = offset + size
             if let prev = free.floor(start - 1), prev.end == start {
                 free.remove(start: prev.start)
                 start = prev.start

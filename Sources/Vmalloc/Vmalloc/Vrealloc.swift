@@ -6,7 +6,9 @@ extension VmallocSpace {
     /// `vrealloc`: size 0 frees; a size the area's pages cover only updates its requested size
     /// (shrinking keeps the pages, as the kernel does for now); a larger size moves the content
     /// to a new area. `__GFP_ZERO` zeroes the bytes between the old and the new size in place.
-    func vreallocArea(_ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP, site: CallSite) -> UnsafeMutableRawPointer? {
+    func vreallocArea(_ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP, site: CallSite)
+        -> UnsafeMutableRawPointer?
+    {
         if size == 0 {
             freeArea(p, kind: .vmalloc, function: "vfree()")
             return nil
@@ -15,7 +17,9 @@ extension VmallocSpace {
             log.warnOnce("vrealloc: invalid size \(size) from \(site)", site: "vrealloc-size@\(site)")
             return nil
         }
-        guard let p else { return vmallocNodeRange(size, align: Self.pageSize, gfp: gfp, node: NUMA_NO_NODE, flags: .alloc, site: site) }
+        guard let p else {
+            return vmallocNodeRange(size, align: Self.pageSize, gfp: gfp, node: NUMA_NO_NODE, flags: .alloc, site: site)
+        }
         guard let fit = resizeInPlace(p, size) else {
             log.warn("Trying to vrealloc() nonexistent vm area (\(p))", site: "vrealloc-bad")
             return nil
@@ -28,7 +32,9 @@ extension VmallocSpace {
             }
             return p
         case .tooSmall(let oldSize):
-            guard let n = vmallocNodeRange(size, align: Self.pageSize, gfp: gfp, node: NUMA_NO_NODE, flags: .alloc, site: site)
+            guard
+                let n = vmallocNodeRange(
+                    size, align: Self.pageSize, gfp: gfp, node: NUMA_NO_NODE, flags: .alloc, site: site)
             else { return nil }
             vmshim_copy(n, p, oldSize)
             freeArea(p, kind: .vmalloc, function: "vfree()")
@@ -60,12 +66,16 @@ extension MemorySystem {
     /// Resize a vmalloc allocation keeping its content (`vrealloc`): in place when the area's
     /// pages cover `size`, else moved to a new area; size 0 frees and returns nil; nil p
     /// allocates. On failure p stays valid and nil is returned.
-    public func vrealloc(_ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+    public func vrealloc(
+        _ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line
+    ) -> UnsafeMutableRawPointer? {
         space.vreallocArea(p, size, gfp, site: CallSite(file: file, line: line))
     }
 }
 
 /// `vrealloc` on `MemorySystem.shared`.
-public func vrealloc(_ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line) -> UnsafeMutableRawPointer? {
+public func vrealloc(
+    _ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line
+) -> UnsafeMutableRawPointer? {
     MemorySystem.shared.vrealloc(p, size, gfp, file: file, line: line)
 }

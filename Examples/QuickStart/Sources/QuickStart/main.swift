@@ -18,7 +18,10 @@ let table = withMemallocScope(.noFS) { sys.kvmalloc(1 << 20) }
 guard let table else { fatalError("kvmalloc failed") }
 
 let onNode1 = sys.vmalloc_node(1 << 20, 1)!
-print("vmalloc'd 4 MiB at \(buf), kvmalloc'd 1 MiB at \(table), 1 MiB on node \(sys.page_to_nid(sys.vmalloc_to_page(onNode1)!))")
+print(
+    "vmalloc'd 4 MiB at \(buf), kvmalloc'd 1 MiB at \(table), "
+        + "1 MiB on node \(sys.page_to_nid(sys.vmalloc_to_page(onNode1)!))"
+)
 print(sys.vmallocinfo(), terminator: "")
 
 sys.vfree(buf)

@@ -36,10 +36,13 @@ final class Store: Sendable {
         guard fd >= 0 else { throw StoreError.io("open \(path)", errno) }
         let blocks = (capacity + Self.recordsPerBlock - 1) / Self.recordsPerBlock
         guard ftruncate(fd, off_t(blocks * Self.blockSize)) == 0 else { throw StoreError.io("ftruncate", errno) }
-        lock = ReclaimTrackedLock(name: "store_lock",
-                                  Cache(isDirty: Array(repeating: false, count: blocks),
-                                        dirtyList: try VmallocArray(capacity: 16, system: system)))
-        let handle = system.registerShrinker(name: "writeback-cache", requires: __GFP_FS,
+        lock = ReclaimTrackedLock(
+            name: "store_lock",
+            Cache(
+                isDirty: Array(repeating: false, count: blocks),
+                dirtyList: try VmallocArray(capacity: 16, system: system)))
+        let handle = system.registerShrinker(
+            name: "writeback-cache", requires: __GFP_FS,
             count: { [weak self] _ in self?.cachedPages ?? Shrinker.empty },
             scan: { [weak self] sc in self?.shrink(pages: sc.nrToScan) ?? Shrinker.stop })
         // Tell the checker up front that reclaim takes this lock, as lockdep learns it the

@@ -16,8 +16,12 @@ var template = Array("/tmp/writeback-cache.XXXXXX".utf8CString)
 guard let dir = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }).map({ String(cString: $0) })
 else { fatalError("mkdtemp: errno \(errno)") }
 let path = dir + "/store.dat"
-defer { unlink(path); rmdir(dir) }
-print("store file \(path); page tables: \(legacy ? "legacy (GFP_KERNEL always)" : "scope from the caller's mask (seed)")")
+defer {
+    unlink(path)
+    rmdir(dir)
+}
+print(
+    "store file \(path); page tables: \(legacy ? "legacy (GFP_KERNEL always)" : "scope from the caller's mask (seed)")")
 
 /// Stop with the checker's reports: lockdep reports the first allocation that could recurse,
 /// long before memory pressure turns it into a deadlock, and so does this program.
@@ -74,7 +78,10 @@ let wrongReopened = try verify(reopened)
 try reopened.close()
 stopIfReported()
 sys.vm_unmap_aliases()
-print("records wrong: \(wrongCached) through the cache, \(wrongReopened) after reopening; vmalloc used now: \(sys.meminfo().vmallocUsed) bytes")
+print(
+    "records wrong: \(wrongCached) through the cache, \(wrongReopened) after reopening; "
+        + "vmalloc used now: \(sys.meminfo().vmallocUsed) bytes"
+)
 guard wrongCached == 0, wrongReopened == 0 else { fatalError("records were lost") }
 guard afterPressure.shrinker > 0 else { fatalError("the pressure never reached the shrinker") }
 print("WritebackCache: ok (no fs_reclaim report; the shrinker wrote back \(afterPressure.shrinker) blocks)")

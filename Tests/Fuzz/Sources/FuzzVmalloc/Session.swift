@@ -123,7 +123,9 @@ struct Session {
         var gfp = prepare(input.gfp(), size: size)
         // NOFAIL retries a VA failure for ever: an alignment the region may not hold would hang.
         if align > 1 << 22 { gfp = gfp.subtracting(__GFP_NOFAIL) }
-        let p = align == 4096 ? sys.vmalloc_node(size, node, gfp)
+        let p =
+            align == 4096
+            ? sys.vmalloc_node(size, node, gfp)
             : sys.__vmalloc_node(size, align: align, gfp, node: node)
         if let p, align > 0, align & (align - 1) == 0, Int(bitPattern: p) % align != 0 {
             fail("__vmalloc_node(\(size), align: \(align), \(gfp), node: \(node)) returned \(p), not aligned")
@@ -149,8 +151,9 @@ struct Session {
         }
         if overflow, let p { fail("array of \(n) × \(each) overflows but returned \(p)") }
         let kind: Holding.Kind = which % 4 < 2 ? .vmalloc : .kvmalloc
-        adopt(p, kind, size: size, zeroed: which & 1 == 1 || gfp.contains(__GFP_ZERO),
-              what: "array(\(n), \(each), \(gfp))")
+        adopt(
+            p, kind, size: size, zeroed: which & 1 == 1 || gfp.contains(__GFP_ZERO),
+            what: "array(\(n), \(each), \(gfp))")
     }
 
     private mutating func allocKvmalloc(_ which: UInt8) {
@@ -163,8 +166,9 @@ struct Session {
         case 1: p = sys.kvzalloc(size, gfp)
         default: p = sys.kvmalloc_node(size, gfp, node)
         }
-        adopt(p, .kvmalloc, size: size, zeroed: which % 3 == 1 || gfp.contains(__GFP_ZERO),
-              what: "kvmalloc(\(size), \(gfp), node \(node))")
+        adopt(
+            p, .kvmalloc, size: size, zeroed: which % 3 == 1 || gfp.contains(__GFP_ZERO),
+            what: "kvmalloc(\(size), \(gfp), node \(node))")
     }
 
     private mutating func allocKmalloc(_ which: UInt8) {
@@ -178,8 +182,9 @@ struct Session {
         case 1: p = sys.kzalloc(size, gfp)
         default: p = sys.kmalloc_node(size, gfp, node)
         }
-        adopt(p, .kmalloc, size: size, zeroed: which % 3 == 1 || gfp.contains(__GFP_ZERO),
-              what: "kmalloc(\(size), \(gfp), node \(node))")
+        adopt(
+            p, .kmalloc, size: size, zeroed: which % 3 == 1 || gfp.contains(__GFP_ZERO),
+            what: "kmalloc(\(size), \(gfp), node \(node))")
     }
 
     private mutating func allocPages() {
@@ -195,13 +200,16 @@ struct Session {
         if gfp.contains(__GFP_THISNODE), node >= 0, sys.page_to_nid(page) != node {
             fail("alloc_pages_node(\(node), \(gfp), \(order)) returned \(page) on node \(sys.page_to_nid(page))")
         }
-        adopt(sys.page_address(page), .pages(page, order: order), size: bytes, zeroed: gfp.contains(__GFP_ZERO),
-              what: "alloc_pages(\(gfp), \(order))")
+        adopt(
+            sys.page_address(page), .pages(page, order: order), size: bytes, zeroed: gfp.contains(__GFP_ZERO),
+            what: "alloc_pages(\(gfp), \(order))")
     }
 
     /// Keep what an allocation returned: check its zeroing, write its pattern, verify it.
-    private mutating func adopt(_ p: UnsafeMutableRawPointer?, _ kind: Holding.Kind, size: Int, zeroed: Bool,
-                                what: @autoclosure () -> String) {
+    private mutating func adopt(
+        _ p: UnsafeMutableRawPointer?, _ kind: Holding.Kind, size: Int, zeroed: Bool,
+        what: @autoclosure () -> String
+    ) {
         guard let p else { return }
         // kmalloc(0) and kvmalloc(0) return ZERO_SIZE_PTR; nothing else may succeed for such sizes.
         let zeroSizePtr = p == ZERO_SIZE_PTR && size == 0 && !Holding(kind: kind, p: p, size: 0, tag: 0).startsArea
@@ -265,8 +273,10 @@ struct Session {
 
     /// After a realloc of held[index]: size 0 freed it; nil left it valid; otherwise the
     /// content up to the smaller size moved to the result.
-    private mutating func resized(_ index: Int, old: Holding, to n: UnsafeMutableRawPointer?, size: Int,
-                                  what: @autoclosure () -> String) {
+    private mutating func resized(
+        _ index: Int, old: Holding, to n: UnsafeMutableRawPointer?, size: Int,
+        what: @autoclosure () -> String
+    ) {
         if size == 0 {
             forget(index)
             if let n, n != ZERO_SIZE_PTR { fail("\(what()) freed but returned \(n)") }
@@ -429,7 +439,8 @@ struct Session {
         case 9:
             guard let (page, order) = stalePages.randomElement(using: input.u8()) else { return }
             guard !held.contains(where: { if case .pages(let q, _) = $0.kind { q == page } else { false } }),
-                  !heldInMaps(sys.page_address(page)) else { return }
+                !heldInMaps(sys.page_address(page))
+            else { return }
             sys.__free_pages(page, order)
         case 10:
             guard let v = victim, !sys.is_vmalloc_addr(v.p) else { return }
@@ -505,7 +516,8 @@ struct Session {
                 (va + 8).storeBytes(of: UInt8(truncatingIfNeeded: pfn), as: UInt8.self)
             }
             if va.load(as: UInt8.self) != direct.load(as: UInt8.self)
-                || va.load(fromByteOffset: 8, as: UInt8.self) != direct.load(fromByteOffset: 8, as: UInt8.self) {
+                || va.load(fromByteOffset: 8, as: UInt8.self) != direct.load(fromByteOffset: 8, as: UInt8.self)
+            {
                 fail("\(va) (page \(i) of a mapping) and the direct map of pfn \(pfn) differ")
             }
         }

@@ -33,4 +33,22 @@ import Testing
         sys.kfree(p)
         expectNothingLost(sys)
     }
+
+    /// A huge area rounded up to whole 2 MiB blocks took VA for the requested pages only, so the
+    /// next area was placed inside its mapping, and its `vfree` cleared the neighbour's PTEs
+    /// (`vmalloc_huge(7301631)` then `vzalloc(769)`: the small area mapped no frame).
+    @Test func aHugeAreasVACoversEveryBlockItMaps() throws {
+        let sys = try makeSystem(nodes: 1, mib: 32)
+        let huge = try #require(sys.vmalloc_huge(7_301_631, GFP_KERNEL))
+        let area = try #require(sys.find_vm_area(huge))
+        #expect(area.nrPages == 2048)
+        #expect(area.size >= 2048 * 4096, "the VA covers the 2048 pages mapped: \(area.size)")
+        let small = try #require(sys.vzalloc(769))
+        #expect(small >= huge + 2048 * 4096 || small + 4096 <= huge, "\(small) inside the huge area at \(huge)")
+        sys.vfree(huge)
+        #expect(sys.vmalloc_to_page(small) != nil, "the neighbour still maps its frame")
+        small.storeBytes(of: 7, as: UInt8.self)
+        sys.vfree(small)
+        expectNothingLost(sys)
+    }
 }

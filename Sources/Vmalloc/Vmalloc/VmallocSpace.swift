@@ -104,8 +104,9 @@ final class VmallocSpace: Sendable {
         let zero = gfp.contains(.zero)
         gfp.remove(.zero)
 
-        // Plain areas come in size classes when guard markers exist (`SizeClass`).
-        let classPages = flags == .alloc ? areas.classPages(for: nrPages) : nrPages
+        // Plain areas come in size classes when guard markers exist (`SizeClass`); a huge area is
+        // whole 2 MiB blocks. Its VA must cover every page it maps, or it overlaps the next area.
+        let classPages = flags == .alloc ? areas.classPages(for: nrPages) : areaPages
         if !areas.immediateUnmap, flags == .alloc {
             switch areas.reuseLazy(
                 classPages: classPages, pages: nrPages, node: node, align: align, requested: size,
@@ -161,7 +162,7 @@ final class VmallocSpace: Sendable {
         }
         var record = AreaRecord(
             offset: offset, size: areaSize, requested: size, nrPages: areaPages,
-            classPages: huge ? areaPages : classPages, flags: flags,
+            classPages: classPages, flags: flags,
             kind: .vmalloc, caller: site, blocks: blocks, runs: runs, node: node, align: align,
             vmaCost: inMapping ? runs.count : runs.count + 1, guardInMapping: inMapping)
         // The seed: page tables are allocated with a fixed GFP_KERNEL-like mask, so the

@@ -49,7 +49,9 @@ let package = Package(
         // shrinker, a seeded RNG, counters (the kernel keeps lib/test_vmalloc.c outside mm/ too).
         .target(
             name: "VmallocTestSupport",
-            dependencies: ["Vmalloc", "CShim", "CVmallocTestSupport"]
+            dependencies: [
+                "Vmalloc", "CShim", "CVmallocTestSupport", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(name: "CVmallocTestSupport", linkerSettings: [.linkedLibrary("numa")]),
         // The bench's C helpers: the ptrace syscall census, mremap, a memfd for the mmap peer.

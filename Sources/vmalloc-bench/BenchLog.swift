@@ -1,5 +1,6 @@
 import Glibc
 import Logging
+import VmallocTestSupport
 
 /// Where the bench's `MemorySystem`s send their warnings: a log file instead of stderr. The
 /// workloads provoke failures on purpose (alignment shifts, exhausted nodes, the legacy
@@ -27,7 +28,14 @@ enum BenchLog {
     }
 
     /// A logger writing one line per warning to the file (stderr when the file cannot be opened).
-    static var logger: Logger { Logger(label: "vmalloc") { _ in FileLogHandler(fd: fd >= 0 ? fd : 2) } }
+    static var logger: Logger {
+        let out = fd >= 0 ? fd : 2
+        // One write per line: appends from several processes do not interleave within a line.
+        return LineLogHandler.logger(label: "vmalloc", logLevel: .warning) { message in
+            let text = "[vmalloc] \(message)\n"
+            _ = text.utf8CString.withUnsafeBufferPointer { write(out, $0.baseAddress, $0.count - 1) }
+        }
+    }
 
     /// One line for after the table: how many warnings the run logged and where.
     static var summary: String? {
@@ -41,26 +49,5 @@ enum BenchLog {
         }
         return lines == 0
             ? nil : "\(lines) warning line(s) from the allocators (most provoked on purpose) went to \(path)"
-    }
-}
-
-/// A swift-log handler appending `[vmalloc] message` lines to a file descriptor.
-struct FileLogHandler: LogHandler {
-    let fd: Int32
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .warning
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(
-        level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
-        file: String, function: String, line: UInt
-    ) {
-        // One write per line: appends from several processes do not interleave within a line.
-        let text = "[vmalloc] \(message)\n"
-        _ = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
     }
 }

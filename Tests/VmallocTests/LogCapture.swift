@@ -1,34 +1,19 @@
 import Foundation
 import Logging
 import Synchronization
+import VmallocTestSupport
 
 @testable import Vmalloc
 
 /// A `Logger` backend that keeps every line, so tests read warnings as a configured logger
 /// receives them (`Configuration.logger`).
 final class LogCapture: Sendable {
-    private let lines = Mutex<[String]>([])
+    private let lines = Lock<[String]>([])
 
-    var logger: Logger { Logger(label: "vmalloc-test") { _ in Handler(capture: self) } }
+    var logger: Logger { LineLogHandler.logger(label: "vmalloc-test") { [self] in append($0) } }
     var all: [String] { lines.withLock { $0 } }
     func lines(containing s: String) -> [String] { all.filter { $0.contains(s) } }
-    fileprivate func append(_ line: String) { lines.withLock { $0.append(line) } }
-
-    private struct Handler: LogHandler {
-        let capture: LogCapture
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(
-            level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
-            file: String, function: String, line: UInt
-        ) {
-            capture.append("\(message)")
-        }
-    }
+    private func append(_ line: String) { lines.withLock { $0.append(line) } }
 }
 
 /// A small system whose warnings go to a `LogCapture`.

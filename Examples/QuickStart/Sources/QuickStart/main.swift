@@ -37,7 +37,10 @@ print("QuickStart: ok")
 // Swift-native owners: freed when dropped, typed throws, spans instead of raw pointers.
 do {
     var buffer = try VmallocBuffer(byteCount: 1 << 20, gfp: GFP_NOFS, system: sys)
-    buffer.mutableBytes.storeBytes(of: 42, toByteOffset: 0, as: UInt32.self)
+    do {
+        var bytes = buffer.mutableBytes  // a span bound to the buffer's lifetime
+        bytes.storeBytes(of: 42, toByteOffset: 0, as: UInt32.self)
+    }
     try buffer.resize(to: 8 << 20)  // kvrealloc: content kept
     var index = try VmallocArray<UInt64>(capacity: 1024, system: sys)
     try withMemallocScope(.noFS) { try index.append(7) }  // growth is a NOFS allocation

@@ -31,7 +31,7 @@ test: deps lint
 
 # The sanitizers catch SIGSEGV themselves, so the suites that expect a process to die of a
 # guard-page fault (or fork a child that does) run only in the plain suite.
-SANITIZER_SKIP := --skip 'GuardPageTests|FaultReportTests|writeAfterSetMemoryRoFaults|readingAProtNoneMappingFaults'
+SANITIZER_SKIP := --skip 'GuardPageTests|FaultReportTests|writeAfterSetMemoryRoFaults|readingAProtNoneMappingFaults|ClassAreaFaultsAtItsRequestedEnd'
 
 test-tsan: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan

@@ -41,8 +41,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
-            // Span-vending owners (VmallocBuffer, VmallocArray) need @_lifetime; unlike
-            // unsafeFlags this keeps the package usable as a versioned dependency.
+            // Span-vending owners (VmallocBuffer, VmallocArray) need @_lifetime. An experimental
+            // feature setting, not a raw compiler flag: SwiftPM still accepts the package by version.
             swiftSettings: [.enableExperimentalFeature("Lifetimes")]
         ),
         // What tests and the bench share: the stress driver, the frame audit, a frame-cache

@@ -16,8 +16,6 @@ final class FreePageReporter: Sendable {
     private let stopping = Atomic<Bool>(false)
     private let exited = Atomic<Bool>(false)
     private let onThread = Atomic<UInt64>(0)
-    /// Reports made (bursts given back), for tests and vmstat readers.
-    let reports = Atomic<Int>(0)
 
     init(delay: Duration) {
         let (s, atto) = delay.components
@@ -74,7 +72,6 @@ final class FreePageReporter: Sendable {
                 if UInt64(quietTicks) * tick >= delayNs {
                     pending = false
                     system.giveBackFreeMemory()
-                    reports.add(1, ordering: .relaxed)
                     // Our own purge bumped the counter: that is not a new burst.
                     lastEvents = system.freeEventCount
                 }

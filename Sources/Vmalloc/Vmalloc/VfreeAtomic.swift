@@ -1,8 +1,8 @@
-import Glibc
 import Synchronization
 
 /// `vfree_atomic`'s deferred frees (mm/vmalloc.c `vfree_deferred`): a lock-free list (the
 /// kernel's llist) drained by one worker thread (its work item), started on first use.
+/// Unchecked Sendable: the nodes behind `head` are handed over whole by its atomic exchanges.
 final class VfreeDeferred: @unchecked Sendable {
     struct Node {
         var next: UnsafeMutablePointer<Node>?
@@ -13,16 +13,12 @@ final class VfreeDeferred: @unchecked Sendable {
     static let shared = VfreeDeferred()
 
     private let head = Atomic<UnsafeMutablePointer<Node>?>(nil)
-    /// Posted when the list goes from empty to non-empty; sem_post takes no lock.
-    private let wake: UnsafeMutablePointer<sem_t>
+    /// Woken when the list goes from empty to non-empty; a wake takes no lock (a futex syscall
+    /// only when the worker sleeps).
+    private let wake = WaitQueue()
 
     private init() {
-        wake = .allocate(capacity: 1)
-        sem_init(wake, 0, 0)
-        var thread = pthread_t()
-        let rc = pthread_create(&thread, nil, { _ in VfreeDeferred.shared.work() }, nil)
-        precondition(rc == 0, "vfree_atomic: cannot start its worker thread: errno \(rc)")
-        pthread_detach(thread)
+        KernelThread.run(name: "vfree_deferred") { VfreeDeferred.shared.work() }
     }
 
     /// `llist_add` of p, then `schedule_work` when the list was empty. The system is retained
@@ -37,14 +33,16 @@ final class VfreeDeferred: @unchecked Sendable {
             if done { break }
             seen = now
         }
-        if seen == nil { sem_post(wake) }
+        if seen == nil { wake.wakeAll() }
     }
 
     /// The work item: take the whole list at once (`llist_del_all`, so no ABA) and vfree each.
     private func work() -> Never {
         while true {
-            while sem_wait(wake) != 0 {}  // EINTR
+            // Read the sequence before looking at the list, so a push in between is not missed.
+            let seen = wake.sequence
             var node = head.exchange(nil, ordering: .acquiring)
+            if node == nil { wake.wait(since: seen, timeoutNs: 1_000_000_000) }
             while let n = node {
                 node = n.pointee.next
                 let system = n.pointee.system.takeRetainedValue()

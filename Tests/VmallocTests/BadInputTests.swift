@@ -28,7 +28,8 @@ import VmallocTestSupport
     }
 
     @Test func badFreesChangeNothing() throws {
-        let sys = try makeSystem()
+        let log = LogCapture()
+        let sys = try makeSystem(log: log)
         sys.vfree(nil)
         sys.vunmap(nil)
         let p = try #require(sys.vmalloc(3 * 4096))
@@ -47,7 +48,7 @@ import VmallocTestSupport
         sys.__free_pages(Page(pfn: page.pfn + 1), 1)  // not a head
         sys.__free_pages(page, 1)
         sys.__free_pages(page, 1)  // double free
-        let messages = sys.log.recentMessages
+        let messages = log.all
         #expect(messages.contains { $0.contains("Trying to vfree() nonexistent vm area") })
         #expect(messages.contains { $0.contains("use vfree()") })
         #expect(messages.contains { $0.contains("Bad page state") })
@@ -67,10 +68,11 @@ import VmallocTestSupport
     }
 
     @Test func unsupportedGFPBitsAreFixedUp() throws {
-        let sys = try makeSystem()
+        let log = LogCapture()
+        let sys = try makeSystem(log: log)
         let p = try #require(sys.__vmalloc(4096, GFP_KERNEL | GFP(rawValue: 0x1000)))
         #expect(
-            sys.log.recentMessages.contains { $0.contains("Unexpected gfp: 0x1000") && $0.contains("Fix your code!") })
+            log.all.contains { $0.contains("Unexpected gfp: 0x1000") && $0.contains("Fix your code!") })
         sys.vfree(p)
         expectNothingLost(sys)
     }

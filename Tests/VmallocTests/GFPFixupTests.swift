@@ -17,14 +17,15 @@ import VmallocTestSupport
     /// Unsupported bits are masked off by `__vmalloc` with one warning per call site; the
     /// allocation goes on.
     @Test func unsupportedVmallocBitsAreFixedUpOncePerCallSite() throws {
-        let sys = try makeSystem()
+        let log = LogCapture()
+        let sys = try makeSystem(log: log)
         for _ in 0..<3 {
             let p = try #require(sys.__vmalloc(4096, GFP_KERNEL | __GFP_MEMALLOC))
             sys.vfree(p)
         }
         let other = try #require(sys.__vmalloc(4096, GFP_NOFS | __GFP_NOMEMALLOC))
         sys.vfree(other)
-        let lines = sys.log.recentMessages.filter { $0.hasPrefix("Unexpected gfp:") }
+        let lines = log.all.filter { $0.hasPrefix("Unexpected gfp:") }
         #expect(
             lines == [
                 "Unexpected gfp: 0x20000 (__GFP_MEMALLOC). Fixing up to gfp: 0xcc0 (GFP_KERNEL). Fix your code!",

@@ -20,7 +20,8 @@ import VmallocTestSupport
         await propertyCheck(count: Self.count, input: Self.steps) { steps in
             // 2 × 32 MiB: no generated sequence can hold more than a third of it, so every valid
             // allocation must succeed.
-            let sys = try! makeSystem(nodes: 2, mib: 32, lazyMaxPages: 64)
+            let log = LogCapture()
+            let sys = try! makeSystem(nodes: 2, mib: 32, lazyMaxPages: 64, log: log)
             var areas: [(UnsafeMutableRawPointer, Int, UInt8?)] = []  // vmalloc'd: bytes, fill seed
             var maps: [(UnsafeMutableRawPointer, [Page])] = []  // vmapped caller frames
             var blocks: [(Page, Int)] = []  // alloc_pages
@@ -36,7 +37,7 @@ import VmallocTestSupport
                     } else if n != 0 {
                         // Printed as well: the property runner may suppress the issue while shrinking.
                         let why =
-                            "vmalloc(\(n * 1000 + x)) failed: \(sys.meminfo()) \(sys.log.recentMessages.suffix(3))"
+                            "vmalloc(\(n * 1000 + x)) failed: \(sys.meminfo()) \(log.all.suffix(3))"
                         print(why)
                         Issue.record(Comment(rawValue: why))
                     }

@@ -7,7 +7,8 @@ import VmallocTestSupport
     /// The shrinker is seen taking the lock in reclaim; later allocations that hold the lock are
     /// reported only when their effective mask could enter that shrinker.
     @Test func reportsLockHeldAcrossReclaimingAllocation() throws {
-        let sys = try makeSystem(minFreePages: 16)
+        let log = LogCapture()
+        let sys = try makeSystem(minFreePages: 16, log: log)
         let lock = ReclaimTrackedLock(name: "inode_hash_lock", 0)
         let cache = FrameCache(sys, name: "fs-inode-cache", requires: __GFP_FS, lock: lock)
         cache.fill()
@@ -36,7 +37,7 @@ import VmallocTestSupport
         #expect(r.reclaimClass.contains(__GFP_FS))
         #expect(sys.vmstat()[.lockdepReports]! == 1)
         #expect(
-            sys.log.recentMessages.contains {
+            log.all.contains {
                 $0.contains("possible circular locking dependency") && $0.contains("inode_hash_lock")
             })
 

@@ -39,14 +39,15 @@ import VmallocTestSupport
     }
 
     @Test func zeroSizeNodesAndLimits() throws {
-        let sys = try makeSystem(nodes: 2, mib: 16)
+        let log = LogCapture()
+        let sys = try makeSystem(nodes: 2, mib: 16, log: log)
         #expect(sys.kmalloc(0, .kernel) == ZERO_SIZE_PTR)
         sys.kfree(ZERO_SIZE_PTR)
         sys.kfree(nil)
         #expect(sys.ksize(ZERO_SIZE_PTR) == 0)
         #expect(sys.kmalloc(-1, .kernel) == nil)
         #expect(sys.kmalloc((4 << 20) + 1, .kernel) == nil)
-        #expect(sys.log.recentMessages.contains { $0.contains("exceeds KMALLOC_MAX_SIZE") })
+        #expect(log.all.contains { $0.contains("exceeds KMALLOC_MAX_SIZE") })
         #expect(sys.kmalloc_node(64, .kernel, 2) == nil)
         for node in 0..<2 {
             for size in [64, 3000, 20000] {
@@ -121,7 +122,8 @@ import VmallocTestSupport
     }
 
     @Test func badFreesAreRefusedAndChangeNothing() throws {
-        let sys = try makeSystem()
+        let log = LogCapture()
+        let sys = try makeSystem(log: log)
         let p = try #require(sys.kmalloc(64, .kernel))
         let big = try #require(sys.kmalloc(20000, .kernel))
         let v = try #require(sys.vmalloc(8192))
@@ -129,20 +131,20 @@ import VmallocTestSupport
         let slabBefore = sys.meminfo().slab
         sys.kfree(v)  // vmalloc memory
         #expect(
-            sys.log.recentMessages.last?.contains("a vmalloc address: use vfree() or kvfree(); nothing freed") == true)
+            log.all.last?.contains("a vmalloc address: use vfree() or kvfree(); nothing freed") == true)
         #expect(sys.find_vm_area(v) != nil)
         sys.vfree(p)  // kmalloc memory
-        #expect(sys.log.recentMessages.last?.contains("Trying to vfree() nonexistent vm area") == true)
+        #expect(log.all.last?.contains("Trying to vfree() nonexistent vm area") == true)
         sys.kfree(p + 8)  // interior
-        #expect(sys.log.recentMessages.last?.contains("not the start of a kmalloc-64 object") == true)
+        #expect(log.all.last?.contains("not the start of a kmalloc-64 object") == true)
         sys.kfree(big + 4096)
-        #expect(sys.log.recentMessages.last?.contains("not the start of a large kmalloc block") == true)
+        #expect(log.all.last?.contains("not the start of a large kmalloc block") == true)
         var local = 0
         withUnsafeMutablePointer(to: &local) { sys.kfree(UnsafeMutableRawPointer($0)) }  // foreign
-        #expect(sys.log.recentMessages.last?.contains("not a kmalloc address") == true)
+        #expect(log.all.last?.contains("not a kmalloc address") == true)
         let frame = try #require(sys.alloc_page(.kernel))
         sys.kfree(sys.page_address(frame))  // a page from alloc_pages
-        #expect(sys.log.recentMessages.last?.contains("not a kmalloc address") == true)
+        #expect(log.all.last?.contains("not a kmalloc address") == true)
         #expect(sys.ksize(p + 8) == 0)
         #expect(sys.meminfo().slab == slabBefore)
         #expect(sys.ksize(p) == 64 && (0..<64).allSatisfy { p.load(fromByteOffset: $0, as: UInt8.self) == 0x11 })
@@ -150,7 +152,7 @@ import VmallocTestSupport
         sys.kfree(p)
         sys.kfree(p)  // double free
         #expect(
-            sys.log.recentMessages.last?.contains("double free or free of an unallocated kmalloc-64 object") == true)
+            log.all.last?.contains("double free or free of an unallocated kmalloc-64 object") == true)
         #expect(sys.ksize(q) == 64)
         let r = try #require(sys.kmalloc(64, .kernel))
         #expect(r != q)
@@ -158,7 +160,7 @@ import VmallocTestSupport
         sys.kfree(r)
         sys.kfree(big)
         sys.kfree(big)  // double free of a block
-        #expect(sys.log.recentMessages.last?.contains("not a kmalloc address") == true)
+        #expect(log.all.last?.contains("not a kmalloc address") == true)
         sys.vfree(v)
         sys.__free_page(frame)
         sys.kmem_cache_shrink()

@@ -9,7 +9,7 @@ func makeSystem(
     nodes: Int? = 1, mib: Int = 64, vmallocMiB: Int = 1024, kswapd: Bool = false,
     immediateUnmap: Bool = false, lazyMaxPages: Int? = nil,
     scope: PageTableScope = .fromCaller, minFreePages: Int? = nil,
-    freePageReportingDelay: Duration? = nil
+    freePageReportingDelay: Duration? = nil, log: LogCapture? = nil
 ) throws -> MemorySystem {
     var c = MemorySystem.Configuration()
     c.nodes = nodes
@@ -22,6 +22,8 @@ func makeSystem(
     c.minFreePages = minFreePages
     // Off unless a test asks: a purge at an arbitrary moment would make lazy-area tests racy.
     c.freePageReportingDelay = freePageReportingDelay
+    // Warnings go to the capture when the test reads them, else to stderr as printk's would.
+    c.logger = log?.logger
     return try MemorySystem(c)
 }
 

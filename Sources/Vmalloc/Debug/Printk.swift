@@ -5,25 +5,16 @@ import Synchronization
 
 /// Where the system's warnings go (`printk`): the configured `Logger`, or stderr. Reports are
 /// rate-limited per call site like `printk_ratelimited` (10 lines per 5 s), and `once` reports
-/// print one time per call site like `WARN_ONCE`. Every line is also kept for `recentMessages`.
+/// print one time per call site like `WARN_ONCE`.
 final class Printk: Sendable {
     private struct State {
         var windows: [String: (start: UInt64, printed: Int)] = [:]
         var onceSeen: Set<String> = []
-        var recent: [String] = []
-
-        /// Keep a line for `recentMessages` (the newest `keep`) and hand it on.
-        mutating func remember(_ line: String) -> String {
-            recent.append(line)
-            if recent.count > Printk.keep { recent.removeFirst(recent.count - Printk.keep) }
-            return line
-        }
     }
     private let logger: Logger?
     private let state = Lock(State())
     private static let burst = 10
     private static let intervalNs: UInt64 = 5_000_000_000
-    private static let keep = 256
 
     init(logger: Logger?) { self.logger = logger }
 
@@ -38,7 +29,7 @@ final class Printk: Sendable {
             w.printed += 1
             s.windows[site] = w
             guard w.printed <= Self.burst else { return nil }
-            return s.remember(message())
+            return message()
         }
         if let emit { write(emit) }
     }
@@ -47,13 +38,10 @@ final class Printk: Sendable {
     func warnOnce(_ message: @autoclosure () -> String, site: String) {
         let emit: String? = state.withLock { s in
             guard s.onceSeen.insert(site).inserted else { return nil }
-            return s.remember(message())
+            return message()
         }
         if let emit { write(emit) }
     }
-
-    /// The latest lines reported (newest last), for tests and diagnostics.
-    var recentMessages: [String] { state.withLock { $0.recent } }
 
     private func write(_ line: String) {
         if let logger {

@@ -131,11 +131,6 @@ int vmshim_guard_install(void *addr, size_t len) {
     return madvise(addr, len, MADV_GUARD_INSTALL) == 0 ? 0 : fail("madvise(MADV_GUARD_INSTALL)", errno);
 }
 
-int vmshim_guard_remove(void *addr, size_t len) {
-    count();
-    return madvise(addr, len, MADV_GUARD_REMOVE) == 0 ? 0 : fail("madvise(MADV_GUARD_REMOVE)", errno);
-}
-
 int vmshim_guard_probe(void) {
     // What the region needs: a marker on a populated page of a MAP_SHARED memfd mapping, and
     // its removal. Older kernels answer EINVAL; nothing here is counted (init only).

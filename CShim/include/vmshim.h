@@ -51,8 +51,6 @@ int vmshim_madvise(void *addr, size_t len, int advice);
 /// madvise(MADV_GUARD_INSTALL): accesses to the range fault with SIGSEGV; the VMA is not split
 /// and populated pages are zapped (a memfd keeps their content). Linux 6.13+. 0 or -errno.
 int vmshim_guard_install(void *addr, size_t len);
-/// madvise(MADV_GUARD_REMOVE): the range faults its pages back in again. 0 or -errno.
-int vmshim_guard_remove(void *addr, size_t len);
 /// 1 when guard markers work on a MAP_SHARED memfd mapping on this kernel, else 0.
 int vmshim_guard_probe(void);
 /// mbind(MPOL_BIND) of [addr, addr+len) to one real node (shared policy of a shmem object).

@@ -4,7 +4,8 @@ import VmallocTestSupport
 
 @testable import Vmalloc
 
-/// Plain areas in size classes with the guard marker at the requested end (`SizeClass`).
+/// Plain areas in size classes, the owner at the class's end and the guard marker right after it
+/// (`SizeClass`).
 @Suite struct SizeClassTests {
     @Test func classes() {
         #expect((1...6).map(SizeClass.pages(for:)) == Array(1...6))
@@ -14,15 +15,21 @@ import VmallocTestSupport
         #expect(SizeClass.pages(for: 257) == 257)
     }
 
-    /// A lazily freed class area serves a smaller request of its class, and the figures name
-    /// the requested pages only: PTEs, nrPages, size, VmallocUsed.
+    /// A lazily freed class area serves a smaller request of its class, ending where the last
+    /// owner ended (the guard did not move), and the figures name the requested pages only:
+    /// PTEs, nrPages, size, VmallocUsed; the page in front of the owner is nobody's.
     @Test func smallerRequestReusesTheClassArea() throws {
         let sys = try makeSystem()
         let p = try #require(sys.vmalloc(8 * 4096))
         sys.vfree(p)
         let q = try #require(sys.vmalloc(7 * 4096 - 100))
-        if sys.space.areas.guardMarkers { #expect(q == p) }
+        if sys.space.areas.guardMarkers {
+            #expect(q == p + 4096)
+            #expect(sys.vmalloc_to_page(p) == nil)
+            #expect(sys.find_vm_area(p) == nil)
+        }
         let area = try #require(sys.find_vm_area(q))
+        #expect(area.addr == q)
         #expect(area.nrPages == 7)
         #expect(area.size == 8 * 4096)
         #expect(area.pagesPerNode.reduce(0, +) == 7)
@@ -30,39 +37,42 @@ import VmallocTestSupport
         #expect(sys.vmalloc_to_page(q + 6 * 4096) != nil)
         #expect(sys.vmalloc_to_page(q + 7 * 4096) == nil)
         #expect(sys.vmallocinfo().contains("pages=7 vmalloc"))
+        // set_memory_* covers the owner's pages only.
+        if sys.space.areas.guardMarkers { #expect(sys.set_memory_ro(p, 1) == -EINVAL) }
         fill(q, 7 * 4096 - 100, seed: 3)
         #expect(check(q, 7 * 4096 - 100, seed: 3))
         sys.vfree(q)
         expectNothingLost(sys)
     }
 
-    /// A larger request of the class gets the page its last owner's guard sat on.
-    @Test func largerRequestGetsTheOldGuardPageBack() throws {
+    /// A larger request of the class gets the page in front of its last owner.
+    @Test func largerRequestGetsTheLeadBack() throws {
         let sys = try makeSystem()
         let p = try #require(sys.vmalloc(7 * 4096))
         sys.vfree(p)
         let q = try #require(sys.vmalloc(8 * 4096))
-        if sys.space.areas.guardMarkers { #expect(q == p) }
+        if sys.space.areas.guardMarkers { #expect(q == p - 4096) }
         fill(q, 8 * 4096, seed: 5)
         #expect(check(q, 8 * 4096, seed: 5))
-        #expect(sys.vmalloc_to_page(q + 7 * 4096) != nil)
+        #expect(sys.vmalloc_to_page(q) != nil)
         sys.vfree(q)
         expectNothingLost(sys)
     }
 
-    /// Shrinking leaves the old marker past the new guard; growing later must clear it too.
-    @Test func growingAfterShrinkingClearsTheOldMarkers() async {
+    /// Owners of every size of one class, one after the other, all end at the class's end:
+    /// every page of each is theirs and the area is the same.
+    @Test func everyOwnerOfAClassEndsAtItsEnd() async {
         await #expect(processExitsWith: .success) {
             let sys = try! makeSystem()
-            var seen: Set<UnsafeMutableRawPointer> = []
+            var ends: Set<UnsafeMutableRawPointer> = []
             for pages in [18, 17, 20, 19, 17, 20] {  // class 20
                 let p = sys.vmalloc(pages * 4096)!
-                seen.insert(p)
+                ends.insert(p + pages * 4096)
                 fill(p, pages * 4096, seed: UInt8(pages))
                 precondition(check(p, pages * 4096, seed: UInt8(pages)))
                 sys.vfree(p)
             }
-            precondition(!sys.space.areas.guardMarkers || seen.count == 1, "the class area was not reused")
+            precondition(!sys.space.areas.guardMarkers || ends.count == 1, "the class area was not reused")
         }
     }
 

@@ -125,7 +125,7 @@ extension MemorySystem {
         let areas = space.areas
         guard areas.contains(p), let r = areas.area(containing: p - UnsafeRawPointer(areas.base)) else { return nil }
         return VMArea(
-            addr: areas.address(r.offset), size: r.reportedSize, requestedSize: r.requested,
+            addr: areas.address(r.start), size: r.reportedSize, requestedSize: r.requested,
             nrPages: r.nrPages,
             flags: r.flags, caller: r.caller.description, pagesPerNode: r.pagesPerNode(memory))
     }

@@ -41,7 +41,7 @@ extension MemorySystem {
             s.busy.forEach { e in
                 let r = s.areas[Int(e.value)]
                 guard r.state == .live else { return }
-                let start = UInt(bitPattern: space.areas.address(r.offset))
+                let start = UInt(bitPattern: space.areas.address(r.start))
                 let size = r.reportedSize
                 var l = "0x\(Self.hex(start))-0x\(Self.hex(start + UInt(size))) \(Self.pad(size, 7))"
                 switch r.kind {

@@ -1,5 +1,6 @@
 /// One area of the vmalloc region (`struct vmap_area` + `struct vm_struct`).
 struct AreaRecord: Sendable {
+    /// Where the area's VA starts (the key of the busy tree). Its owner starts `lead` pages later.
     var offset: Int
     /// The VA the area spans: its class's pages and the guard page.
     var size: Int
@@ -7,8 +8,8 @@ struct AreaRecord: Sendable {
     /// The owner's pages (mapped, in the page table, in `VmallocUsed`).
     var nrPages: Int
     /// The frames the area holds and maps: `nrPages` rounded up to its `SizeClass` (or equal to
-    /// it). While the area is live, page `nrPages` (if below `classPages`) carries a guard
-    /// marker; the pages past it stay mapped, with no PTE.
+    /// it). The owner's pages are the last `nrPages` of them, so its guard is always page
+    /// `classPages`; the `lead` pages before the owner stay mapped, with no PTE.
     var classPages: Int
     var flags: VMFlags
     var kind: AreaKind
@@ -24,20 +25,28 @@ struct AreaRecord: Sendable {
     var state: AreaState = .live
     /// The next (newer) area on the shard's lazy list, or -1.
     var lazyNext: Int32 = -1
-    /// The address of the PTE table holding the area's first PTE (0: not known); lets vfree and
+    /// The address of the PTE table holding the PTE of `offset` (0: not known); lets vfree and
     /// reuse store the PTEs of a small area without walking the table.
     var leafTable: UInt = 0
+
+    /// The class's pages in front of the owner's (0 unless the area is of a `SizeClass`).
+    var lead: Int { classPages - nrPages }
+
+    /// Where the owner's pages start: the address vmalloc returned.
+    var start: Int { offset + lead * PhysicalMemory.pageSize }
 
     /// Pages per node: the owner's pages of a live area, every frame of a lazily freed one.
     func pagesPerNode(_ memory: PhysicalMemory) -> [Int] {
         var per = Array(repeating: 0, count: memory.nodeCount)
-        let limit = state == .live ? nrPages : classPages
-        for run in runs where run.page < limit { per[memory.node(of: run.pfn)] += min(run.count, limit - run.page) }
+        let first = state == .live ? lead : 0
+        for run in runs where run.page + run.count > first {
+            per[memory.node(of: run.pfn)] += run.page + run.count - max(run.page, first)
+        }
         return per
     }
 
     /// The size the kernel would report (`vm_struct.size`): the owner's pages and the guard.
-    var reportedSize: Int { size - (classPages - nrPages) * PhysicalMemory.pageSize }
+    var reportedSize: Int { size - lead * PhysicalMemory.pageSize }
 
     /// The frames mapped, page by page.
     var frames: [Int] { runs.flatMap { run in (run.pfn..<(run.pfn + run.count)).map { $0 } } }

@@ -68,12 +68,14 @@ final class PageTable: @unchecked Sendable {
         vmshim_pt_set_run(direct, UInt64(rootPfn), UInt64(offset), UInt64(pfn), UInt64(count))
     }
 
-    /// Map the owner's pages of an area (its tables must exist); the rest of its class stays unmapped.
+    /// Map the owner's pages of an area (its tables must exist); the lead of its class stays unmapped.
     func map(_ r: AreaRecord) {
-        for run in r.runs where run.page < r.nrPages {
+        let first = r.lead
+        for run in r.runs where run.page + run.count > first {
+            let page = max(run.page, first)
             set(
-                offset: r.offset + run.page * PhysicalMemory.pageSize, pfn: run.pfn,
-                count: min(run.count, r.nrPages - run.page))
+                offset: r.offset + page * PhysicalMemory.pageSize, pfn: run.pfn + page - run.page,
+                count: run.page + run.count - page)
         }
     }
 
@@ -88,22 +90,30 @@ final class PageTable: @unchecked Sendable {
         UInt(bitPattern: vmshim_pt_leaf(direct, UInt64(rootPfn), UInt64(offset)))
     }
 
-    /// `set`, through the PTE table `leaf` of offset when the pages all lie in it (no walk).
+    /// Whether the PTE table of `base` also holds the PTEs of [offset, offset + count pages).
     @inline(__always)
-    func set(leaf: UInt, offset: Int, pfn: Int, count: Int) {
-        let i = (offset >> Int(VMSHIM_PAGE_SHIFT)) & 511
-        if let t = UnsafeMutablePointer<UInt64>(bitPattern: leaf), i + count <= 512 {
+    private static func inLeaf(of base: Int, _ offset: Int, _ count: Int) -> Bool {
+        // One PTE table maps 512 pages: 2 MiB.
+        let shift = Int(VMSHIM_PAGE_SHIFT)
+        return base >> (shift + 9) == offset >> (shift + 9) && ((offset >> shift) & 511) + count <= 512
+    }
+
+    /// `set`, through `leaf`, the PTE table of `base`, when the pages all lie in it (no walk).
+    @inline(__always)
+    func set(leaf: UInt, of base: Int, offset: Int, pfn: Int, count: Int) {
+        if let t = UnsafeMutablePointer<UInt64>(bitPattern: leaf), Self.inLeaf(of: base, offset, count) {
+            let i = (offset >> Int(VMSHIM_PAGE_SHIFT)) & 511
             vmshim_pte_set(t, UInt64(i), UInt64(pfn), UInt64(count))
         } else {
             set(offset: offset, pfn: pfn, count: count)
         }
     }
 
-    /// `clear`, through the PTE table `leaf` of offset when the pages all lie in it.
+    /// `clear`, through `leaf`, the PTE table of `base`, when the pages all lie in it.
     @inline(__always)
-    func clear(leaf: UInt, offset: Int, count: Int) {
-        let i = (offset >> Int(VMSHIM_PAGE_SHIFT)) & 511
-        if let t = UnsafeMutablePointer<UInt64>(bitPattern: leaf), i + count <= 512 {
+    func clear(leaf: UInt, of base: Int, offset: Int, count: Int) {
+        if let t = UnsafeMutablePointer<UInt64>(bitPattern: leaf), Self.inLeaf(of: base, offset, count) {
+            let i = (offset >> Int(VMSHIM_PAGE_SHIFT)) & 511
             vmshim_pte_clear(t, UInt64(i), UInt64(count))
         } else {
             clear(offset: offset, count: count)

@@ -91,7 +91,8 @@ extension MemorySystem {
             guard let id = s.live(containing: offset), s.areas[Int(id)].kind != .vmMapRam else { return -EINVAL }
             var r = s.areas[Int(id)]
             let first = (offset - r.offset) / page
-            guard first < r.nrPages, numpages <= r.nrPages - first else { return -EINVAL }
+            // Page indices count from the area's VA start; the owner's pages are the last of its class.
+            guard first >= r.lead, numpages <= r.classPages - first else { return -EINVAL }
             let old = r.spans
             let new = r.spans(setting: set, clearing: clear, first: first, count: numpages)
             let delta = r.vmasAdded(by: new) - r.vmasAdded(by: r.permSpans)

@@ -1,14 +1,20 @@
-/// Size classes of plain vmalloc areas, used when the kernel has guard markers
+/// Size classes of plain page-aligned vmalloc areas, used when the kernel has guard markers
 /// (`MADV_GUARD_INSTALL`): an area holds and maps the frames of its class, its owner's pages
-/// come first and the next page carries a guard marker, so the guard still sits exactly at the
-/// requested end. A lazily freed area then serves any request of its class — mixed sizes reuse
-/// mapped memory instead of making syscalls — and areas need no PROT_NONE split to get a guard.
+/// come last — the returned address is `lead` pages into the area — and the page after the
+/// class carries the guard marker, so the guard sits exactly at the requested end for every
+/// owner without ever moving. A lazily freed area then serves any request of its class with no
+/// syscall — mixed sizes reuse mapped memory — and areas need no PROT_NONE split to get a guard.
+///
+/// Why the owner sits at the end rather than at the start: a guard that followed the owner's
+/// end would be a marker installed on a page an earlier owner may have touched, and installing
+/// a marker zaps that page's PTE, a TLB shootdown interrupting every other CPU that runs this
+/// process — two threads then ran at a third of one.
 ///
 /// Accounting (the kernel's figures stay exact): `nrPages`, `pages=` in vmallocinfo, PTEs,
-/// `VmallocUsed` and `vmalloc_to_page` cover the requested pages only. The frames past the
-/// requested end (the slack, at most a quarter of the class) are held by the area: they are
-/// not free, so they count neither in `MemFree` nor in `VmallocUsed`; `VmapAreas.slackPages`
-/// says how many there are. Once the area is freed every frame of its class is lazily freed.
+/// `VmallocUsed` and `vmalloc_to_page` cover the requested pages only. The frames in front of
+/// the owner (the lead, at most a quarter of the class) are held by the area: they are not
+/// free, so they count neither in `MemFree` nor in `VmallocUsed`; `VmapAreas.slackPages` says
+/// how many there are. Once the area is freed every frame of its class is lazily freed.
 enum SizeClass {
     /// Requests above this many pages get exact areas (the reuse pools' direct range).
     static let maxPages = VmapAreas.smallPoolPages

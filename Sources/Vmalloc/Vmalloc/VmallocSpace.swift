@@ -106,27 +106,15 @@ final class VmallocSpace: Sendable {
 
         // Plain areas come in size classes when guard markers exist (`SizeClass`); a huge area is
         // whole 2 MiB blocks. Its VA must cover every page it maps, or it overlaps the next area.
-        let classPages = flags == .alloc ? areas.classPages(for: nrPages) : areaPages
-        if !areas.immediateUnmap, flags == .alloc {
-            switch areas.reuseLazy(
+        let classPages = flags == .alloc ? areas.classPages(for: nrPages, align: align) : areaPages
+        if !areas.immediateUnmap, flags == .alloc,
+            let off = areas.reuseLazy(
                 classPages: classPages, pages: nrPages, node: node, align: align, requested: size,
                 caller: site, pageTable: pageTable)
-            {
-            case .revived(let off):
-                let p = areas.address(off)
-                if zero { vmshim_zero(p, nrPages * page) }
-                return p
-            case .taken(let off, let id, let old):
-                if areas.moveGuard(offset: off, from: old, to: nrPages, end: classPages) == 0 {
-                    areas.revive(id, offset: off, pages: nrPages, requested: size, caller: site, pageTable: pageTable)
-                    let p = areas.address(off)
-                    if zero { vmshim_zero(p, nrPages * page) }
-                    return p
-                }
-                areas.retire(id, offset: off)  // the marker could not move: build a new area
-            case .none:
-                break
-            }
+        {
+            let p = areas.address(off)
+            if zero { vmshim_zero(p, nrPages * page) }
+            return p
         }
 
         let guardBytes = flags.contains(.noGuard) ? 0 : page
@@ -174,16 +162,9 @@ final class VmallocSpace: Sendable {
             reportFailure(size, gfp, "failed to map pages", site)
             return nil
         }
-        if record.classPages > record.nrPages,
-            areas.moveGuard(offset: offset, from: record.classPages, to: record.nrPages, end: record.classPages) != 0
-        {
-            releaseNow(.init(offset: offset, size: areaSize, blocks: blocks, vmaCost: record.vmaCost))
-            reportFailure(size, gfp, "failed to map pages", site)
-            return nil
-        }
         record.leafTable = pageTable.leaf(offset: offset)
         areas.insertBusy(record)
-        let p = areas.address(offset)
+        let p = areas.address(record.start)
         if zero { vmshim_zero(p, areaPages * page) }
         return p
     }
@@ -266,8 +247,7 @@ final class VmallocSpace: Sendable {
             }
         }
         if let e = areas.mapRuns(
-            offset: r.offset, runs: r.runs, prot: prot, guardPage: r.guardInMapping,
-            populatePages: r.nrPages)
+            offset: r.offset, runs: r.runs, prot: prot, guardPage: r.guardInMapping, populateFrom: r.lead)
         {
             areas.vmas.release(r.vmaCost)
             log.warn("vmalloc: mmap of an area failed: errno \(e)", site: "mmap-failed")

@@ -158,17 +158,18 @@ final class VmapAreas: @unchecked Sendable {
     /// mmap each run at its place (one syscall per run). With `guardPage`, the last run's mmap
     /// reaches one page further (the memfd page after its frames, never populated) and that page
     /// gets a guard marker: the guard lives in the area's own VMA instead of splitting the
-    /// reservation. Only pages below `populatePages` (the owner's) are populated: a class's
-    /// slack stays unpopulated, so a marker later put on it zaps nothing and needs no TLB
-    /// shootdown. On failure what was mapped is unmapped again and the errno is returned.
+    /// reservation, and it never moves (owners of a class area end at its class's end). Only
+    /// pages from `populateFrom` on (the owner's) are populated: a class's lead stays
+    /// unpopulated, taking no memory until an owner uses it. On failure what was mapped is
+    /// unmapped again and the errno is returned.
     func mapRuns(
-        offset: Int, runs: [FrameRun], prot: PageProtection, guardPage: Bool = false,
-        populatePages: Int = .max
+        offset: Int, runs: [FrameRun], prot: PageProtection, guardPage: Bool = false, populateFrom: Int = 0
     ) -> Int32? {
         let page = Self.pageSize
         for (i, run) in runs.enumerated() {
             let guarded = guardPage && i == runs.count - 1
-            let filled = populate ? min(max(populatePages - run.page, 0), run.count) : 0
+            let skipped = min(max(populateFrom - run.page, 0), run.count)
+            let filled = populate ? run.count - skipped : 0
             // One mmap with MAP_POPULATE when the whole run is the owner's; else populate after.
             let whole = filled == run.count && !guarded
             let at = base + offset + run.page * page
@@ -181,7 +182,9 @@ final class VmapAreas: @unchecked Sendable {
                     prot.shim, whole ? 1 : 0)
             if r == 0 && !whole {
                 if guarded { r = vmshim_guard_install(at + run.count * page, page) }
-                if r == 0 && filled > 0 { r = vmshim_madvise(at, filled * page, MADV_POPULATE_WRITE) }
+                if r == 0 && filled > 0 {
+                    r = vmshim_madvise(at + skipped * page, filled * page, MADV_POPULATE_WRITE)
+                }
                 if r < 0 { unmap(offset: offset + run.page * page, bytes: (run.count + (guarded ? 1 : 0)) * page) }
             }
             if r < 0 {
@@ -237,25 +240,29 @@ final class VmapAreas: @unchecked Sendable {
         case notFound
     }
 
-    /// Free the live area starting exactly at offset if it is of `kind` (and of `pageCount`
-    /// pages when given). Its PTEs are cleared at once (as the kernel does); a vmalloc or
-    /// vm_map_ram area then stays in the busy tree as lazily freed, with its frames and mapping,
-    /// unless `lazy` is false. The lazy path reads the record in place and copies nothing.
+    /// Free the live area whose owner starts exactly at offset if it is of `kind` (and of
+    /// `pageCount` pages when given). Its PTEs are cleared at once (as the kernel does); a
+    /// vmalloc or vm_map_ram area then stays in the busy tree as lazily freed, with its frames
+    /// and mapping, unless `lazy` is false. The lazy path reads the record in place and copies
+    /// nothing.
     func removeBusy(offset: Int, kind: AreaKind, pageTable: PageTable, lazy: Bool, pageCount: Int? = nil) -> Removal {
         let perShard = max(lazyMaxPages / shards.count, 1)
         let remembers = remembersFreed
         return withShard(index(of: offset)) { s in
-            guard let e = s.busy.floor(offset), e.start == offset else { return .notFound }
+            // The floor entry is the only area that can hold offset (the tree is keyed by VA start).
+            guard let e = s.busy.floor(offset) else { return .notFound }
             let id = e.value
             let a = s.areas.at(Int(id))
-            guard a.pointee.state == .live else { return .notFound }
+            let pages = a.pointee.nrPages
+            let frames = a.pointee.classPages
+            guard a.pointee.state == .live, e.start + (frames - pages) * Self.pageSize == offset else {
+                return .notFound
+            }
             let found = a.pointee.kind
             guard found == kind else { return .wrongKind(found) }
-            let pages = a.pointee.nrPages
             if let n = pageCount, n != pages { return .notFound }
             if remembers { s.remember(id) }
-            pageTable.clear(leaf: a.pointee.leafTable, offset: offset, count: pages)
-            let frames = a.pointee.classPages
+            pageTable.clear(leaf: a.pointee.leafTable, of: e.start, offset: offset, count: pages)
             if kind == .vmalloc {
                 s.vmallocPages -= pages
                 s.slackPages -= frames - pages
@@ -309,41 +316,21 @@ final class VmapAreas: @unchecked Sendable {
         var other: Int { pages << 14 | align.trailingZeroBitCount << 8 | (node + 1) }
     }
 
-    /// What `reuseLazy` found.
-    enum Reuse {
-        case none
-        /// Live again for the new owner: no syscall, the frames were still mapped.
-        case revived(offset: Int)
-        /// Taken off its pool but its last owner had `oldPages` pages, so its guard marker must
-        /// move first (a syscall, outside the lock); then `revive` or `retire`. Meanwhile no
-        /// one else can reach it (a purge skips it: it stays mapped, frames and VA held).
-        case taken(offset: Int, id: Int32, oldPages: Int)
-    }
-
     /// Take a lazily freed plain area of class `classPages` asked for on `node` with `align`
-    /// from the local shard for a new owner of `pages` pages.
+    /// from the local shard and make it live for a new owner of `pages` pages: no syscall, its
+    /// frames and guard were still mapped. Returns where the owner starts, or nil.
     func reuseLazy(
         classPages: Int, pages: Int, node: Int, align: Int, requested: Int, caller: CallSite,
         pageTable: PageTable
-    ) -> Reuse {
+    ) -> Int? {
         withShard(localShard) { s in
             let key = PoolKey(nrPages: classPages, node: node, align: align)
             let id = s.pool(key)
-            guard id >= 0 else { return .none }
+            guard id >= 0 else { return nil }
             let a = s.areas.at(Int(id))
             s.setPool(key, a.pointee.nextReusable)
-            let old = a.pointee.nrPages
-            guard old == pages else { return .taken(offset: a.pointee.offset, id: id, oldPages: old) }
             a.pointee.requested = requested
-            return .revived(offset: s.revive(id, pages: pages, caller: caller, pageTable: pageTable))
-        }
-    }
-
-    /// Make an area `reuseLazy` took live for an owner of `pages` pages, its marker moved.
-    func revive(_ id: Int32, offset: Int, pages: Int, requested: Int, caller: CallSite, pageTable: PageTable) {
-        withShard(index(of: offset)) { s in
-            s.areas[Int(id)].requested = requested
-            _ = s.revive(id, pages: pages, caller: caller, pageTable: pageTable)
+            return s.revive(id, pages: pages, caller: caller, pageTable: pageTable)
         }
     }
 
@@ -411,37 +398,13 @@ final class VmapAreas: @unchecked Sendable {
     /// Frames live areas hold past their owners' pages (`SizeClass`).
     var slackPages: Int { shards.reduce(0) { $0 + $1.state.withLock { $0.slackPages } } }
 
-    // MARK: guard markers
+    // MARK: size classes
 
-    /// The class of a plain request of `pages` pages: its size class when guard markers work
-    /// (and areas are reused at all), else the exact count.
-    func classPages(for pages: Int) -> Int { guardMarkers && !immediateUnmap ? SizeClass.pages(for: pages) : pages }
-
-    /// Move the guard marker of a class area from page `from` to page `pages`, its new owner's
-    /// end (page `end`, the class's end, has its own marker: the area's guard page). One page, as
-    /// the kernel's guard: the pages past it stay mapped and resident. Shrinking leaves the old
-    /// marker where it was, past the new guard (one syscall); growing clears [from, pages) —
-    /// markers left there by shrinks included — and marks `pages`. So pages below the owner's
-    /// end never carry a marker. 0 or an errno; after an error the area's markers are unknown
-    /// and it must not be reused (`retire`).
-    func moveGuard(offset: Int, from: Int, to pages: Int, end: Int) -> Int32 {
-        guard pages != from else { return 0 }
-        let page = Self.pageSize
-        if pages > from {
-            let r = vmshim_guard_remove(base + offset + from * page, (pages - from) * page)
-            if r < 0 { return -r }
-        }
-        if pages < end {
-            let r = vmshim_guard_install(base + offset + pages * page, page)
-            if r < 0 { return -r }
-        }
-        return 0
-    }
-
-    /// Put an area `reuseLazy` took on the lazy list, never to be reused: its guard markers
-    /// could not be moved; the purge unmaps it, markers and all.
-    func retire(_ id: Int32, offset: Int) {
-        withShard(index(of: offset)) { s in s.linkLazy(id) }
+    /// The class of a plain request of `pages` pages aligned to `align`: its size class when
+    /// guard markers work (and areas are reused at all), else the exact count. The owner ends
+    /// at the class's end, so only page alignment keeps its start aligned whatever its size.
+    func classPages(for pages: Int, align: Int) -> Int {
+        guardMarkers && !immediateUnmap && align == Self.pageSize ? SizeClass.pages(for: pages) : pages
     }
 
     /// Every shard's state, in address order, read under its lock.

@@ -60,15 +60,20 @@ final class VmapShard: Sendable {
             return r
         }
 
-        /// The live area containing offset, or nil (lazily freed areas count as absent).
+        /// The live area whose owner's pages or guard contain offset, or nil (lazily freed areas
+        /// and the lead of a class area count as absent).
         func live(containing offset: Int) -> Int32? {
-            guard let e = busy.floor(offset), offset < e.end, areas[Int(e.value)].state == .live else { return nil }
+            guard let e = busy.floor(offset), offset < e.end, areas[Int(e.value)].state == .live,
+                offset >= areas[Int(e.value)].start
+            else { return nil }
             return e.value
         }
 
-        /// The live area starting exactly at offset, or nil.
+        /// The live area whose owner starts exactly at offset, or nil. (The busy tree is keyed by
+        /// the start of the area's VA: the floor entry is the only area that can hold offset.)
         func live(at offset: Int) -> Int32? {
-            guard let e = busy.floor(offset), e.start == offset, areas[Int(e.value)].state == .live else { return nil }
+            guard let e = busy.floor(offset), areas[Int(e.value)].state == .live, areas[Int(e.value)].start == offset
+            else { return nil }
             return e.value
         }
 
@@ -101,7 +106,7 @@ final class VmapShard: Sendable {
             // A ring: vfree's fast path must not shift the whole history.
             let i = Int(id)
             let f = FreedArea(
-                offset: areas[i].offset, size: areas[i].size, requested: areas[i].requested,
+                offset: areas[i].start, size: areas[i].reportedSize, requested: areas[i].requested,
                 caller: areas[i].caller)
             if freedRing.count < Self.freedRingSize { freedRing.append(f) } else { freedRing[freedNext] = f }
             freedNext = (freedNext + 1) % Self.freedRingSize
@@ -114,9 +119,10 @@ final class VmapShard: Sendable {
         }
 
         /// Make a lazily freed area, already taken off its reuse pool, live again for a new
-        /// owner of `pages` pages (any count of its class): the PTEs of those pages back (it never
-        /// left the busy tree). Returns its offset. Fields are read in place: no record copy, no
-        /// retain on this path.
+        /// owner of `pages` pages (any count of its class): the PTEs of the class's last `pages`
+        /// pages back (it never left the busy tree; its guard, page `classPages`, never moved).
+        /// Returns where the owner starts. Fields are read in place: no record copy, no retain on
+        /// this path.
         @inline(__always)
         mutating func revive(_ id: Int32, pages: Int, caller: CallSite, pageTable: PageTable) -> Int {
             let a = areas.at(Int(id))
@@ -133,16 +139,18 @@ final class VmapShard: Sendable {
                 reused += 1
             }
             // Run by run, in place: passing the record would copy it (and retain its arrays).
-            let offset = a.pointee.offset
+            let base = a.pointee.offset
             let leaf = a.pointee.leafTable
+            let first = frames - pages
             for k in 0..<a.pointee.runs.count {
                 let run = a.pointee.runs[k]
-                guard run.page < pages else { break }
+                guard run.page + run.count > first else { continue }
+                let page = max(run.page, first)
                 pageTable.set(
-                    leaf: k == 0 ? leaf : 0, offset: offset + run.page * PhysicalMemory.pageSize,
-                    pfn: run.pfn, count: min(run.count, pages - run.page))
+                    leaf: leaf, of: base, offset: base + page * PhysicalMemory.pageSize,
+                    pfn: run.pfn + page - run.page, count: run.page + run.count - page)
             }
-            return offset
+            return base + first * PhysicalMemory.pageSize
         }
 
         /// Give VA back, merging with its free neighbours (`merge_or_add_vmap_area`).

@@ -193,13 +193,22 @@ int vmshim_max_map_count(void) {
 int vmshim_cpu(void) { return sched_getcpu(); }
 
 static unsigned next_thread_index;
-static _Thread_local unsigned thread_index_plus_one;
+_Thread_local unsigned vmshim_thread_index_plus_one;
 
-unsigned vmshim_thread_index(void) {
-    if (!thread_index_plus_one)
-        thread_index_plus_one = __atomic_fetch_add(&next_thread_index, 1, __ATOMIC_RELAXED) + 1;
-    return thread_index_plus_one - 1;
+unsigned vmshim_thread_index_first(void) {
+    vmshim_thread_index_plus_one = __atomic_fetch_add(&next_thread_index, 1, __ATOMIC_RELAXED) + 1;
+    return vmshim_thread_index_plus_one - 1;
 }
+
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define VMSHIM_TSAN 1
+#endif
+#endif
+#ifndef VMSHIM_TSAN
+#define VMSHIM_TSAN 0
+#endif
+const int vmshim_tsan = VMSHIM_TSAN;
 const char *vmshim_comm(void) { return program_invocation_short_name; }
 
 void vmshim_log_line(const char *line) {

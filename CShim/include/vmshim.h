@@ -203,9 +203,17 @@ int64_t vmshim_resident_bytes(int fd);
 void vmshim_thread_set_name(const char *name);
 /// The CPU the calling thread runs on (sched_getcpu), or -1.
 int vmshim_cpu(void);
+extern _Thread_local unsigned vmshim_thread_index_plus_one;
+unsigned vmshim_thread_index_first(void);
 /// A small number for the calling thread, handed out in order of first call (0, 1, 2, ...) and
 /// stable for the thread's life: a home shard that does not move when the thread migrates.
-unsigned vmshim_thread_index(void);
+/// Inline: it is read on every vmalloc, and after the first call it is one thread-local load.
+static inline unsigned vmshim_thread_index(void) {
+    unsigned i = vmshim_thread_index_plus_one;
+    return i ? i - 1 : vmshim_thread_index_first();
+}
+/// 1 when this library was built with ThreadSanitizer (`Lock` then shows TSan its ordering).
+extern const int vmshim_tsan;
 /// The program's short name, as the kernel prints `comm` in reports.
 const char *vmshim_comm(void);
 /// Write one line to stderr with a single write(2) (printk's console).

@@ -21,6 +21,7 @@ enum SizeClass {
 
     /// The class of `pages` pages: exact up to 6, then four classes per doubling (7–8 → 8,
     /// 9–10 → 10, …, 17–20 → 20, …, 65–80 → 80, …), exact again above `maxPages`.
+    @inline(__always)
     static func pages(for pages: Int) -> Int {
         guard pages > 6, pages <= maxPages else { return pages }
         let high = 1 << (Int.bitWidth - 1 - (pages - 1).leadingZeroBitCount)  // largest power of two < pages

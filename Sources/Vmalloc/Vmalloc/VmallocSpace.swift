@@ -64,10 +64,50 @@ final class VmallocSpace: Sendable {
             site: "vmalloc-error@\(site)")
     }
 
-    /// `__vmalloc_node_range`: everything vmalloc-like lands here.
+    /// `__vmalloc_node_range`: everything vmalloc-like lands here. The common request — plain
+    /// pages of a size class on any node, no NOFAIL, no lock of the caller's held, so nothing to
+    /// check or warn about — first tries the home shard's reuse pool here, in a few dozen
+    /// instructions; anything else, or a miss, takes the whole path.
+    @inline(__always)
     func vmallocNodeRange(
+        _ size: Int, align: Int, gfp: GFP, node: Int, flags: VMFlags, site: CallSite
+    ) -> UnsafeMutableRawPointer? {
+        let page = Self.pageSize
+        let common =
+            flags == .alloc && align == page && node == NUMA_NO_NODE && size > 0
+            && size <= SizeClass.maxPages * page && !gfp.contains(.noFail) && vmshim_held_count() == 0
+        if common,
+            let p = reuse(
+                size, pages: (size + page - 1) / page, align: page, zero: gfp.contains(.zero), node: node, site: site)
+        {
+            return p
+        }
+        return vmallocNodeRangeSlow(
+            size, align: align, gfp: gfp, node: node, flags: flags, site: site, triedReuse: common)
+    }
+
+    /// A lazily freed plain area of the class of `pages` from the home shard, live again for
+    /// this request with no syscall; nil when there is none (or areas are never reused).
+    @inline(__always)
+    private func reuse(
+        _ size: Int, pages: Int, align: Int, zero: Bool, node: Int, site: CallSite
+    ) -> UnsafeMutableRawPointer? {
+        guard !areas.immediateUnmap,
+            let off = areas.reuseLazy(
+                classPages: areas.classPages(for: pages, align: align), pages: pages, node: node, align: align,
+                requested: size, caller: site, pageTable: pageTable)
+        else { return nil }
+        let p = areas.address(off)
+        if zero { vmshim_zero(p, pages * Self.pageSize) }
+        return p
+    }
+
+    /// `__vmalloc_node_range` in full: the checks and warnings, reuse unless `triedReuse`, then
+    /// a new area.
+    @inline(never)
+    private func vmallocNodeRangeSlow(
         _ size: Int, align: Int, gfp gfpIn: GFP, node: Int, flags: VMFlags,
-        site: CallSite
+        site: CallSite, triedReuse: Bool
     ) -> UnsafeMutableRawPointer? {
         guard size > 0 else {
             log.warnOnce("vmalloc: invalid size \(size) from \(site)", site: "size@\(site)")
@@ -107,13 +147,9 @@ final class VmallocSpace: Sendable {
         // Plain areas come in size classes when guard markers exist (`SizeClass`); a huge area is
         // whole 2 MiB blocks. Its VA must cover every page it maps, or it overlaps the next area.
         let classPages = flags == .alloc ? areas.classPages(for: nrPages, align: align) : areaPages
-        if !areas.immediateUnmap, flags == .alloc,
-            let off = areas.reuseLazy(
-                classPages: classPages, pages: nrPages, node: node, align: align, requested: size,
-                caller: site, pageTable: pageTable)
+        if !triedReuse, flags == .alloc,
+            let p = reuse(size, pages: nrPages, align: align, zero: zero, node: node, site: site)
         {
-            let p = areas.address(off)
-            if zero { vmshim_zero(p, nrPages * page) }
             return p
         }
 

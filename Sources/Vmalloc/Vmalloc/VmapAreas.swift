@@ -17,6 +17,8 @@ final class VmapAreas: @unchecked Sendable {
     let base: UnsafeMutableRawPointer
     let regionSize: Int
     let lazyMaxPages: Int
+    /// Each shard's share of `lazyMaxPages`: past it, its lazy areas are purged.
+    private let lazyPagesPerShard: Int
     let immediateUnmap: Bool
     let populate: Bool
     let vmas: VMABudget
@@ -31,7 +33,9 @@ final class VmapAreas: @unchecked Sendable {
     /// write one cache line, which is what kept the fast path from scaling. `shards` keeps
     /// them alive.
     private let unretained: [Unmanaged<VmapShard>]
-    private let shardSize: Int
+    /// Shard i starts at i << shardShift (the last one takes the rest): finding an address's
+    /// shard on every vfree is a shift, not a division.
+    private let shardShift: Int
     private let memory: PhysicalMemory
     private let log: Printk
     private let faults: FaultInjector
@@ -61,9 +65,11 @@ final class VmapAreas: @unchecked Sendable {
         let log2 = max(Int.bitWidth - cpus.leadingZeroBitCount - 1, 1)
         lazyMaxPages = c.lazyMaxPages ?? min((32 << 20) / Self.pageSize * log2, memory.totalPages / 4)
         let count = max(1, min(cpus, size / Self.minShardSize))
-        // Shards start 2 MiB-aligned so huge alignments stay possible in each.
-        let slice = size / count / (1 << 21) * (1 << 21)
-        shardSize = slice
+        lazyPagesPerShard = max(lazyMaxPages / count, 1)
+        // A power of two of at least 4 GiB (or the whole region): shards start 2 MiB-aligned,
+        // so huge alignments stay possible in each.
+        shardShift = Int.bitWidth - 1 - (size / count).leadingZeroBitCount
+        let slice = 1 << shardShift
         shards = (0..<count).map { i in VmapShard(start: i * slice, size: i == count - 1 ? size - i * slice : slice) }
         unretained = shards.map { Unmanaged.passUnretained($0) }
         // A forked child must not silently share this region's MAP_SHARED frames.
@@ -94,7 +100,7 @@ final class VmapAreas: @unchecked Sendable {
 
     func address(_ offset: Int) -> UnsafeMutableRawPointer { base + offset }
 
-    func shard(of offset: Int) -> VmapShard { shards[min(offset / shardSize, shards.count - 1)] }
+    func shard(of offset: Int) -> VmapShard { shards[index(of: offset)] }
 
     /// Run `body` under the lock of shard `k` without retaining it (the fast paths).
     @inline(__always)
@@ -102,7 +108,8 @@ final class VmapAreas: @unchecked Sendable {
         unretained[k]._withUnsafeGuaranteedRef { $0.state.withLock { s in body(&s) } }
     }
 
-    private func index(of offset: Int) -> Int { min(offset / shardSize, shards.count - 1) }
+    @inline(__always)
+    private func index(of offset: Int) -> Int { min(offset >> shardShift, shards.count - 1) }
 
     /// This thread's home shard. Threads are dealt to shards in turn rather than by the CPU
     /// they happen to run on, so a thread that migrates keeps freeing into the pool it
@@ -246,7 +253,7 @@ final class VmapAreas: @unchecked Sendable {
     /// and mapping, unless `lazy` is false. The lazy path reads the record in place and copies
     /// nothing.
     func removeBusy(offset: Int, kind: AreaKind, pageTable: PageTable, lazy: Bool, pageCount: Int? = nil) -> Removal {
-        let perShard = max(lazyMaxPages / shards.count, 1)
+        let perShard = lazyPagesPerShard
         let remembers = remembersFreed
         return withShard(index(of: offset)) { s in
             // The floor entry is the only area that can hold offset (the tree is keyed by VA start).
@@ -403,6 +410,7 @@ final class VmapAreas: @unchecked Sendable {
     /// The class of a plain request of `pages` pages aligned to `align`: its size class when
     /// guard markers work (and areas are reused at all), else the exact count. The owner ends
     /// at the class's end, so only page alignment keeps its start aligned whatever its size.
+    @inline(__always)
     func classPages(for pages: Int, align: Int) -> Int {
         guardMarkers && !immediateUnmap && align == Self.pageSize ? SizeClass.pages(for: pages) : pages
     }

@@ -12,10 +12,7 @@ import Synchronization
 /// `deinit`.
 final class FreePageReporter: Sendable {
     private let delayNs: UInt64
-    private let queue = WaitQueue()
-    private let stopping = Atomic<Bool>(false)
-    private let exited = Atomic<Bool>(false)
-    private let onThread = Atomic<UInt64>(0)
+    private let thread = AtomicLazyReference<KThread>()
 
     init(delay: Duration) {
         let (s, atto) = delay.components
@@ -24,31 +21,15 @@ final class FreePageReporter: Sendable {
 
     /// Start the thread for `system`.
     func start(_ system: MemorySystem) {
-        KernelThread.run(name: "page_reporting") { [weak system, self] in
-            onThread.store(UInt64(vmshim_thread_index()) + 1, ordering: .relaxed)
-            run { system }
-        }
+        _ = thread.storeIfNil(KThread.run(name: "page_reporting") { [weak system, self] t in run(t) { system } })
     }
 
     /// Stop the thread and wait until it has exited; from the thread itself (it dropped the last
     /// reference to the system) it only asks.
-    func stop() {
-        stopping.store(true, ordering: .releasing)
-        queue.wakeAll()
-        guard onThread.load(ordering: .relaxed) != UInt64(vmshim_thread_index()) + 1 else { return }
-        while !exited.load(ordering: .acquiring) {
-            let seen = queue.sequence
-            if exited.load(ordering: .acquiring) { break }
-            queue.wait(since: seen, timeoutNs: 10_000_000)
-        }
-    }
+    func stop() { thread.load()?.stop() }
 
     /// The loop; `system` reads the thread's weak reference.
-    private func run(_ system: () -> MemorySystem?) {
-        defer {
-            exited.store(true, ordering: .releasing)
-            queue.wakeAll()
-        }
+    private func run(_ t: KThread, _ system: () -> MemorySystem?) {
         // Reporting frees nothing to anyone, but it runs reclaim-like work (a lazy purge): as
         // kswapd, it must never recurse into reclaim.
         vmshim_flags_set(vmshim_flags_get() | UInt32(VMSHIM_PF_MEMALLOC))
@@ -56,10 +37,10 @@ final class FreePageReporter: Sendable {
         var quietTicks = 0
         var pending = false
         let tick = max(delayNs / 4, 1_000_000)
-        while !stopping.load(ordering: .acquiring) {
-            let seen = queue.sequence
-            queue.wait(since: seen, timeoutNs: tick)
-            guard !stopping.load(ordering: .acquiring) else { return }
+        while !t.shouldStop {
+            let seen = t.queue.sequence
+            t.queue.wait(since: seen, timeoutNs: tick)
+            guard !t.shouldStop else { return }
             // A strong reference only for the length of one look.
             guard let system = system() else { return }
             let events = system.freeEventCount

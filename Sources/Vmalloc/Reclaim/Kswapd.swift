@@ -13,15 +13,13 @@ final class Kswapd: Sendable {
     private let zone: Zone
     private let reclaimer: Reclaimer
     private let stat: VMStat
-    /// `pgdat->kswapd_wait`: where the thread sleeps, and where `stop` waits for it to exit.
-    private let queue = WaitQueue()
+    /// The thread, once started; it sleeps on its queue (`pgdat->kswapd_wait`).
+    private let thread = AtomicLazyReference<KThread>()
     /// A wakeup not yet acted on.
     private let pending = Atomic<Bool>(false)
     /// In a balancing run now.
     private let balancing = Atomic<Bool>(false)
     private let started = Atomic<Bool>(false)
-    private let stopping = Atomic<Bool>(false)
-    private let exited = Atomic<Bool>(false)
 
     init(zone: Zone, reclaimer: Reclaimer, stat: VMStat) {
         node = zone.node
@@ -33,16 +31,14 @@ final class Kswapd: Sendable {
     /// Start the thread (`kswapd_run`).
     func start() {
         guard !started.exchange(true, ordering: .relaxed) else { return }
-        KernelThread.run(name: "kswapd\(node)") { [self] in run() }
+        _ = thread.storeIfNil(KThread.run(name: "kswapd\(node)") { [self] t in run(t) })
     }
 
     /// Ask for a balancing run (`wakeup_kswapd`); cheap when one is already pending.
     func wake() {
-        guard started.load(ordering: .relaxed), !pending.exchange(true, ordering: .acquiringAndReleasing) else {
-            return
-        }
+        guard let t = thread.load(), !pending.exchange(true, ordering: .acquiringAndReleasing) else { return }
         stat.add(.kswapdWakeups)
-        queue.wakeAll()
+        t.queue.wakeAll()
     }
 
     /// Whether kswapd is reclaiming for this node or about to: direct reclaimers that made no
@@ -51,39 +47,27 @@ final class Kswapd: Sendable {
 
     /// Stop the thread and wait until it has exited (`kswapd_stop`). From kswapd itself (a
     /// shrinker dropping the last reference to the system) it only asks.
-    func stop() {
-        guard started.load(ordering: .relaxed) else { return }
-        stopping.store(true, ordering: .releasing)
-        queue.wakeAll()
-        guard vmshim_flags_get() & VMSHIM_PF_KSWAPD == 0 else { return }
-        while true {
-            let seen = queue.sequence
-            if exited.load(ordering: .acquiring) { return }
-            queue.wait(since: seen, timeoutNs: 100_000_000)
-        }
-    }
+    func stop() { thread.load()?.stop() }
 
-    private func run() {
+    private func run(_ t: KThread) {
         // kswapd is itself reclaim: PF_MEMALLOC for its whole life, and marked as kswapd.
         vmshim_flags_set(vmshim_flags_get() | UInt32(VMSHIM_PF_MEMALLOC) | VMSHIM_PF_KSWAPD)
-        while !stopping.load(ordering: .acquiring) {
-            let seen = queue.sequence
+        while !t.shouldStop {
+            let seen = t.queue.sequence
             if pending.exchange(false, ordering: .acquiringAndReleasing) {
-                balance()
+                balance(t)
             } else {
-                queue.wait(since: seen, timeoutNs: 1_000_000_000)
+                t.queue.wait(since: seen, timeoutNs: 1_000_000_000)
             }
         }
-        exited.store(true, ordering: .releasing)
-        queue.wakeAll()
     }
 
     /// `balance_pgdat`: reclaim as `GFP_KERNEL` until the high watermark, or until a pass frees
     /// nothing (then sleep until the next wakeup, as `kswapd_failures` makes the kernel do).
-    private func balance() {
+    private func balance(_ t: KThread) {
         balancing.store(true, ordering: .relaxed)
         defer { balancing.store(false, ordering: .relaxed) }
-        while !stopping.load(ordering: .relaxed) {
+        while !t.shouldStop {
             let free = zone.freeCount.load(ordering: .relaxed)
             guard free < zone.highPages else { return }
             stat.add(.kswapdPasses)

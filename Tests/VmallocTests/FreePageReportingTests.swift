@@ -6,7 +6,7 @@ import Testing
 /// Freed memory goes back to the OS by itself: after a burst of vmalloc/vfree the node memfds
 /// shrink back to the live set within a bounded time, with no call from the program.
 @Suite(.serialized) struct FreePageReportingTests {
-    static let burst = 64 << 20
+    static let burst = 256 << 20
 
     /// Allocate and touch `burst` bytes in 1 MiB areas, keep `live` bytes of it, free the rest.
     func burstThenFree(_ sys: MemorySystem, keep live: Int) -> [UnsafeMutableRawPointer] {
@@ -32,8 +32,9 @@ import Testing
         return body()
     }
 
+    /// With the default reporting delay, as a program gets it.
     @Test func aFreedBurstGoesBackWithinTwoSeconds() throws {
-        let sys = try makeSystem(mib: 128, freePageReportingDelay: .milliseconds(300))
+        let sys = try makeSystem(mib: 384, freePageReportingDelay: MemorySystem.Configuration().freePageReportingDelay)
         let live = 8 << 20
         let kept = burstThenFree(sys, keep: live)
         #expect(sys.residentBytes() >= Self.burst, "the burst was touched")
@@ -51,7 +52,7 @@ import Testing
     }
 
     @Test func withoutTheReporterFreedMemoryStaysResident() throws {
-        let sys = try makeSystem(mib: 128, freePageReportingDelay: nil)
+        let sys = try makeSystem(mib: 384, freePageReportingDelay: nil)
         let kept = burstThenFree(sys, keep: 0)
         #expect(kept.isEmpty)
         usleep(600_000)

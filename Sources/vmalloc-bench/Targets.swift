@@ -25,30 +25,42 @@ struct TargetCheck: Codable {
                     ? "not measured" : ratios.map { "\($0.0)p \(format($0.1, 2))x" }.joined(separator: ", "),
                 met: ratios.isEmpty ? nil : ratios.allSatisfy { $0.1 >= 2 }))
 
-        let scaling = fixSize.filter { $0.combination.threads == 2 }.compactMap { f in
-            f.scaling.map { (f.combination.nrPages ?? 1, $0) }
-        }
-        // The peers' own scaling on the same test is the control: when glibc or mimalloc, which
-        // share nothing between threads, do not reach 1.8× either, the machine did not give 2 cores.
-        let peers = results.filter {
-            $0.combination.workload == .fixSize && $0.combination.threads == 2 && $0.combination.contender != .vmalloc
-        }
-        let controls = peers.compactMap { f in
-            f.scaling.map { "\(f.combination.contender.rawValue) \(f.combination.nrPages ?? 1)p \(format($0, 2))x" }
-        }
-        // Judged only when the peers' 2-thread runs really had 2 cores (cpu share ≥ 80%).
-        let peerShare = median(peers.map(\.cpuShare))
-        let twoCores = !peers.isEmpty && peerShare >= 0.8
+        let onePage = single.first { $0.combination.nrPages == 1 }
         checks.append(
             TargetCheck(
-                goal: "fix_size 2 threads aggregate ≥ 1.8× one thread",
-                measured: scaling.isEmpty
-                    ? "not measured (needs --nr-threads 2)"
-                    : scaling.map { "\($0.0)p \(format($0.1, 2))x" }.joined(separator: ", ")
-                        + " (peers: " + controls.joined(separator: ", ")
-                        + "; peers' cpu share at 2 threads \(format(peerShare * 100, 0))%"
-                        + (twoCores ? ")" : ": the machine did not give 2 cores, not judged)"),
-                met: scaling.isEmpty || !twoCores ? nil : scaling.allSatisfy { $0.1 >= 1.8 }))
+                goal: "1 page, 1 thread ≥ 0.5× glibc ops/s",
+                measured: onePage?.ratioTo[.glibc].map { "\(format($0, 2))x" } ?? "not measured",
+                met: onePage?.ratioTo[.glibc].map { $0 >= 0.5 }))
+
+        checks.append(scalingCheck(results, .fixSize, atLeast: 1.8))
+
+        let mixed = results.filter { $0.combination.workload == .randomSize && $0.combination.contender == .vmalloc }
+        if let m = mixed.first(where: { $0.combination.threads == 1 }) {
+            let vsMmap = m.ratioTo[.mmap]
+            let maps = m.mappingSyscallsPerOp
+            checks.append(
+                TargetCheck(
+                    goal: "random_size 1 thread ≥ 20× mmap, p99 ≤ 20 µs, ≤ 0.1 mapping syscalls/op",
+                    measured: "\(vsMmap.map { format($0, 1) + "x" } ?? "mmap not run"), p99 "
+                        + "\(format(Double(m.p99) / 1000, 1)) µs, \(maps.map { format($0, 2) } ?? "no census") maps/op",
+                    met: vsMmap.map { $0 >= 20 && m.p99 <= 20_000 && (maps ?? 0) <= 0.1 }))
+        } else {
+            checks.append(TargetCheck(goal: "random_size ≥ 20× mmap", measured: "not measured", met: nil))
+        }
+        checks.append(scalingCheck(results, .randomSize, atLeast: 1.6))
+
+        // The kernel sizes full_fit per worker: each of n threads builds its own set of areas.
+        let fullFit = results.filter { $0.combination.workload == .fullFit && $0.combination.contender == .vmalloc }
+            .sorted { $0.combination.threads < $1.combination.threads }
+        let oneWorker = fullFit.first { $0.combination.threads == 1 }
+        checks.append(
+            TargetCheck(
+                goal: "full_fit_alloc_test passes at the kernel's size (one worker's set) under vm.max_map_count",
+                measured: fullFit.isEmpty
+                    ? "not measured"
+                    : fullFit.map { "\($0.combination.threads) thread(s) \($0.status.rawValue)" }.joined(
+                        separator: ", "),
+                met: oneWorker.map { $0.status == .passed }))
 
         let lookup = micro.first { $0.name == "vmalloc_to_page" }
         checks.append(
@@ -65,5 +77,32 @@ struct TargetCheck: Codable {
                     ?? "not measured",
                 met: metadata.map { $0 / Double(pageSize) <= 0.01 }))
         return checks
+    }
+
+    /// vmalloc's 2-thread aggregate over 1 thread on `workload`, judged only when the machine gave
+    /// two cores: the peers' own scaling on the same test is the control (glibc or mimalloc
+    /// share nothing between threads), and their cpu share at 2 threads must be ≥ 80%.
+    private static func scalingCheck(_ results: [Figures], _ workload: Workload, atLeast goal: Double) -> TargetCheck {
+        let rows = results.filter { $0.combination.workload == workload && $0.combination.threads == 2 }
+        let scaling = rows.filter { $0.combination.contender == .vmalloc }
+            .sorted { ($0.combination.nrPages ?? 0) < ($1.combination.nrPages ?? 0) }
+            .compactMap { f in f.scaling.map { (f.combination.nrPages.map { "\($0)p " } ?? "", $0) } }
+        let peers = rows.filter { $0.combination.contender != .vmalloc }
+        let controls = peers.compactMap { f in
+            f.scaling.map {
+                "\(f.combination.contender.rawValue) \(f.combination.nrPages.map { "\($0)p " } ?? "")\(format($0, 2))x"
+            }
+        }
+        let peerShare = median(peers.map(\.cpuShare))
+        let twoCores = !peers.isEmpty && peerShare >= 0.8
+        return TargetCheck(
+            goal: "\(workload.rawValue) 2 threads aggregate ≥ \(format(goal, 1))× one thread",
+            measured: scaling.isEmpty
+                ? "not measured (needs --nr-threads 2)"
+                : scaling.map { "\($0.0)\(format($0.1, 2))x" }.joined(separator: ", ")
+                    + " (peers: " + controls.joined(separator: ", ")
+                    + "; peers' cpu share at 2 threads \(format(peerShare * 100, 0))%"
+                    + (twoCores ? ")" : ": the machine did not give 2 cores, not judged)"),
+            met: scaling.isEmpty || !twoCores ? nil : scaling.allSatisfy { $0.1 >= goal })
     }
 }

@@ -1,4 +1,4 @@
-import CShim
+import Glibc
 import Synchronization
 
 /// A kernel thread its owner stops and waits for (`kthread_run`, `kthread_should_stop`,
@@ -10,8 +10,9 @@ final class KThread: Sendable {
     let queue = WaitQueue()
     private let stopping = Atomic<Bool>(false)
     private let exited = Atomic<Bool>(false)
-    /// The thread's `vmshim_thread_index` + 1 (0 until it runs).
-    private let index = Atomic<UInt64>(0)
+    /// The thread's `pthread_self()` (0 until it runs). Not `vmshim_thread_index`: that hands
+    /// out the home shards of the threads that allocate, in turn, and must not skip any.
+    private let id = Atomic<UInt>(0)
 
     private init() {}
 
@@ -19,7 +20,7 @@ final class KThread: Sendable {
     static func run(name: String, _ body: @escaping @Sendable (KThread) -> Void) -> KThread {
         let t = KThread()
         KernelThread.run(name: name) {
-            t.index.store(UInt64(vmshim_thread_index()) + 1, ordering: .releasing)
+            t.id.store(pthread_self(), ordering: .releasing)
             body(t)
             t.exited.store(true, ordering: .releasing)
             t.queue.wakeAll()
@@ -36,7 +37,7 @@ final class KThread: Sendable {
     func stop() {
         stopping.store(true, ordering: .releasing)
         queue.wakeAll()
-        guard index.load(ordering: .acquiring) != UInt64(vmshim_thread_index()) + 1 else { return }
+        guard id.load(ordering: .acquiring) != pthread_self() else { return }
         while true {
             let seen = queue.sequence
             if exited.load(ordering: .acquiring) { return }

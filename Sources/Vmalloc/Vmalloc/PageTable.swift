@@ -68,15 +68,17 @@ final class PageTable: @unchecked Sendable {
         vmshim_pt_set_run(direct, UInt64(rootPfn), UInt64(offset), UInt64(pfn), UInt64(count))
     }
 
-    /// Map the owner's pages of an area (its tables must exist); the lead of its class stays unmapped.
-    func map(_ r: AreaRecord) {
-        let first = r.lead
-        for run in r.runs where run.page + run.count > first {
-            let page = max(run.page, first)
-            set(
-                offset: r.offset + page * PhysicalMemory.pageSize, pfn: run.pfn + page - run.page,
-                count: run.page + run.count - page)
-        }
+    /// Map the part of `run` of the area at `base` that belongs to its owner — the pages from
+    /// `first` on; the lead of its class stays unmapped — through `leaf`, the PTE table of `base`
+    /// (or 0). The tables must exist. One run at a time: callers reading a record in place must
+    /// not pass its runs array (that retains it).
+    @inline(__always)
+    func mapOwner(_ run: FrameRun, from first: Int, base: Int, leaf: UInt) {
+        guard run.page + run.count > first else { return }
+        let page = max(run.page, first)
+        set(
+            leaf: leaf, of: base, offset: base + page * PhysicalMemory.pageSize, pfn: run.pfn + page - run.page,
+            count: run.page + run.count - page)
     }
 
     /// Unmap `count` pages from offset.

@@ -289,7 +289,7 @@ final class VmallocSpace: Sendable {
             log.warn("vmalloc: mmap of an area failed: errno \(e)", site: "mmap-failed")
             return false
         }
-        pageTable.map(r)
+        for run in r.runs { pageTable.mapOwner(run, from: r.lead, base: r.offset, leaf: 0) }
         return true
     }
 

@@ -262,6 +262,7 @@ final class VmapAreas: @unchecked Sendable {
             let a = s.areas.at(Int(id))
             let pages = a.pointee.nrPages
             let frames = a.pointee.classPages
+            // `start` from fields: reading the computed property would copy the record.
             guard a.pointee.state == .live, e.start + (frames - pages) * Self.pageSize == offset else {
                 return .notFound
             }

@@ -138,17 +138,13 @@ final class VmapShard: Sendable {
                 slackPages += frames - pages
                 reused += 1
             }
-            // Run by run, in place: passing the record would copy it (and retain its arrays).
+            // Run by run and field by field, in place: passing the record or its runs array, or
+            // reading a computed property of it, copies it (and retains its arrays).
             let base = a.pointee.offset
             let leaf = a.pointee.leafTable
             let first = frames - pages
             for k in 0..<a.pointee.runs.count {
-                let run = a.pointee.runs[k]
-                guard run.page + run.count > first else { continue }
-                let page = max(run.page, first)
-                pageTable.set(
-                    leaf: leaf, of: base, offset: base + page * PhysicalMemory.pageSize,
-                    pfn: run.pfn + page - run.page, count: run.page + run.count - page)
+                pageTable.mapOwner(a.pointee.runs[k], from: first, base: base, leaf: leaf)
             }
             return base + first * PhysicalMemory.pageSize
         }

@@ -50,8 +50,8 @@ struct Session {
         switch op % 22 {
         case 0: allocVmalloc(input.u8())
         case 1: allocVmallocNode()
-        case 2: allocKvmalloc(input.u8())
-        case 3: allocKmalloc(input.u8())
+        case 2: allocKmallocFamily(input.u8(), slab: false)
+        case 3: allocKmallocFamily(input.u8(), slab: true)
         case 4: allocPages()
         case 5: kvrealloc()
         case 6: vrealloc()
@@ -156,35 +156,21 @@ struct Session {
             what: "array(\(n), \(each), \(gfp))")
     }
 
-    private mutating func allocKvmalloc(_ which: UInt8) {
-        let size = input.size(totalBytes: totalBytes)
-        let node = which % 3 == 2 ? input.node(count: nodes) : NUMA_NO_NODE
-        let gfp = prepare(input.gfp(), size: size)
-        let p: UnsafeMutableRawPointer?
-        switch which % 3 {
-        case 0: p = sys.kvmalloc(size, gfp)
-        case 1: p = sys.kvzalloc(size, gfp)
-        default: p = sys.kvmalloc_node(size, gfp, node)
-        }
-        adopt(
-            p, .kvmalloc, size: size, zeroed: which % 3 == 1 || gfp.contains(__GFP_ZERO),
-            what: "kvmalloc(\(size), \(gfp), node \(node))")
-    }
-
-    private mutating func allocKmalloc(_ which: UInt8) {
+    /// kmalloc (`slab`) or kvmalloc: the plain, zeroing or node entry point, chosen by `which`.
+    private mutating func allocKmallocFamily(_ which: UInt8, slab: Bool) {
         let size = input.size(totalBytes: totalBytes)
         let node = which % 3 == 2 ? input.node(count: nodes) : NUMA_NO_NODE
         // Above two pages kmalloc is a high-order block: NOFAIL could wait for ever on fragments.
-        let gfp = prepare(input.gfp(), size: size, limit: 8192)
+        let gfp = prepare(input.gfp(), size: size, limit: slab ? 8192 : Session.nofailLimit)
         let p: UnsafeMutableRawPointer?
         switch which % 3 {
-        case 0: p = sys.kmalloc(size, gfp)
-        case 1: p = sys.kzalloc(size, gfp)
-        default: p = sys.kmalloc_node(size, gfp, node)
+        case 0: p = slab ? sys.kmalloc(size, gfp) : sys.kvmalloc(size, gfp)
+        case 1: p = slab ? sys.kzalloc(size, gfp) : sys.kvzalloc(size, gfp)
+        default: p = slab ? sys.kmalloc_node(size, gfp, node) : sys.kvmalloc_node(size, gfp, node)
         }
         adopt(
-            p, .kmalloc, size: size, zeroed: which % 3 == 1 || gfp.contains(__GFP_ZERO),
-            what: "kmalloc(\(size), \(gfp), node \(node))")
+            p, slab ? .kmalloc : .kvmalloc, size: size, zeroed: which % 3 == 1 || gfp.contains(__GFP_ZERO),
+            what: "\(slab ? "kmalloc" : "kvmalloc")(\(size), \(gfp), node \(node))")
     }
 
     private mutating func allocPages() {

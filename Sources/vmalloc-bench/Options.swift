@@ -131,8 +131,8 @@ struct SuiteSettings: Sendable {
         let threads = max(1, min(test.nrThreads ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), Int(UInt16.max)))
         threadCounts = threads == 1 ? [1] : [1, threads]
         // Quick: enough iterations to reach every path, few enough for a debug build in seconds.
-        // Otherwise 200,000: the fastest contenders do 20,000 iterations in 2 ms, where thread
-        // start skew and the scheduler decide a 2-thread ratio; slow ones stop at maxRunSeconds.
+        // Otherwise 200,000: the fastest contenders do 20,000 iterations in 2 ms, too short to
+        // time two threads against one; slow ones stop at maxRunSeconds.
         loops = max(1, test.testLoopCount ?? (suite.quick ? 100 : 200_000))
         repeats = max(1, test.testRepeatCount ?? (suite.quick ? 1 : 3))
         nrPages = test.nrPages?.values ?? (suite.quick ? [1] : [1, 16, 256])

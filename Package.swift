@@ -6,6 +6,10 @@ let package = Package(
     products: [
         .library(name: "Vmalloc", targets: ["Vmalloc"]),
         .executable(name: "vmalloc-bench", targets: ["vmalloc-bench"]),
+        // The C surface: libvmalloc.so under the kernel's header names (Sources/CVmallocKernel/kernel),
+        // and the module harness (main, module_param parsing) that kernel-style modules link.
+        .library(name: "vmalloc", type: .dynamic, targets: ["VmallocC"]),
+        .library(name: "vmalloc-module", type: .static, targets: ["CVmallocModule"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -44,6 +48,21 @@ let package = Package(
             // Span-vending owners (VmallocBuffer, VmallocArray) need @_lifetime. An experimental
             // feature setting, not a raw compiler flag: SwiftPM still accepts the package by version.
             swiftSettings: [.enableExperimentalFeature("Lifetimes")]
+        ),
+        // The C surface, in two halves: the kernel-spelled functions in C (they capture the
+        // caller's return address and take variadic arguments, which Swift cannot), over a
+        // compact ABI (include/vmalloc_abi.h) that VmallocC implements in Swift with `@c`.
+        .target(
+            name: "CVmallocKernel",
+            dependencies: ["CShim"],
+            exclude: ["kernel"],
+            cSettings: [.headerSearchPath("kernel")]
+        ),
+        .target(name: "VmallocC", dependencies: ["Vmalloc", "CVmallocKernel", "CShim"]),
+        // The module harness: `main`, module parameters as modprobe takes them, init and exit.
+        .target(
+            name: "CVmallocModule",
+            cSettings: [.headerSearchPath("../CVmallocKernel/kernel")]
         ),
         // What tests and the bench share: the stress driver, the frame audit, a frame-cache
         // shrinker, a seeded RNG, counters (the kernel keeps lib/test_vmalloc.c outside mm/ too).

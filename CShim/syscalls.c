@@ -224,7 +224,7 @@ void vmshim_log_line(const char *line) {
 void vmshim_zero(void *p, size_t len) { memset(p, 0, len); }
 void vmshim_copy(void *dst, const void *src, size_t len) { memmove(dst, src, len); }
 
-_Thread_local uint32_t vmshim_thread_flags;
+_Thread_local vmshim_task vmshim_current_task;
 static _Thread_local uint32_t scope_stack[256];
 static _Thread_local int scope_depth;
 

@@ -239,12 +239,28 @@ void vmshim_fault_reports_install(vmshim_fault_reporter reporter);
 void vmshim_zero(void *p, size_t len);
 void vmshim_copy(void *dst, const void *src, size_t len);
 
-/* ---- scope word: PF_MEMALLOC_NOFS / _NOIO / PF_MEMALLOC of the current thread ---- */
+/* ---- the current task: its flags word is the kernel's current->flags ---- */
 
-enum { VMSHIM_PF_MEMALLOC_NOFS = 1, VMSHIM_PF_MEMALLOC_NOIO = 2, VMSHIM_PF_MEMALLOC = 4 };
-extern _Thread_local uint32_t vmshim_thread_flags;
-static inline uint32_t vmshim_flags_get(void) { return vmshim_thread_flags; }
-static inline void vmshim_flags_set(uint32_t f) { vmshim_thread_flags = f; }
+/// The kernel's PF_* values, so C code that sets a bit directly (`current->flags |=
+/// PF_MEMALLOC_NOIO`, as bcachefs does) is honoured like memalloc_noio_save().
+enum {
+    VMSHIM_PF_MEMALLOC = 0x800,
+    VMSHIM_PF_KSWAPD = 0x20000,
+    VMSHIM_PF_MEMALLOC_NOFS = 0x40000,
+    VMSHIM_PF_MEMALLOC_NOIO = 0x80000,
+    VMSHIM_PF_MEMALLOC_PIN = 0x10000000,
+};
+/// One thread's task_struct. The C surface's `struct task_struct` has this layout (checked
+/// there), and `current` is the calling thread's copy.
+typedef struct vmshim_task {
+    uint32_t flags;  /* PF_*: the scope word every allocation reads */
+    int32_t pid;     /* the thread id, filled on first use of `current` */
+    char comm[16];   /* the thread name, likewise */
+    void *kthread;   /* the kthread record when kthread_run started this thread, else NULL */
+} vmshim_task;
+extern _Thread_local vmshim_task vmshim_current_task;
+static inline uint32_t vmshim_flags_get(void) { return vmshim_current_task.flags; }
+static inline void vmshim_flags_set(uint32_t f) { vmshim_current_task.flags = f; }
 /// Record a save token on this thread's stack (saves nest LIFO). 0, or -1 when too deep.
 int vmshim_scope_push(uint32_t token);
 /// Pop the token a restore hands back. 0 when it is the top of this thread's stack, -1 when

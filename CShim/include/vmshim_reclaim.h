@@ -23,8 +23,6 @@ int vmshim_waitq_wait(vmshim_waitq *q, uint32_t seen, uint64_t timeout_ns);
 
 /* ---- per-thread reclaim state (current->reclaim_state, PF_KSWAPD) ---- */
 
-/// Set on kswapd threads next to PF_MEMALLOC in the scope word (`current_is_kswapd()`).
-#define VMSHIM_PF_KSWAPD 8u
 
 /// Frames this thread has returned to the page allocator since it started: direct reclaim
 /// reads it before and after a pass to learn what the pass freed (`reclaim_state->reclaimed`).

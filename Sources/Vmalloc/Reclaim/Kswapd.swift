@@ -51,7 +51,7 @@ final class Kswapd: Sendable {
 
     private func run(_ t: KThread) {
         // kswapd is itself reclaim: PF_MEMALLOC for its whole life, and marked as kswapd.
-        vmshim_flags_set(vmshim_flags_get() | UInt32(VMSHIM_PF_MEMALLOC) | VMSHIM_PF_KSWAPD)
+        vmshim_flags_set(vmshim_flags_get() | UInt32(VMSHIM_PF_MEMALLOC) | UInt32(VMSHIM_PF_KSWAPD))
         while !t.shouldStop {
             let seen = t.queue.sequence
             if pending.exchange(false, ordering: .acquiringAndReleasing) {

@@ -3,7 +3,8 @@ SWIFT      ?= swift
 BENCH_ARGS ?=
 APT_PKGS   := libnuma-dev liburcu-dev libjemalloc2 libmimalloc2.0 pkg-config gnuplot-nox
 
-.PHONY: deps build release test test-tsan test-asan bench plot docs examples format lint fuzz ci clean
+.PHONY: deps build release test test-c test-tsan test-asan bench plot docs examples format lint fuzz ci clean \
+	clib install kernel-test
 
 # Swift sources swift-format checks (the toolchain's `swift format`, configured by .swift-format).
 FORMAT_PATHS := Package.swift Sources Tests Examples
@@ -17,6 +18,28 @@ deps:
 		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
+
+# The C surface: libvmalloc.so with the Swift runtime linked in (no Swift toolchain needed to run
+# it), the module harness, the kernel-named headers and their pkg-config files.
+PREFIX      ?= /usr/local
+VERSION     := 0.3.0
+CLIB_SCRATCH := $(CURDIR)/.build-clib
+CLIB_FLAGS  := -c release --scratch-path $(CLIB_SCRATCH) -Xswiftc -static-stdlib
+KERNEL_HEADERS := Sources/CVmallocKernel/kernel
+
+clib: deps
+	$(SWIFT) build $(CLIB_FLAGS) --product vmalloc
+	$(SWIFT) build $(CLIB_FLAGS) --product vmalloc-module
+
+install: clib
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/vmalloc
+	install -m 755 $(CLIB_SCRATCH)/release/libvmalloc.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(CLIB_SCRATCH)/release/libvmalloc-module.a $(DESTDIR)$(PREFIX)/lib/
+	cd $(KERNEL_HEADERS) && find linux -name '*.h' -exec install -D -m 644 {} $(DESTDIR)$(PREFIX)/include/vmalloc/{} \;
+	for pc in vmalloc vmalloc-module; do \
+		sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' scripts/pkgconfig/$$pc.pc.in \
+			> $(DESTDIR)$(PREFIX)/lib/pkgconfig/$$pc.pc; \
+	done
 
 build: deps
 	$(SWIFT) build

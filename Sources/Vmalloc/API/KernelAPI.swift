@@ -5,64 +5,65 @@ import CShim
 // allocation site, which /proc/vmallocinfo and fault reports print as the caller.
 
 extension MemorySystem {
+    /// `__vmalloc_node_range` for every vmalloc entry point. `fixFlags` masks off what vmalloc
+    /// does not support, with the kernel's warning, where the kernel calls `vmalloc_fix_flags`
+    /// (`__vmalloc`, `vmalloc_huge`, `vmalloc_array`, `vcalloc`); `huge` is `VM_ALLOW_HUGE_VMAP`.
+    package func vmallocNode(
+        _ size: Int, align: Int, _ gfp: GFP, node: Int, fixFlags: Bool = false, huge: Bool = false, site: CallSite
+    ) -> UnsafeMutableRawPointer? {
+        space.vmallocNodeRange(
+            size, align: align, gfp: fixFlags ? space.vmallocFixFlags(gfp, site) : gfp, node: node,
+            flags: huge ? [.alloc, .allowHugeVmap] : .alloc, site: site)
+    }
     /// Allocate `size` bytes of virtually contiguous memory (`vmalloc`).
     public func vmalloc(_ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line)
         -> UnsafeMutableRawPointer?
     {
-        space.vmallocNodeRange(
-            size, align: VmallocSpace.pageSize, gfp: gfp, node: NUMA_NO_NODE, flags: .alloc,
-            site: CallSite(file: file, line: line))
+        vmallocNode(size, align: VmallocSpace.pageSize, gfp, node: NUMA_NO_NODE, site: CallSite(file: file, line: line))
     }
     /// `vmalloc` of zeroed memory (`vzalloc`).
     public func vzalloc(_ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line)
         -> UnsafeMutableRawPointer?
     {
-        space.vmallocNodeRange(
-            size, align: VmallocSpace.pageSize, gfp: gfp.union(.zero), node: NUMA_NO_NODE, flags: .alloc,
+        vmallocNode(
+            size, align: VmallocSpace.pageSize, gfp.union(.zero), node: NUMA_NO_NODE,
             site: CallSite(file: file, line: line))
     }
     /// `vmalloc` preferring frames of `node` (`vmalloc_node`).
     public func vmalloc_node(
         _ size: Int, _ node: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line
     ) -> UnsafeMutableRawPointer? {
-        space.vmallocNodeRange(
-            size, align: VmallocSpace.pageSize, gfp: gfp, node: node, flags: .alloc,
-            site: CallSite(file: file, line: line))
+        vmallocNode(size, align: VmallocSpace.pageSize, gfp, node: node, site: CallSite(file: file, line: line))
     }
     /// Zeroed `vmalloc_node` (`vzalloc_node`).
     public func vzalloc_node(_ size: Int, _ node: Int, file: StaticString = #fileID, line: UInt = #line)
         -> UnsafeMutableRawPointer?
     {
-        space.vmallocNodeRange(
-            size, align: VmallocSpace.pageSize, gfp: [.kernel, .zero], node: node, flags: .alloc,
-            site: CallSite(file: file, line: line))
+        vmallocNode(size, align: VmallocSpace.pageSize, [.kernel, .zero], node: node, site: CallSite(file: file, line: line))
     }
     /// `vmalloc` with an explicit mask (`__vmalloc`): GFP_NOFS, GFP_NOIO, GFP_NOWAIT, NOFAIL...
     /// Unsupported bits are masked off with a warning (`vmalloc_fix_flags`, as `__vmalloc_noprof`).
     public func __vmalloc(_ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line)
         -> UnsafeMutableRawPointer?
     {
-        let site = CallSite(file: file, line: line)
-        return space.vmallocNodeRange(
-            size, align: VmallocSpace.pageSize, gfp: space.vmallocFixFlags(gfp, site), node: NUMA_NO_NODE,
-            flags: .alloc, site: site)
+        vmallocNode(
+            size, align: VmallocSpace.pageSize, gfp, node: NUMA_NO_NODE, fixFlags: true,
+            site: CallSite(file: file, line: line))
     }
     /// `vmalloc` with alignment, mask and node (`__vmalloc_node`).
     public func __vmalloc_node(
         _ size: Int, align: Int, _ gfp: GFP, node: Int, file: StaticString = #fileID, line: UInt = #line
     ) -> UnsafeMutableRawPointer? {
-        space.vmallocNodeRange(
-            size, align: align, gfp: gfp, node: node, flags: .alloc, site: CallSite(file: file, line: line))
+        vmallocNode(size, align: align, gfp, node: node, site: CallSite(file: file, line: line))
     }
     /// `vmalloc` that may use 2 MiB alignment for large areas (`vmalloc_huge`).
     /// Unsupported bits are fixed up as `vmalloc_huge_node_noprof` does (`vmalloc_fix_flags`).
     public func vmalloc_huge(_ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line)
         -> UnsafeMutableRawPointer?
     {
-        let site = CallSite(file: file, line: line)
-        return space.vmallocNodeRange(
-            size, align: VmallocSpace.pageSize, gfp: space.vmallocFixFlags(gfp, site), node: NUMA_NO_NODE,
-            flags: [.alloc, .allowHugeVmap], site: site)
+        vmallocNode(
+            size, align: VmallocSpace.pageSize, gfp, node: NUMA_NO_NODE, fixFlags: true, huge: true,
+            site: CallSite(file: file, line: line))
     }
     /// `vmalloc` of n elements of `size` bytes; nil when n * size overflows (`vmalloc_array`).
     public func vmalloc_array(
@@ -71,10 +72,9 @@ extension MemorySystem {
         let (bytes, overflow) = n.multipliedReportingOverflow(by: size)
         guard !overflow, n >= 0, size >= 0 else { return nil }
         // `__vmalloc_array` goes through `__vmalloc_noprof`, so its mask is fixed up too.
-        let site = CallSite(file: file, line: line)
-        return space.vmallocNodeRange(
-            bytes, align: VmallocSpace.pageSize, gfp: space.vmallocFixFlags(gfp, site), node: NUMA_NO_NODE,
-            flags: .alloc, site: site)
+        return vmallocNode(
+            bytes, align: VmallocSpace.pageSize, gfp, node: NUMA_NO_NODE, fixFlags: true,
+            site: CallSite(file: file, line: line))
     }
     /// Zeroed `vmalloc_array` (`vcalloc`).
     public func vcalloc(_ n: Int, _ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line)
@@ -91,7 +91,13 @@ extension MemorySystem {
         _ pages: [Page], _ flags: VMFlags = [], _ prot: PageProtection = .readWrite, file: StaticString = #fileID,
         line: UInt = #line
     ) -> UnsafeMutableRawPointer? {
-        space.mapPages(pages, prot: prot, flags: flags, kind: .vmap, site: CallSite(file: file, line: line))
+        vmap(pages, flags, prot, site: CallSite(file: file, line: line))
+    }
+    /// `vmap` for every entry point.
+    package func vmap(_ pages: [Page], _ flags: VMFlags, _ prot: PageProtection, site: CallSite)
+        -> UnsafeMutableRawPointer?
+    {
+        space.mapPages(pages, prot: prot, flags: flags, kind: .vmap, site: site)
     }
     /// Unmap a `vmap` area (`vunmap`); nil is a no-op.
     public func vunmap(_ p: UnsafeMutableRawPointer?) {
@@ -103,7 +109,10 @@ extension MemorySystem {
     public func vm_map_ram(
         _ pages: [Page], _ node: Int = NUMA_NO_NODE, file: StaticString = #fileID, line: UInt = #line
     ) -> UnsafeMutableRawPointer? {
-        let site = CallSite(file: file, line: line)
+        vm_map_ram(pages, node, site: CallSite(file: file, line: line))
+    }
+    /// `vm_map_ram` for every entry point.
+    package func vm_map_ram(_ pages: [Page], _ node: Int, site: CallSite) -> UnsafeMutableRawPointer? {
         guard memory.validNode(node, "vm_map_ram", log: log, site: "\(site)") else { return nil }
         return space.mapPages(pages, prot: .readWrite, flags: [], kind: .vmMapRam, site: site)
     }
@@ -121,13 +130,16 @@ extension MemorySystem {
     /// Whether p lies in the vmalloc region (`is_vmalloc_addr`).
     public func is_vmalloc_addr(_ p: UnsafeRawPointer?) -> Bool { p.map(space.areas.contains) ?? false }
     /// The live area containing p (`find_vm_area`).
-    public func find_vm_area(_ p: UnsafeRawPointer) -> VMArea? {
+    public func find_vm_area(_ p: UnsafeRawPointer) -> VMArea? { findVMArea(p)?.area }
+    /// `find_vm_area` with the caller as recorded (a C caller's return address stays one).
+    package func findVMArea(_ p: UnsafeRawPointer) -> (area: VMArea, caller: CallSite)? {
         let areas = space.areas
         guard areas.contains(p), let r = areas.area(containing: p - UnsafeRawPointer(areas.base)) else { return nil }
-        return VMArea(
+        let area = VMArea(
             addr: areas.address(r.start), size: r.reportedSize, requestedSize: r.requested,
             nrPages: r.nrPages,
             flags: r.flags, caller: r.caller.description, pagesPerNode: r.pagesPerNode(memory))
+        return (area, r.caller)
     }
     /// Purge every lazily freed area now: its mapping, frames and VA come back (`vm_unmap_aliases`).
     public func vm_unmap_aliases() { space.purgeLazy() }

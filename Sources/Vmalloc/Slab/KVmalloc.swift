@@ -16,7 +16,7 @@ extension MemorySystem {
     }
 
     /// `kvmalloc_node`: everything kvmalloc-like lands here.
-    func kvmallocNode(_ size: Int, _ gfp: GFP, node: Int, site: CallSite) -> UnsafeMutableRawPointer? {
+    package func kvmallocNode(_ size: Int, _ gfp: GFP, node: Int, site: CallSite) -> UnsafeMutableRawPointer? {
         // Sizes that cannot be meant: the kernel refuses them before trying anything.
         guard size <= Int(Int32.max) else {
             if !gfp.contains(.noWarn) {
@@ -74,7 +74,12 @@ extension MemorySystem {
         _ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID,
         line: UInt = #line
     ) -> UnsafeMutableRawPointer? {
-        let site = CallSite(file: file, line: line)
+        kvreallocNode(p, size, gfp, site: CallSite(file: file, line: line))
+    }
+    /// `kvrealloc` for every entry point.
+    package func kvreallocNode(_ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP, site: CallSite)
+        -> UnsafeMutableRawPointer?
+    {
         if is_vmalloc_addr(p) { return space.vreallocArea(p, size, gfp, site: site) }
         // An address kmalloc did not hand out is reported by ksize and left alone.
         if let p, !Self.isZeroOrNull(p), ksize(p) == 0 { return nil }

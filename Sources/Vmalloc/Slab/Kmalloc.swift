@@ -6,7 +6,7 @@ import CShim
 
 extension MemorySystem {
     /// `kmalloc_node` for every entry point: size classes up to 8 KiB, whole blocks above.
-    func kmallocNode(_ size: Int, _ gfp: GFP, node: Int, site: CallSite) -> UnsafeMutableRawPointer? {
+    package func kmallocNode(_ size: Int, _ gfp: GFP, node: Int, site: CallSite) -> UnsafeMutableRawPointer? {
         if size == 0 { return ZERO_SIZE_PTR }
         guard size > 0 else {
             log.warnOnce("kmalloc: invalid size \(size) from \(site)", site: "kmalloc-size@\(site)")
@@ -81,7 +81,7 @@ extension MemorySystem {
         kreallocNode(p, size, gfp, site: CallSite(file: file, line: line))
     }
 
-    func kreallocNode(_ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP, site: CallSite)
+    package func kreallocNode(_ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP, site: CallSite)
         -> UnsafeMutableRawPointer?
     {
         if size == 0 {

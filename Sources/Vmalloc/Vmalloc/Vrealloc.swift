@@ -69,7 +69,13 @@ extension MemorySystem {
     public func vrealloc(
         _ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line
     ) -> UnsafeMutableRawPointer? {
-        space.vreallocArea(p, size, gfp, site: CallSite(file: file, line: line))
+        vreallocNode(p, size, gfp, site: CallSite(file: file, line: line))
+    }
+    /// `vrealloc` for every entry point.
+    package func vreallocNode(_ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP, site: CallSite)
+        -> UnsafeMutableRawPointer?
+    {
+        space.vreallocArea(p, size, gfp, site: site)
     }
 }
 

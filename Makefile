@@ -41,6 +41,13 @@ install: clib
 			> $(DESTDIR)$(PREFIX)/lib/pkgconfig/$$pc.pc; \
 	done
 
+# The kernel's own lib/test_vmalloc.c (from the linux-source packages, never committed) on an
+# installed copy: smoke, performance and stress modes as its selftest script runs them.
+KERNEL_TEST_DIR := $(CURDIR)/.build-kernel
+kernel-test:
+	$(MAKE) install PREFIX=$(KERNEL_TEST_DIR)/prefix
+	scripts/kernel-test $(KERNEL_TEST_DIR)/prefix $(KERNEL_TEST_DIR)
+
 build: deps
 	$(SWIFT) build
 

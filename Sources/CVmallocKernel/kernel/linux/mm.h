@@ -3,8 +3,8 @@
  * and pfn_to_page()/page_to_pfn() between page and frame number, through calls rather than the
  * kernel's vmemmap arithmetic. nr_free_pages() is MemFree in pages and totalram_pages() MemTotal.
  * THREAD_SIZE and THREAD_ALIGN are x86_64's without KASAN (16 KiB). Like the kernel's, this
- * header brings in <linux/gfp.h>, <linux/slab.h>, <linux/shrinker.h>, <linux/overflow.h> and
- * <linux/sched.h>. */
+ * header brings in <linux/gfp.h>, <linux/slab.h>, <linux/shrinker.h>, <linux/overflow.h>,
+ * <linux/percpu.h> and <linux/sched.h>. */
 #ifndef _VMALLOC_LINUX_MM_H
 #define _VMALLOC_LINUX_MM_H
 
@@ -12,6 +12,7 @@
 #include <linux/mm_types.h>
 #include <linux/numa.h>
 #include <linux/overflow.h>
+#include <linux/percpu.h>
 #include <linux/sched.h>
 #include <linux/shrinker.h>
 #include <linux/slab.h>

@@ -3,8 +3,9 @@
  * Differences: struct shrinker keeps only the fields a shrinker's owner sets or reads (no
  * refcount, list, memcg id or deferred counts; reclaim's own state lives in the memory system);
  * memcg is always NULL in struct shrink_control; SHRINKER_MEMCG_AWARE and SHRINKER_NONSLAB are
- * accepted and change nothing. scan_objects is called in chunks of `batch` objects (0: 128),
- * as the kernel's do_shrink_slab does, until the total reclaim asked for or SHRINK_STOP. */
+ * accepted and change nothing. Reclaim asks scan_objects for at most SHRINK_BATCH (128) objects
+ * per call; a smaller `batch` splits that into calls of `batch` objects, a larger one is not
+ * honoured. */
 #ifndef _VMALLOC_LINUX_SHRINKER_H
 #define _VMALLOC_LINUX_SHRINKER_H
 

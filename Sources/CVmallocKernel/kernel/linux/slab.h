@@ -7,7 +7,8 @@
  *   every allocation rather than once per slab object (an object freed in its constructed
  *   state is therefore constructed again, which such callers cannot tell apart).
  * - SLAB_* values are 6.12's on an x86_64 configuration with FAILSLAB, MEMCG and KFENCE; only
- *   SLAB_HWCACHE_ALIGN and SLAB_PANIC change anything here.
+ *   SLAB_HWCACHE_ALIGN and SLAB_PANIC change anything here. SLAB_TYPESAFE_BY_RCU is not
+ *   honoured: kmem_cache_free() frees at once, and kmalloc may reuse the memory for any type.
  * kfree_rcu() and kvfree_rcu() are in <linux/rcupdate.h>, as in the kernel. */
 #ifndef _VMALLOC_LINUX_SLAB_H
 #define _VMALLOC_LINUX_SLAB_H

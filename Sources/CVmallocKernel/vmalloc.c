@@ -144,11 +144,9 @@ struct vm_struct *find_vm_area(const void *addr)
         .size = info.size,
         .flags = info.flags,
         .nr_pages = info.nr_pages,
+        .requested_size = info.requested_size,
         .caller = info.caller,
     };
-    // The ABI does not carry the requested size: the area without its guard page is the
-    // closest the kernel's field comes to.
-    area.requested_size = get_vm_area_size(&area);
     return &area;
 }
 

@@ -13,6 +13,11 @@
 #include <linux/moduleparam.h>
 #include <linux/export.h>
 #include <linux/kernel.h>
+/* What the kernel's module.h brings in through its own includes (list.h directly; atomic.h through
+ * refcount.h; ktime.h through kmod.h, workqueue.h and timer.h), and modules count on. */
+#include <linux/list.h>
+#include <linux/atomic.h>
+#include <linux/ktime.h>
 
 /* A program is its own module: there is no struct module to point to. */
 struct module;

@@ -31,6 +31,9 @@ enum vmalloc_param_type {
     VMALLOC_PARAM_bool,
     VMALLOC_PARAM_invbool,
     VMALLOC_PARAM_charp,
+    /* <stdbool.h> makes bool a macro for _Bool (the kernel's bool is a typedef), so a module macro
+     * that passes `bool` on to module_param, as test_vmalloc.c's __param does, arrives as _Bool. */
+    VMALLOC_PARAM__Bool = VMALLOC_PARAM_bool,
 };
 
 /* The C type a parameter of each kind must have. */
@@ -44,6 +47,7 @@ typedef unsigned short __vmalloc_param_ctype_ushort;
 typedef unsigned char __vmalloc_param_ctype_byte;
 typedef bool __vmalloc_param_ctype_bool;
 typedef bool __vmalloc_param_ctype_invbool;
+typedef bool __vmalloc_param_ctype__Bool;
 typedef char *__vmalloc_param_ctype_charp;
 
 /* One registered parameter; an array of these lies between __start_ and __stop_vmalloc_module_params. */
@@ -53,7 +57,7 @@ struct vmalloc_module_param {
     enum vmalloc_param_type type;
 };
 
-/* `type` is pasted here, never passed on: passed through another macro, `bool` would become _Bool. */
+/* `type` is pasted here, never passed on to another macro, where `bool` would expand to _Bool. */
 #define module_param(name, type, perm) \
     __vmalloc_module_param(name, name, __vmalloc_param_ctype_##type, VMALLOC_PARAM_##type, #type, perm)
 #define module_param_named(name, value, type, perm) \

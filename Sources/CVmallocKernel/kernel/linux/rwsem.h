@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <linux/types.h>
+#include <linux/atomic.h> /* as the kernel's rwsem.h: its users expect it */
 
 struct rw_semaphore {
     pthread_rwlock_t lock;

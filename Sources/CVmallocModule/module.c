@@ -5,9 +5,9 @@
  * when it returns 0, module_exit's (if the module has one). Exit status: 0 when init returned 0,
  * 1 when it failed (printed as "init returned -EAGAIN"), 2 for a bad parameter. */
 #define _GNU_SOURCE
+#include "vmalloc_module.h"
+
 #include <linux/errname.h>
-#include <linux/init.h>
-#include <linux/moduleparam.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -16,18 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-/* Defined by the module's module_init / module_exit (<linux/init.h>); both are optional, as in the
- * kernel (no init: loading succeeds). */
-extern const initcall_t __vmalloc_module_init __attribute__((weak));
-extern const exitcall_t __vmalloc_module_exit __attribute__((weak));
-
-/* The linker's bounds of the sections moduleparam.h fills; weak, so a module without parameters
- * or tags (no section at all) still links, with both bounds NULL. */
-extern const struct vmalloc_module_param __start_vmalloc_module_params[] __attribute__((weak));
-extern const struct vmalloc_module_param __stop_vmalloc_module_params[] __attribute__((weak));
-extern const struct vmalloc_module_info __start_vmalloc_module_info[] __attribute__((weak));
-extern const struct vmalloc_module_info __stop_vmalloc_module_info[] __attribute__((weak));
 
 static const char *progname;
 

@@ -84,7 +84,7 @@ let package = Package(
         .executableTarget(
             name: "vmalloc-bench",
             dependencies: [
-                "Vmalloc", "VmallocTestSupport", "CShim", "CNuma", "CVmallocBench",
+                "Vmalloc", "VmallocTestSupport", "CShim", "CNuma", "CURCU", "CVmallocBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]

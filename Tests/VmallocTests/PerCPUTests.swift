@@ -162,6 +162,29 @@ import VmallocTestSupport
         #expect(free - Self.unowned(sys) == PerCPUAllocator.unitSize * sys.nrCPUIds)
     }
 
+    /// Allocations and frees in random order: no allocation overlaps another (each keeps the
+    /// mark written into every copy), and the chunks all go back but the spare.
+    @Test func randomInterleavingKeepsEveryCopyIntact() throws {
+        let sys = try makeSystem(mib: Self.megabytes(forAllocations: 5_000))
+        let failures = ManagedAtomicCounter()
+        var rng = SplitMix64(seed: 99)
+        var live: [(UnsafeMutableRawPointer, Int, UInt8)] = []
+        for i in 0..<20_000 {
+            if live.isEmpty || rng.next(3) != 0 {
+                let r = Self.randomRequest(&rng)
+                let p = try #require(sys.__alloc_percpu(r.size, r.align))
+                let mark = UInt8(truncatingIfNeeded: i)
+                for cpu in 0..<sys.nrCPUIds { memset(sys.per_cpu_ptr(p, cpu), Int32(mark), r.size) }
+                live.append((p, r.size, mark))
+            } else {
+                Self.verifyAndFree(sys, live.remove(at: rng.next(live.count)), failures)
+            }
+        }
+        for a in live { Self.verifyAndFree(sys, a, failures) }
+        #expect(failures.value == 0)
+        #expect(Self.chunkCount(sys) == 1)
+    }
+
     @Test func twoThreadsAtOnce() throws {
         let sys = try makeSystem(mib: Self.megabytes(forAllocations: 2 * 10_000))
         let first = try #require(sys.__alloc_percpu(4, 4))

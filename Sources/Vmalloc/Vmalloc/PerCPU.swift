@@ -38,25 +38,27 @@ final class PerCPUAllocator: Sendable {
     private static let slotCount = slot(granulesPerUnit) + 1
 
     private struct State {
-        /// Every chunk, by `base`.
-        var chunks: [Int: PerCPUChunk] = [:]
-        /// Chunk bases by slot (`pcpu_chunk_lists`).
+        /// Every chunk; the slot lists and `index` refer to them by position.
+        var chunks: [PerCPUChunk] = []
+        /// Chunk positions by `base`, for frees (`pcpu_chunk_addr_search`).
+        var index: [Int: Int] = [:]
+        /// Chunk positions by slot (`pcpu_chunk_lists`).
         var slots: [[Int]] = Array(repeating: [], count: PerCPUAllocator.slotCount)
         /// Empty chunks now (at most one stays once a free settles).
         var emptyChunks = 0
 
         /// Takes `count` granules at `align` granules from the first chunk, smallest slot
-        /// first, that holds them; the address of unit 0's copy.
+        /// first, whose longest free extent holds them; the address of unit 0's copy.
         mutating func allocate(_ count: Int, align: Int) -> Int? {
             for slot in PerCPUAllocator.slot(count)..<slots.count {
-                // By index: a copy of the list would be made once the chunk is refiled.
-                for i in slots[slot].indices {
-                    let base = slots[slot][i]
-                    let wasEmpty = chunks[base]!.isEmpty
-                    guard let offset = chunks[base]!.allocate(count, align: align) else { continue }
+                // By position: iterating the list itself would copy it when the chunk is refiled.
+                for i in slots[slot].indices where chunks[slots[slot][i]].fits(count, align: align) {
+                    let c = slots[slot][i]
+                    let wasEmpty = chunks[c].isEmpty
+                    guard let offset = chunks[c].allocate(count, align: align) else { continue }
                     if wasEmpty { emptyChunks -= 1 }
-                    refile(base)
-                    return base + offset * PerCPUAllocator.granule
+                    refile(c)
+                    return chunks[c].base + offset * PerCPUAllocator.granule
                 }
             }
             return nil
@@ -64,52 +66,74 @@ final class PerCPUAllocator: Sendable {
 
         /// Files a new chunk.
         mutating func add(_ chunk: PerCPUChunk) {
-            chunks[chunk.base] = chunk
+            index[chunk.base] = chunks.count
+            chunks.append(chunk)
             emptyChunks += 1
-            file(chunk.base, in: PerCPUAllocator.slot(chunk.contigHint))
+            file(chunks.count - 1, in: PerCPUAllocator.slot(chunk.contigHint))
         }
 
         /// Frees the allocation at `offset` bytes into chunk `base`; whether the chunk must go
         /// (it became empty beside the spare), or nil when no live allocation starts there.
         mutating func free(base: Int, offset: Int) -> Bool? {
-            guard offset % PerCPUAllocator.granule == 0, chunks[base] != nil,
-                chunks[base]!.free(at: offset / PerCPUAllocator.granule)
+            guard offset % PerCPUAllocator.granule == 0, let c = index[base],
+                chunks[c].free(at: offset / PerCPUAllocator.granule)
             else { return nil }
-            guard chunks[base]!.isEmpty else {
-                refile(base)
+            guard chunks[c].isEmpty else {
+                refile(c)
                 return false
             }
             guard emptyChunks == 0 else {
-                unfile(base)
-                chunks[base] = nil
+                remove(c)
                 return true
             }
             emptyChunks += 1
-            refile(base)
+            refile(c)
             return false
         }
 
-        /// Moves chunk `base` to the slot of its contig hint (`pcpu_chunk_relocate`).
-        private mutating func refile(_ base: Int) {
-            let slot = PerCPUAllocator.slot(chunks[base]!.contigHint)
-            guard slot != chunks[base]!.slot else { return }
-            unfile(base)
-            file(base, in: slot)
+        /// Forgets chunk `base` if it is still empty beside another empty one (frees of other
+        /// threads made room while it was created); whether it must be vfreed.
+        mutating func dropIfSurplus(_ base: Int) -> Bool {
+            guard let c = index[base], chunks[c].isEmpty, emptyChunks > 1 else { return false }
+            remove(c)
+            emptyChunks -= 1
+            return true
         }
 
-        private mutating func file(_ base: Int, in slot: Int) {
-            chunks[base]!.slot = slot
-            chunks[base]!.slotIndex = slots[slot].count
-            slots[slot].append(base)
+        /// Moves chunk `c` to the slot of its contig hint (`pcpu_chunk_relocate`).
+        private mutating func refile(_ c: Int) {
+            let slot = PerCPUAllocator.slot(chunks[c].contigHint)
+            guard slot != chunks[c].slot else { return }
+            unfile(c)
+            file(c, in: slot)
         }
 
-        /// Takes chunk `base` out of its slot's list: the list's last entry takes its place.
-        private mutating func unfile(_ base: Int) {
-            let (slot, index) = (chunks[base]!.slot, chunks[base]!.slotIndex)
+        private mutating func file(_ c: Int, in slot: Int) {
+            chunks[c].slot = slot
+            chunks[c].slotIndex = slots[slot].count
+            slots[slot].append(c)
+        }
+
+        /// Takes chunk `c` out of its slot's list: the list's last entry takes its place.
+        private mutating func unfile(_ c: Int) {
+            let (slot, position) = (chunks[c].slot, chunks[c].slotIndex)
             let last = slots[slot].removeLast()
-            guard last != base else { return }
-            slots[slot][index] = last
-            chunks[last]!.slotIndex = index
+            guard last != c else { return }
+            slots[slot][position] = last
+            chunks[last].slotIndex = position
+        }
+
+        /// Forgets chunk `c`: the last chunk moves into its position.
+        private mutating func remove(_ c: Int) {
+            unfile(c)
+            index[chunks[c].base] = nil
+            let last = chunks.count - 1
+            if c != last {
+                chunks.swapAt(c, last)
+                index[chunks[c].base] = c
+                slots[chunks[c].slot][chunks[c].slotIndex] = c
+            }
+            chunks.removeLast()
         }
     }
 
@@ -146,10 +170,15 @@ final class PerCPUAllocator: Sendable {
                     site: "percpu-fail")
                 return nil
             }
-            found = state.withLock { s in
+            let (address, surplus) = state.withLock { s in
                 s.add(chunk)
-                return s.allocate(count, align: alignGranules)
+                let address = s.allocate(count, align: alignGranules)
+                return (address, s.dropIfSurplus(chunk.base))
             }
+            if surplus, let p = UnsafeMutableRawPointer(bitPattern: chunk.base) {
+                space.freeArea(p, kind: .vmalloc, function: "vfree()")
+            }
+            found = address
         }
         guard let found, let p = UnsafeMutableRawPointer(bitPattern: found) else { return nil }
         // Every copy is cleared, as pcpu_alloc memsets each possible CPU's.

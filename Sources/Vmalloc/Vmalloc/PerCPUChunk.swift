@@ -23,8 +23,10 @@ struct PerCPUChunk: Sendable {
     private var extents: [Extent]
     /// One bit per granule: set where a live allocation starts.
     private var starts: [UInt64]
-    /// The longest free extent (`contig_hint`), which decides the chunk's slot.
+    /// The longest free extent (`contig_hint`), which decides the chunk's slot, and where it
+    /// starts (`contig_hint_start`).
     private(set) var contigHint: Int
+    private var contigHintStart = 0
     /// Free granules in all (`free_bytes`).
     private var freeGranules: Int
     /// The chunk's slot and its index in that slot's list, kept by `PerCPUAllocator`.
@@ -44,6 +46,14 @@ struct PerCPUChunk: Sendable {
     /// Whether nothing is allocated in the chunk.
     var isEmpty: Bool { freeGranules == granules }
 
+    /// Whether the longest free extent holds `count` granules aligned to `align`
+    /// (`pcpu_check_block_hint`). A chunk where only a shorter extent would is passed over, as
+    /// the kernel passes it: one check per chunk instead of a scan of its extents.
+    func fits(_ count: Int, align: Int) -> Bool {
+        let start = (contigHintStart + align - 1) & ~(align - 1)
+        return start + count <= contigHintStart + contigHint
+    }
+
     /// The lowest offset where `count` granules aligned to `align` granules (a power of two)
     /// fit, taken; nil when none does (`pcpu_find_block_fit` + `pcpu_alloc_area`). First fit
     /// in address order keeps the low end dense, as the kernel's hints steer it to.
@@ -58,7 +68,7 @@ struct PerCPUChunk: Sendable {
             starts[start >> 6] |= 1 << UInt64(start & 63)
             freeGranules -= count
             // Only a cut into the longest extent can shorten the longest.
-            if e.length == contigHint { contigHint = extents.reduce(0) { max($0, $1.length) } }
+            if Int(e.start) == contigHintStart { findContigHint() }
             return start
         }
         return nil
@@ -114,7 +124,13 @@ struct PerCPUChunk: Sendable {
             merged = extents[i]
         case (false, false): extents.insert(e, at: i)
         }
-        contigHint = max(contigHint, merged.length)
+        if merged.length > contigHint { (contigHint, contigHintStart) = (merged.length, Int(merged.start)) }
+    }
+
+    /// Finds the longest free extent again, the lowest of equals.
+    private mutating func findContigHint() {
+        (contigHint, contigHintStart) = (0, 0)
+        for e in extents where e.length > contigHint { (contigHint, contigHintStart) = (e.length, Int(e.start)) }
     }
 
     /// The index of the first free extent that starts after `offset` (binary search).

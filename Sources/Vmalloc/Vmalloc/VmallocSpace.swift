@@ -209,8 +209,18 @@ final class VmallocSpace: Sendable {
     /// retry after `purge_vmap_area_lazy`).
     private func allocVA(size: Int, align: Int) -> Int? {
         if let off = areas.allocVA(size: size, align: align) { return off }
-        purgeLazy()
+        drainDeferredFrees()
         return areas.allocVA(size: size, align: align)
+    }
+
+    /// Give back what frees still in flight hold: areas waiting for an RCU grace period
+    /// (`kvfree_rcu`) hold their VA, VMAs and frames until their callback runs, and the kernel
+    /// drains them under pressure too (its kfree_rcu shrinker). Then purge the lazy areas.
+    /// Returns the frames the purge freed.
+    @discardableResult
+    func drainDeferredFrees() -> Int {
+        vmshim_rcu_drain()
+        return purgeLazy()
     }
 
     /// `allocVA`, and NOFAIL waits a tick and retries for ever.
@@ -272,7 +282,7 @@ final class VmallocSpace: Sendable {
     private func tryMap(_ r: AreaRecord, prot: PageProtection) -> Bool {
         guard pageTable.populate(offset: r.offset, count: r.classPages) else { return false }
         if !areas.vmas.charge(r.vmaCost) {
-            purgeLazy()
+            drainDeferredFrees()
             guard areas.vmas.charge(r.vmaCost) else {
                 log.warn(
                     "vmalloc: VMA budget spent (vm.max_map_count): this system uses "
@@ -421,8 +431,9 @@ final class VmallocSpace: Sendable {
 }
 
 extension VmallocSpace: ReclaimSource {
-    /// Reclaim purges the lazily freed areas: their frames are free memory no one owns.
-    func reclaim() -> Int { purgeLazy() }
+    /// Reclaim purges the lazily freed areas (their frames are free memory no one owns), after
+    /// the RCU frees in flight have run.
+    func reclaim() -> Int { drainDeferredFrees() }
 }
 
 extension VmallocSpace: AliasPurger {

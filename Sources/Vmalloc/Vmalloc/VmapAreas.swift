@@ -62,8 +62,8 @@ final class VmapAreas: @unchecked Sendable {
         guardMarkers = vmshim_guard_probe() == 1
         vmas = VMABudget(limit: c.maxMapCount ?? Int.max)
         let cpus = max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1)
-        let log2 = max(Int.bitWidth - cpus.leadingZeroBitCount - 1, 1)
-        lazyMaxPages = c.lazyMaxPages ?? min((32 << 20) / Self.pageSize * log2, memory.totalPages / 4)
+        // A small system would hold most of its frames in lazily freed areas: cap at a quarter.
+        lazyMaxPages = c.lazyMaxPages ?? min(Self.lazyMaxPages(cpus: cpus), memory.totalPages / 4)
         let count = max(1, min(cpus, size / Self.minShardSize))
         lazyPagesPerShard = max(lazyMaxPages / count, 1)
         // A power of two of at least 4 GiB (or the whole region): shards start 2 MiB-aligned,
@@ -84,6 +84,13 @@ final class VmapAreas: @unchecked Sendable {
                 return self.faultReport(offset: addr - UnsafeRawPointer(self.base), isWrite: isWrite)
             }
         }
+    }
+
+    /// `lazy_max_pages`: 32 MiB of pages × `fls(num_online_cpus())`, a log scale that keeps
+    /// purges (TLB flushes in the kernel) rare without long ones on large machines.
+    static func lazyMaxPages(cpus: Int) -> Int {
+        let fls = Int.bitWidth - cpus.leadingZeroBitCount
+        return fls * (32 << 20) / pageSize
     }
 
     deinit {

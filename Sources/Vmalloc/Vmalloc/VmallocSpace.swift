@@ -131,8 +131,14 @@ final class VmallocSpace: Sendable {
         let page = Self.pageSize
         let (rounded, overflow) = size.addingReportingOverflow(page - 1)
         let nrPages = overflow ? Int.max : rounded / page
-        guard nrPages <= memory.totalPages, nrPages * page <= areas.regionSize - page else {
+        guard nrPages <= memory.totalPages else {
             reportFailure(size, gfp, "exceeds total pages", site)
+            return nil
+        }
+        // No range of the region can ever hold it: fail as a full region does, without retrying.
+        guard nrPages * page <= areas.regionSize - page else {
+            warnNoVA((nrPages + 1) * page, gfp)
+            reportFailure(size, gfp, "vm_struct allocation failed", site)
             return nil
         }
         // VM_ALLOW_HUGE_VMAP from 2 MiB up: whole order-9 blocks in 2 MiB-aligned VA (the PMD shift
@@ -213,16 +219,31 @@ final class VmallocSpace: Sendable {
         return areas.allocVA(size: size, align: align)
     }
 
+    /// `alloc_vmap_area`'s report when no range fits even after a purge, unless `__GFP_NOWARN`.
+    private func warnNoVA(_ bytes: Int, _ gfp: GFP) {
+        guard !gfp.contains(.noWarn) else { return }
+        let start = UInt(bitPattern: areas.base)
+        let end = start + UInt(areas.regionSize)
+        log.warn(
+            "vmalloc_node_range for size \(bytes) failed: Address range restricted to "
+                + "0x\(String(start, radix: 16)) - 0x\(String(end, radix: 16))",
+            site: "vmap-va")
+    }
+
     /// `allocVA`, and NOFAIL waits a tick and retries for ever.
     private func allocVA(_ bytes: Int, align: Int, gfp: GFP, size: Int, site: CallSite) -> Int? {
         while true {
             if let off = allocVA(size: bytes, align: align) { return off }
+            warnNoVA(bytes, gfp)
             guard gfp.contains(.noFail) else {
-                reportFailure(size, gfp, "vmap allocation failed: no VA space", site)
+                reportFailure(size, gfp, "vm_struct allocation failed", site)
                 return nil
             }
-            // The kernel's `__get_vm_area_node` loop for NOFAIL: say so once, then wait and retry.
-            log.warnOnce("vm_struct allocation failed. Retrying. (\(site))", site: "vm-struct-retry@\(site)")
+            // The kernel's `__get_vm_area_node` loop for NOFAIL: say so once (its `warn_alloc`
+            // honours NOWARN), then wait and retry.
+            if !gfp.contains(.noWarn) {
+                log.warnOnce("vm_struct allocation failed. Retrying. (\(site))", site: "vm-struct-retry@\(site)")
+            }
             allocator.stat.add(.nofailRetries)
             allocator.waitForFree(since: allocator.freeEvents.load(ordering: .acquiring))
         }
@@ -358,12 +379,9 @@ final class VmallocSpace: Sendable {
             allocator.lazyAliases.subtract(1, ordering: .releasing)
             return areas.address(off)
         }
-        // vmap never honours VM_NO_GUARD.
         let areaSize = (list.count + 1) * page
         guard let offset = allocVA(size: areaSize, align: page) else {
-            log.warn(
-                "vmap allocation for size \(list.count * page) failed: use vmalloc=<size> to increase size",
-                site: "vmap-va")
+            warnNoVA(areaSize, .kernel)
             return nil
         }
         var runs: [FrameRun] = []

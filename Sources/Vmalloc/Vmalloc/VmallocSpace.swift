@@ -322,27 +322,34 @@ final class VmallocSpace: Sendable {
         areas.releaseVA(offset: r.offset, size: r.size)
     }
 
-    /// `vfree`, `vunmap` and `vm_unmap_ram`: take the area of `kind` starting at p out of the
-    /// busy tree; report (and change nothing) for anything else.
-    func freeArea(_ p: UnsafeMutableRawPointer?, kind: AreaKind, function: String, pageCount: Int? = nil) {
-        guard let p else { return }
+    /// `vfree`, `vunmap` and `vm_unmap_ram`: take the area starting at p that `kind`'s free
+    /// function releases out of the busy tree; report (and change nothing) for anything else.
+    /// Returns what a `VM_MAP_PUT_PAGES` area handed over when `vfree` removed it: the caller
+    /// frees it (the pages as `__free_page`, the array as `kvfree`).
+    @discardableResult
+    func freeArea(
+        _ p: UnsafeMutableRawPointer?, kind: AreaKind, function: String, pageCount: Int? = nil
+    ) -> VmapAreas.HandedOver? {
+        guard let p else { return nil }
         guard areas.contains(p), Int(bitPattern: p) % Self.pageSize == 0 else {
             log.warn("Trying to \(function) nonexistent vm area (\(p))", site: "free-bad-\(function)")
-            return
+            return nil
         }
         let offset = p - areas.base
-        // vmalloc areas and vm_map_ram areas are unmapped lazily (vunmap at once: its caller
-        // expects the mapping gone), unless every use after free must fault.
-        let lazy = kind != .vmap && !areas.immediateUnmap
+        // vmalloc areas and vm_map_ram areas are unmapped lazily (vmap areas at once), unless
+        // every use after free must fault.
+        let lazy = !areas.immediateUnmap
         switch areas.removeBusy(offset: offset, kind: kind, pageTable: pageTable, lazy: lazy, pageCount: pageCount) {
         case .lazy(let due):
             if kind == .vmMapRam { allocator.lazyAliases.add(1, ordering: .releasing) }
             if due { purgeLazy(shardOf: offset) }
         case .removed(let r):
-            // Immediate-unmap mode, vunmap, and VM_FLUSH_RESET_PERMS (`vm_reset_perms`): unmapped
-            // at once, so no later owner of the frames or the addresses inherits a read-only or
-            // executable mapping.
+            // Immediate-unmap mode, vmap areas, and VM_FLUSH_RESET_PERMS (`vm_reset_perms`):
+            // unmapped at once, so no later owner of the frames or the addresses inherits a
+            // read-only or executable mapping.
             releaseNow(r)
+            // The kernel's vunmap only unmaps: handed-over pages and array stay where they are.
+            return kind == .vmalloc ? r.handedOver : nil
         case .wrongKind(let k):
             log.warn(
                 "\(function) called on an area of \(k.freeFunction) (\(p)): use \(k.freeFunction); nothing freed",
@@ -355,13 +362,32 @@ final class VmallocSpace: Sendable {
                 log.warn("Trying to \(function) nonexistent vm area (\(p))", site: "free-bad-\(function)")
             }
         }
+        return nil
     }
 
-    /// Map caller-owned frames contiguously (`vmap`, `vm_map_ram`).
+    /// Map caller-owned frames contiguously (`vmap`, `vm_map_ram`). A `VM_MAP_PUT_PAGES` vmap
+    /// takes the frames and `pageArray` (the caller's array of them, or nil) over once mapped.
     func mapPages(
-        _ list: [Page], prot: PageProtection, flags: VMFlags, kind: AreaKind,
-        site: CallSite
+        _ list: [Page], prot: PageProtection, flags flagsIn: VMFlags, kind: AreaKind,
+        pageArray: UnsafeMutableRawPointer? = nil, site: CallSite
     ) -> UnsafeMutableRawPointer? {
+        var flags = flagsIn
+        if kind == .vmap {
+            // Resetting the direct map's permissions is for pages vmalloc allocated itself.
+            guard !flags.contains(.flushResetPerms) else {
+                log.warnOnce(
+                    "WARNING: vmap with VM_FLUSH_RESET_PERMS: refused (\(site))",
+                    site: "vmap-flush-reset-perms@\(site)")
+                return nil
+            }
+            // Your top guard is someone else's bottom guard: no vmap area goes without one.
+            if flags.contains(.noGuard) {
+                log.warnOnce(
+                    "WARNING: vmap with VM_NO_GUARD: the flag is cleared, the guard page kept (\(site))",
+                    site: "vmap-no-guard@\(site)")
+                flags.remove(.noGuard)
+            }
+        }
         guard !list.isEmpty else {
             log.warnOnce("\(kind == .vmap ? "vmap" : "vm_map_ram"): no pages (\(site))", site: "map-empty@\(site)")
             return nil
@@ -397,9 +423,9 @@ final class VmallocSpace: Sendable {
         var record = AreaRecord(
             offset: offset, size: areaSize, requested: list.count * page, nrPages: list.count,
             classPages: list.count,
-            flags: flags.union(.map).subtracting(.noGuard), kind: kind, caller: site,
+            flags: flags.union(.map), kind: kind, caller: site,
             blocks: [], runs: runs, node: NUMA_NO_NODE, align: page, vmaCost: runs.count + 1,
-            prot: prot)
+            prot: prot, pageArray: UInt(bitPattern: pageArray))
         guard mapArea(record, prot: prot, gfp: .kernel) else {
             areas.releaseVA(offset: offset, size: areaSize)
             return nil

@@ -242,6 +242,15 @@ final class VmapAreas: @unchecked Sendable {
         var size: Int
         var blocks: [(pfn: Int, order: Int)]
         var vmaCost: Int
+        /// A `VM_MAP_PUT_PAGES` area's pages and page array; nil for any other area.
+        var handedOver: HandedOver?
+    }
+
+    /// What a `VM_MAP_PUT_PAGES` vmap handed over: its pages, and the caller's page array
+    /// (0: none), which `vfree` frees after the unmap.
+    struct HandedOver: Sendable {
+        var pfns: [Int]
+        var pageArray: UInt
     }
 
     /// Outcome of freeing a live area.
@@ -254,11 +263,12 @@ final class VmapAreas: @unchecked Sendable {
         case notFound
     }
 
-    /// Free the live area whose owner starts exactly at offset if it is of `kind` (and of
-    /// `pageCount` pages when given). Its PTEs are cleared at once (as the kernel does); a
-    /// vmalloc or vm_map_ram area then stays in the busy tree as lazily freed, with its frames
-    /// and mapping, unless `lazy` is false. The lazy path reads the record in place and copies
-    /// nothing.
+    /// Free the live area whose owner starts exactly at offset if `kind`'s free function
+    /// releases it (and it has `pageCount` pages when given). Its PTEs are cleared at once (as the
+    /// kernel does); a vmalloc or vm_map_ram area then stays in the busy tree as lazily freed,
+    /// with its frames and mapping, unless `lazy` is false. A vmap area is removed at once: its
+    /// caller keeps (or gets back) the frames and expects the mapping gone. The lazy path reads
+    /// the record in place and copies nothing.
     func removeBusy(offset: Int, kind: AreaKind, pageTable: PageTable, lazy: Bool, pageCount: Int? = nil) -> Removal {
         let perShard = lazyPagesPerShard
         let remembers = remembersFreed
@@ -274,21 +284,23 @@ final class VmapAreas: @unchecked Sendable {
                 return .notFound
             }
             let found = a.pointee.kind
-            guard found == kind else { return .wrongKind(found) }
+            guard kind.releases(found) else { return .wrongKind(found) }
             if let n = pageCount, n != pages { return .notFound }
             if remembers { s.remember(id) }
             pageTable.clear(leaf: a.pointee.leafTable, of: e.start, offset: offset, count: pages)
-            if kind == .vmalloc {
+            if found == .vmalloc {
                 s.vmallocPages -= pages
                 s.slackPages -= frames - pages
             }
-            guard lazy && !a.pointee.flags.contains(.flushResetPerms) else {
+            guard lazy && found != .vmap && !a.pointee.flags.contains(.flushResetPerms) else {
                 s.busy.remove(start: offset)
                 let r = s.take(id)
-                return .removed(Released(offset: r.offset, size: r.size, blocks: r.blocks, vmaCost: r.vmaCost))
+                let handed = r.flags.contains(.mapPutPages) ? HandedOver(pfns: r.frames, pageArray: r.pageArray) : nil
+                return .removed(
+                    Released(offset: r.offset, size: r.size, blocks: r.blocks, vmaCost: r.vmaCost, handedOver: handed))
             }
             a.pointee.state = .lazy
-            if kind == .vmMapRam {
+            if found == .vmMapRam {
                 // The frames stay the caller's: the mapping may linger only until one of them is
                 // freed (the page allocator purges first) or until the next purge.
                 let key = a.pointee.frames

@@ -43,7 +43,10 @@ public func vmc_vmap(
         case 1: .readOnly
         default: .readWrite
         }
-    return system.vmap(frames, VMFlags(rawValue: UInt32(truncatingIfNeeded: flags)), protection, site: CallSite(caller))
+    // With VM_MAP_PUT_PAGES the area takes the array too (the kernel's vfree kvfrees it).
+    return system.vmap(
+        frames, VMFlags(rawValue: UInt32(truncatingIfNeeded: flags)), protection,
+        pageArray: UnsafeMutableRawPointer(mutating: pages), site: CallSite(caller))
 }
 
 @c @implementation

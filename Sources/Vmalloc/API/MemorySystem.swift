@@ -27,7 +27,7 @@ public final class MemorySystem: Sendable {
         /// Unmap and return every freed area at once: any use after `vfree` faults. Slower.
         public var immediateUnmap: Bool
         /// Pages that lazily freed areas may hold before they are purged in one batch
-        /// (`lazy_max_pages`); nil: 32 MiB × log2(CPUs), at most a quarter of memory.
+        /// (`lazy_max_pages`); nil: 32 MiB × fls(CPUs), at most a quarter of memory.
         public var lazyMaxPages: Int?
         /// The min watermark per node in pages; nil: the kernel's `min_free_kbytes` rule.
         public var minFreePages: Int?

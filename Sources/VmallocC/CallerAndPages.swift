@@ -17,7 +17,9 @@ extension MemorySystem {
         frames.reserveCapacity(count)
         for i in 0..<count {
             guard let p = array[i], let page = page(at: p) else {
-                warn("\(function): pages[\(i)] = \(String(describing: array[i])) is not a struct page", site: "c-\(function)-page")
+                warn(
+                    "\(function): pages[\(i)] = \(String(describing: array[i])) is not a struct page",
+                    site: "c-\(function)-page")
                 return nil
             }
             frames.append(page)

@@ -16,7 +16,8 @@ public func vmc_ksize(_ p: UnsafeRawPointer?) -> Int { MemorySystem.shared.ksize
 
 @c @implementation
 public func vmc_krealloc(_ p: UnsafeRawPointer?, _ size: Int, _ gfp: UInt32) -> UnsafeMutableRawPointer? {
-    MemorySystem.shared.kreallocNode(UnsafeMutableRawPointer(mutating: p), size, GFP(rawValue: gfp), site: CallSite(nil))
+    MemorySystem.shared.kreallocNode(
+        UnsafeMutableRawPointer(mutating: p), size, GFP(rawValue: gfp), site: CallSite(nil))
 }
 
 @c @implementation

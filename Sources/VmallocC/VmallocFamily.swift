@@ -81,7 +81,7 @@ public func vmc_vm_unmap_aliases() { MemorySystem.shared.vm_unmap_aliases() }
 public func vmc_find_vm_area(_ p: UnsafeRawPointer?, _ out: UnsafeMutablePointer<vmc_area_info>?) -> Int32 {
     guard let p, let out, let (area, caller) = MemorySystem.shared.findVMArea(p) else { return 0 }
     out.pointee = vmc_area_info(
-        addr: UnsafeMutableRawPointer(mutating: area.addr), size: UInt(area.size), flags: UInt(area.flags.rawValue),
+        addr: UnsafeMutableRawPointer(mutating: area.addr), size: UInt(area.size), requested_size: UInt(area.requestedSize), flags: UInt(area.flags.rawValue),
         nr_pages: UInt32(area.nrPages), caller: caller.address)
     return 1
 }

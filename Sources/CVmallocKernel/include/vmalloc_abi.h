@@ -39,6 +39,7 @@ void vmc_vm_unmap_aliases(void);
 typedef struct vmc_area_info {
     void *addr;             /* start of the area */
     unsigned long size;     /* with its guard page */
+    unsigned long requested_size; /* what the caller asked for */
     unsigned long flags;    /* VM_* */
     unsigned int nr_pages;
     const void *caller;     /* the return address recorded at allocation, or NULL */

@@ -39,7 +39,8 @@ extension MemorySystem {
     public func vzalloc_node(_ size: Int, _ node: Int, file: StaticString = #fileID, line: UInt = #line)
         -> UnsafeMutableRawPointer?
     {
-        vmallocNode(size, align: VmallocSpace.pageSize, [.kernel, .zero], node: node, site: CallSite(file: file, line: line))
+        vmallocNode(
+            size, align: VmallocSpace.pageSize, [.kernel, .zero], node: node, site: CallSite(file: file, line: line))
     }
     /// `vmalloc` with an explicit mask (`__vmalloc`): GFP_NOFS, GFP_NOIO, GFP_NOWAIT, NOFAIL...
     /// Unsupported bits are masked off with a warning (`vmalloc_fix_flags`, as `__vmalloc_noprof`).

@@ -1,11 +1,13 @@
-/* The checks the C surface programs (Tests/CSurface/*.c) share: each CHECK prints one line saying
+/* The checks the C surface programs (Tests/CSurface/NAME.c) share: each CHECK prints one line saying
  * what held or what did not, and check_done() turns the tally into the exit status, so a program
  * exits 0 only if every check held. Output goes to stdout; the library's warnings go to stderr,
  * where scripts/c-test looks for them. */
 #ifndef CSURFACE_CHECK_H
 #define CSURFACE_CHECK_H
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -60,6 +62,56 @@ static inline const char *capture_end(void)
     fclose(capture_file);
     fputs(capture_text, stderr);
     return capture_text;
+}
+
+/* /proc views of the memory system ("vmallocinfo", "meminfo", ...). The installed headers do not
+ * declare a call for them yet, so this is the C ABI's own entry point (Sources/CVmallocKernel/
+ * include/vmalloc_abi.h), which libvmalloc.so exports. */
+long vmc_proc_read(const char *name, char *buf, size_t len);
+
+static inline const char *proc_text(const char *name)
+{
+    static char text[1 << 20];
+
+    return vmc_proc_read(name, text, sizeof(text)) < 0 ? "" : text;
+}
+
+/* A /proc/meminfo field in kB (0 when absent). */
+static inline unsigned long meminfo_kb(const char *field)
+{
+    const char *line = proc_text("meminfo");
+    size_t len = strlen(field);
+
+    for (; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL)
+        if (strncmp(line, field, len) == 0 && line[len] == ':')
+            return strtoul(line + len + 1, NULL, 10);
+    return 0;
+}
+
+/* Pages the allocator keeps after everything is freed: page tables (never freed) and slab pages
+ * (DESIGN §5, "nothing lost"). */
+static inline unsigned long kept_pages(void)
+{
+    return (meminfo_kb("PageTables") + meminfo_kb("Slab")) / 4;
+}
+
+/* Copy the /proc/vmallocinfo line of the area starting at addr into line; false if none. */
+static inline bool vmallocinfo_line(const void *addr, char *line, size_t len)
+{
+    const char *l = proc_text("vmallocinfo");
+
+    for (; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+        if (strtoul(l, NULL, 16) == (unsigned long)addr) {
+            size_t n = strcspn(l, "\n");
+
+            n = n < len - 1 ? n : len - 1;
+            memcpy(line, l, n);
+            line[n] = 0;
+            return true;
+        }
+    }
+    snprintf(line, len, "(no line for %p)", addr);
+    return false;
 }
 
 /* The exit status: 0 only when every check held. */

@@ -6,6 +6,7 @@
  * per-CPU memory; set_memory_ro/rw; the address queries; struct page identity; the caller shown
  * in /proc/vmallocinfo; and, at the end, nothing lost: free pages back where they started once
  * the page tables and slab pages the run left are counted. */
+#include <linux/errno.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>

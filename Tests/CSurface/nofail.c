@@ -84,6 +84,7 @@ static void *nofail_page(void) { return alloc_pages(GFP_KERNEL | __GFP_NOFAIL, 0
 static void *nofail_nofs_vmalloc(void) { return __vmalloc(8 * PAGE_SIZE, GFP_NOFS | __GFP_NOFAIL); }
 static void release_page(void *page) { __free_pages(page, 0); }
 static void release_vmalloc(void *p) { vfree(p); }
+static void release_kvmalloc(void *p) { kvfree(p); }
 
 int main(void)
 {
@@ -95,7 +96,7 @@ int main(void)
         return 1;
     printf("nofail: %lu pages, giving them back after %d ms each time\n", totalram_pages(), DELAY_MS);
     under_pressure("__vmalloc(64 pages, GFP_KERNEL | __GFP_NOFAIL)", nofail_vmalloc, release_vmalloc);
-    under_pressure("kvmalloc(64 pages, GFP_KERNEL | __GFP_NOFAIL)", nofail_kvmalloc, kvfree);
+    under_pressure("kvmalloc(64 pages, GFP_KERNEL | __GFP_NOFAIL)", nofail_kvmalloc, release_kvmalloc);
     under_pressure("alloc_pages(GFP_KERNEL | __GFP_NOFAIL, 0)", nofail_page, release_page);
     under_pressure("__vmalloc(8 pages, GFP_NOFS | __GFP_NOFAIL)", nofail_nofs_vmalloc, release_vmalloc);
 

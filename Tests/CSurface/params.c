@@ -4,6 +4,7 @@
  * -EINVAL when fail=1, so the runner can check the harness's exit status and message. The refusals
  * (unknown key, unparsable value) are the harness's: init must not run, so "params: init" must be
  * absent from their output. */
+#include <linux/errno.h>
 #include <linux/init.h>
 #include <linux/kernel.h>
 #include <linux/module.h>

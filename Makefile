@@ -1,7 +1,7 @@
 # swift-vmalloc — the two commands: `make bench` (main job) and `make test`.
 SWIFT      ?= swift
 BENCH_ARGS ?=
-APT_PKGS   := libnuma-dev liburcu-dev libjemalloc2 libmimalloc2.0 pkg-config gnuplot-nox
+APT_PKGS   := libnuma-dev liburcu-dev libjemalloc2 libmimalloc2.0 pkg-config gnuplot-nox xz-utils
 
 .PHONY: deps build release test test-c test-tsan test-asan bench plot docs examples format lint fuzz ci clean \
 	clib install kernel-test
@@ -44,7 +44,7 @@ install: clib
 # The kernel's own lib/test_vmalloc.c (from the linux-source packages, never committed) on an
 # installed copy: smoke, performance and stress modes as its selftest script runs them.
 KERNEL_TEST_DIR := $(CURDIR)/.build-kernel
-kernel-test:
+kernel-test: deps
 	$(MAKE) install PREFIX=$(KERNEL_TEST_DIR)/prefix
 	scripts/kernel-test $(KERNEL_TEST_DIR)/prefix $(KERNEL_TEST_DIR)
 
@@ -58,6 +58,14 @@ test: deps lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(SWIFT) run vmalloc-bench --quick
+	$(MAKE) test-c
+
+# The C surface as a C user meets it: an installed copy, every header alone and beside the UAPI
+# headers it shadows, C programs and a module built with pkg-config only and run with no Swift.
+CTEST_DIR := $(CURDIR)/.build-ctest
+test-c:
+	$(MAKE) install PREFIX=$(CTEST_DIR)/prefix
+	scripts/c-test $(CTEST_DIR)/prefix $(CTEST_DIR)
 
 # The sanitizers catch SIGSEGV themselves, so the suites that expect a process to die of a
 # guard-page fault (or fork a child that does) run only in the plain suite.

@@ -73,12 +73,18 @@ let package = Package(
             ]
         ),
         .target(name: "CVmallocTestSupport", linkerSettings: [.linkedLibrary("numa")]),
+        // Kernel-style C the tests call to cross-check the C surface against the Swift API.
+        .target(
+            name: "CVmallocCTestSupport",
+            dependencies: ["VmallocC"],
+            cSettings: [.headerSearchPath("../CVmallocKernel/kernel")]
+        ),
         // The bench's C helpers: the ptrace syscall census, mremap, a memfd for the mmap peer.
         .target(name: "CVmallocBench"),
         .executableTarget(
             name: "vmalloc-bench",
             dependencies: [
-                "Vmalloc", "VmallocTestSupport", "CShim", "CNuma", "CVmallocBench",
+                "Vmalloc", "VmallocTestSupport", "CShim", "CNuma", "CURCU", "CVmallocBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
@@ -86,7 +92,8 @@ let package = Package(
         .testTarget(
             name: "VmallocTests",
             dependencies: [
-                "Vmalloc", "VmallocTestSupport", "CVmallocTestSupport", "CShim", "CNuma",
+                "Vmalloc", "VmallocTestSupport", "CVmallocTestSupport", "CShim", "CNuma", "VmallocC",
+                "CVmallocCTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),

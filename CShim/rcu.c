@@ -33,10 +33,17 @@ struct deferred {
     void *ptr;
 };
 
+/* Callbacks queued and not yet run, and whether this thread is running one. */
+static uint64_t pending;
+static _Thread_local int in_callback;
+
 static void run_deferred(struct rcu_head *head) {
     struct deferred *d = (struct deferred *)head;
+    in_callback = 1;
     d->fn(d->ctx, d->ptr);
+    in_callback = 0;
     free(d);
+    __atomic_fetch_sub(&pending, 1, __ATOMIC_RELEASE);
 }
 
 int vmshim_call_rcu(vmshim_rcu_fn fn, void *ctx, void *ptr) {
@@ -45,8 +52,15 @@ int vmshim_call_rcu(vmshim_rcu_fn fn, void *ctx, void *ptr) {
     d->fn = fn;
     d->ctx = ctx;
     d->ptr = ptr;
+    __atomic_fetch_add(&pending, 1, __ATOMIC_RELAXED);
     urcu_bp_call_rcu(&d->head, run_deferred);
     return 0;
+}
+
+int vmshim_rcu_drain(void) {
+    if (__atomic_load_n(&pending, __ATOMIC_ACQUIRE) == 0 || rcu_depth > 0 || in_callback) return 0;
+    urcu_bp_barrier();
+    return 1;
 }
 
 void vmshim_rcu_barrier(void) { urcu_bp_barrier(); }

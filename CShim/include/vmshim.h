@@ -270,4 +270,11 @@ int vmshim_scope_pop(uint32_t token);
 /* ---- reclaim mechanism: wait queues, per-thread reclaim and held-lock state ---- */
 #include "vmshim_reclaim.h"
 
+/* ---- symbols: %pS for printk and vmallocinfo's caller column ---- */
+
+/// Writes "symbol+0xoff/0xsize" for the function containing the code address addr (static functions
+/// too, from the ELF .symtab of the object's file), or "0x<hex>" when none does, into buf
+/// (NUL-terminated, truncated to len). Returns the length written, or -EINVAL.
+int vmshim_symbolize(const void *addr, char *buf, size_t len);
+
 #endif

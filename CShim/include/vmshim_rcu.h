@@ -17,5 +17,9 @@ typedef void (*vmshim_rcu_fn)(void *ctx, void *ptr);
 int vmshim_call_rcu(vmshim_rcu_fn fn, void *ctx, void *ptr);
 /// Wait until every callback queued before the call has run (rcu_barrier).
 void vmshim_rcu_barrier(void);
+/// rcu_barrier when callbacks are pending and the caller may wait for them: not inside a
+/// read-side section (the grace period would wait for the caller) and not on the callback
+/// thread (it would wait for itself). 1 when it waited, 0 when it could not or had nothing to do.
+int vmshim_rcu_drain(void);
 
 #endif

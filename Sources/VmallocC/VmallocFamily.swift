@@ -43,7 +43,10 @@ public func vmc_vmap(
         case 1: .readOnly
         default: .readWrite
         }
-    return system.vmap(frames, VMFlags(rawValue: UInt32(truncatingIfNeeded: flags)), protection, site: CallSite(caller))
+    // With VM_MAP_PUT_PAGES the area takes the array too (the kernel's vfree kvfrees it).
+    return system.vmap(
+        frames, VMFlags(rawValue: UInt32(truncatingIfNeeded: flags)), protection,
+        pageArray: UnsafeMutableRawPointer(mutating: pages), site: CallSite(caller))
 }
 
 @c @implementation
@@ -81,7 +84,8 @@ public func vmc_vm_unmap_aliases() { MemorySystem.shared.vm_unmap_aliases() }
 public func vmc_find_vm_area(_ p: UnsafeRawPointer?, _ out: UnsafeMutablePointer<vmc_area_info>?) -> Int32 {
     guard let p, let out, let (area, caller) = MemorySystem.shared.findVMArea(p) else { return 0 }
     out.pointee = vmc_area_info(
-        addr: UnsafeMutableRawPointer(mutating: area.addr), size: UInt(area.size), requested_size: UInt(area.requestedSize), flags: UInt(area.flags.rawValue),
+        addr: UnsafeMutableRawPointer(mutating: area.addr), size: UInt(area.size),
+        requested_size: UInt(area.requestedSize), flags: UInt(area.flags.rawValue),
         nr_pages: UInt32(area.nrPages), caller: caller.address)
     return 1
 }

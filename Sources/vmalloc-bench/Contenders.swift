@@ -1,3 +1,5 @@
+import Glibc
+
 /// The allocators a run compares. Peers that replace malloc run in a child process with the
 /// library preloaded (`preload`), so they never share a heap with the harness.
 enum ContenderKind: String, CaseIterable, Codable, Sendable {
@@ -97,4 +99,27 @@ protocol NonBlockingAllocating: Contender {
     func allocateNonBlocking(_ size: Int, atomic: Bool) -> UnsafeMutableRawPointer?
 }
 
+/// `__alloc_percpu`: one zeroed copy of an object per possible CPU.
+protocol PerCPUAllocating: Contender {
+    /// `size` bytes aligned to `align` (a power of two up to a page) for each possible CPU, every
+    /// copy zeroed; the first copy, or nil.
+    func allocatePerCPU(_ size: Int, align: Int) -> UnsafeMutableRawPointer?
+    /// Frees what `allocatePerCPU` returned (`free_percpu`).
+    func freePerCPU(_ pointer: UnsafeMutableRawPointer)
+}
+
+/// `kvfree_rcu`: a free deferred until an RCU grace period has passed.
+protocol RCUFreeing: Contender {
+    /// Frees `pointer`, of `size` bytes from `allocate`, once a grace period has passed. With
+    /// `headInObject` its first 16 bytes are the `rcu_head` (`kvfree_rcu(p, rcu)`); without, the
+    /// free finds room of its own for the deferral (`kvfree_rcu_mightsleep(p)`).
+    func freeAfterGracePeriod(_ pointer: UnsafeMutableRawPointer, size: Int, headInObject: Bool)
+    /// Waits until every deferred free has run (`rcu_barrier`).
+    func waitForDeferredFrees()
+}
+
 let pageSize = 4096
+
+/// Possible CPUs (`nr_cpu_ids`), counted as the vmalloc system's per-CPU allocator counts them:
+/// every per-CPU allocation has this many copies, whichever contender makes it.
+let possibleCPUs = max(1, sysconf(Int32(_SC_NPROCESSORS_CONF)))

@@ -1,8 +1,10 @@
+import CShim
+import CURCU
 import Glibc
 
 /// `malloc`/`free` of whatever allocator the process has: glibc in the harness, jemalloc or
 /// mimalloc in a child that preloads them (`ContenderKind.preload`).
-final class MallocContender: AlignedAllocating, Reallocating {
+final class MallocContender: AlignedAllocating, Reallocating, PerCPUAllocating, RCUFreeing {
     let kind: ContenderKind
 
     private init(_ kind: ContenderKind) {
@@ -36,5 +38,33 @@ final class MallocContender: AlignedAllocating, Reallocating {
     func reallocate(_ pointer: UnsafeMutableRawPointer?, from oldSize: Int, to newSize: Int) -> UnsafeMutableRawPointer?
     {
         realloc(pointer, newSize)
+    }
+
+    /// What a userspace per-CPU array costs: one aligned block holding a copy per possible CPU
+    /// (each at a multiple of the size rounded up to `align`), zeroed as `__alloc_percpu` zeroes.
+    func allocatePerCPU(_ size: Int, align: Int) -> UnsafeMutableRawPointer? {
+        let stride = (size + align - 1) & ~(align - 1)
+        return allocate(stride * possibleCPUs, align: align, zeroed: true)
+    }
+
+    func freePerCPU(_ pointer: UnsafeMutableRawPointer) {
+        Glibc.free(pointer)
+    }
+
+    /// liburcu's `call_rcu` with `free` as the callback, run by liburcu's call_rcu thread after a
+    /// grace period. With the head in the object it is queued as is; without, liburcu needs a
+    /// head of its own, which `vmshim_call_rcu` mallocs beside it.
+    func freeAfterGracePeriod(_ pointer: UnsafeMutableRawPointer, size: Int, headInObject: Bool) {
+        if headInObject {
+            urcu_bp_call_rcu(pointer.assumingMemoryBound(to: rcu_head.self)) { Glibc.free($0) }
+        } else if vmshim_call_rcu({ _, p in Glibc.free(p) }, nil, pointer) != 0 {
+            // No memory for the head: wait for the grace period here, as kvfree_rcu_mightsleep does.
+            vmshim_synchronize_rcu()
+            Glibc.free(pointer)
+        }
+    }
+
+    func waitForDeferredFrees() {
+        vmshim_rcu_barrier()
     }
 }

@@ -8,7 +8,9 @@ struct TestVmallocOptions: ParsableArguments {
         help:
             ArgumentHelp(
                 "Tests to run: a bit per test, numbered as in lib/test_vmalloc.c (decimal or 0x hex). "
-                    + "Default: every test implemented here.")
+                    + "Default: all of them.",
+                // The ids as the kernel module's usage text lists them.
+                discussion: Workload.allCases.map { "id: \($0.maskBit), name: \($0.rawValue)" }.joined(separator: "\n"))
     )
     var runTestMask: TestMask?
 

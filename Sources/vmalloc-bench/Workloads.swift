@@ -1,12 +1,15 @@
 import Glibc
 import VmallocTestSupport
 
-/// The tests of the kernel's lib/test_vmalloc.c that apply to a userspace allocator, with the
-/// kernel's index (its `run_test_mask` bit) and its xfail marks. pcpu_alloc_test and the two
-/// kvfree_rcu tests (bits 7–9) have no userspace counterpart.
+/// The tests of the kernel's lib/test_vmalloc.c, with the kernel's index (its `run_test_mask`
+/// bit) and its xfail marks.
 ///
-/// One operation is one iteration of the kernel test's loop, whatever it allocates; every
-/// allocation is touched (one byte written per page), which the kernel test leaves commented out.
+/// One operation is one iteration of the kernel test's loop, whatever it allocates; pcpu_alloc_test's
+/// two loops count one allocation or one free each. Every allocation is written, one byte per
+/// page: the kernel's vm_map_ram_test writes its first byte (`*v_ptr = 'a'`) and the kvfree_rcu
+/// tests `p->array[0]`; the other tests only allocate, which costs a kernel its pages up front
+/// but a userspace peer nothing until a page is touched. pcpu_alloc_test's copies are written by
+/// the zeroing every contender does, as `__alloc_percpu` zeroes them.
 enum Workload: String, CaseIterable, Codable, Sendable {
     case fixSize = "fix_size_alloc_test"
     case fullFit = "full_fit_alloc_test"
@@ -15,6 +18,9 @@ enum Workload: String, CaseIterable, Codable, Sendable {
     case fixAlign = "fix_align_alloc_test"
     case randomSizeAlign = "random_size_align_alloc_test"
     case alignShift = "align_shift_alloc_test"
+    case pcpuAlloc = "pcpu_alloc_test"
+    case kvfreeRcu1Arg = "kvfree_rcu_1_arg_vmalloc_test"
+    case kvfreeRcu2Arg = "kvfree_rcu_2_arg_vmalloc_test"
     case vmMapRam = "vm_map_ram_test"
     case noBlock = "no_block_alloc_test"
     case vrealloc = "vrealloc_test"
@@ -29,6 +35,9 @@ enum Workload: String, CaseIterable, Codable, Sendable {
         case .fixAlign: 4
         case .randomSizeAlign: 5
         case .alignShift: 6
+        case .pcpuAlloc: 7
+        case .kvfreeRcu1Arg: 8
+        case .kvfreeRcu2Arg: 9
         case .vmMapRam: 10
         case .noBlock: 11
         case .vrealloc: 12
@@ -49,6 +58,8 @@ enum Workload: String, CaseIterable, Codable, Sendable {
         case .fixSize: !useHuge || contender is any HugeAllocating
         case .fullFit, .longBusyList, .randomSize: true
         case .fixAlign, .randomSizeAlign, .alignShift: contender is any AlignedAllocating
+        case .pcpuAlloc: contender is any PerCPUAllocating
+        case .kvfreeRcu1Arg, .kvfreeRcu2Arg: contender is any RCUFreeing
         case .vmMapRam: contender is any PageMapping
         case .noBlock: contender is any NonBlockingAllocating
         case .vrealloc: contender is any Reallocating
@@ -65,6 +76,9 @@ enum Workload: String, CaseIterable, Codable, Sendable {
         case .fixAlign: FixAlign(contender as! any AlignedAllocating, parameters)
         case .randomSizeAlign: RandomSizeAlign(contender as! any AlignedAllocating, parameters)
         case .alignShift: AlignShift(contender as! any AlignedAllocating)
+        case .pcpuAlloc: PcpuAlloc(contender as! any PerCPUAllocating, parameters)
+        case .kvfreeRcu1Arg: KvfreeRcu(contender as! any RCUFreeing, parameters, headInObject: false)
+        case .kvfreeRcu2Arg: KvfreeRcu(contender as! any RCUFreeing, parameters, headInObject: true)
         case .vmMapRam: VmMapRam(contender as! any PageMapping, parameters)
         case .noBlock: NoBlock(contender as! any NonBlockingAllocating, parameters)
         case .vrealloc: Vrealloc(contender as! any Reallocating, parameters)
@@ -303,6 +317,67 @@ private final class AlignShift: WorkloadInstance {
     }
 
     func teardown() {}
+}
+
+/// pcpu_alloc_test: 35,000 per-CPU allocations of 1 to PAGE_SIZE/4 bytes aligned to 2^1 to
+/// 2^11, then every one freed in order; it ignores test_loop_count. Its two loops run as one of
+/// 70,000 iterations: an allocation each, then a free each.
+private final class PcpuAlloc: WorkloadInstance {
+    static let count = 35_000
+    let contender: any PerCPUAllocating
+    let iterations = 2 * count
+    var live: [UnsafeMutableRawPointer?] = Array(repeating: nil, count: count)
+    var random: SplitMix64
+
+    init(_ contender: any PerCPUAllocating, _ parameters: WorkloadParameters) {
+        self.contender = contender
+        random = SplitMix64(seed: parameters.seed)
+    }
+
+    func iterate(_ i: Int) -> Bool {
+        guard i < Self.count else {
+            contender.freePerCPU(live[i - Self.count]!)
+            live[i - Self.count] = nil
+            return true
+        }
+        let size = random.inclusive(1...pageSize / 4)
+        let align = 1 << random.inclusive(1...11)
+        live[i] = contender.allocatePerCPU(size, align: align)
+        return live[i] != nil
+    }
+
+    /// Frees what a failed or truncated run left allocated.
+    func teardown() {
+        for p in live.compactMap(\.self) { contender.freePerCPU(p) }
+    }
+}
+
+/// kvfree_rcu_1_arg_vmalloc_test and kvfree_rcu_2_arg_vmalloc_test: one page holding a
+/// `struct test_kvfree_rcu` (a 16-byte rcu_head, then array[20]), array[0] written, freed after
+/// a grace period by `kvfree_rcu_mightsleep(p)` or `kvfree_rcu(p, rcu)`.
+private final class KvfreeRcu: WorkloadInstance {
+    static let arrayOffset = 16
+    let contender: any RCUFreeing
+    let headInObject: Bool
+    let iterations: Int
+
+    init(_ contender: any RCUFreeing, _ parameters: WorkloadParameters, headInObject: Bool) {
+        self.contender = contender
+        self.headInObject = headInObject
+        iterations = parameters.loops
+    }
+
+    func iterate(_ i: Int) -> Bool {
+        guard let p = contender.allocate(pageSize) else { return false }
+        p.storeBytes(of: UInt8(ascii: "a"), toByteOffset: Self.arrayOffset, as: UInt8.self)
+        contender.freeAfterGracePeriod(p, size: pageSize, headInObject: headInObject)
+        return true
+    }
+
+    /// Waits for the frees still queued, so that the next run starts with none pending.
+    func teardown() {
+        contender.waitForDeferredFrees()
+    }
 }
 
 /// vm_map_ram_test: nr_pages frames taken once, then mapped and unmapped in the loop.

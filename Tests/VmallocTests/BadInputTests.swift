@@ -76,4 +76,27 @@ import VmallocTestSupport
         sys.vfree(p)
         expectNothingLost(sys)
     }
+
+    /// No VA range fits (the region is full): `alloc_vmap_area`'s report and vmalloc's failure
+    /// report, both silenced by `__GFP_NOWARN`, which also silences a NOFAIL retry's.
+    @Test func vaSpaceFailureIsReportedUnlessNowarn() throws {
+        let log = LogCapture()
+        let sys = try makeSystem(mib: 16, vmallocMiB: 4, log: log)
+        let held = try #require(sys.vmalloc(3 << 20))
+        #expect(sys.vmalloc(2 << 20, GFP_KERNEL | __GFP_NOWARN) == nil)
+        #expect(log.all.isEmpty, "\(log.all)")
+        #expect(sys.vmalloc(2 << 20) == nil)
+        let va = log.lines(containing: "vmalloc_node_range for size \((2 << 20) + 4096) failed: Address range")
+        #expect(va.count == 1, "\(log.all)")
+        #expect(log.lines(containing: "vmalloc error: size \(2 << 20), vm_struct allocation failed, mode:").count == 1)
+        let reported = log.all.count
+        sys.vfree(held)
+        sys.setFaultInjection(.vmapArea, FaultAttributes(times: 2))
+        let p = sys.vmalloc(4096, GFP_KERNEL | __GFP_NOFAIL | __GFP_NOWARN)
+        #expect(p != nil)
+        #expect(log.all.count == reported, "\(log.all)")
+        sys.setFaultInjection(.vmapArea, nil)
+        sys.vfree(p)
+        expectNothingLost(sys)
+    }
 }

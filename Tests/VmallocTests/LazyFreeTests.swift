@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 import VmallocTestSupport
 
@@ -31,5 +32,20 @@ import VmallocTestSupport
         for page in got { sys.__free_page(page) }
         cache.close()
         expectNothingLost(sys)
+    }
+
+    /// `lazy_max_pages`: 32 MiB of pages × `fls(num_online_cpus())`.
+    @Test(arguments: [(1, 1), (2, 2), (3, 2), (4, 3), (16, 5)])
+    func lazyMaxPagesScalesWithFlsOfTheCPUs(cpus: Int, fls: Int) {
+        #expect(VmapAreas.lazyMaxPages(cpus: cpus) == fls * (32 << 20) / 4096)
+    }
+
+    /// The default threshold of a system large enough not to cap it (a quarter of its frames).
+    @Test func defaultLazyThresholdIsTheKernels() throws {
+        let sys = try makeSystem(mib: 1024)
+        let cpus = max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1)
+        let fls = Int.bitWidth - cpus.leadingZeroBitCount
+        #expect(sys.space.areas.lazyMaxPages == min(fls * (32 << 20) / 4096, sys.meminfo().memTotal / 4096 / 4))
+        #expect(cpus > 1 || sys.space.areas.lazyMaxPages == 8192)
     }
 }

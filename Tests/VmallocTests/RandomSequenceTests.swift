@@ -73,7 +73,14 @@ import VmallocTestSupport
                 case 7:
                     if !maps.isEmpty {
                         let (p, frames) = maps.remove(at: n % maps.count)
-                        if mapRam.remove(p) != nil { sys.vm_unmap_ram(p, frames.count) } else { sys.vunmap(p) }
+                        // vfree of a vmap area unmaps it as vunmap does.
+                        if mapRam.remove(p) != nil {
+                            sys.vm_unmap_ram(p, frames.count)
+                        } else if x % 2 == 0 {
+                            sys.vunmap(p)
+                        } else {
+                            sys.vfree(p)
+                        }
                     }
                 case 8:  // invalid frees: interior, foreign, wrong kind, nil
                     if let (p, size, _) = areas.first {
@@ -81,7 +88,9 @@ import VmallocTestSupport
                         if size > 4096 { sys.vfree(p + 4096) }
                         sys.vunmap(p)
                     }
-                    if let (p, _) = maps.first { sys.vfree(p) }
+                    if let (p, frames) = maps.first {
+                        if mapRam.contains(p) { sys.vfree(p) } else { sys.vm_unmap_ram(p, frames.count) }
+                    }
                     sys.vfree(nil)
                     sys.vfree(UnsafeMutableRawPointer(bitPattern: 0x1000 * (n + 1)))
                 case 9:  // invalid sizes, alignments, nodes
@@ -109,7 +118,8 @@ import VmallocTestSupport
                         sys.kvfree(p)
                     }
                 case 15:  // stale and cross-family frees are refused
-                    let live = Set(areas.map(\.0) + kv.map(\.0))
+                    // A stale address a vmap took since is that area's: vfree would unmap it.
+                    let live = Set(areas.map(\.0) + kv.map(\.0) + maps.map(\.0))
                     if let p = stale.last, !live.contains(p) { sys.vfree(p) }
                     if let (p, _, _) = areas.first { sys.kfree(p) }
                     if let (p, _, _) = kv.first(where: { !sys.is_vmalloc_addr($0.0) }) { sys.vfree(p) }

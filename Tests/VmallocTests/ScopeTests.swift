@@ -1,3 +1,4 @@
+import CShim
 import Foundation
 import Testing
 import VmallocTestSupport
@@ -106,6 +107,69 @@ import VmallocTestSupport
         #expect(fs.masks.isEmpty)
         fs.close()
         expectNothingLost(sys)
+    }
+
+    /// `PF_MEMALLOC_PIN`, set in the thread's flags word directly as the C surface's
+    /// `memalloc_pin_save` does: `current_gfp_context` clears `__GFP_MOVABLE`, beside NOFS/NOIO.
+    @Test func pinFlagClearsMovable() {
+        let start = vmshim_flags_get()
+        vmshim_flags_set(start | UInt32(VMSHIM_PF_MEMALLOC_PIN))
+        #expect(current_gfp_context(GFP(rawValue: __GFP_MOVABLE.rawValue | GFP_KERNEL.rawValue)) == GFP_KERNEL)
+        #expect(current_gfp_context(GFP_NOFS | __GFP_MOVABLE) == GFP_NOFS)
+        let noio = memalloc_noio_save()
+        #expect(current_gfp_context(GFP_KERNEL | __GFP_MOVABLE | __GFP_ZERO) == GFP_NOIO | __GFP_ZERO)
+        memalloc_noio_restore(noio)
+        vmshim_flags_set(start)
+        #expect(current_gfp_context(GFP_KERNEL | __GFP_MOVABLE) == GFP_KERNEL | __GFP_MOVABLE)
+    }
+
+    /// The page allocator applies the pin rule: a failing `__GFP_MOVABLE` allocation under
+    /// `PF_MEMALLOC_PIN` reports a mask without it (the report prints the effective mask).
+    @Test func pageAllocatorHonoursThePinFlag() throws {
+        let log = LogCapture()
+        let sys = try makeSystem(mib: 16, log: log)
+        let held = drainAllFrames(sys)
+        #expect(sys.alloc_page(GFP_ATOMIC | __GFP_MOVABLE) == nil)
+        let start = vmshim_flags_get()
+        vmshim_flags_set(start | UInt32(VMSHIM_PF_MEMALLOC_PIN))
+        #expect(sys.alloc_pages(GFP_ATOMIC | __GFP_MOVABLE, 1) == nil)
+        vmshim_flags_set(start)
+        #expect(log.lines(containing: "order:0, mode:0x").allSatisfy { $0.contains("__GFP_MOVABLE") })
+        let pinned = log.lines(containing: "order:1, mode:0x")
+        #expect(pinned.count == 1 && !pinned[0].contains("__GFP_MOVABLE"), "\(log.all)")
+        for b in held { sys.__free_pages(b.page, b.order) }
+        expectNothingLost(sys)
+    }
+
+    /// C code sets and clears `PF_*` bits directly (bcachefs does; so do the C surface's inline
+    /// saves) between a Swift save and its restore: the restore's token check still holds, and
+    /// it clears only the bits its save set.
+    @Test func directFlagChangesInsideASwiftScope() {
+        let nofs = UInt32(VMSHIM_PF_MEMALLOC_NOFS)
+        let noio = UInt32(VMSHIM_PF_MEMALLOC_NOIO)
+        let pin = UInt32(VMSHIM_PF_MEMALLOC_PIN)
+        let start = vmshim_flags_get()
+        let token = memalloc_nofs_save()
+        vmshim_flags_set(vmshim_flags_get() | noio)
+        #expect(current_gfp_context(GFP_KERNEL) == GFP_NOIO)
+        vmshim_flags_set(vmshim_flags_get() & ~noio)
+        memalloc_nofs_restore(token)
+        #expect(vmshim_flags_get() == start)
+
+        let outer = memalloc_nofs_save()
+        vmshim_flags_set(vmshim_flags_get() | noio | pin)
+        let inner = memalloc_noreclaim_save()
+        memalloc_noreclaim_restore(inner)
+        memalloc_nofs_restore(outer)
+        #expect(vmshim_flags_get() == start | noio | pin, "bits set directly stay set")
+        vmshim_flags_set(start)
+
+        vmshim_flags_set(start | nofs)
+        let none = memalloc_nofs_save()
+        #expect(none == 0, "the bit was already set")
+        memalloc_nofs_restore(none)
+        #expect(vmshim_flags_get() == start | nofs, "a save that set nothing clears nothing")
+        vmshim_flags_set(start)
     }
 
     @Test func restoreOnAnotherThreadIsAPreconditionFailure() async {

@@ -83,24 +83,34 @@ extension MemorySystem {
     {
         vmalloc_array(n, size, gfp.union(.zero), file: file, line: line)
     }
-    /// Free a vmalloc area (`vfree`); nil is a no-op. Anything else reports and changes nothing.
+    /// Free a vmalloc area, or unmap a vmap area as `vunmap` does (`vfree`); nil is a no-op.
+    /// The frames of a vmap area stay the caller's unless `VM_MAP_PUT_PAGES` handed them over:
+    /// then each is freed as `__free_page` frees it, and the handed-over page array is kvfreed.
+    /// Anything else reports and changes nothing.
     public func vfree(_ p: UnsafeMutableRawPointer?) {
-        space.freeArea(p, kind: .vmalloc, function: "vfree()")
+        guard let handed = space.freeArea(p, kind: .vmalloc, function: "vfree()") else { return }
+        for pfn in handed.pfns { __free_page(Page(pfn: pfn)) }
+        kvfree(UnsafeMutableRawPointer(bitPattern: handed.pageArray))
     }
-    /// Map caller-owned frames contiguously (`vmap`). The frames stay the caller's.
+    /// Map frames contiguously (`vmap`). The frames stay the caller's, unless `flags` holds
+    /// `VM_MAP_PUT_PAGES`: then the area owns them once mapped, and `vfree` of it frees them.
+    /// `VM_FLUSH_RESET_PERMS` is refused (nil) and `VM_NO_GUARD` cleared, each with a warning.
     public func vmap(
         _ pages: [Page], _ flags: VMFlags = [], _ prot: PageProtection = .readWrite, file: StaticString = #fileID,
         line: UInt = #line
     ) -> UnsafeMutableRawPointer? {
-        vmap(pages, flags, prot, site: CallSite(file: file, line: line))
+        vmap(pages, flags, prot, pageArray: nil, site: CallSite(file: file, line: line))
     }
-    /// `vmap` for every entry point.
-    package func vmap(_ pages: [Page], _ flags: VMFlags, _ prot: PageProtection, site: CallSite)
-        -> UnsafeMutableRawPointer?
-    {
-        space.mapPages(pages, prot: prot, flags: flags, kind: .vmap, site: site)
+    /// `vmap` for every entry point. With `VM_MAP_PUT_PAGES`, `pageArray` is the caller's
+    /// kvmalloc'd array of the pages (a C caller's `struct page **`): once mapped the area owns
+    /// it too, and `vfree` kvfrees it; nil: none to free.
+    package func vmap(
+        _ pages: [Page], _ flags: VMFlags, _ prot: PageProtection, pageArray: UnsafeMutableRawPointer?, site: CallSite
+    ) -> UnsafeMutableRawPointer? {
+        space.mapPages(pages, prot: prot, flags: flags, kind: .vmap, pageArray: pageArray, site: site)
     }
-    /// Unmap a `vmap` area (`vunmap`); nil is a no-op.
+    /// Unmap a `vmap` area (`vunmap`); nil is a no-op. As the kernel's, it frees nothing, even
+    /// what `VM_MAP_PUT_PAGES` handed over (the pages and array stay allocated).
     public func vunmap(_ p: UnsafeMutableRawPointer?) {
         space.freeArea(p, kind: .vmap, function: "vunmap()")
     }

@@ -27,7 +27,7 @@ public final class MemorySystem: Sendable {
         /// Unmap and return every freed area at once: any use after `vfree` faults. Slower.
         public var immediateUnmap: Bool
         /// Pages that lazily freed areas may hold before they are purged in one batch
-        /// (`lazy_max_pages`); nil: 32 MiB × log2(CPUs), at most a quarter of memory.
+        /// (`lazy_max_pages`); nil: 32 MiB × fls(CPUs), at most a quarter of memory.
         public var lazyMaxPages: Int?
         /// The min watermark per node in pages; nil: the kernel's `min_free_kbytes` rule.
         public var minFreePages: Int?
@@ -103,6 +103,8 @@ public final class MemorySystem: Sendable {
     /// The vmalloc region: VA space, page table and the vmalloc family's logic.
     let space: VmallocSpace
     let slab: SlabAllocator
+    /// Per-CPU memory, carved from vmalloc areas of `space`.
+    let percpu: PerCPUAllocator
     let freePageReporter: FreePageReporter?
 
     /// Build a system. Throws with nothing left mapped when the configuration cannot work.
@@ -117,6 +119,7 @@ public final class MemorySystem: Sendable {
             throw .systemCallFailed("calloc(slab object map)", errno: ENOMEM)
         }
         self.slab = slab
+        percpu = PerCPUAllocator(space: space, log: log)
         freePageReporter = configuration.freePageReportingDelay.map(FreePageReporter.init(delay:))
         // Held weakly by the allocator's reclaimer (see ReclaimSource, AliasPurger).
         pages.reclaim.addSource(space)

@@ -19,23 +19,32 @@ public enum MemallocScope: Sendable, Hashable {
     }
 }
 
-/// The scope bits of a thread or task (`PF_MEMALLOC_NOFS`, `PF_MEMALLOC_NOIO`, `PF_MEMALLOC`).
+/// The scope bits of a thread or task (`PF_MEMALLOC_NOFS`, `PF_MEMALLOC_NOIO`, `PF_MEMALLOC`,
+/// `PF_MEMALLOC_PIN`).
 struct ScopeFlags: OptionSet, Sendable {
     let rawValue: UInt32
     static let noFS = ScopeFlags(rawValue: UInt32(VMSHIM_PF_MEMALLOC_NOFS))
     static let noIO = ScopeFlags(rawValue: UInt32(VMSHIM_PF_MEMALLOC_NOIO))
     static let memalloc = ScopeFlags(rawValue: UInt32(VMSHIM_PF_MEMALLOC))
+    /// `PF_MEMALLOC_PIN`: set only by C code (`memalloc_pin_save` sets the bit directly).
+    static let pin = ScopeFlags(rawValue: UInt32(VMSHIM_PF_MEMALLOC_PIN))
 
     /// The thread's flags united with the current task's (`@TaskLocal`) flags.
     static var current: ScopeFlags {
         ScopeFlags(rawValue: vmshim_flags_get()).union(TaskScope.flags)
     }
 
-    /// `current_gfp_context`: NOIO clears IO and FS; else NOFS clears FS.
+    /// `current_gfp_context`: NOIO clears IO and FS; else NOFS clears FS. PIN clears MOVABLE:
+    /// pages about to be pinned for a long time must not sit where compaction wants to move.
     func apply(to gfp: GFP) -> GFP {
-        if contains(.noIO) { return gfp.subtracting([.io, .fs]) }
-        if contains(.noFS) { return gfp.subtracting(.fs) }
-        return gfp
+        var g = gfp
+        if contains(.noIO) {
+            g.subtract([.io, .fs])
+        } else if contains(.noFS) {
+            g.remove(.fs)
+        }
+        if contains(.pin) { g.remove(.movable) }
+        return g
     }
 }
 

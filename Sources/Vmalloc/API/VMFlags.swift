@@ -11,8 +11,11 @@ public struct VMFlags: OptionSet, Sendable, Hashable {
     public static let map = VMFlags(rawValue: 0x4)
     /// `VM_USERMAP`: suitable for remap_vmalloc_range.
     public static let userMap = VMFlags(rawValue: 0x8)
-    /// `VM_NO_GUARD`: no guard page after the area (never honoured by vmap).
+    /// `VM_NO_GUARD`: no guard page after the area (vmap clears it with a warning).
     public static let noGuard = VMFlags(rawValue: 0x40)
+    /// `VM_MAP_PUT_PAGES`: vmap takes the pages over; `vfree` of the area frees each of them
+    /// (as `__free_page`), `vunmap` does not.
+    public static let mapPutPages = VMFlags(rawValue: 0x200)
     /// `VM_ALLOW_HUGE_VMAP`: may be mapped with huge (2 MiB) alignment.
     public static let allowHugeVmap = VMFlags(rawValue: 0x400)
 }

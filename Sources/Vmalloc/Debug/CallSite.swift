@@ -1,3 +1,5 @@
+import CShim
+
 /// A call site, as the kernel prints one (`caller` in /proc/vmallocinfo): a Swift caller's
 /// `#fileID:#line`, or a C caller's return address, printed as `%pS` prints it
 /// (`symbol+0xoff/0xsize`) once someone asks, so the allocation path only stores a word.
@@ -16,7 +18,11 @@ package enum CallSite: Sendable, Hashable, CustomStringConvertible {
     package var description: String {
         switch self {
         case .source(let file, let line): return "\(file):\(line)"
-        case .returnAddress(let a): return "0x\(String(a, radix: 16))"
+        case .returnAddress(let a):
+            return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 256) { buf in
+                _ = vmshim_symbolize(UnsafeRawPointer(bitPattern: a), buf.baseAddress, 256)
+                return String(cString: buf.baseAddress!)
+            }
         }
     }
 

@@ -80,7 +80,7 @@ extension MemorySystem {
     package func kvreallocNode(_ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP, site: CallSite)
         -> UnsafeMutableRawPointer?
     {
-        if is_vmalloc_addr(p) { return space.vreallocArea(p, size, gfp, site: site) }
+        if is_vmalloc_addr(p) { return vreallocNode(p, size, gfp, site: site) }
         // An address kmalloc did not hand out is reported by ksize and left alone.
         if let p, !Self.isZeroOrNull(p), ksize(p) == 0 { return nil }
         if let n = kreallocNode(p, size, Self.kmallocAttemptGFP(gfp, size: size), site: site) { return n }

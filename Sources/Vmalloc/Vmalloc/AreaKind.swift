@@ -8,4 +8,9 @@ enum AreaKind: Sendable {
         case .vmMapRam: "vm_unmap_ram()"
         }
     }
+
+    /// Whether the free function of `self` releases an area of `kind`: `vfree` releases `vmap`
+    /// areas too, since the kernel's `vfree` removes any area that has a `vm_struct` (a
+    /// `vm_map_ram` area has none).
+    func releases(_ kind: AreaKind) -> Bool { kind == self || (self == .vmalloc && kind == .vmap) }
 }

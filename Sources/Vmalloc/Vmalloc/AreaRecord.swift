@@ -57,6 +57,9 @@ struct AreaRecord: Sendable {
     /// The protection the area was mapped with, and the spans `set_memory_*` changed ([]: none).
     var prot: PageProtection = .readWrite
     var permSpans: [PermSpan] = []
+    /// The address of the page array a `VM_MAP_PUT_PAGES` vmap handed over with its pages (0:
+    /// none), kept as bits so the record stays Sendable.
+    var pageArray: UInt = 0
 
     /// The content of a vacant slot.
     static let vacant = AreaRecord(

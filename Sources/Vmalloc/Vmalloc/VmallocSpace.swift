@@ -131,8 +131,14 @@ final class VmallocSpace: Sendable {
         let page = Self.pageSize
         let (rounded, overflow) = size.addingReportingOverflow(page - 1)
         let nrPages = overflow ? Int.max : rounded / page
-        guard nrPages <= memory.totalPages, nrPages * page <= areas.regionSize - page else {
+        guard nrPages <= memory.totalPages else {
             reportFailure(size, gfp, "exceeds total pages", site)
+            return nil
+        }
+        // No range of the region can ever hold it: fail as a full region does, without retrying.
+        guard nrPages * page <= areas.regionSize - page else {
+            warnNoVA((nrPages + 1) * page, gfp)
+            reportFailure(size, gfp, "vm_struct allocation failed", site)
             return nil
         }
         // VM_ALLOW_HUGE_VMAP from 2 MiB up: whole order-9 blocks in 2 MiB-aligned VA (the PMD shift
@@ -209,20 +215,45 @@ final class VmallocSpace: Sendable {
     /// retry after `purge_vmap_area_lazy`).
     private func allocVA(size: Int, align: Int) -> Int? {
         if let off = areas.allocVA(size: size, align: align) { return off }
-        purgeLazy()
+        drainDeferredFrees()
         return areas.allocVA(size: size, align: align)
+    }
+
+    /// Give back what frees still in flight hold: areas waiting for an RCU grace period
+    /// (`kvfree_rcu`) hold their VA, VMAs and frames until their callback runs, and the kernel
+    /// drains them under pressure too (its kfree_rcu shrinker). Then purge the lazy areas.
+    /// Returns the frames the purge freed.
+    @discardableResult
+    func drainDeferredFrees() -> Int {
+        vmshim_rcu_drain()
+        return purgeLazy()
+    }
+
+    /// `alloc_vmap_area`'s report when no range fits even after a purge, unless `__GFP_NOWARN`.
+    private func warnNoVA(_ bytes: Int, _ gfp: GFP) {
+        guard !gfp.contains(.noWarn) else { return }
+        let start = UInt(bitPattern: areas.base)
+        let end = start + UInt(areas.regionSize)
+        log.warn(
+            "vmalloc_node_range for size \(bytes) failed: Address range restricted to "
+                + "0x\(String(start, radix: 16)) - 0x\(String(end, radix: 16))",
+            site: "vmap-va")
     }
 
     /// `allocVA`, and NOFAIL waits a tick and retries for ever.
     private func allocVA(_ bytes: Int, align: Int, gfp: GFP, size: Int, site: CallSite) -> Int? {
         while true {
             if let off = allocVA(size: bytes, align: align) { return off }
+            warnNoVA(bytes, gfp)
             guard gfp.contains(.noFail) else {
-                reportFailure(size, gfp, "vmap allocation failed: no VA space", site)
+                reportFailure(size, gfp, "vm_struct allocation failed", site)
                 return nil
             }
-            // The kernel's `__get_vm_area_node` loop for NOFAIL: say so once, then wait and retry.
-            log.warnOnce("vm_struct allocation failed. Retrying. (\(site))", site: "vm-struct-retry@\(site)")
+            // The kernel's `__get_vm_area_node` loop for NOFAIL: say so once (its `warn_alloc`
+            // honours NOWARN), then wait and retry.
+            if !gfp.contains(.noWarn) {
+                log.warnOnce("vm_struct allocation failed. Retrying. (\(site))", site: "vm-struct-retry@\(site)")
+            }
             allocator.stat.add(.nofailRetries)
             allocator.waitForFree(since: allocator.freeEvents.load(ordering: .acquiring))
         }
@@ -272,7 +303,7 @@ final class VmallocSpace: Sendable {
     private func tryMap(_ r: AreaRecord, prot: PageProtection) -> Bool {
         guard pageTable.populate(offset: r.offset, count: r.classPages) else { return false }
         if !areas.vmas.charge(r.vmaCost) {
-            purgeLazy()
+            drainDeferredFrees()
             guard areas.vmas.charge(r.vmaCost) else {
                 log.warn(
                     "vmalloc: VMA budget spent (vm.max_map_count): this system uses "
@@ -301,27 +332,34 @@ final class VmallocSpace: Sendable {
         areas.releaseVA(offset: r.offset, size: r.size)
     }
 
-    /// `vfree`, `vunmap` and `vm_unmap_ram`: take the area of `kind` starting at p out of the
-    /// busy tree; report (and change nothing) for anything else.
-    func freeArea(_ p: UnsafeMutableRawPointer?, kind: AreaKind, function: String, pageCount: Int? = nil) {
-        guard let p else { return }
+    /// `vfree`, `vunmap` and `vm_unmap_ram`: take the area starting at p that `kind`'s free
+    /// function releases out of the busy tree; report (and change nothing) for anything else.
+    /// Returns what a `VM_MAP_PUT_PAGES` area handed over when `vfree` removed it: the caller
+    /// frees it (the pages as `__free_page`, the array as `kvfree`).
+    @discardableResult
+    func freeArea(
+        _ p: UnsafeMutableRawPointer?, kind: AreaKind, function: String, pageCount: Int? = nil
+    ) -> VmapAreas.HandedOver? {
+        guard let p else { return nil }
         guard areas.contains(p), Int(bitPattern: p) % Self.pageSize == 0 else {
             log.warn("Trying to \(function) nonexistent vm area (\(p))", site: "free-bad-\(function)")
-            return
+            return nil
         }
         let offset = p - areas.base
-        // vmalloc areas and vm_map_ram areas are unmapped lazily (vunmap at once: its caller
-        // expects the mapping gone), unless every use after free must fault.
-        let lazy = kind != .vmap && !areas.immediateUnmap
+        // vmalloc areas and vm_map_ram areas are unmapped lazily (vmap areas at once), unless
+        // every use after free must fault.
+        let lazy = !areas.immediateUnmap
         switch areas.removeBusy(offset: offset, kind: kind, pageTable: pageTable, lazy: lazy, pageCount: pageCount) {
         case .lazy(let due):
             if kind == .vmMapRam { allocator.lazyAliases.add(1, ordering: .releasing) }
             if due { purgeLazy(shardOf: offset) }
         case .removed(let r):
-            // Immediate-unmap mode, vunmap, and VM_FLUSH_RESET_PERMS (`vm_reset_perms`): unmapped
-            // at once, so no later owner of the frames or the addresses inherits a read-only or
-            // executable mapping.
+            // Immediate-unmap mode, vmap areas, and VM_FLUSH_RESET_PERMS (`vm_reset_perms`):
+            // unmapped at once, so no later owner of the frames or the addresses inherits a
+            // read-only or executable mapping.
             releaseNow(r)
+            // The kernel's vunmap only unmaps: handed-over pages and array stay where they are.
+            return kind == .vmalloc ? r.handedOver : nil
         case .wrongKind(let k):
             log.warn(
                 "\(function) called on an area of \(k.freeFunction) (\(p)): use \(k.freeFunction); nothing freed",
@@ -334,13 +372,32 @@ final class VmallocSpace: Sendable {
                 log.warn("Trying to \(function) nonexistent vm area (\(p))", site: "free-bad-\(function)")
             }
         }
+        return nil
     }
 
-    /// Map caller-owned frames contiguously (`vmap`, `vm_map_ram`).
+    /// Map caller-owned frames contiguously (`vmap`, `vm_map_ram`). A `VM_MAP_PUT_PAGES` vmap
+    /// takes the frames and `pageArray` (the caller's array of them, or nil) over once mapped.
     func mapPages(
-        _ list: [Page], prot: PageProtection, flags: VMFlags, kind: AreaKind,
-        site: CallSite
+        _ list: [Page], prot: PageProtection, flags flagsIn: VMFlags, kind: AreaKind,
+        pageArray: UnsafeMutableRawPointer? = nil, site: CallSite
     ) -> UnsafeMutableRawPointer? {
+        var flags = flagsIn
+        if kind == .vmap {
+            // Resetting the direct map's permissions is for pages vmalloc allocated itself.
+            guard !flags.contains(.flushResetPerms) else {
+                log.warnOnce(
+                    "WARNING: vmap with VM_FLUSH_RESET_PERMS: refused (\(site))",
+                    site: "vmap-flush-reset-perms@\(site)")
+                return nil
+            }
+            // Your top guard is someone else's bottom guard: no vmap area goes without one.
+            if flags.contains(.noGuard) {
+                log.warnOnce(
+                    "WARNING: vmap with VM_NO_GUARD: the flag is cleared, the guard page kept (\(site))",
+                    site: "vmap-no-guard@\(site)")
+                flags.remove(.noGuard)
+            }
+        }
         guard !list.isEmpty else {
             log.warnOnce("\(kind == .vmap ? "vmap" : "vm_map_ram"): no pages (\(site))", site: "map-empty@\(site)")
             return nil
@@ -358,12 +415,9 @@ final class VmallocSpace: Sendable {
             allocator.lazyAliases.subtract(1, ordering: .releasing)
             return areas.address(off)
         }
-        // vmap never honours VM_NO_GUARD.
         let areaSize = (list.count + 1) * page
         guard let offset = allocVA(size: areaSize, align: page) else {
-            log.warn(
-                "vmap allocation for size \(list.count * page) failed: use vmalloc=<size> to increase size",
-                site: "vmap-va")
+            warnNoVA(areaSize, .kernel)
             return nil
         }
         var runs: [FrameRun] = []
@@ -379,9 +433,9 @@ final class VmallocSpace: Sendable {
         var record = AreaRecord(
             offset: offset, size: areaSize, requested: list.count * page, nrPages: list.count,
             classPages: list.count,
-            flags: flags.union(.map).subtracting(.noGuard), kind: kind, caller: site,
+            flags: flags.union(.map), kind: kind, caller: site,
             blocks: [], runs: runs, node: NUMA_NO_NODE, align: page, vmaCost: runs.count + 1,
-            prot: prot)
+            prot: prot, pageArray: UInt(bitPattern: pageArray))
         guard mapArea(record, prot: prot, gfp: .kernel) else {
             areas.releaseVA(offset: offset, size: areaSize)
             return nil
@@ -421,8 +475,9 @@ final class VmallocSpace: Sendable {
 }
 
 extension VmallocSpace: ReclaimSource {
-    /// Reclaim purges the lazily freed areas: their frames are free memory no one owns.
-    func reclaim() -> Int { purgeLazy() }
+    /// Reclaim purges the lazily freed areas (their frames are free memory no one owns), after
+    /// the RCU frees in flight have run.
+    func reclaim() -> Int { drainDeferredFrees() }
 }
 
 extension VmallocSpace: AliasPurger {

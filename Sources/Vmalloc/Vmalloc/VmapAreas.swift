@@ -62,8 +62,8 @@ final class VmapAreas: @unchecked Sendable {
         guardMarkers = vmshim_guard_probe() == 1
         vmas = VMABudget(limit: c.maxMapCount ?? Int.max)
         let cpus = max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1)
-        let log2 = max(Int.bitWidth - cpus.leadingZeroBitCount - 1, 1)
-        lazyMaxPages = c.lazyMaxPages ?? min((32 << 20) / Self.pageSize * log2, memory.totalPages / 4)
+        // A small system would hold most of its frames in lazily freed areas: cap at a quarter.
+        lazyMaxPages = c.lazyMaxPages ?? min(Self.lazyMaxPages(cpus: cpus), memory.totalPages / 4)
         let count = max(1, min(cpus, size / Self.minShardSize))
         lazyPagesPerShard = max(lazyMaxPages / count, 1)
         // A power of two of at least 4 GiB (or the whole region): shards start 2 MiB-aligned,
@@ -84,6 +84,13 @@ final class VmapAreas: @unchecked Sendable {
                 return self.faultReport(offset: addr - UnsafeRawPointer(self.base), isWrite: isWrite)
             }
         }
+    }
+
+    /// `lazy_max_pages`: 32 MiB of pages × `fls(num_online_cpus())`, a log scale that keeps
+    /// purges (TLB flushes in the kernel) rare without long ones on large machines.
+    static func lazyMaxPages(cpus: Int) -> Int {
+        let fls = Int.bitWidth - cpus.leadingZeroBitCount
+        return fls * (32 << 20) / pageSize
     }
 
     deinit {
@@ -235,6 +242,15 @@ final class VmapAreas: @unchecked Sendable {
         var size: Int
         var blocks: [(pfn: Int, order: Int)]
         var vmaCost: Int
+        /// A `VM_MAP_PUT_PAGES` area's pages and page array; nil for any other area.
+        var handedOver: HandedOver?
+    }
+
+    /// What a `VM_MAP_PUT_PAGES` vmap handed over: its pages, and the caller's page array
+    /// (0: none), which `vfree` frees after the unmap.
+    struct HandedOver: Sendable {
+        var pfns: [Int]
+        var pageArray: UInt
     }
 
     /// Outcome of freeing a live area.
@@ -247,11 +263,12 @@ final class VmapAreas: @unchecked Sendable {
         case notFound
     }
 
-    /// Free the live area whose owner starts exactly at offset if it is of `kind` (and of
-    /// `pageCount` pages when given). Its PTEs are cleared at once (as the kernel does); a
-    /// vmalloc or vm_map_ram area then stays in the busy tree as lazily freed, with its frames
-    /// and mapping, unless `lazy` is false. The lazy path reads the record in place and copies
-    /// nothing.
+    /// Free the live area whose owner starts exactly at offset if `kind`'s free function
+    /// releases it (and it has `pageCount` pages when given). Its PTEs are cleared at once (as the
+    /// kernel does); a vmalloc or vm_map_ram area then stays in the busy tree as lazily freed,
+    /// with its frames and mapping, unless `lazy` is false. A vmap area is removed at once: its
+    /// caller keeps (or gets back) the frames and expects the mapping gone. The lazy path reads
+    /// the record in place and copies nothing.
     func removeBusy(offset: Int, kind: AreaKind, pageTable: PageTable, lazy: Bool, pageCount: Int? = nil) -> Removal {
         let perShard = lazyPagesPerShard
         let remembers = remembersFreed
@@ -267,21 +284,23 @@ final class VmapAreas: @unchecked Sendable {
                 return .notFound
             }
             let found = a.pointee.kind
-            guard found == kind else { return .wrongKind(found) }
+            guard kind.releases(found) else { return .wrongKind(found) }
             if let n = pageCount, n != pages { return .notFound }
             if remembers { s.remember(id) }
             pageTable.clear(leaf: a.pointee.leafTable, of: e.start, offset: offset, count: pages)
-            if kind == .vmalloc {
+            if found == .vmalloc {
                 s.vmallocPages -= pages
                 s.slackPages -= frames - pages
             }
-            guard lazy && !a.pointee.flags.contains(.flushResetPerms) else {
+            guard lazy && found != .vmap && !a.pointee.flags.contains(.flushResetPerms) else {
                 s.busy.remove(start: offset)
                 let r = s.take(id)
-                return .removed(Released(offset: r.offset, size: r.size, blocks: r.blocks, vmaCost: r.vmaCost))
+                let handed = r.flags.contains(.mapPutPages) ? HandedOver(pfns: r.frames, pageArray: r.pageArray) : nil
+                return .removed(
+                    Released(offset: r.offset, size: r.size, blocks: r.blocks, vmaCost: r.vmaCost, handedOver: handed))
             }
             a.pointee.state = .lazy
-            if kind == .vmMapRam {
+            if found == .vmMapRam {
                 // The frames stay the caller's: the mapping may linger only until one of them is
                 // freed (the page allocator purges first) or until the next purge.
                 let key = a.pointee.frames

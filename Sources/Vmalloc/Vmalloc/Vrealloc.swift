@@ -3,16 +3,13 @@ import CShim
 // vrealloc (mm/vmalloc.c): resize a vmalloc area, in place while its pages hold the new size.
 
 extension VmallocSpace {
-    /// `vrealloc`: size 0 frees; a size the area's pages cover only updates its requested size
-    /// (shrinking keeps the pages, as the kernel does for now); a larger size moves the content
-    /// to a new area. `__GFP_ZERO` zeroes the bytes between the old and the new size in place.
+    /// `vrealloc` of a size other than 0: a size the area's pages cover only updates its requested
+    /// size (shrinking keeps the pages, as the kernel does for now); a larger size moves the
+    /// content to a new area. `__GFP_ZERO` zeroes the bytes between the old and the new size in
+    /// place.
     func vreallocArea(_ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP, site: CallSite)
         -> UnsafeMutableRawPointer?
     {
-        if size == 0 {
-            freeArea(p, kind: .vmalloc, function: "vfree()")
-            return nil
-        }
         guard size > 0 else {
             log.warnOnce("vrealloc: invalid size \(size) from \(site)", site: "vrealloc-size@\(site)")
             return nil
@@ -71,11 +68,16 @@ extension MemorySystem {
     ) -> UnsafeMutableRawPointer? {
         vreallocNode(p, size, gfp, site: CallSite(file: file, line: line))
     }
-    /// `vrealloc` for every entry point.
+
+    /// `vrealloc` for `vrealloc` and `kvrealloc`: size 0 is `vfree`, whatever area p starts.
     package func vreallocNode(_ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP, site: CallSite)
         -> UnsafeMutableRawPointer?
     {
-        space.vreallocArea(p, size, gfp, site: site)
+        if size == 0 {
+            vfree(p)
+            return nil
+        }
+        return space.vreallocArea(p, size, gfp, site: site)
     }
 }
 

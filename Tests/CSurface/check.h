@@ -88,12 +88,26 @@ static inline unsigned long meminfo_kb(const char *field)
     return 0;
 }
 
-/* Pages the allocator keeps after everything is freed: page tables (never freed) and slab pages
- * (DESIGN §5, "nothing lost"). */
+/* Pages the allocator keeps after everything is freed: page tables (never freed), slab pages
+ * (DESIGN §5, "nothing lost") and per-CPU chunks (the kernel keeps an empty one as a spare and
+ * counts them in meminfo's Percpu line). */
 static inline unsigned long kept_pages(void)
 {
-    return (meminfo_kb("PageTables") + meminfo_kb("Slab")) / 4;
+    return (meminfo_kb("PageTables") + meminfo_kb("Slab") + meminfo_kb("Percpu")) / 4;
 }
+
+/* Nothing lost (DESIGN §5): once everything is freed and the lazy areas purged, the free pages
+ * plus the page-table and slab pages the run added equal the free pages at the start. On failure
+ * the /proc views show what is still held. */
+#define CHECK_NOTHING_LOST(start_free, start_kept)                                                      \
+    do {                                                                                                \
+        unsigned long lost_free_ = nr_free_pages(), lost_kept_ = kept_pages() - (start_kept);           \
+        CHECK(lost_free_ + lost_kept_ == (start_free),                                                  \
+              "nothing lost: %lu free + %lu page-table/slab pages the run added == %lu free at the start", \
+              lost_free_, lost_kept_, (unsigned long)(start_free));                                     \
+        if (lost_free_ + lost_kept_ != (start_free))                                                    \
+            printf("meminfo:\n%s", proc_text("meminfo")), printf("vmallocinfo:\n%s", proc_text("vmallocinfo")); \
+    } while (0)
 
 /* Copy the /proc/vmallocinfo line of the area starting at addr into line; false if none. */
 static inline bool vmallocinfo_line(const void *addr, char *line, size_t len)

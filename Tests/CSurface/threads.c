@@ -140,7 +140,6 @@ int main(void)
     CHECK_EQ(atomic_read(&corrupted), 0, "no thread saw another's writes in its memory");
     rcu_barrier();
     vm_unmap_aliases();
-    CHECK_EQ(nr_free_pages() + (kept_pages() - start_kept), start_free,
-             "nothing lost: free pages + page-table and slab pages the run added == free pages at the start");
+    CHECK_NOTHING_LOST(start_free, start_kept);
     return check_done("threads");
 }

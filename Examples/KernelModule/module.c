@@ -5,11 +5,12 @@
  * and what the seed patch of swift-vmalloc (page-table allocations inside vmalloc obey the
  * caller's NOFS/NOIO) changes.
  *
- * The driver keeps two caches of blocks (a kmem_cache object holding one data page each):
- *   - a metadata cache on a list protected by fs_lock, "the filesystem lock". Its shrinker takes
- *     fs_lock, so it may only run from reclaim that is allowed to enter the filesystem
- *     (__GFP_FS); without __GFP_FS it returns SHRINK_STOP, as super_cache_scan() does;
- *   - a clean-page cache behind its own lock, which any reclaim may shrink.
+ * The driver keeps two caches:
+ *   - a metadata cache of blocks (a kmem_cache object holding one data page each) on a list
+ *     protected by fs_lock, "the filesystem lock". Its shrinker takes fs_lock, so it may only run
+ *     from reclaim that is allowed to enter the filesystem (__GFP_FS); without __GFP_FS it
+ *     returns SHRINK_STOP, as super_cache_scan() does;
+ *   - a clean-page cache (an array of pages) behind its own lock, which any reclaim may shrink.
  *
  * With memory tight (the clean cache grows with GFP_NOWAIT until the allocator refuses), it
  *   1. holds fs_lock and makes GFP_NOFS vmallocs (a journal buffer each, in a fresh 2 MiB range
@@ -18,8 +19,8 @@
  *      kmalloc, alloc_page with __GFP_NOFAIL), as a block driver's I/O path would.
  * Its shrinkers count every entry that came from its own NOFS/NOIO allocations with __GFP_FS
  * (resp. __GFP_IO or __GFP_FS) still set in sc->gfp_mask: reclaim that could take fs_lock from
- * inside fs_lock. A real kernel would deadlock there; this shrinker sees that its own thread holds
- * fs_lock, reports it like lockdep and backs off.
+ * inside fs_lock. A real kernel could deadlock there; this shrinker sees that its own thread holds
+ * fs_lock, reports it as lockdep would (a possible circular locking dependency) and backs off.
  *
  * Expected: 0 such entries. With VMALLOC_PAGE_TABLE_SCOPE=legacy (page tables reclaim as
  * GFP_KERNEL, before the seed patch) the NOFS vmallocs enter the metadata shrinker with __GFP_FS
@@ -68,8 +69,8 @@ static unsigned long nr_metadata;
 
 /* The clean-page cache, droppable by any reclaim. */
 static DEFINE_MUTEX(clean_lock);
-static LIST_HEAD(clean_lru);
-static unsigned long nr_clean;
+static struct page **clean_pages;
+static unsigned long nr_clean, max_clean;
 
 static struct shrinker *metadata_shrinker, *clean_shrinker;
 
@@ -126,6 +127,18 @@ static void free_block(struct fs_block *b)
     kmem_cache_free(block_cache, b);
 }
 
+/* Free up to n clean pages; the caller holds clean_lock. */
+static unsigned long drop_clean(unsigned long n)
+{
+    unsigned long freed = 0;
+
+    while (freed < n && nr_clean > 0) {
+        __free_page(clean_pages[--nr_clean]);
+        freed++;
+    }
+    return freed;
+}
+
 /* Free up to n blocks from the tail of lru; the caller holds its lock. */
 static unsigned long drop_blocks(struct list_head *lru, unsigned long *nr, unsigned long n)
 {
@@ -142,10 +155,25 @@ static unsigned long drop_blocks(struct list_head *lru, unsigned long *nr, unsig
     return freed;
 }
 
+/* Reclaim that may enter the filesystem (__GFP_FS) reached the shrinker that takes fs_lock,
+ * on a thread holding fs_lock: what lockdep reports as a possible deadlock, whether or not this
+ * pass gets as far as taking the lock. True when that is the case. */
+static bool fs_lock_dependency(struct shrink_control *sc)
+{
+    if (!(sc->gfp_mask & __GFP_FS) || READ_ONCE(fs_lock_owner) != current)
+        return false;
+    if (atomic_long_inc_return(&fs_lock_recursions) == 1)
+        pr_warn("fsdemo: WARNING: possible circular locking dependency detected: reclaim with mode 0x%x "
+                "entered the metadata shrinker, which takes fs_lock, from an allocation made while "
+                "holding fs_lock\n", sc->gfp_mask);
+    return true;
+}
+
 static unsigned long metadata_count(struct shrinker *s, struct shrink_control *sc)
 {
     (void)s;
     note_entry(sc);
+    fs_lock_dependency(sc);
     return READ_ONCE(nr_metadata) ?: SHRINK_EMPTY;
 }
 
@@ -157,14 +185,9 @@ static unsigned long metadata_scan(struct shrinker *s, struct shrink_control *sc
     note_entry(sc);
     if (!(sc->gfp_mask & __GFP_FS))
         return SHRINK_STOP;
-    if (READ_ONCE(fs_lock_owner) == current) {
-        /* mutex_lock(&fs_lock) here would never return. */
-        if (atomic_long_inc_return(&fs_lock_recursions) == 1)
-            pr_warn("fsdemo: WARNING: possible recursive locking detected: reclaim with mode 0x%x entered "
-                    "the metadata shrinker, which takes fs_lock, from an allocation made while holding "
-                    "fs_lock\n", sc->gfp_mask);
+    /* On a thread holding fs_lock, mutex_lock(&fs_lock) would never return. */
+    if (fs_lock_dependency(sc))
         return SHRINK_STOP;
-    }
     fs_lock_acquire();
     freed = drop_blocks(&metadata_lru, &nr_metadata, sc->nr_to_scan);
     fs_lock_release();
@@ -185,7 +208,7 @@ static unsigned long clean_scan(struct shrinker *s, struct shrink_control *sc)
     (void)s;
     note_entry(sc);
     mutex_lock(&clean_lock);
-    freed = drop_blocks(&clean_lru, &nr_clean, sc->nr_to_scan);
+    freed = drop_clean(sc->nr_to_scan);
     mutex_unlock(&clean_lock);
     return freed;
 }
@@ -194,14 +217,12 @@ static unsigned long clean_scan(struct shrinker *s, struct shrink_control *sc)
  * pages sit at the min watermark), then give back `room` pages for the next allocation. */
 static void tighten(unsigned long room)
 {
-    struct fs_block *b;
+    struct page *page;
 
     mutex_lock(&clean_lock);
-    while ((b = new_block(GFP_NOWAIT | __GFP_NOWARN))) {
-        list_add(&b->lru, &clean_lru);
-        nr_clean++;
-    }
-    drop_blocks(&clean_lru, &nr_clean, room);
+    while (nr_clean < max_clean && (page = alloc_page(GFP_NOWAIT | __GFP_NOWARN)))
+        clean_pages[nr_clean++] = page;
+    drop_clean(room);
     mutex_unlock(&clean_lock);
 }
 
@@ -232,13 +253,16 @@ static int __init fsdemo_init(void)
         pr_err("fsdemo: rounds must be 1..%d\n", MAX_ROUNDS);
         return -EINVAL;
     }
+    max_clean = totalram_pages();
+    clean_pages = kvmalloc_array(max_clean, sizeof(*clean_pages), GFP_KERNEL);
     block_cache = kmem_cache_create("fsdemo_block", sizeof(struct fs_block), 0, 0, NULL);
     metadata_shrinker = start_shrinker("metadata", metadata_count, metadata_scan);
     clean_shrinker = start_shrinker("clean", clean_count, clean_scan);
-    if (!block_cache || !metadata_shrinker || !clean_shrinker) {
+    if (!clean_pages || !block_cache || !metadata_shrinker || !clean_shrinker) {
         shrinker_free(metadata_shrinker);
         shrinker_free(clean_shrinker);
         kmem_cache_destroy(block_cache);
+        kvfree(clean_pages);
         return -ENOMEM;
     }
 
@@ -295,7 +319,7 @@ static int __init fsdemo_init(void)
     pr_info("fsdemo: FS/IO reclaim entered from its own NOFS/NOIO allocations: %ld (NOFS %lu, NOIO %ld)\n",
             atomic_long_read(&bad_reclaim_entries), bad_nofs, atomic_long_read(&bad_reclaim_entries) - bad_nofs);
     if (atomic_long_read(&bad_reclaim_entries) > 0)
-        pr_info("fsdemo: fs_lock recursions stopped by the shrinker: %ld — a kernel would have deadlocked\n",
+        pr_info("fsdemo: entries into the fs_lock shrinker from under fs_lock: %ld; a kernel could deadlock\n",
                 atomic_long_read(&fs_lock_recursions));
 
     if (noio_page)
@@ -316,8 +340,9 @@ static void __exit fsdemo_exit(void)
     drop_blocks(&metadata_lru, &nr_metadata, ~0UL);
     fs_lock_release();
     mutex_lock(&clean_lock);
-    drop_blocks(&clean_lru, &nr_clean, ~0UL);
+    drop_clean(~0UL);
     mutex_unlock(&clean_lock);
+    kvfree(clean_pages);
     kmem_cache_destroy(block_cache);
     vm_unmap_aliases();
     pr_info("fsdemo: unloaded, %lu pages free\n", nr_free_pages());

@@ -35,7 +35,7 @@ install: clib
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/vmalloc
 	install -m 755 $(CLIB_SCRATCH)/release/libvmalloc.so $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 $(CLIB_SCRATCH)/release/libvmalloc-module.a $(DESTDIR)$(PREFIX)/lib/
-	cd $(KERNEL_HEADERS) && find linux -name '*.h' -exec install -D -m 644 {} $(DESTDIR)$(PREFIX)/include/vmalloc/{} \;
+	cd $(KERNEL_HEADERS) && find linux vmalloc -name '*.h' -exec install -D -m 644 {} $(DESTDIR)$(PREFIX)/include/vmalloc/{} \;
 	for pc in vmalloc vmalloc-module; do \
 		sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' scripts/pkgconfig/$$pc.pc.in \
 			> $(DESTDIR)$(PREFIX)/lib/pkgconfig/$$pc.pc; \

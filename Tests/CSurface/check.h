@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <vmalloc/proc.h>
+
 static int check_passed, check_failed;
 
 /* CHECK(cond, fmt, ...): fmt says what was checked, in words. */
@@ -64,16 +66,12 @@ static inline const char *capture_end(void)
     return capture_text;
 }
 
-/* /proc views of the memory system ("vmallocinfo", "meminfo", ...). The installed headers do not
- * declare a call for them yet, so this is the C ABI's own entry point (Sources/CVmallocKernel/
- * include/vmalloc_abi.h), which libvmalloc.so exports. */
-long vmc_proc_read(const char *name, char *buf, size_t len);
-
+/* /proc views of the memory system ("vmallocinfo", "meminfo", ...). */
 static inline const char *proc_text(const char *name)
 {
     static char text[1 << 20];
 
-    return vmc_proc_read(name, text, sizeof(text)) < 0 ? "" : text;
+    return vmalloc_proc_read(name, text, sizeof(text)) < 0 ? "" : text;
 }
 
 /* A /proc/meminfo field in kB (0 when absent). */

@@ -23,6 +23,9 @@ public struct MemInfo: Sendable, CustomStringConvertible {
     public var pageTables: Int
     /// Bytes of slab pages, large kmalloc blocks included (`Slab`).
     public var slab: Int
+    /// Bytes of per-CPU chunks, every CPU's unit (`Percpu`). The chunks are vmalloc areas, so
+    /// their pages count in `vmallocUsed` too; one empty chunk stays as a spare, as in the kernel.
+    public var percpu: Int = 0
     /// Per node.
     public var nodes: [NodeMemInfo]
     /// How vmalloc guard pages are made on this kernel: true for guard markers
@@ -39,7 +42,7 @@ public struct MemInfo: Sendable, CustomStringConvertible {
         return [
             line("MemTotal", memTotal), line("MemFree", memFree), line("Slab", slab),
             line("PageTables", pageTables), line("VmallocTotal", vmallocTotal),
-            line("VmallocUsed", vmallocUsed), line("VmallocChunk", 0),
+            line("VmallocUsed", vmallocUsed), line("VmallocChunk", 0), line("Percpu", percpu),
         ].joined(separator: "\n") + "\n"
     }
 }

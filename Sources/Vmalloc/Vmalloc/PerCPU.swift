@@ -46,6 +46,8 @@ final class PerCPUAllocator: Sendable {
         var slots: [[Int]] = Array(repeating: [], count: PerCPUAllocator.slotCount)
         /// Empty chunks now (at most one stays once a free settles).
         var emptyChunks = 0
+        /// Bytes of all chunks, every CPU's unit (the kernel's `Percpu:` in /proc/meminfo).
+        var bytes: Int { chunks.count * PerCPUAllocator.unitSize * PerCPUAllocator.nrPossibleCPUs }
 
         /// Takes `count` granules at `align` granules from the first chunk, smallest slot
         /// first, whose longest free extent holds them; the address of unit 0's copy.
@@ -138,6 +140,9 @@ final class PerCPUAllocator: Sendable {
     }
 
     private let state = Lock(State())
+
+    /// Bytes of all chunks, every CPU's unit, the spare included (`Percpu:` in /proc/meminfo).
+    var bytes: Int { state.withLock { $0.bytes } }
     private let space: VmallocSpace
     private let log: Printk
 
@@ -148,13 +153,14 @@ final class PerCPUAllocator: Sendable {
 
     /// `size` bytes aligned to `align` in every CPU's unit, each copy zeroed; unit 0's copy
     /// (`pcpu_alloc`). A size of 0 or above `maxAllocation`, or an alignment that is not a power
-    /// of two up to a page, gets nil and the kernel's warning, once per call site; a chunk that
+    /// of two up to a page, gets nil and the kernel's warning (rate-limited, as every such call
+    /// warns in the kernel); a chunk that
     /// cannot be had gets nil and a rate-limited report.
     func allocate(size: Int, align: Int, site: CallSite) -> UnsafeMutableRawPointer? {
         guard size > 0, size <= Self.maxAllocation, align > 0, align & (align - 1) == 0,
             align <= VmallocSpace.pageSize
         else {
-            log.warnOnce(
+            log.warn(
                 "illegal size (\(size)) or align (\(align)) for percpu allocation (\(site))",
                 site: "percpu-illegal@\(site)")
             return nil

@@ -5,7 +5,6 @@ import Vmalloc
 
 @c @implementation
 public func vmc_proc_read(_ name: UnsafePointer<CChar>?, _ buf: UnsafeMutablePointer<CChar>?, _ len: Int) -> Int {
-    let system = MemorySystem.shared
     let text: String
     switch name.map({ String(cString: $0) }) {
     case "vmallocinfo": text = system.vmallocinfo()

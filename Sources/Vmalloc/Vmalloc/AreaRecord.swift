@@ -50,6 +50,24 @@ struct AreaRecord: Sendable {
 
     /// The frames mapped, page by page.
     var frames: [Int] { runs.flatMap { run in (run.pfn..<(run.pfn + run.count)).map { $0 } } }
+
+    /// `FrameRun.fingerprint` of the frames mapped, without building their list.
+    var framesFingerprint: UInt64 {
+        var h = FrameRun.fingerprintSeed(runs.reduce(0) { $0 + $1.count })
+        for run in runs { for pfn in run.pfn..<(run.pfn + run.count) { h = FrameRun.fingerprint(h, pfn) } }
+        return h
+    }
+
+    /// Whether the area maps exactly `list`, page by page.
+    func mapsExactly(_ list: [Page]) -> Bool {
+        var i = 0
+        for run in runs {
+            guard i + run.count <= list.count else { return false }
+            for k in 0..<run.count where list[i + k].pfn != run.pfn + k { return false }
+            i += run.count
+        }
+        return i == list.count
+    }
     var vmaCost: Int
     /// Whether the guard page is mapped with the last run and carries a guard marker (plain
     /// areas when the kernel has markers) rather than being a page of the reservation.

@@ -410,7 +410,7 @@ final class VmallocSpace: Sendable {
         }
         let page = Self.pageSize
         if kind == .vmMapRam, !areas.immediateUnmap,
-            let off = areas.reuseMapRam(list.map(\.pfn), caller: site, pageTable: pageTable)
+            let off = areas.reuseMapRam(list, caller: site, pageTable: pageTable)
         {
             allocator.lazyAliases.subtract(1, ordering: .releasing)
             return areas.address(off)

@@ -303,7 +303,7 @@ final class VmapAreas: @unchecked Sendable {
             if found == .vmMapRam {
                 // The frames stay the caller's: the mapping may linger only until one of them is
                 // freed (the page allocator purges first) or until the next purge.
-                let key = a.pointee.frames
+                let key = a.pointee.framesFingerprint
                 a.pointee.nextReusable = s.mapRamPools[key] ?? -1
                 s.mapRamPools[key] = id
                 s.lazyMapRamPages += pages
@@ -363,12 +363,25 @@ final class VmapAreas: @unchecked Sendable {
 
     /// Take a lazily unmapped `vm_map_ram` area that maps exactly `frames`, from the home shard,
     /// and make it live again: `vm_map_ram` of the same frames costs no syscall.
-    func reuseMapRam(_ frames: [Int], caller: CallSite, pageTable: PageTable) -> Int? {
-        shards[localShard].state.withLock { s in
-            guard let id = s.mapRamPools[frames] else { return nil }
+    func reuseMapRam(_ list: [Page], caller: CallSite, pageTable: PageTable) -> Int? {
+        let key = FrameRun.fingerprint(list)
+        return shards[localShard].state.withLock { s in
+            // The chain holds every area whose frames share the print; take the first that maps
+            // exactly these frames.
+            var prev: Int32 = -1
+            var id = s.mapRamPools[key] ?? -1
+            while id >= 0, !s.areas[Int(id)].mapsExactly(list) {
+                prev = id
+                id = s.areas[Int(id)].nextReusable
+            }
+            guard id >= 0 else { return nil }
             let next = s.areas[Int(id)].nextReusable
-            s.mapRamPools[frames] = next >= 0 ? next : nil
-            return s.revive(id, pages: frames.count, caller: caller, pageTable: pageTable)
+            if prev >= 0 {
+                s.areas[Int(prev)].nextReusable = next
+            } else {
+                s.mapRamPools[key] = next >= 0 ? next : nil
+            }
+            return s.revive(id, pages: list.count, caller: caller, pageTable: pageTable)
         }
     }
 

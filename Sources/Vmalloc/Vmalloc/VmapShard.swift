@@ -20,8 +20,9 @@ final class VmapShard: Sendable {
         /// directly, as the kernel's per-node pools do (`MAX_VA_SIZE_PAGES`); others hash.
         var smallPools = PoolHeads()
         var otherPools: [Int: Int32] = [:]
-        /// Lazily unmapped `vm_map_ram` areas by the exact frames they map, chained the same way.
-        var mapRamPools: [[Int]: Int32] = [:]
+        /// Lazily unmapped `vm_map_ram` areas by the fingerprint of the frames they map
+        /// (`FrameRun.fingerprint`), chained the same way.
+        var mapRamPools: [UInt64: Int32] = [:]
         var lazyMapRamPages = 0
 
         @inline(__always)

@@ -27,8 +27,3 @@ extension MemorySystem {
         return frames
     }
 }
-
-/// The system every C call acts on. A global `let` is borrowed at each use, where the computed
-/// `MemorySystem.shared` hands out a +1 reference: a retain and release per call, and the slow
-/// side-table kind, since the system is held weakly elsewhere (its free page reporter).
-let system = MemorySystem.shared

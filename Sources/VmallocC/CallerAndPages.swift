@@ -27,3 +27,8 @@ extension MemorySystem {
         return frames
     }
 }
+
+/// The system every C call acts on. A global `let` of this module is borrowed at each use; read
+/// from another module, `MemorySystem.shared` comes retained: a retain and release per call, of
+/// the slow side-table kind since the system is held weakly (by its free page reporter).
+let system = MemorySystem.shared

@@ -6,18 +6,17 @@ import Vmalloc
 
 @c @implementation
 public func vmc_alloc_pages(_ gfp: UInt32, _ order: UInt32, _ node: Int32) -> UnsafeMutableRawPointer? {
-    return MemorySystem.shared.alloc_pages_node(Int(node), GFP(rawValue: gfp), Int(order)).map(
-        MemorySystem.shared.pagePointer)
+    return system.alloc_pages_node(Int(node), GFP(rawValue: gfp), Int(order)).map(system.pagePointer)
 }
 
 @c @implementation
 public func vmc_free_pages(_ page: UnsafeMutableRawPointer?, _ order: UInt32) {
     guard let page else { return }
-    guard let frame = MemorySystem.shared.page(at: page) else {
-        MemorySystem.shared.warn("BUG: Bad page state: __free_pages(\(page)): not a struct page", site: "c-free-pages")
+    guard let frame = system.page(at: page) else {
+        system.warn("BUG: Bad page state: __free_pages(\(page)): not a struct page", site: "c-free-pages")
         return
     }
-    MemorySystem.shared.__free_pages(frame, Int(order))
+    system.__free_pages(frame, Int(order))
 }
 
 @c @implementation
@@ -30,8 +29,8 @@ public func vmc_alloc_pages_bulk(
     // get; slots already filled are left alone and counted.
     for i in 0..<Int(nr) {
         if pages[i] == nil {
-            guard let page = MemorySystem.shared.alloc_pages_node(Int(node), GFP(rawValue: gfp), 0) else { break }
-            pages[i] = MemorySystem.shared.pagePointer(page)
+            guard let page = system.alloc_pages_node(Int(node), GFP(rawValue: gfp), 0) else { break }
+            pages[i] = system.pagePointer(page)
         }
         filled += 1
     }
@@ -40,38 +39,37 @@ public func vmc_alloc_pages_bulk(
 
 @c @implementation
 public func vmc_page_address(_ page: UnsafeRawPointer?) -> UnsafeMutableRawPointer? {
-    guard let page, let frame = MemorySystem.shared.page(at: page) else { return nil }
-    return MemorySystem.shared.page_address(frame)
+    guard let page, let frame = system.page(at: page) else { return nil }
+    return system.page_address(frame)
 }
 
 @c @implementation
 public func vmc_virt_to_page(_ addr: UnsafeRawPointer?) -> UnsafeMutableRawPointer? {
-    guard let addr, let frame = MemorySystem.shared.page(containingDirectMapAddress: addr) else { return nil }
-    return MemorySystem.shared.pagePointer(frame)
+    guard let addr, let frame = system.page(containingDirectMapAddress: addr) else { return nil }
+    return system.pagePointer(frame)
 }
 
 @c @implementation
 public func vmc_page_to_nid(_ page: UnsafeRawPointer?) -> Int32 {
-    guard let page, let frame = MemorySystem.shared.page(at: page) else { return -1 }
-    return Int32(MemorySystem.shared.page_to_nid(frame))
+    guard let page, let frame = system.page(at: page) else { return -1 }
+    return Int32(system.page_to_nid(frame))
 }
 
 @c @implementation
 public func vmc_page_to_pfn(_ page: UnsafeRawPointer?) -> UInt {
-    guard let page, let frame = MemorySystem.shared.page(at: page) else { return UInt.max }
+    guard let page, let frame = system.page(at: page) else { return UInt.max }
     return UInt(frame.pfn)
 }
 
 @c @implementation
 public func vmc_pfn_to_page(_ pfn: UInt) -> UnsafeMutableRawPointer? {
-    guard pfn < UInt(Int.max),
-        MemorySystem.shared.page(at: MemorySystem.shared.pagePointer(Page(pfn: 0)).advanced(by: Int(pfn) * 16)) != nil
+    guard pfn < UInt(Int.max), system.page(at: system.pagePointer(Page(pfn: 0)).advanced(by: Int(pfn) * 16)) != nil
     else { return nil }
-    return MemorySystem.shared.pagePointer(Page(pfn: Int(pfn)))
+    return system.pagePointer(Page(pfn: Int(pfn)))
 }
 
 @c @implementation
-public func vmc_nr_free_pages() -> UInt { UInt(MemorySystem.shared.nrFreePages) }
+public func vmc_nr_free_pages() -> UInt { UInt(system.nrFreePages) }
 
 @c @implementation
-public func vmc_nr_node_ids() -> Int32 { Int32(MemorySystem.shared.nodeCount) }
+public func vmc_nr_node_ids() -> Int32 { Int32(system.nodeCount) }

@@ -6,14 +6,14 @@ import Vmalloc
 
 @c @implementation
 public func vmc_alloc_percpu(_ size: Int, _ align: Int) -> UnsafeMutableRawPointer? {
-    MemorySystem.shared.__alloc_percpu(size, align)
+    system.__alloc_percpu(size, align)
 }
 
 @c @implementation
-public func vmc_free_percpu(_ p: UnsafeMutableRawPointer?) { MemorySystem.shared.free_percpu(p) }
+public func vmc_free_percpu(_ p: UnsafeMutableRawPointer?) { system.free_percpu(p) }
 
 @c @implementation
-public func vmc_per_cpu_offset(_ cpu: Int32) -> UInt { UInt(MemorySystem.shared.perCPUOffset(Int(cpu))) }
+public func vmc_per_cpu_offset(_ cpu: Int32) -> UInt { UInt(system.perCPUOffset(Int(cpu))) }
 
 @c @implementation
-public func vmc_nr_cpu_ids() -> Int32 { Int32(MemorySystem.shared.nrCPUIds) }
+public func vmc_nr_cpu_ids() -> Int32 { Int32(system.nrCPUIds) }

@@ -7,10 +7,10 @@ import Vmalloc
 public func vmc_proc_read(_ name: UnsafePointer<CChar>?, _ buf: UnsafeMutablePointer<CChar>?, _ len: Int) -> Int {
     let text: String
     switch name.map({ String(cString: $0) }) {
-    case "vmallocinfo": text = MemorySystem.shared.vmallocinfo()
-    case "meminfo": text = MemorySystem.shared.meminfo().description
-    case "buddyinfo": text = MemorySystem.shared.buddyinfo()
-    case "slabinfo": text = MemorySystem.shared.slabinfo()
+    case "vmallocinfo": text = system.vmallocinfo()
+    case "meminfo": text = system.meminfo().description
+    case "buddyinfo": text = system.buddyinfo()
+    case "slabinfo": text = system.slabinfo()
     default: return -1
     }
     let bytes = Array(text.utf8)

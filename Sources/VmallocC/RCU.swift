@@ -5,14 +5,14 @@ import Vmalloc
 
 @c @implementation
 public func vmc_kvfree_rcu(_ head: UnsafeMutableRawPointer?, _ p: UnsafeMutableRawPointer?) {
-    MemorySystem.shared.kvfree_rcu(p)
+    system.kvfree_rcu(p)
 }
 
 @c @implementation
-public func vmc_synchronize_rcu() { MemorySystem.shared.synchronize_rcu() }
+public func vmc_synchronize_rcu() { system.synchronize_rcu() }
 
 @c @implementation
-public func vmc_rcu_barrier() { MemorySystem.shared.rcu_barrier() }
+public func vmc_rcu_barrier() { system.rcu_barrier() }
 
 @c @implementation
 public func vmc_rcu_read_lock() { rcu_read_lock() }

@@ -43,7 +43,7 @@ public func vmc_shrinker_register(
 ) -> UnsafeMutableRawPointer? {
     guard let count, let scan else { return nil }
     let c = CShrinker(shrinker: shrinker, count: count, scan: scan)
-    let handle = MemorySystem.shared.registerShrinker(
+    let handle = system.registerShrinker(
         name: name.map { String(cString: $0) } ?? "shrinker", seeks: Int(seeks), count: { c.callCount($0) },
         scan: { c.callScan(&$0) })
     return Unmanaged.passRetained(handle).toOpaque()

@@ -5,18 +5,18 @@ import Vmalloc
 
 @c @implementation
 public func vmc_kmalloc(_ size: Int, _ gfp: UInt32, _ node: Int32) -> UnsafeMutableRawPointer? {
-    MemorySystem.shared.kmallocNode(size, GFP(rawValue: gfp), node: Int(node), site: CallSite(nil))
+    system.kmallocNode(size, GFP(rawValue: gfp), node: Int(node), site: CallSite(nil))
 }
 
 @c @implementation
-public func vmc_kfree(_ p: UnsafeRawPointer?) { MemorySystem.shared.kfree(UnsafeMutableRawPointer(mutating: p)) }
+public func vmc_kfree(_ p: UnsafeRawPointer?) { system.kfree(UnsafeMutableRawPointer(mutating: p)) }
 
 @c @implementation
-public func vmc_ksize(_ p: UnsafeRawPointer?) -> Int { MemorySystem.shared.ksize(p) }
+public func vmc_ksize(_ p: UnsafeRawPointer?) -> Int { system.ksize(p) }
 
 @c @implementation
 public func vmc_krealloc(_ p: UnsafeRawPointer?, _ size: Int, _ gfp: UInt32) -> UnsafeMutableRawPointer? {
-    MemorySystem.shared.kreallocNode(
+    system.kreallocNode(
         UnsafeMutableRawPointer(mutating: p), size, GFP(rawValue: gfp), site: CallSite(nil))
 }
 
@@ -24,16 +24,16 @@ public func vmc_krealloc(_ p: UnsafeRawPointer?, _ size: Int, _ gfp: UInt32) -> 
 public func vmc_kvmalloc(_ size: Int, _ gfp: UInt32, _ node: Int32, _ caller: UnsafeRawPointer?)
     -> UnsafeMutableRawPointer?
 {
-    MemorySystem.shared.kvmallocNode(size, GFP(rawValue: gfp), node: Int(node), site: CallSite(caller))
+    system.kvmallocNode(size, GFP(rawValue: gfp), node: Int(node), site: CallSite(caller))
 }
 
 @c @implementation
 public func vmc_kvrealloc(_ p: UnsafeRawPointer?, _ size: Int, _ gfp: UInt32, _ caller: UnsafeRawPointer?)
     -> UnsafeMutableRawPointer?
 {
-    MemorySystem.shared.kvreallocNode(
+    system.kvreallocNode(
         UnsafeMutableRawPointer(mutating: p), size, GFP(rawValue: gfp), site: CallSite(caller))
 }
 
 @c @implementation
-public func vmc_kvfree(_ p: UnsafeRawPointer?) { MemorySystem.shared.kvfree(UnsafeMutableRawPointer(mutating: p)) }
+public func vmc_kvfree(_ p: UnsafeRawPointer?) { system.kvfree(UnsafeMutableRawPointer(mutating: p)) }

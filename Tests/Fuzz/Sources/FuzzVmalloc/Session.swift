@@ -356,8 +356,10 @@ struct Session {
         case .pages(let page, let order):
             sys.__free_pages(page, order)
             stalePages.append((page, order))
-        case .vmap(_, _, let blocks):
-            sys.vunmap(h.p)
+        case .vmap(_, let pfns, let blocks):
+            // vfree of a vmap area unmaps it as vunmap does; the pages stay the caller's.
+            input.u8() & 1 == 0 ? sys.vunmap(h.p) : sys.vfree(h.p)
+            if sys.find_vm_area(h.p) != nil { fail("vmap area \(h.p) of \(pfns.count) pages left after its free") }
             held += blocks
         case .mapRam(let pfns, let blocks):
             sys.vm_unmap_ram(h.p, pfns.count)
@@ -406,7 +408,7 @@ struct Session {
         case 6:
             guard let v = victim else { return }
             switch v.kind {
-            case .vmap: input.u8() & 1 == 0 ? sys.vfree(v.p) : sys.kvfree(v.p)
+            case .vmap(_, let pfns, _): sys.vm_unmap_ram(v.p, pfns.count)
             case .mapRam(let pfns, _): sys.vm_unmap_ram(v.p, pfns.count + 1 + Int(input.u8()))
             default: return
             }

@@ -1,9 +1,9 @@
 // The binary buddy free lists of one node (mm/page_alloc.c: __rmqueue_smallest, expand,
 // __free_one_page). Free blocks are doubly linked through their head frame's metadata (the
-// list in vmshim.h, shared with the slab), so taking and returning a block is O(MAX_ORDER)
+// list in vmshim_page.h, shared with the slab), so taking and returning a block is O(MAX_ORDER)
 // with no allocation. Callers hold the node lock.
 #define _GNU_SOURCE
-#include "vmshim.h"
+#include "vmshim_buddy.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,11 +1,12 @@
 // Process hygiene around vmalloc memory: forked children lose access to the regions, and an
 // opt-in SIGSEGV handler turns faults in guard pages and freed areas into KASAN-like reports.
 #define _GNU_SOURCE
-#include "vmshim.h"
+#include "vmshim_faults.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>

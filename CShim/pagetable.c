@@ -3,7 +3,9 @@
 // without locks (vmalloc_to_page must be cheap); table pages are installed with a CAS and, as in
 // the kernel's vmalloc space, never freed, so a walker can never reach a recycled table.
 #define _GNU_SOURCE
-#include "vmshim.h"
+#include "vmshim_pagetable.h"
+
+#include <stddef.h>
 
 #define PT_PRESENT 1ULL
 #define PT_BITS 9

@@ -1,7 +1,7 @@
 // How much of a node's memfd is resident (the host's Shmem for it): the measure of what
 // free page reporting gives back, read with fstat so no page is touched.
 #define _GNU_SOURCE
-#include "vmshim.h"
+#include "vmshim_syscalls.h"
 
 #include <errno.h>
 #include <sys/stat.h>

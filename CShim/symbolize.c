@@ -4,7 +4,7 @@
 // program, which only the ELF .symtab of its file lists. Lookups are rare (a /proc read, a
 // warning), so the symbol table is searched linearly; each object's file is mapped once.
 #define _GNU_SOURCE
-#include "vmshim.h"
+#include "vmshim_symbolize.h"
 
 #include <dlfcn.h>
 #include <elf.h>

@@ -1,8 +1,9 @@
-// Thin syscall wrappers: each returns -errno (never sets a global the caller must read) and is
-// counted, so the bench can report syscalls per operation.
+// Thin syscall wrappers (vmshim_syscalls.h): each returns 0 or a value on success and -errno on
+// failure (never sets a global the caller must read), and is counted, so the bench can report
+// syscalls per operation.
 //
 // Errno policy (every wrapper follows it; Swift never drops a result):
-//  * EINTR is retried by calls that can be interrupted and restarted: fallocate, write. close is
+//  * EINTR is retried by calls that can be interrupted and restarted: fallocate (and log.c's write). close is
 //    never retried (Linux releases the descriptor even when it reports EINTR); mmap, munmap,
 //    madvise, mbind and memfd_create do not return EINTR.
 //  * EBADF and EFAULT mean a descriptor or pointer we passed is wrong: a bug in this library,
@@ -11,14 +12,15 @@
 //    vmshim_close), which the caller could not undo anyway.
 //  * Anything else (ENOMEM, EINVAL from a kernel limit, EPERM, ENOSYS ...) is returned as -errno:
 //    Swift decides (fail the allocation, throw from init, warn and go on).
-//  * Logging (vmshim_log_line) is best effort: a closed stderr loses the line, nothing else.
 #define _GNU_SOURCE
-#include "vmshim.h"
+#include "vmshim_syscalls.h"
+
+#include "vmshim_base.h"
+#include "vmshim_log.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <numaif.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,22 +70,21 @@ void vmshim_close(int fd) {
     if (close(fd) != 0 && errno == EBADF) die("close", EBADF);
 }
 
-void *vmshim_reserve(size_t len, size_t align, int *err) {
+int vmshim_reserve(void **addr, size_t len, size_t align) {
+    *addr = NULL;
     if (align < VMSHIM_PAGE_SIZE) align = VMSHIM_PAGE_SIZE;
     size_t span = len + align - VMSHIM_PAGE_SIZE;
     count();
     uint8_t *p = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED) {
-        *err = errno;
-        return NULL;
-    }
+    if (p == MAP_FAILED) return fail("mmap(reservation)", errno);
     // Trim the slack on both sides so the reservation starts aligned. Trimming the ends of a
     // fresh mapping splits nothing else; if it failed, the slack would only stay reserved.
     uintptr_t start = ((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1);
     size_t head = start - (uintptr_t)p, tail = span - head - len;
     if (head) { count(); if (munmap(p, head) != 0) die("munmap(reservation head)", errno); }
     if (tail) { count(); if (munmap((void *)(start + len), tail) != 0) die("munmap(reservation tail)", errno); }
-    return (void *)start;
+    *addr = (void *)start;
+    return 0;
 }
 
 void vmshim_release(void *addr, size_t len) {
@@ -97,7 +98,7 @@ static int mmap_prot(vmshim_prot prot) {
     case VMSHIM_PROT_READ: return PROT_READ;
     case VMSHIM_PROT_READ_WRITE: return PROT_READ | PROT_WRITE;
     }
-    die("vmshim_map_shared(unknown protection)", EINVAL);
+    die("mmap_prot(unknown protection)", EINVAL);
     return PROT_NONE;
 }
 
@@ -190,58 +191,8 @@ int vmshim_max_map_count(void) {
     return v;
 }
 
-int vmshim_cpu(void) { return sched_getcpu(); }
-
-static unsigned next_thread_index;
-_Thread_local unsigned vmshim_thread_index_plus_one;
-
-unsigned vmshim_thread_index_first(void) {
-    vmshim_thread_index_plus_one = __atomic_fetch_add(&next_thread_index, 1, __ATOMIC_RELAXED) + 1;
-    return vmshim_thread_index_plus_one - 1;
-}
-
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define VMSHIM_TSAN 1
-#endif
-#endif
-#ifndef VMSHIM_TSAN
-#define VMSHIM_TSAN 0
-#endif
-const int vmshim_tsan = VMSHIM_TSAN;
-const char *vmshim_comm(void) { return program_invocation_short_name; }
-
-void vmshim_log_line(const char *line) {
-    size_t n = strlen(line);
-    char buf[1024];
-    if (n > sizeof buf - 2) n = sizeof buf - 2;
-    memcpy(buf, line, n);
-    buf[n++] = '\n';
-    ssize_t w;
-    do { w = write(2, buf, n); } while (w < 0 && errno == EINTR);
-}
-
-void vmshim_zero(void *p, size_t len) { memset(p, 0, len); }
-void vmshim_copy(void *dst, const void *src, size_t len) { memmove(dst, src, len); }
-
-_Thread_local vmshim_task vmshim_current_task;
-static _Thread_local uint32_t scope_stack[256];
-static _Thread_local int scope_depth;
-
-int vmshim_scope_push(uint32_t token) {
-    if (scope_depth >= 256) return -1;
-    scope_stack[scope_depth++] = token;
-    return 0;
-}
-
-int vmshim_scope_pop(uint32_t token) {
-    if (scope_depth == 0) return -1;
-    if (scope_stack[scope_depth - 1] != token) return -2;
-    scope_depth--;
-    return 0;
-}
-
-int vmshim_protect(void *addr, size_t len, int prot) {
+int vmshim_protect(void *addr, size_t len, vmshim_prot prot, vmshim_exec exec) {
+    int mprot = mmap_prot(prot) | (exec == VMSHIM_EXEC && prot != VMSHIM_PROT_NONE ? PROT_EXEC : 0);
     count();
-    return mprotect(addr, len, prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) == 0 ? 0 : -errno;
+    return mprotect(addr, len, mprot) == 0 ? 0 : fail("mprotect", errno);
 }

@@ -6,6 +6,8 @@
 
 #include <stdint.h>
 
+#include "vmshim_base.h"
+
 /* ---- wait queue: a sequence word that sleepers wait on with futex(2) ---- */
 
 /// Opaque: a sequence counter and a count of sleepers.
@@ -23,10 +25,9 @@ int vmshim_waitq_wait(vmshim_waitq *q, uint32_t seen, uint64_t timeout_ns);
 
 /* ---- per-thread reclaim state (current->reclaim_state, PF_KSWAPD) ---- */
 
-
 /// Frames this thread has returned to the page allocator since it started: direct reclaim
 /// reads it before and after a pass to learn what the pass freed (`reclaim_state->reclaimed`).
-extern _Thread_local uint64_t vmshim_thread_freed_pages;
+extern _Thread_local uint64_t vmshim_thread_freed_pages VMSHIM_SWIFT_HIDDEN;
 static inline void vmshim_account_freed(uint64_t pages) { vmshim_thread_freed_pages += pages; }
 static inline uint64_t vmshim_freed_pages(void) { return vmshim_thread_freed_pages; }
 
@@ -40,7 +41,8 @@ void vmshim_restore_reclaim_context(uint64_t ctx);
 
 /* ---- held reclaim-tracked locks of this thread (lockdep's held_locks) ---- */
 
-extern _Thread_local int vmshim_held_depth;
+/// How many tracked locks this thread holds; read it through vmshim_held_count.
+extern _Thread_local int vmshim_held_depth VMSHIM_SWIFT_HIDDEN;
 /// Record that this thread took lock `id`. 0, or -1 when more than 64 are held.
 int vmshim_held_push(uint32_t id);
 /// Forget the innermost hold of lock `id`. 0, or -1 when this thread does not hold it.

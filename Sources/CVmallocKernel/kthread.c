@@ -14,7 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "vmshim.h"
+#include "vmshim_task.h"
+#include "vmshim_thread.h"
 
 /* One kthread; the lock and condition guard every field but those set before the thread starts. */
 struct kthread {
@@ -109,7 +110,7 @@ int kthread_stop(struct task_struct *task) {
 }
 
 bool kthread_should_stop(void) {
-    struct kthread *k = vmshim_current_task.kthread;
+    struct kthread *k = vmshim_current()->kthread;
     return k && __atomic_load_n(&k->should_stop, __ATOMIC_ACQUIRE);
 }
 

@@ -14,7 +14,7 @@
 
 // page + 1 must be the next frame's page, as in the kernel's vmemmap: the opaque struct page is
 // exactly one frame-metadata slot (CShim's vmshim_page, 16 bytes), and a page is one 4 KiB frame
-// (VMSHIM_PAGE_SIZE). vmshim.h is not included to check it directly: its fixed-type enums need
+// (VMSHIM_PAGE_SIZE). vmshim_page.h is not included to check it directly: its fixed-type enums need
 // C23 or clang, and this layer also builds with older gcc.
 _Static_assert(sizeof(struct page) == 16, "struct page must be one 16-byte vmshim_page");
 _Static_assert(PAGE_SIZE == 4096, "PAGE_SIZE must be the frame size");

@@ -24,7 +24,8 @@
 #include <unistd.h>
 
 #include "vmalloc_abi.h"
-#include "vmshim.h"
+#include "vmshim_symbolize.h"
+#include "vmshim_thread.h"
 
 /* The kernel's record size: a longer message is cut, as there. */
 #define LINE_MAX_BYTES 1024

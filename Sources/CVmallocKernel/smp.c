@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "vmalloc_abi.h"
-#include "vmshim.h"
+#include "vmshim_thread.h"
 
 unsigned int num_possible_cpus(void) { return (unsigned int)vmc_nr_cpu_ids(); }
 

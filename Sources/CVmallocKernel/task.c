@@ -10,7 +10,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "vmshim.h"
+#include "vmshim_task.h"
 
 /* struct task_struct is the kernel-spelled view of vmshim_task: the same bytes. */
 _Static_assert(sizeof(struct task_struct) == sizeof(vmshim_task), "task_struct and vmshim_task differ in size");
@@ -21,7 +21,7 @@ _Static_assert(sizeof(((struct task_struct *)0)->comm) == sizeof(((vmshim_task *
 _Static_assert(offsetof(struct task_struct, __kthread) == offsetof(vmshim_task, kthread), "kthread");
 
 struct task_struct *get_current(void) {
-    struct task_struct *t = (struct task_struct *)&vmshim_current_task;
+    struct task_struct *t = (struct task_struct *)vmshim_current();
     if (t->pid == 0) {
         t->pid = gettid();
         /* PR_GET_NAME writes at most 16 bytes, NUL included: comm's size. */

@@ -1,6 +1,7 @@
 import CShim
 import CURCU
 import Glibc
+import Vmalloc
 
 /// `malloc`/`free` of whatever allocator the process has: glibc in the harness, jemalloc or
 /// mimalloc in a child that preloads them (`ContenderKind.preload`).
@@ -57,7 +58,7 @@ final class MallocContender: AlignedAllocating, Reallocating, PerCPUAllocating, 
     func freeAfterGracePeriod(_ pointer: UnsafeMutableRawPointer, size: Int, headInObject: Bool) {
         if headInObject {
             urcu_bp_call_rcu(pointer.assumingMemoryBound(to: rcu_head.self)) { Glibc.free($0) }
-        } else if vmshim_call_rcu({ _, p in Glibc.free(p) }, nil, pointer) != 0 {
+        } else if case .failure = Result(returned: vmshim_call_rcu({ _, p in Glibc.free(p) }, nil, pointer)) {
             // No memory for the head: wait for the grace period here, as kvfree_rcu_mightsleep does.
             vmshim_synchronize_rcu()
             Glibc.free(pointer)

@@ -1,5 +1,6 @@
 import CShim
 import Foundation
+import Vmalloc
 
 /// What the kernel tells about this process's memory: resident set, its peak, mappings.
 enum ProcessStats {
@@ -15,8 +16,8 @@ enum ProcessStats {
     /// VmRSS in bytes.
     static var rss: Int { statusField("VmRSS") }
 
-    /// Lines of /proc/self/maps.
-    static var vmas: Int { Int(vmshim_count_vmas()) }
+    /// Lines of /proc/self/maps (0 when it cannot be read).
+    static var vmas: Int { Int((try? Result(valueOrErrno: vmshim_count_vmas()).get()) ?? 0) }
 
     /// A "Name:   N kB" line of /proc/self/status, in bytes (0 when absent).
     private static func statusField(_ name: String) -> Int {

@@ -64,9 +64,9 @@ import VmallocTestSupport
         let result = await #expect(processExitsWith: .signal(SIGSEGV), observing: [\.standardErrorContent]) {
             let sys = FaultReportTests.reportingSystem()
             _ = sys.vmalloc(4096)!
-            var err: Int32 = 0
-            let other = vmshim_reserve(4096, 4096, &err)!  // PROT_NONE, not ours
-            other.storeBytes(of: 1, as: UInt8.self)
+            var other: UnsafeMutableRawPointer?
+            _ = vmshim_reserve(&other, 4096, 4096)  // PROT_NONE, not ours
+            other!.storeBytes(of: 1, as: UInt8.self)
         }
         let text = String(decoding: try #require(result).standardErrorContent, as: UTF8.self)
         #expect(!text.contains("KASAN"))

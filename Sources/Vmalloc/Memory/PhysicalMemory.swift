@@ -59,43 +59,47 @@ final class PhysicalMemory: @unchecked Sendable {
         }
 
         let bytes = count * perNode * pageSize
-        var err: Int32 = 0
-        guard let base = vmshim_reserve(bytes, 1 << 21, &err) else {
-            throw .systemCallFailed("mmap(direct map reservation, \(bytes) bytes)", errno: err)
+        var reserved: UnsafeMutableRawPointer?
+        if case .failure(let e) = Result(returned: vmshim_reserve(&reserved, bytes, 1 << 21)) {
+            throw .systemCallFailed("mmap(direct map reservation, \(bytes) bytes)", errno: e.rawValue)
         }
+        let base = reserved!
         var opened: [Int32] = []
         func undo() {
             for fd in opened { vmshim_close(fd) }
             vmshim_release(base, bytes)
         }
         for n in 0..<count {
-            let fd = vmshim_memfd("vmalloc-node\(n)", UInt64(perNode * pageSize))
-            if fd < 0 {
+            let fd: Int32
+            switch Result(valueOrErrno: vmshim_memfd("vmalloc-node\(n)", UInt64(perNode * pageSize))) {
+            case .success(let opened): fd = opened
+            case .failure(let e):
                 undo()
-                throw .systemCallFailed("memfd_create(node \(n))", errno: -fd)
+                throw .systemCallFailed("memfd_create(node \(n))", errno: e.rawValue)
             }
             opened.append(fd)
             let at = base + n * perNode * pageSize
-            let r = vmshim_map_shared(at, perNode * pageSize, fd, 0, VMSHIM_PROT_READ_WRITE, 0)
-            if r < 0 {
+            if case .failure(let e) = Result(
+                returned: vmshim_map_shared(at, perNode * pageSize, fd, 0, VMSHIM_PROT_READ_WRITE, 0))
+            {
                 undo()
-                throw .systemCallFailed("mmap(direct map of node \(n))", errno: -r)
+                throw .systemCallFailed("mmap(direct map of node \(n))", errno: e.rawValue)
             }
             // A forked child must not write into the parent's frames through the direct map.
-            let d = vmshim_madvise(at, perNode * pageSize, MADV_DONTFORK)
-            if d < 0 {
+            if case .failure(let e) = Result(returned: vmshim_madvise(at, perNode * pageSize, MADV_DONTFORK)) {
                 undo()
-                throw .systemCallFailed("madvise(direct map of node \(n), MADV_DONTFORK)", errno: -d)
+                throw .systemCallFailed("madvise(direct map of node \(n), MADV_DONTFORK)", errno: e.rawValue)
             }
             if numaAvailable {
                 // The shared policy of the shmem object: frames land on their node when touched.
-                let r =
-                    faults.shouldFail(.mbind)
-                    ? -EIO
-                    : vmshim_mbind_node(at, perNode * pageSize, Int32(realNode[n]), Int32(numa_max_node()))
-                if r < 0 && r != -ENOSYS && r != -EPERM {
+                let bound = Result(
+                    returned: faults.shouldFail(.mbind)
+                        ? -EIO
+                        : vmshim_mbind_node(at, perNode * pageSize, Int32(realNode[n]), Int32(numa_max_node())))
+                // No NUMA policy support (ENOSYS) or not allowed (EPERM): frames land where touched.
+                if case .failure(let e) = bound, e.rawValue != ENOSYS, e.rawValue != EPERM {
                     undo()
-                    throw .systemCallFailed("mbind(node \(n) -> real node \(realNode[n]))", errno: -r)
+                    throw .systemCallFailed("mbind(node \(n) -> real node \(realNode[n]))", errno: e.rawValue)
                 }
             }
         }

@@ -24,9 +24,9 @@ extension MemorySystem {
                     let pfn = z.firstPfn + Int(idx[i])
                     let bytes = PhysicalMemory.pageSize << Int(ord[i])
                     guard !faults.shouldFail(.fallocate) else { continue }
-                    if vmshim_punch(memory.fd(of: pfn), memory.fileOffset(of: pfn), UInt64(bytes)) == 0 {
-                        released += bytes
-                    }
+                    let punched = Result(
+                        returned: vmshim_punch(memory.fd(of: pfn), memory.fileOffset(of: pfn), UInt64(bytes)))
+                    if case .success = punched { released += bytes }
                 }
             }
         }
@@ -38,10 +38,11 @@ extension MemorySystem {
     /// reporter does by itself after a burst of frees (`Configuration.freePageReportingDelay`).
     public func residentBytes() -> Int {
         memory.fds.reduce(0) { total, fd in
-            let r = vmshim_resident_bytes(fd)
             // Our own open memfds: fstat can fail only on a programmer error (EBADF).
-            precondition(r >= 0, "fstat(memfd) failed: errno \(-r)")
-            return total + Int(r)
+            switch Result(valueOrErrno: vmshim_resident_bytes(fd)) {
+            case .success(let bytes): return total + Int(bytes)
+            case .failure(let e): preconditionFailure("fstat(memfd) failed: \(e)")
+            }
         }
     }
 

@@ -27,6 +27,7 @@ final class WaitQueue: Sendable {
     /// Sleep until the queue is woken after `seen` was read, or `timeoutNs` passes. True when woken.
     @discardableResult
     func wait(since seen: UInt32, timeoutNs: UInt64) -> Bool {
-        vmshim_waitq_wait(handle.q, seen, timeoutNs) == 0
+        if case .failure = Result(returned: vmshim_waitq_wait(handle.q, seen, timeoutNs)) { return false }
+        return true
     }
 }

@@ -65,7 +65,8 @@ final class Zone: Sendable {
     /// Return a block; false when pfn does not head an allocated block of that order.
     func give(pfn: Int, order: Int) -> Bool {
         lock.withLock { l in
-            guard vmshim_zone_free(l.zone, UInt32(pfn - firstPfn), UInt32(order)) == 0 else { return false }
+            let freed = Result(returned: vmshim_zone_free(l.zone, UInt32(pfn - firstPfn), UInt32(order)))
+            guard case .success = freed else { return false }
             freeCount.add(1 << order, ordering: .relaxed)
             return true
         }

@@ -8,11 +8,12 @@ extension MemorySystem {
     public func kvfree_rcu(_ p: UnsafeMutableRawPointer?) {
         guard let p else { return }
         let ctx = Unmanaged.passRetained(self).toOpaque()
-        let queued = vmshim_call_rcu(
-            { ctx, p in
-                Unmanaged<MemorySystem>.fromOpaque(ctx!).takeRetainedValue().kvfree(p)
-            }, ctx, p)
-        guard queued != 0 else { return }
+        let queued = Result(
+            returned: vmshim_call_rcu(
+                { ctx, p in
+                    Unmanaged<MemorySystem>.fromOpaque(ctx!).takeRetainedValue().kvfree(p)
+                }, ctx, p))
+        guard case .failure = queued else { return }
         Unmanaged<MemorySystem>.fromOpaque(ctx).release()
         synchronize_rcu()
         kvfree(p)

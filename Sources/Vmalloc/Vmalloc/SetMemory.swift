@@ -22,9 +22,13 @@ struct PagePerms: OptionSet, Sendable, Hashable {
         }
     }
 
-    /// The `mprotect` bits: a `PAGE_NONE` page stays inaccessible whatever else is set, as a
-    /// PTE without its present bit does.
-    var mprotectBits: Int32 { contains(.read) ? rawValue : 0 }
+    /// The protection as the shim's `mprotect` takes it: a `PAGE_NONE` page stays inaccessible
+    /// whatever else is set, as a PTE without its present bit does.
+    var shim: (prot: vmshim_prot, exec: vmshim_exec) {
+        guard contains(.read) else { return (VMSHIM_PROT_NONE, VMSHIM_NOEXEC) }
+        let prot = contains(.write) ? VMSHIM_PROT_READ_WRITE : VMSHIM_PROT_READ
+        return (prot, contains(.exec) ? VMSHIM_EXEC : VMSHIM_NOEXEC)
+    }
 }
 
 /// Pages [page, page + count) of an area that share their access bits.
@@ -97,10 +101,10 @@ extension MemorySystem {
             let new = r.spans(setting: set, clearing: clear, first: first, count: numpages)
             let delta = r.vmasAdded(by: new) - r.vmasAdded(by: r.permSpans)
             if delta > 0 && !space.areas.vmas.charge(delta) { return -ENOMEM }
-            if let err = protect(r, new, first: first, count: numpages) {
+            if case .failure(let e) = protect(r, new, first: first, count: numpages) {
                 _ = protect(r, old, first: first, count: numpages)
                 if delta > 0 { space.areas.vmas.release(delta) }
-                return err
+                return -e.rawValue
             }
             if delta < 0 { space.areas.vmas.release(-delta) }
             r.permSpans = new
@@ -110,17 +114,19 @@ extension MemorySystem {
         }
     }
 
-    /// mprotect the part of each span inside pages [first, first + count). nil, or -errno.
-    private func protect(_ r: AreaRecord, _ spans: [PermSpan], first: Int, count: Int) -> Int32? {
+    /// mprotect the part of each span inside pages [first, first + count), up to the first failure.
+    private func protect(_ r: AreaRecord, _ spans: [PermSpan], first: Int, count: Int) -> Result<Void, Errno> {
         let page = Self.pageSize
         for s in r.covering(spans) {
             let a = max(s.page, first)
             let b = min(s.page + s.count, first + count)
             guard a < b else { continue }
-            let rc = vmshim_protect(space.areas.address(r.offset + a * page), (b - a) * page, s.perms.mprotectBits)
-            if rc < 0 { return rc }
+            let (prot, exec) = s.perms.shim
+            let done = Result(
+                returned: vmshim_protect(space.areas.address(r.offset + a * page), (b - a) * page, prot, exec))
+            if case .failure = done { return done }
         }
-        return nil
+        return .success(())
     }
 
     /// Make `numpages` pages from `addr` read-only (`set_memory_ro`). 0, or -EINVAL unless they

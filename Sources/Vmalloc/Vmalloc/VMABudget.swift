@@ -11,8 +11,11 @@ final class VMABudget: Sendable {
     /// Slack left for the rest of the process (thread stacks, libraries, malloc arenas).
     static let slack = 2048
     /// The process-wide budget, read from /proc/sys/vm/max_map_count at first use.
-    static let process = VMABudget(
-        limit: max(Int(vmshim_max_map_count()) - max(Int(vmshim_count_vmas()), 0) - slack, 256))
+    static let process: VMABudget = {
+        // An unreadable /proc/self/maps counts as no VMAs in use.
+        let used = (try? Result(valueOrErrno: vmshim_count_vmas()).get()) ?? 0
+        return VMABudget(limit: max(Int(vmshim_max_map_count()) - Int(used) - slack, 256))
+    }()
 
     let limit: Int
     let used = Atomic<Int>(0)

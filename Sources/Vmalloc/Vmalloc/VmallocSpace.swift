@@ -313,11 +313,11 @@ final class VmallocSpace: Sendable {
                 return false
             }
         }
-        if let e = areas.mapRuns(
+        if case .failure(let e) = areas.mapRuns(
             offset: r.offset, runs: r.runs, prot: prot, guardPage: r.guardInMapping, populateFrom: r.lead)
         {
             areas.vmas.release(r.vmaCost)
-            log.warn("vmalloc: mmap of an area failed: errno \(e)", site: "mmap-failed")
+            log.warn("vmalloc: mmap of an area failed: \(e)", site: "mmap-failed")
             return false
         }
         for run in r.runs { pageTable.mapOwner(run, from: r.lead, base: r.offset, leaf: 0) }

@@ -47,10 +47,11 @@ final class VmapAreas: @unchecked Sendable {
         guard size >= 1 << 22, size <= 1 << 46 else {
             throw .invalidConfiguration("vmallocSize must be 4 MiB...64 TiB, got \(c.vmallocSize)")
         }
-        var err: Int32 = 0
-        guard let b = vmshim_reserve(size, 1 << 21, &err) else {
-            throw .systemCallFailed("mmap(vmalloc region, \(size) bytes)", errno: err)
+        var reserved: UnsafeMutableRawPointer?
+        if case .failure(let e) = Result(returned: vmshim_reserve(&reserved, size, 1 << 21)) {
+            throw .systemCallFailed("mmap(vmalloc region, \(size) bytes)", errno: e.rawValue)
         }
+        let b = reserved!
         base = b
         regionSize = size
         self.memory = memory
@@ -73,7 +74,7 @@ final class VmapAreas: @unchecked Sendable {
         shards = (0..<count).map { i in VmapShard(start: i * slice, size: i == count - 1 ? size - i * slice : slice) }
         unretained = shards.map { Unmanaged.passUnretained($0) }
         // A forked child must not silently share this region's MAP_SHARED frames.
-        if vmshim_region_register(b, size) != 0 {
+        if case .failure = Result(returned: vmshim_region_register(b, size)) {
             log.warnOnce(
                 "vmalloc: too many regions for fork hygiene: a forked child keeps access to this one",
                 site: "region-register")
@@ -175,10 +176,10 @@ final class VmapAreas: @unchecked Sendable {
     /// reservation, and it never moves (owners of a class area end at its class's end). Only
     /// pages from `populateFrom` on (the owner's) are populated: a class's lead stays
     /// unpopulated, taking no memory until an owner uses it. On failure what was mapped is
-    /// unmapped again and the errno is returned.
+    /// unmapped again.
     func mapRuns(
         offset: Int, runs: [FrameRun], prot: PageProtection, guardPage: Bool = false, populateFrom: Int = 0
-    ) -> Int32? {
+    ) -> Result<Void, Errno> {
         let page = Self.pageSize
         for (i, run) in runs.enumerated() {
             let guarded = guardPage && i == runs.count - 1
@@ -187,34 +188,37 @@ final class VmapAreas: @unchecked Sendable {
             // One mmap with MAP_POPULATE when the whole run is the owner's; else populate after.
             let whole = filled == run.count && !guarded
             let at = base + offset + run.page * page
-            var r =
-                faults.shouldFail(.mmap)
-                ? -ENOMEM
-                : vmshim_map_shared(
-                    at, (run.count + (guarded ? 1 : 0)) * page,
-                    memory.fd(of: run.pfn), memory.fileOffset(of: run.pfn),
-                    prot.shim, whole ? 1 : 0)
-            if r == 0 && !whole {
-                if guarded { r = vmshim_guard_install(at + run.count * page, page) }
-                if r == 0 && filled > 0 {
-                    r = vmshim_madvise(at + skipped * page, filled * page, MADV_POPULATE_WRITE)
+            var mapped = Result(
+                returned: faults.shouldFail(.mmap)
+                    ? -ENOMEM
+                    : vmshim_map_shared(
+                        at, (run.count + (guarded ? 1 : 0)) * page,
+                        memory.fd(of: run.pfn), memory.fileOffset(of: run.pfn),
+                        prot.shim, whole ? 1 : 0))
+            if case .success = mapped, !whole {
+                if guarded { mapped = Result(returned: vmshim_guard_install(at + run.count * page, page)) }
+                if case .success = mapped, filled > 0 {
+                    mapped = Result(returned: vmshim_madvise(at + skipped * page, filled * page, MADV_POPULATE_WRITE))
                 }
-                if r < 0 { unmap(offset: offset + run.page * page, bytes: (run.count + (guarded ? 1 : 0)) * page) }
+                if case .failure = mapped {
+                    unmap(offset: offset + run.page * page, bytes: (run.count + (guarded ? 1 : 0)) * page)
+                }
             }
-            if r < 0 {
+            if case .failure(let e) = mapped {
                 for done in runs[..<i] { unmap(offset: offset + done.page * page, bytes: done.count * page) }
-                return -r
+                return .failure(e)
             }
         }
-        return nil
+        return .success(())
     }
 
     /// Return [offset, offset + bytes) to the PROT_NONE reservation.
     func unmap(offset: Int, bytes: Int) {
-        let r = vmshim_map_none(base + offset, bytes)
         // Replacing a mapping inside our own reservation cannot fail short of address-space
         // corruption; carrying on would hand out VA that still maps old frames.
-        precondition(r == 0, "mmap(PROT_NONE) over a vmalloc range failed: errno \(-r)")
+        if case .failure(let e) = Result(returned: vmshim_map_none(base + offset, bytes)) {
+            preconditionFailure("mmap(PROT_NONE) over a vmalloc range failed: \(e)")
+        }
     }
 
     // MARK: areas

@@ -29,8 +29,10 @@ extension MemorySystem {
     static func isZeroOrNull(_ p: UnsafeRawPointer?) -> Bool { UInt(bitPattern: p) <= 16 }
 
     /// The refusal of a free or size query of something kmalloc did not hand out.
-    func reportBadKmallocAddress(_ function: String, _ p: UnsafeRawPointer, _ reason: String, freed: Bool) {
-        let why = is_vmalloc_addr(p) ? "a vmalloc address: use vfree() or kvfree()" : reason
+    func reportBadKmallocAddress(
+        _ function: String, _ p: UnsafeRawPointer, _ error: SlabAllocator.SlabError, freed: Bool
+    ) {
+        let why = is_vmalloc_addr(p) ? "a vmalloc address: use vfree() or kvfree()" : error.reason
         log.warn("\(function)(\(p)): \(why)\(freed ? "; nothing freed" : "")", site: "bad-\(function)")
     }
 
@@ -59,7 +61,7 @@ extension MemorySystem {
     /// and nothing changes.
     public func kfree(_ p: UnsafeMutableRawPointer?) {
         guard let p, !Self.isZeroOrNull(p) else { return }
-        if let why = slab.freeObject(p) { reportBadKmallocAddress("kfree", p, why, freed: true) }
+        if case .failure(let e) = slab.freeObject(p) { reportBadKmallocAddress("kfree", p, e, freed: true) }
     }
     /// The usable size of a kmalloc allocation: its size class, or its block (`ksize`).
     /// 0 for nil and `ZERO_SIZE_PTR`; an address kmalloc did not hand out is reported, 0.
@@ -68,7 +70,7 @@ extension MemorySystem {
         switch slab.usableSize(UnsafeMutableRawPointer(mutating: p)) {
         case .success(let n): return n
         case .failure(let e):
-            reportBadKmallocAddress("ksize", p, e.reason, freed: false)
+            reportBadKmallocAddress("ksize", p, e, freed: false)
             return 0
         }
     }

@@ -50,7 +50,13 @@ final class SlabAllocator: @unchecked Sendable {
     private enum Located {
         case object(head: Int, cache: KmallocCache, index: Int)
         case large(pfn: Int, order: Int)
-        case bad(String)
+        case bad(SlabError)
+    }
+
+    /// Why an address is not a live kmalloc allocation: the one error the slab reports.
+    struct SlabError: Error {
+        let reason: String
+        init(_ reason: String) { self.reason = reason }
     }
 
     init?(allocator: PageAllocator) {
@@ -194,26 +200,31 @@ final class SlabAllocator: @unchecked Sendable {
 
     // MARK: free
 
-    /// `kfree`: nil if the object was returned, else the reason nothing was freed.
-    func freeObject(_ p: UnsafeMutableRawPointer) -> String? {
+    /// `kfree`: the object is returned, or the error says why nothing was freed.
+    func freeObject(_ p: UnsafeMutableRawPointer) -> Result<Void, SlabError> {
         switch locate(p) {
-        case .bad(let why):
-            return why
+        case .bad(let error):
+            return .failure(error)
         case .large(let pfn, let order):
             release(pfn, order: order)
-            return nil
+            return .success(())
         case .object(let head, let cache, let index):
             let shard = cache.shards[memory.node(of: head) * cpuShards + Int(vmshim_slab_shard(meta + head))]
-            let outcome: (discard: Bool, error: String?) = shard.lock.withLock { s in
+            let freed: Result<Bool, SlabError> = shard.lock.withLock { s in
                 let (word, bit) = liveBit(p)
                 guard live[word] & bit != 0 else {
-                    return (false, "double free or free of an unallocated \(cache.name) object")
+                    return .failure(SlabError("double free or free of an unallocated \(cache.name) object"))
                 }
                 live[word] &= ~bit
-                return (put(&s, cache, head: head, index: index), nil)
+                return .success(put(&s, cache, head: head, index: index))
             }
-            if outcome.discard { release(head, order: Int(meta[head].order)) }
-            return outcome.error
+            switch freed {
+            case .success(let discard):
+                if discard { release(head, order: Int(meta[head].order)) }
+                return .success(())
+            case .failure(let e):
+                return .failure(e)
+            }
         }
     }
 
@@ -242,8 +253,8 @@ final class SlabAllocator: @unchecked Sendable {
     /// The usable size of a live object or block (`ksize`), or the reason p is not one.
     func usableSize(_ p: UnsafeMutableRawPointer) -> Result<Int, SlabError> {
         switch locate(p) {
-        case .bad(let why):
-            return .failure(SlabError(reason: why))
+        case .bad(let error):
+            return .failure(error)
         case .large(_, let order):
             return .success(PhysicalMemory.pageSize << order)
         case .object(let head, let cache, _):
@@ -252,36 +263,33 @@ final class SlabAllocator: @unchecked Sendable {
                 let (word, bit) = liveBit(p)
                 return live[word] & bit != 0
             }
-            return isLive ? .success(cache.size) : .failure(SlabError(reason: "not an allocated \(cache.name) object"))
+            return isLive ? .success(cache.size) : .failure(SlabError("not an allocated \(cache.name) object"))
         }
-    }
-
-    /// Why an address is not a live kmalloc allocation.
-    struct SlabError: Error {
-        let reason: String
     }
 
     /// Find the slab object or large block p names, from the frame metadata alone.
     private func locate(_ p: UnsafeMutableRawPointer) -> Located {
-        guard let pfn = memory.pfn(ofDirect: p) else { return .bad("not a kmalloc address") }
+        guard let pfn = memory.pfn(ofDirect: p) else { return .bad(SlabError("not a kmalloc address")) }
         // Field by field: a head's priv and links change under its shard lock, not held here;
         // a tail's priv (its head) is fixed while the block is allocated.
         let owner = meta[pfn].owner
         guard owner == VMSHIM_OWNER_SLAB || owner == VMSHIM_OWNER_LARGE_KMALLOC else {
-            return .bad("not a kmalloc address")
+            return .bad(SlabError("not a kmalloc address"))
         }
         let head = vmshim_page_is_head(meta + pfn) != 0 ? pfn : Int(vmshim_tail_head(meta + pfn))
-        guard isHead(head, owner: owner, covering: pfn) else { return .bad("not a kmalloc address") }
+        guard isHead(head, owner: owner, covering: pfn) else { return .bad(SlabError("not a kmalloc address")) }
         if owner == VMSHIM_OWNER_LARGE_KMALLOC {
-            guard p == memory.address(of: head) else { return .bad("not the start of a large kmalloc block") }
+            guard p == memory.address(of: head) else {
+                return .bad(SlabError("not the start of a large kmalloc block"))
+            }
             return .large(pfn: head, order: Int(meta[head].order))
         }
         let cacheIndex = Int(vmshim_slab_cache(meta + head))
-        guard cacheIndex < caches.count else { return .bad("not a kmalloc address") }
+        guard cacheIndex < caches.count else { return .bad(SlabError("not a kmalloc address")) }
         let cache = caches[cacheIndex]
         let offset = p - memory.address(of: head)
         guard offset % cache.size == 0, offset / cache.size < cache.objects(order: Int(meta[head].order)) else {
-            return .bad("not the start of a \(cache.name) object")
+            return .bad(SlabError("not the start of a \(cache.name) object"))
         }
         return .object(head: head, cache: cache, index: offset / cache.size)
     }

@@ -69,7 +69,7 @@ test-c:
 
 # The sanitizers catch SIGSEGV themselves, so the suites that expect a process to die of a
 # guard-page fault (or fork a child that does) run only in the plain suite.
-SANITIZER_SKIP := --skip 'GuardPageTests|FaultReportTests|writeAfterSetMemoryRoFaults|readingAProtNoneMappingFaults|ClassAreaFaultsAtItsRequestedEnd'
+SANITIZER_SKIP := --skip 'SegfaultTests'
 
 test-tsan: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan

@@ -56,25 +56,11 @@ import VmallocTestSupport
     }
 
     @Test func impossibleConfigurationsThrow() {
-        var c = MemorySystem.Configuration()
-        c.nodes = 0
-        #expect(throws: MemorySystemError.self) { try MemorySystem(c) }
-        c.nodes = 1
-        c.memoryPerNode = 4096
-        #expect(throws: MemorySystemError.self) { try MemorySystem(c) }
-        c.memoryPerNode = 16 << 20
-        c.vmallocSize = 1 << 62
-        #expect(throws: MemorySystemError.self) { try MemorySystem(c) }
-    }
-
-    @Test func unsupportedGFPBitsAreFixedUp() throws {
-        let log = LogCapture()
-        let sys = try makeSystem(log: log)
-        let p = try #require(sys.__vmalloc(4096, GFP_KERNEL | GFP(rawValue: 0x1000)))
-        #expect(
-            log.all.contains { $0.contains("Unexpected gfp: 0x1000") && $0.contains("Fix your code!") })
-        sys.vfree(p)
-        expectNothingLost(sys)
+        #expect(throws: MemorySystemError.self) { try makeSystem(nodes: 0) }
+        // Less than the 4 MiB a node needs at least.
+        #expect(throws: MemorySystemError.self) { try makeSystem(mib: 3) }
+        // A 2^62-byte region.
+        #expect(throws: MemorySystemError.self) { try makeSystem(mib: 16, vmallocMiB: 1 << 42) }
     }
 
     /// No VA range fits (the region is full): `alloc_vmap_area`'s report and vmalloc's failure
@@ -97,6 +83,21 @@ import VmallocTestSupport
         #expect(log.all.count == reported, "\(log.all)")
         sys.setFaultInjection(.vmapArea, nil)
         sys.vfree(p)
+        expectNothingLost(sys)
+    }
+
+    /// A negative size is refused, though it "fits" every object: the kernel's size_t makes it
+    /// huge, and the call fails. `kvrealloc` refuses it too; the object stays.
+    @Test func negativeReallocSizesFailAndKeepTheObject() throws {
+        let sys = try makeSystem(nodes: 1, mib: 16)
+        let p = try #require(sys.kmalloc(100, .kernel))
+        p.storeBytes(of: 0x5a, as: UInt8.self)
+        #expect(sys.krealloc(p, -1, .kernel) == nil)
+        #expect(sys.kvrealloc(p, -1) == nil)
+        #expect(sys.kvrealloc(p, Int.min) == nil)
+        #expect(p.load(as: UInt8.self) == 0x5a)
+        #expect(sys.ksize(p) >= 100)
+        sys.kfree(p)
         expectNothingLost(sys)
     }
 }

@@ -14,7 +14,7 @@ import Testing
     /// frees land during every reclaim pass. A plain GFP_KERNEL vmalloc and alloc_page still
     /// give up within seconds.
     @Test func hopelessAllocationFailsWhileOthersChurn() throws {
-        let (sys, _) = try makeLoggedSystem()
+        let sys = try makeSystem(mib: 16, vmallocMiB: 256, log: LogCapture())
         let pinned = sys.registerShrinker(
             name: "pinned-cache", count: { _ in 1000 },
             scan: { _ in
@@ -67,7 +67,7 @@ import Testing
     /// alloc_pages and frees with random masks on 2 nodes × 32 MiB with kswapd on, holding
     /// enough to run out often. It must finish in seconds, not stall for minutes.
     @Test func threadedRandomOperationsKeepTheirPace() throws {
-        let (sys, _) = try makeLoggedSystem(nodes: 2, mib: 32, kswapd: true)
+        let sys = try makeSystem(nodes: 2, mib: 32, vmallocMiB: 256, kswapd: true, log: LogCapture())
         let masks: [GFP] = [
             GFP_KERNEL, GFP_NOFS, GFP_NOIO, GFP_NOWAIT, GFP_ATOMIC, GFP_KERNEL | __GFP_NORETRY,
             GFP_KERNEL | __GFP_RETRY_MAYFAIL, GFP_NOFS | __GFP_NORETRY, GFP_KERNEL | __GFP_ZERO,

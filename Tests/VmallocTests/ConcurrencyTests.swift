@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 import VmallocTestSupport
 
@@ -42,11 +41,4 @@ import VmallocTestSupport
         #expect(failures.value == 0)
         expectNothingLost(sys)
     }
-}
-
-/// A counter threads can bump without a data race.
-final class ManagedAtomicCounter: Sendable {
-    private let v = Synchronization.Atomic<Int>(0)
-    func increment() { v.add(1, ordering: .relaxed) }
-    var value: Int { v.load(ordering: .relaxed) }
 }

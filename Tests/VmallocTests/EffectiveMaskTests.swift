@@ -9,7 +9,8 @@ import Testing
     /// Zone and mobility modifiers and `__GFP_THISNODE` are not in the kernel's set: `__vmalloc`
     /// fixes them up; `GFP_USER`, `__GFP_RETRY_MAYFAIL` and `__GFP_ACCOUNT` are in it.
     @Test func fixupSetMatchesTheKernel() throws {
-        let (sys, capture) = try makeLoggedSystem()
+        let capture = LogCapture()
+        let sys = try makeSystem(mib: 16, vmallocMiB: 256, log: capture)
         let p = try #require(sys.__vmalloc(4096, GFP_KERNEL | __GFP_DMA32 | __GFP_MOVABLE))
         sys.vfree(p)
         let q = try #require(sys.__vmalloc(4096, GFP_KERNEL | __GFP_THISNODE))
@@ -27,7 +28,8 @@ import Testing
     /// `__vmalloc`, `vmalloc_array` and `vcalloc` (through `__vmalloc_noprof`) and `vmalloc_huge`
     /// fix up; `vmalloc`, `vmalloc_node`, `__vmalloc_node` and the kvmalloc fallback do not.
     @Test func fixupRunsOnlyWhereTheKernelFilters() throws {
-        let (sys, capture) = try makeLoggedSystem()
+        let capture = LogCapture()
+        let sys = try makeSystem(mib: 16, vmallocMiB: 256, log: capture)
         let odd = GFP_KERNEL | __GFP_NOMEMALLOC
         var filtered: [UnsafeMutableRawPointer?] = []
         filtered.append(sys.__vmalloc(4096, odd))
@@ -50,7 +52,8 @@ import Testing
 
     /// A failure inside a NOFS scope reports `GFP_NOFS`, the mask the allocation really had.
     @Test func failureReportsPrintTheEffectiveMask() throws {
-        let (sys, capture) = try makeLoggedSystem()
+        let capture = LogCapture()
+        let sys = try makeSystem(mib: 16, vmallocMiB: 256, log: capture)
         let held = drainAllFrames(sys)
         let token = memalloc_nofs_save()
         #expect(sys.vmalloc(4096, GFP_KERNEL | __GFP_NORETRY) == nil)
@@ -63,15 +66,33 @@ import Testing
         expectNothingLost(sys)
     }
 
-    /// `vm_map_ram` refuses a node that does not exist, as vmalloc does, and maps nothing.
-    @Test func vmMapRamRefusesABadNode() throws {
-        let (sys, capture) = try makeLoggedSystem()
-        let page = try #require(sys.alloc_page(GFP_KERNEL))
-        #expect(sys.vm_map_ram([page], 99) == nil)
-        #expect(capture.lines(containing: "vm_map_ram: node 99 out of range: this system has 1 node(s)").count == 1)
-        let p = try #require(sys.vm_map_ram([page], 0))
-        sys.vm_unmap_ram(p, 1)
-        sys.__free_page(page)
+    /// Unsupported bits are masked off by `__vmalloc` with one warning per call site; the
+    /// allocation goes on.
+    @Test func unsupportedVmallocBitsAreFixedUpOncePerCallSite() throws {
+        let log = LogCapture()
+        let sys = try makeSystem(log: log)
+        for _ in 0..<3 {
+            let p = try #require(sys.__vmalloc(4096, GFP_KERNEL | __GFP_MEMALLOC))
+            sys.vfree(p)
+        }
+        let other = try #require(sys.__vmalloc(4096, GFP_NOFS | __GFP_NOMEMALLOC))
+        sys.vfree(other)
+        let lines = log.all.filter { $0.hasPrefix("Unexpected gfp:") }
+        #expect(
+            lines == [
+                "Unexpected gfp: 0x20000 (__GFP_MEMALLOC). Fixing up to gfp: 0xcc0 (GFP_KERNEL). Fix your code!",
+                "Unexpected gfp: 0x80000 (__GFP_NOMEMALLOC). Fixing up to gfp: 0xc40 (GFP_NOFS). Fix your code!",
+            ])
+        expectNothingLost(sys)
+    }
+
+    @Test func unsupportedGFPBitsAreFixedUp() throws {
+        let log = LogCapture()
+        let sys = try makeSystem(log: log)
+        let p = try #require(sys.__vmalloc(4096, GFP_KERNEL | GFP(rawValue: 0x1000)))
+        #expect(
+            log.all.contains { $0.contains("Unexpected gfp: 0x1000") && $0.contains("Fix your code!") })
+        sys.vfree(p)
         expectNothingLost(sys)
     }
 }

@@ -84,12 +84,11 @@ import VmallocTestSupport
 
     @Test func mbindFailureMakesInitThrowWithNothingMapped() throws {
         try #require(numa_available() >= 0, "mbind runs only where libnuma works")
-        var c = MemorySystem.Configuration()
-        c.nodes = 2
-        c.memoryPerNode = 16 << 20
-        c.vmallocSize = 64 << 20
-        c.faultInjection = [.mbind: FaultAttributes(probability: 100, space: 1)]
-        #expect(throws: MemorySystemError.self) { try MemorySystem(c) }
+        #expect(throws: MemorySystemError.self) {
+            try makeSystem(
+                nodes: 2, mib: 16, vmallocMiB: 64, faultInjection: [.mbind: FaultAttributes(probability: 100, space: 1)]
+            )
+        }
     }
 
     @Test func fallocateFailureKeepsFramesFree() throws {

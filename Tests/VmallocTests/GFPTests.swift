@@ -11,4 +11,14 @@ import VmallocTestSupport
         #expect((GFP_NOFS | __GFP_ZERO).description == "GFP_NOFS|__GFP_ZERO")
         #expect((GFP_KERNEL & ~__GFP_FS) == GFP_NOFS)
     }
+
+    @Test func namesPrintLikePGg() {
+        #expect(GFP_KERNEL.description == "GFP_KERNEL")
+        #expect((GFP_NOIO | __GFP_NOFAIL).description == "GFP_NOIO|__GFP_NOFAIL")
+        #expect((GFP_ATOMIC | __GFP_NOWARN).description == "GFP_ATOMIC|__GFP_NOWARN")
+        #expect((GFP_NOWAIT | __GFP_ZERO).description == "GFP_NOWAIT|__GFP_ZERO")
+        #expect(
+            (GFP_KERNEL | __GFP_NORETRY | __GFP_NOLOCKDEP).description == "GFP_KERNEL|__GFP_NORETRY|__GFP_NOLOCKDEP")
+        #expect(GFP().description == "none")
+    }
 }

@@ -6,13 +6,6 @@ import VmallocTestSupport
 
 @testable import Vmalloc
 
-/// Take every free frame of the system, reserves included, one frame at a time.
-func holdAllFrames(_ sys: MemorySystem) -> [Page] {
-    var held: [Page] = []
-    while let p = sys.alloc_page(GFP_NOWAIT | __GFP_MEMALLOC) { held.append(p) }
-    return held
-}
-
 /// Fragment memory on purpose: hold every frame, then free every other one, so that half the
 /// memory is free but no two free frames are buddies. Returns the frames still held.
 func checkerboard(_ sys: MemorySystem) -> [Page] {

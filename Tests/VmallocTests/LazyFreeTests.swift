@@ -1,3 +1,4 @@
+import CShim
 import Glibc
 import Testing
 import VmallocTestSupport
@@ -47,5 +48,37 @@ import VmallocTestSupport
         let fls = Int.bitWidth - cpus.leadingZeroBitCount
         #expect(sys.space.areas.lazyMaxPages == min(fls * (32 << 20) / 4096, sys.meminfo().memTotal / 4096 / 4))
         #expect(cpus > 1 || sys.space.areas.lazyMaxPages == 8192)
+    }
+
+    @Test func lazyFreeKeepsFramesUntilPurge() throws {
+        let sys = try makeSystem(lazyMaxPages: 1 << 20)
+        let before = sys.meminfo()
+        let p = try #require(sys.vmalloc(16 * 4096))
+        let pfn = try #require(sys.vmalloc_to_pfn(p))
+        sys.vfree(p)
+        // Freed: the table no longer maps it, the frames are counted free but not reusable by others.
+        #expect(sys.vmalloc_to_pfn(p) == nil)
+        #expect(sys.find_vm_area(p) == nil)
+        #expect(sys.vmallocinfo().contains("unpurged vm_area"))
+        #expect(sys.meminfo().memFree == before.memFree - (sys.meminfo().pageTables - before.pageTables))
+        let held = try #require(sys.alloc_pages(.kernel, 0))
+        #expect(held.pfn != pfn)
+        sys.__free_page(held)
+        sys.vm_unmap_aliases()
+        #expect(!sys.vmallocinfo().contains("unpurged"))
+        expectNothingLost(sys)
+    }
+
+    @Test func lazyAreaReuseSkipsSyscalls() throws {
+        let sys = try makeSystem(lazyMaxPages: 1 << 20)
+        let p = try #require(sys.vmalloc(8 * 4096))
+        sys.vfree(p)
+        let before = vmshim_thread_syscalls()
+        let q = try #require(sys.vmalloc(8 * 4096))
+        #expect(vmshim_thread_syscalls() == before)
+        #expect(sys.vmalloc_to_page(q) != nil)
+        q.storeBytes(of: 7, as: Int.self)
+        sys.vfree(q)
+        expectNothingLost(sys)
     }
 }

@@ -10,7 +10,7 @@ import Testing
     /// once another thread has freed memory, and never nil.
     @Test(arguments: [__GFP_NORETRY, __GFP_RETRY_MAYFAIL])
     func nofailBeatsRetryModifiersAndWaitsForMemory(_ modifier: GFP) throws {
-        let (sys, _) = try makeLoggedSystem()
+        let sys = try makeSystem(mib: 16, vmallocMiB: 256, log: LogCapture())
         let held = drainAllFrames(sys)
         #expect(sys.alloc_page(GFP_NOWAIT) == nil)
         let (group, started) = freeLater(sys, held, delayMs: 300)
@@ -27,7 +27,8 @@ import Testing
     /// VA that cannot be had: a plain vmalloc fails, a NOFAIL one says `vm_struct allocation
     /// failed. Retrying.` once and waits a tick and tries again until it gets the VA.
     @Test func nofailRetriesTheVAAllocation() throws {
-        let (sys, capture) = try makeLoggedSystem()
+        let capture = LogCapture()
+        let sys = try makeSystem(mib: 16, vmallocMiB: 256, log: capture)
         sys.setFaultInjection(.vmapArea, FaultAttributes(times: 2))
         #expect(sys.vmalloc(4096) == nil)
         sys.setFaultInjection(.vmapArea, FaultAttributes(times: 6))
@@ -43,7 +44,7 @@ import Testing
 
     /// The page allocator itself: NOFAIL|NORETRY waits rather than failing.
     @Test func nofailNoretryPageWaitsForMemory() throws {
-        let (sys, _) = try makeLoggedSystem()
+        let sys = try makeSystem(mib: 16, vmallocMiB: 256, log: LogCapture())
         let held = drainAllFrames(sys)
         let (group, started) = freeLater(sys, held, delayMs: 300)
         let page = sys.alloc_page(GFP_KERNEL | __GFP_NOFAIL | __GFP_NORETRY)
@@ -59,7 +60,8 @@ import Testing
     /// waits until memory is freed instead of failing once the reserves are gone, and the
     /// misuse is warned once per call site.
     @Test func nofailUnderNoreclaimScopeWaits() throws {
-        let (sys, capture) = try makeLoggedSystem()
+        let capture = LogCapture()
+        let sys = try makeSystem(mib: 16, vmallocMiB: 256, log: capture)
         for round in 0..<2 {
             let held = drainAllFrames(sys)
             let (group, started) = freeLater(sys, held, delayMs: 300)
@@ -85,7 +87,8 @@ import Testing
     /// NOFAIL with a mask that cannot block is ignored (the allocation may fail) and warned once
     /// per call site.
     @Test func nofailWithNonBlockingMaskIsWarnedOncePerCallSite() throws {
-        let (sys, capture) = try makeLoggedSystem()
+        let capture = LogCapture()
+        let sys = try makeSystem(mib: 16, vmallocMiB: 256, log: capture)
         for _ in 0..<3 {
             let p = try #require(sys.vmalloc(4096, GFP_NOWAIT | __GFP_NOFAIL))
             sys.vfree(p)
@@ -106,7 +109,8 @@ import Testing
 
     /// NOFAIL `alloc_pages` above order 1 is warned (once); orders 0 and 1 are not.
     @Test func nofailAboveOrderOneIsWarned() throws {
-        let (sys, capture) = try makeLoggedSystem()
+        let capture = LogCapture()
+        let sys = try makeSystem(mib: 16, vmallocMiB: 256, log: capture)
         for order in [0, 1, 2, 2, 3] {
             let page = try #require(sys.alloc_pages(GFP_KERNEL | __GFP_NOFAIL, order))
             sys.__free_pages(page, order)

@@ -5,18 +5,6 @@ import Testing
 
 /// `vmap` honours its protection: `PAGE_NONE` maps with no access at all.
 @Suite struct PageProtectionTests {
-    /// A read through a `vmap(pages, [], .none)` mapping faults (it used to map read-write).
-    @Test func readingAProtNoneMappingFaults() async {
-        await #expect(processExitsWith: .signal(SIGSEGV)) {
-            let sys = try! makeSystem()
-            let page = sys.alloc_page(.kernel)!
-            let p = sys.vmap([page], [], .none)!
-            // The mapping exists and names the frame: only the access is refused.
-            precondition(sys.vmalloc_to_page(p) == page)
-            _ = p.load(as: UInt8.self)
-        }
-    }
-
     /// The same frame mapped read-only reads back what was written through the direct map.
     @Test func aReadOnlyMappingReadsTheFrame() throws {
         let sys = try makeSystem()

@@ -7,17 +7,6 @@ import VmallocTestSupport
 @testable import Vmalloc
 
 @Suite struct SetMemoryTests {
-    @Test func writeAfterSetMemoryRoFaults() async {
-        await #expect(processExitsWith: .signal(SIGSEGV)) {
-            let sys = try! makeSystem()
-            let p = sys.vmalloc(4 * 4096)!
-            p.storeBytes(of: 7, toByteOffset: 4096, as: UInt8.self)
-            precondition(sys.set_memory_ro(p + 4096, 2) == 0)
-            precondition(p.load(fromByteOffset: 4096, as: UInt8.self) == 7)  // reads still work
-            p.storeBytes(of: 1, toByteOffset: 4096, as: UInt8.self)
-        }
-    }
-
     /// ro then rw of the middle of one run: the run's VMA splits in three and merges again,
     /// the budget follows, contents stay.
     @Test func setMemoryRwRestoresAndTheBudgetFollowsTheSplits() throws {

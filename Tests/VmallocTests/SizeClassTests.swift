@@ -76,29 +76,6 @@ import VmallocTestSupport
         }
     }
 
-    @Test func reusedClassAreaFaultsAtItsRequestedEnd() async {
-        await #expect(processExitsWith: .signal(SIGSEGV)) {
-            let sys = try! makeSystem()
-            let p = sys.vmalloc(8 * 4096)!
-            p.storeBytes(of: 1, toByteOffset: 8 * 4096 - 1, as: UInt8.self)
-            sys.vfree(p)
-            let q = sys.vmalloc(5 * 4096 + 1)!  // 6 pages, class 6: a fresh area
-            let r = sys.vmalloc(7 * 4096)!  // class 8: p again where markers exist
-            q.storeBytes(of: 1, toByteOffset: 6 * 4096 - 1, as: UInt8.self)
-            r.storeBytes(of: 1, toByteOffset: 7 * 4096 - 1, as: UInt8.self)  // last byte: fine
-            r.storeBytes(of: 1, toByteOffset: 7 * 4096, as: UInt8.self)  // the guard
-        }
-    }
-
-    @Test func freshClassAreaFaultsAtItsRequestedEnd() async {
-        await #expect(processExitsWith: .signal(SIGSEGV)) {
-            let sys = try! makeSystem()
-            let p = sys.vmalloc(17 * 4096)!  // class 20
-            p.storeBytes(of: 1, toByteOffset: 17 * 4096 - 1, as: UInt8.self)
-            p.storeBytes(of: 1, toByteOffset: 17 * 4096, as: UInt8.self)
-        }
-    }
-
     /// Mixed sizes, reused across classes: every live page holds its owner's data and maps its
     /// own frame, VmallocUsed counts requested pages, and at the end everything comes back.
     @Test func mixedSizesLoseNothing() throws {

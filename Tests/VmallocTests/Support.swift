@@ -4,13 +4,16 @@ import VmallocTestSupport
 
 @testable import Vmalloc
 
-/// A small system for one test: sparse memory, no kswapd unless asked.
+/// The system for one test: sparse memory, no kswapd, no free page reporting unless asked; the
+/// knobs are `MemorySystem.Configuration`'s (memory in MiB). Warnings go to `log` when the test
+/// reads them, else to stderr as printk's would.
 func makeSystem(
     nodes: Int? = 1, mib: Int = 64, vmallocMiB: Int = 1024, kswapd: Bool = false,
     immediateUnmap: Bool = false, lazyMaxPages: Int? = nil,
     scope: PageTableScope = .fromCaller, minFreePages: Int? = nil,
-    freePageReportingDelay: Duration? = nil, log: LogCapture? = nil
-) throws -> MemorySystem {
+    freePageReportingDelay: Duration? = nil, faultReports: Bool = false, maxMapCount: Int? = nil,
+    faultInjection: [FaultSite: FaultAttributes] = [:], log: LogCapture? = nil
+) throws(MemorySystemError) -> MemorySystem {
     var c = MemorySystem.Configuration()
     c.nodes = nodes
     c.memoryPerNode = mib << 20
@@ -22,7 +25,9 @@ func makeSystem(
     c.minFreePages = minFreePages
     // Off unless a test asks: a purge at an arbitrary moment would make lazy-area tests racy.
     c.freePageReportingDelay = freePageReportingDelay
-    // Warnings go to the capture when the test reads them, else to stderr as printk's would.
+    c.faultReports = faultReports
+    c.maxMapCount = maxMapCount
+    c.faultInjection = faultInjection
     c.logger = log?.logger
     return try MemorySystem(c)
 }

@@ -91,15 +91,8 @@ import VmallocTestSupport
     }
 
     @Test func spentBudgetFailsCleanly() throws {
-        var c = MemorySystem.Configuration()
-        c.nodes = 1
-        c.memoryPerNode = 64 << 20
-        c.vmallocSize = 1 << 30
-        c.kswapd = false
-        c.maxMapCount = 500
         let log = LogCapture()
-        c.logger = log.logger
-        let sys = try MemorySystem(c)
+        let sys = try makeSystem(maxMapCount: 500, log: log)
         var live: [UnsafeMutableRawPointer] = []
         while let p = sys.vmalloc(4096, GFP_KERNEL | __GFP_NOWARN) { live.append(p) }
         // A one-run area: its mapping, and with the guard in the reservation a split of it too.

@@ -44,4 +44,22 @@ import VmallocTestSupport
         for pg in pinned { sys.__free_page(pg) }
         expectNothingLost(sys)
     }
+
+    /// A huge area rounded up to whole 2 MiB blocks takes VA for every block it maps, not the
+    /// requested pages only: else the next area lands inside its mapping and the huge area's
+    /// `vfree` clears the neighbour's PTEs (`vmalloc_huge(7301631)` then `vzalloc(769)`).
+    @Test func aHugeAreasVACoversEveryBlockItMaps() throws {
+        let sys = try makeSystem(nodes: 1, mib: 32)
+        let huge = try #require(sys.vmalloc_huge(7_301_631, GFP_KERNEL))
+        let area = try #require(sys.find_vm_area(huge))
+        #expect(area.nrPages == 2048)
+        #expect(area.size >= 2048 * 4096, "the VA covers the 2048 pages mapped: \(area.size)")
+        let small = try #require(sys.vzalloc(769))
+        #expect(small >= huge + 2048 * 4096 || small + 4096 <= huge, "\(small) inside the huge area at \(huge)")
+        sys.vfree(huge)
+        #expect(sys.vmalloc_to_page(small) != nil, "the neighbour still maps its frame")
+        small.storeBytes(of: 7, as: UInt8.self)
+        sys.vfree(small)
+        expectNothingLost(sys)
+    }
 }

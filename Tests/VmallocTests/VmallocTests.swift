@@ -55,21 +55,6 @@ import VmallocTestSupport
         expectNothingLost(sys)
     }
 
-    @Test func vmMapRamRoundTrip() throws {
-        let sys = try makeSystem()
-        let block = try #require(sys.alloc_pages(.kernel, 2))
-        let pages = (0..<4).map { Page(pfn: block.pfn + $0) }
-        let p = try #require(sys.vm_map_ram(pages))
-        p.storeBytes(of: 42, as: Int.self)
-        #expect(sys.page_address(block).load(as: Int.self) == 42)
-        sys.vm_unmap_ram(p, 3)  // wrong count: refused
-        #expect(sys.find_vm_area(p) != nil)
-        sys.vm_unmap_ram(p, 4)
-        #expect(sys.find_vm_area(p) == nil)
-        sys.__free_pages(block, 2)
-        expectNothingLost(sys)
-    }
-
     @Test func zeroingVariants() throws {
         let sys = try makeSystem()
         // Dirty some frames, free them, then ask for zeroed memory over the same frames.
@@ -102,59 +87,18 @@ import VmallocTestSupport
         expectNothingLost(sys)
     }
 
-    @Test func lazyFreeKeepsFramesUntilPurge() throws {
-        let sys = try makeSystem(lazyMaxPages: 1 << 20)
-        let before = sys.meminfo()
-        let p = try #require(sys.vmalloc(16 * 4096))
-        let pfn = try #require(sys.vmalloc_to_pfn(p))
-        sys.vfree(p)
-        // Freed: the table no longer maps it, the frames are counted free but not reusable by others.
-        #expect(sys.vmalloc_to_pfn(p) == nil)
-        #expect(sys.find_vm_area(p) == nil)
-        #expect(sys.vmallocinfo().contains("unpurged vm_area"))
-        #expect(sys.meminfo().memFree == before.memFree - (sys.meminfo().pageTables - before.pageTables))
-        let held = try #require(sys.alloc_pages(.kernel, 0))
-        #expect(held.pfn != pfn)
-        sys.__free_page(held)
-        sys.vm_unmap_aliases()
-        #expect(!sys.vmallocinfo().contains("unpurged"))
-        expectNothingLost(sys)
-    }
-
-    @Test func lazyAreaReuseSkipsSyscalls() throws {
-        let sys = try makeSystem(lazyMaxPages: 1 << 20)
-        let p = try #require(sys.vmalloc(8 * 4096))
-        sys.vfree(p)
-        let before = vmshim_thread_syscalls()
-        let q = try #require(sys.vmalloc(8 * 4096))
-        #expect(vmshim_thread_syscalls() == before)
-        #expect(sys.vmalloc_to_page(q) != nil)
-        q.storeBytes(of: 7, as: Int.self)
-        sys.vfree(q)
-        expectNothingLost(sys)
-    }
-}
-
-@Suite struct VmMapRamTests {
-    @Test func remappingTheSameFramesCostsNoSyscall() throws {
-        let sys = try makeSystem()
-        let block = try #require(sys.alloc_pages(.kernel, 3))
-        let frames = (0..<8).map { Page(pfn: block.pfn + $0) }
-        let first = try #require(sys.vm_map_ram(frames))
-        sys.vm_unmap_ram(first, 8)
-        #expect(sys.find_vm_area(first) == nil)
-        #expect(sys.vmalloc_to_page(first) == nil)
-        let before = vmshim_thread_syscalls()
-        for i in 0..<100 {
-            let p = try #require(sys.vm_map_ram(frames))
-            p.storeBytes(of: UInt32(i), toByteOffset: 7 * 4096, as: UInt32.self)
-            #expect(sys.page_address(frames[7]).load(as: UInt32.self) == UInt32(i))
-            sys.vm_unmap_ram(p, 8)
+    /// An alignment is met by the address, not by the offset inside the region: the region is
+    /// only 2 MiB-aligned, so an aligned offset can be a 2 MiB-aligned address under a 4 MiB ask.
+    @Test func alignmentsAboveTheRegionsOwnAreMet() throws {
+        let sys = try makeSystem(nodes: 1, mib: 16, vmallocMiB: 8192)
+        // Twice the alignment the region's base happens to have: an offset aligned inside the
+        // region can then never be an aligned address.
+        let baseAlign = 1 << Int(bitPattern: sys.space.areas.base).trailingZeroBitCount
+        for align in [1 << 22, baseAlign * 2] where align <= 2 << 30 {
+            let p = try #require(sys.__vmalloc_node(253, align: align, .kernel, node: NUMA_NO_NODE))
+            #expect(Int(bitPattern: p) % align == 0, "align \(align): \(p)")
+            sys.vfree(p)
         }
-        #expect(vmshim_thread_syscalls() == before)
-        // Freeing the frames unmaps every lingering alias first.
-        sys.__free_pages(block, 3)
-        #expect(!sys.vmallocinfo().contains("unpurged"))
         expectNothingLost(sys)
     }
 }

@@ -3,9 +3,10 @@ import VmallocTestSupport
 
 @testable import Vmalloc
 
-/// The seed patch: a GFP_NOFS/GFP_NOIO vmalloc must not enter FS/IO reclaim through the
-/// page-table pages it allocates with a fixed GFP_KERNEL-like mask.
-@Suite(.serialized) struct SeedTests {
+/// The page-table pages of a mapping are allocated under the caller's mask: a GFP_NOFS/GFP_NOIO
+/// vmalloc must not enter FS/IO reclaim through them, as it would with a fixed GFP_KERNEL-like
+/// mask (the kernel's "mm/vmalloc: alloc GFP_NO{FS,IO} for vmalloc").
+@Suite(.serialized) struct PageTableMaskTests {
     struct Outcome {
         /// Calls into the guarded shrinker whose mask carried the forbidden bit.
         var guardedEntered: Int

@@ -1,0 +1,58 @@
+import CShim
+import Glibc
+import Testing
+import VmallocTestSupport
+
+@testable import Vmalloc
+
+@Suite struct VmMapRamTests {
+    @Test func remappingTheSameFramesCostsNoSyscall() throws {
+        let sys = try makeSystem()
+        let block = try #require(sys.alloc_pages(.kernel, 3))
+        let frames = (0..<8).map { Page(pfn: block.pfn + $0) }
+        let first = try #require(sys.vm_map_ram(frames))
+        sys.vm_unmap_ram(first, 8)
+        #expect(sys.find_vm_area(first) == nil)
+        #expect(sys.vmalloc_to_page(first) == nil)
+        let before = vmshim_thread_syscalls()
+        for i in 0..<100 {
+            let p = try #require(sys.vm_map_ram(frames))
+            p.storeBytes(of: UInt32(i), toByteOffset: 7 * 4096, as: UInt32.self)
+            #expect(sys.page_address(frames[7]).load(as: UInt32.self) == UInt32(i))
+            sys.vm_unmap_ram(p, 8)
+        }
+        #expect(vmshim_thread_syscalls() == before)
+        // Freeing the frames unmaps every lingering alias first.
+        sys.__free_pages(block, 3)
+        #expect(!sys.vmallocinfo().contains("unpurged"))
+        expectNothingLost(sys)
+    }
+
+    @Test func vmMapRamRoundTrip() throws {
+        let sys = try makeSystem()
+        let block = try #require(sys.alloc_pages(.kernel, 2))
+        let pages = (0..<4).map { Page(pfn: block.pfn + $0) }
+        let p = try #require(sys.vm_map_ram(pages))
+        p.storeBytes(of: 42, as: Int.self)
+        #expect(sys.page_address(block).load(as: Int.self) == 42)
+        sys.vm_unmap_ram(p, 3)  // wrong count: refused
+        #expect(sys.find_vm_area(p) != nil)
+        sys.vm_unmap_ram(p, 4)
+        #expect(sys.find_vm_area(p) == nil)
+        sys.__free_pages(block, 2)
+        expectNothingLost(sys)
+    }
+
+    /// `vm_map_ram` refuses a node that does not exist, as vmalloc does, and maps nothing.
+    @Test func vmMapRamRefusesABadNode() throws {
+        let capture = LogCapture()
+        let sys = try makeSystem(mib: 16, vmallocMiB: 256, log: capture)
+        let page = try #require(sys.alloc_page(GFP_KERNEL))
+        #expect(sys.vm_map_ram([page], 99) == nil)
+        #expect(capture.lines(containing: "vm_map_ram: node 99 out of range: this system has 1 node(s)").count == 1)
+        let p = try #require(sys.vm_map_ram([page], 0))
+        sys.vm_unmap_ram(p, 1)
+        sys.__free_page(page)
+        expectNothingLost(sys)
+    }
+}

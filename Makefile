@@ -4,7 +4,7 @@ BENCH_ARGS ?=
 APT_PKGS   := libnuma-dev liburcu-dev libjemalloc2 libmimalloc2.0 pkg-config gnuplot-nox xz-utils
 
 .PHONY: deps build release test test-c test-tsan test-asan bench plot docs examples format lint fuzz ci clean \
-	clib install kernel-test
+	clib install kernel-test check-fresh-build check-snippets
 
 # Swift sources swift-format checks (the toolchain's `swift format`, configured by .swift-format).
 FORMAT_PATHS := Package.swift Sources Tests Examples
@@ -59,6 +59,16 @@ test: deps lint
 	$(SWIFT) test --skip-build
 	$(SWIFT) run vmalloc-bench --quick
 	$(MAKE) test-c
+
+# A package that depends on this one, built first with the pkg-config lookup failing (pkg-config not
+# installed yet) and then with it working, in one scratch directory: both builds must link.
+check-fresh-build: deps
+	scripts/check-fresh-build $(CURDIR)/.build-fresh
+
+# Every ```swift block of README.md and the DocC articles, built as the main.swift of a package that
+# depends on this one (blocks marked <!-- snippet: fragment --> are skipped); errors name file:line.
+check-snippets: deps
+	scripts/check-snippets $(CURDIR)/.build-snippets
 
 # The C surface as a C user meets it: an installed copy, every header alone and beside the UAPI
 # headers it shadows, C programs and a module built with pkg-config only and run with no Swift.

@@ -36,7 +36,9 @@ let package = Package(
             name: "CShim",
             dependencies: ["CURCU"],
             path: "CShim",
-            linkerSettings: [.linkedLibrary("numa")]
+            // Named here, not only through CURCU's pkg-config lookup: where that lookup fails
+            // (pkg-config not installed yet), every program that links the shim still links.
+            linkerSettings: [.linkedLibrary("numa"), .linkedLibrary("urcu-bp"), .linkedLibrary("urcu-common")]
         ),
         .target(
             name: "Vmalloc",

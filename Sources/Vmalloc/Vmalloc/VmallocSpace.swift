@@ -336,7 +336,7 @@ final class VmallocSpace: Sendable {
     /// function releases out of the busy tree; report (and change nothing) for anything else.
     /// Returns what a `VM_MAP_PUT_PAGES` area handed over when `vfree` removed it: the caller
     /// frees it (the pages as `__free_page`, the array as `kvfree`).
-    @discardableResult
+    @discardableResult @inline(__always)
     func freeArea(
         _ p: UnsafeMutableRawPointer?, kind: AreaKind, function: String, pageCount: Int? = nil
     ) -> VmapAreas.HandedOver? {

@@ -252,9 +252,14 @@ final class VmapAreas: @unchecked Sendable {
 
     /// What a `VM_MAP_PUT_PAGES` vmap handed over: its pages, and the caller's page array
     /// (0: none), which `vfree` frees after the unmap.
-    struct HandedOver: Sendable {
-        var pfns: [Int]
-        var pageArray: UInt
+    // A class, so that a removal's result stays a few words: every vfree returns one.
+    final class HandedOver: Sendable {
+        let pfns: [Int]
+        let pageArray: UInt
+        init(pfns: [Int], pageArray: UInt) {
+            self.pfns = pfns
+            self.pageArray = pageArray
+        }
     }
 
     /// Outcome of freeing a live area.

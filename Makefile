@@ -77,8 +77,8 @@ test-c:
 	$(MAKE) install PREFIX=$(CTEST_DIR)/prefix
 	scripts/c-test $(CTEST_DIR)/prefix $(CTEST_DIR)
 
-# The sanitizers catch SIGSEGV themselves, so the suites that expect a process to die of a
-# guard-page fault (or fork a child that does) run only in the plain suite.
+# The sanitizers catch SIGSEGV themselves, so the suite whose tests expect a process to die of a
+# guard-page fault (or fork a child that does) runs only in the plain suite.
 SANITIZER_SKIP := --skip 'SegfaultTests'
 
 test-tsan: deps
@@ -132,7 +132,7 @@ docs:
 	$(SWIFT) package generate-documentation --target Vmalloc --warnings-as-errors
 	@echo "docs: $(DOCS_OUT)"
 
-ci: test examples docs test-tsan test-asan
+ci: test check-fresh-build check-snippets kernel-test examples docs fuzz test-tsan test-asan
 
 clean:
 	rm -rf .build .build-*

@@ -79,7 +79,7 @@ final class PageAllocator: Sendable {
             return Page(pfn: pfn)
         }
         stat.add(.allocFailures)
-        stat.countFailure(gfpIn)
+        stat.countFailure(mask: gfpIn.rawValue)
         // The effective mask (after the scope), as the kernel's warn_alloc prints it.
         if !gfp.contains(.noWarn) {
             log.warn(

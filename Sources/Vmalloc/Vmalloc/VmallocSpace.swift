@@ -55,7 +55,7 @@ final class VmallocSpace: Sendable {
 
     private func reportFailure(_ size: Int, _ gfp: GFP, _ what: String, _ site: CallSite) {
         allocator.stat.add(.vmallocFailures)
-        allocator.stat.countFailure(gfp)
+        allocator.stat.countFailure(mask: gfp.rawValue)
         guard !gfp.contains(.noWarn) else { return }
         // The effective mask: the caller's under the thread's and task's scopes.
         let mode = current_gfp_context(gfp).modeString

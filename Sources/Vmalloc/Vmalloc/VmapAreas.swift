@@ -79,12 +79,7 @@ final class VmapAreas: @unchecked Sendable {
                 "vmalloc: too many regions for fork hygiene: a forked child keeps access to this one",
                 site: "region-register")
         }
-        if c.faultReports {
-            FaultReports.register(base: b, size: size) { [weak self] addr, isWrite in
-                guard let self else { return nil }
-                return self.faultReport(offset: addr - UnsafeRawPointer(self.base), isWrite: isWrite)
-            }
-        }
+        if c.faultReports { FaultReports.register(base: b, size: size, self) }
     }
 
     /// `lazy_max_pages`: 32 MiB of pages × `fls(num_online_cpus())`, a log scale that keeps

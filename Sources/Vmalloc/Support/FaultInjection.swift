@@ -11,7 +11,7 @@ public enum FaultSite: String, CaseIterable, Sendable, Hashable {
     case vmapArea
     /// The shim's `mmap` of a run of frames.
     case mmap
-    /// The shim's `mbind` placing a node's frames (at `MemorySystem.init`).
+    /// The shim's `mbind` placing a node's frames (when a system is built).
     case mbind
     /// The shim's `fallocate(PUNCH_HOLE)` returning free frames to the OS.
     case fallocate
@@ -37,7 +37,7 @@ public struct FaultAttributes: Sendable, Hashable {
     }
 }
 
-/// Per-site failure injection of one `MemorySystem` (`should_fail()`). The hot paths pay one
+/// Per-site failure injection of one system (`should_fail()`). The hot paths pay one
 /// relaxed atomic load while nothing is armed.
 final class FaultInjector: Sendable {
     private struct SiteState {
@@ -83,16 +83,4 @@ final class FaultInjector: Sendable {
 
     /// Failures injected at a site since it was armed.
     func injected(_ site: FaultSite) -> Int { sites.withLock { $0[site]?.injected ?? 0 } }
-}
-
-extension MemorySystem {
-    /// Arm fault injection at `site` (nil disarms it), like writing the kernel's
-    /// `/sys/kernel/debug/fail_*` knobs. Every injected failure must end in a clean nil (or a
-    /// retry for NOFAIL) with nothing lost.
-    public func setFaultInjection(_ site: FaultSite, _ attributes: FaultAttributes?) {
-        faults.set(site, attributes)
-    }
-
-    /// How many failures were injected at `site` since it was armed.
-    public func injectedFaults(_ site: FaultSite) -> Int { faults.injected(site) }
 }

@@ -21,7 +21,7 @@ public enum VMStatItem: Int, CaseIterable, Sendable {
     case shrinkerSkippedGFP
     /// Shrinker calls skipped because `count` reported nothing to free.
     case shrinkerSkippedEmpty
-    /// Shrinker `scan` calls that answered `Shrinker.stop`.
+    /// Shrinker `scan` calls that answered stop (`SHRINK_STOP`).
     case shrinkerStops
     /// NOFAIL allocations that had to wait and retry.
     case nofailRetries
@@ -38,7 +38,7 @@ public enum VMStatItem: Int, CaseIterable, Sendable {
     case vmallocLazyReuse
     /// kvmalloc requests that fell back to vmalloc.
     case kvmallocVmallocFallback
-    /// Reports of the fs_reclaim checker (`MemorySystem.lockdepReports`).
+    /// Reports of the fs_reclaim checker (`lockdepReports()`).
     case lockdepReports
 
     /// The `/proc/vmstat` key.
@@ -66,23 +66,18 @@ public enum VMStatItem: Int, CaseIterable, Sendable {
     }
 }
 
-/// The counters of one `MemorySystem`, plus allocation failures by mask.
+/// The counters of one system, plus allocation failures by mask.
 final class VMStat: Sendable {
     private final class Counter: Sendable {
         let value = Atomic<Int>(0)
     }
     private let counters = VMStatItem.allCases.map { _ in Counter() }
-    private let failuresByMask = Lock<[GFP: Int]>([:])
+    /// Keyed by the raw mask bits: the counters sit below the layer that defines the mask type.
+    private let failuresByMask = Lock<[UInt32: Int]>([:])
 
     func add(_ item: VMStatItem, _ n: Int = 1) { counters[item.rawValue].value.add(n, ordering: .relaxed) }
     subscript(_ item: VMStatItem) -> Int { counters[item.rawValue].value.load(ordering: .relaxed) }
 
-    func countFailure(_ gfp: GFP) { failuresByMask.withLock { $0[gfp, default: 0] += 1 } }
-    var failures: [GFP: Int] { failuresByMask.withLock { $0 } }
-}
-
-extension MemorySystem {
-    /// Failed allocations by the mask the caller passed (page allocations and vmalloc), the
-    /// breakdown behind `alloc_failures` and `vmalloc_failures`.
-    public func allocationFailuresByMask() -> [GFP: Int] { pages.stat.failures }
+    func countFailure(mask: UInt32) { failuresByMask.withLock { $0[mask, default: 0] += 1 } }
+    var failures: [UInt32: Int] { failuresByMask.withLock { $0 } }
 }

@@ -43,7 +43,7 @@ extension MemorySystem {
                 guard r.state == .live else { return }
                 let start = UInt(bitPattern: space.areas.address(r.start))
                 let size = r.reportedSize
-                var l = "0x\(Self.hex(start))-0x\(Self.hex(start + UInt(size))) \(Self.pad(size, 7))"
+                var l = "0x\(Format.hex(start))-0x\(Format.hex(start + UInt(size))) \(Format.pad(size, 7))"
                 switch r.kind {
                 case .vmMapRam:
                     l += " vm_map_ram"
@@ -61,7 +61,8 @@ extension MemorySystem {
                 let r = s.areas[Int(id)]
                 let start = UInt(bitPattern: space.areas.address(r.offset))
                 lines.append(
-                    "0x\(Self.hex(start))-0x\(Self.hex(start + UInt(r.size))) \(Self.pad(r.size, 7)) unpurged vm_area")
+                    "0x\(Format.hex(start))-0x\(Format.hex(start + UInt(r.size))) \(Format.pad(r.size, 7)) unpurged vm_area"
+                )
             }
         }
         return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
@@ -79,9 +80,10 @@ extension MemorySystem {
             let t = slab.totals(cache)
             let name = cache.name + String(repeating: " ", count: max(0, 17 - cache.name.count))
             lines.append(
-                "\(name) \(Self.pad(t.inuse, 6)) \(Self.pad(t.objects, 6)) \(Self.pad(cache.size, 6))"
-                    + " \(Self.pad(cache.objects(order: cache.order), 4)) \(Self.pad(1 << cache.order, 4))"
-                    + " : tunables    0    0    0 : slabdata \(Self.pad(t.slabs, 6)) \(Self.pad(t.slabs, 6))      0")
+                "\(name) \(Format.pad(t.inuse, 6)) \(Format.pad(t.objects, 6)) \(Format.pad(cache.size, 6))"
+                    + " \(Format.pad(cache.objects(order: cache.order), 4)) \(Format.pad(1 << cache.order, 4))"
+                    + " : tunables    0    0    0 : slabdata \(Format.pad(t.slabs, 6)) \(Format.pad(t.slabs, 6))      0"
+            )
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -89,7 +91,7 @@ extension MemorySystem {
     /// `/proc/buddyinfo`: free blocks per order, per node.
     public func buddyinfo() -> String {
         pages.zones.map { z in
-            "Node \(z.node), zone   Normal " + z.blockCounts.map { Self.pad($0, 6) }.joined(separator: " ")
+            "Node \(z.node), zone   Normal " + z.blockCounts.map { Format.pad($0, 6) }.joined(separator: " ")
         }.joined(separator: "\n") + "\n"
     }
 
@@ -101,13 +103,9 @@ extension MemorySystem {
         return out
     }
 
-    static func hex(_ v: UInt) -> String {
-        let s = String(v, radix: 16)
-        return String(repeating: "0", count: max(0, 16 - s.count)) + s
-    }
-
-    static func pad(_ v: Int, _ width: Int) -> String {
-        let s = String(v)
-        return String(repeating: " ", count: max(0, width - s.count)) + s
+    /// Failed allocations by the mask the caller passed (page allocations and vmalloc), the
+    /// breakdown behind `alloc_failures` and `vmalloc_failures`.
+    public func allocationFailuresByMask() -> [GFP: Int] {
+        Dictionary(uniqueKeysWithValues: pages.stat.failures.map { (GFP(rawValue: $0.key), $0.value) })
     }
 }

@@ -47,8 +47,9 @@ public struct GFP: OptionSet, Sendable, Hashable, CustomStringConvertible {
     public static let thisNode = GFP(rawValue: 0x200000)
     /// `__GFP_ACCOUNT`: charge to the memory cgroup (accepted; there are no memory cgroups here).
     public static let account = GFP(rawValue: 0x400000)
-    /// `__GFP_NOLOCKDEP`: skip the fs_reclaim dependency check for this allocation.
-    public static let noLockdep = GFP(rawValue: 0x4000000)
+    /// `__GFP_NOLOCKDEP`: skip the fs_reclaim dependency check for this allocation (bit 24: the
+    /// 6.12 kernel's on x86_64 with lockdep).
+    public static let noLockdep = GFP(rawValue: 0x100_0000)
 
     /// `__GFP_RECLAIM`: direct reclaim and kswapd.
     public static let reclaim: GFP = [.directReclaim, .kswapdReclaim]

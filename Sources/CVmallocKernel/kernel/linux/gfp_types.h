@@ -1,6 +1,6 @@
 /* <linux/gfp_types.h>: the allocation-mask bits. Values are the 6.12 kernel's on x86_64 with
- * CONFIG_KASAN_HW_TAGS's two bits counted and CONFIG_LOCKDEP and CONFIG_SLAB_OBJ_EXT on, so that
- * __GFP_NOLOCKDEP is 0x4000000 as the Swift GFP type has it and masks print as in kernel logs.
+ * CONFIG_LOCKDEP and CONFIG_SLAB_OBJ_EXT on (CONFIG_KASAN_HW_TAGS is arm64's, so its two bits are
+ * 0 and take no bit number), as the Swift GFP type has them, so masks print as in kernel logs.
  * Zone and mobility bits, __GFP_WRITE, __GFP_COMP and the KASAN tag bits are accepted and
  * ignored (one zone per node, no tags). */
 #ifndef _VMALLOC_LINUX_GFP_TYPES_H
@@ -32,11 +32,11 @@
 #define ___GFP_THISNODE 0x200000u
 #define ___GFP_ACCOUNT 0x400000u
 #define ___GFP_ZEROTAGS 0x800000u
-#define ___GFP_SKIP_ZERO 0x1000000u
-#define ___GFP_SKIP_KASAN 0x2000000u
-#define ___GFP_NOLOCKDEP 0x4000000u
-#define ___GFP_NO_OBJ_EXT 0x8000000u
-#define ___GFP_LAST_BIT 28
+#define ___GFP_SKIP_ZERO 0u
+#define ___GFP_SKIP_KASAN 0u
+#define ___GFP_NOLOCKDEP 0x1000000u
+#define ___GFP_NO_OBJ_EXT 0x2000000u
+#define ___GFP_LAST_BIT 26
 
 /* Zone modifiers (one zone per node here: accepted, no effect). */
 #define __GFP_DMA ((gfp_t)___GFP_DMA)

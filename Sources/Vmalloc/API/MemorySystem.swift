@@ -93,9 +93,6 @@ public final class MemorySystem: Sendable {
         }
     }
 
-    static var pageSize: Int { PhysicalMemory.pageSize }
-
-    let configuration: Configuration
     let log: Printk
     let faults: FaultInjector
     let memory: PhysicalMemory
@@ -109,7 +106,6 @@ public final class MemorySystem: Sendable {
 
     /// Build a system. Throws with nothing left mapped when the configuration cannot work.
     public init(_ configuration: Configuration) throws(MemorySystemError) {
-        self.configuration = configuration
         log = Printk(logger: configuration.logger)
         faults = FaultInjector(configuration.faultInjection)
         memory = try PhysicalMemory(configuration, faults: faults)

@@ -42,7 +42,7 @@ extension VmapAreas {
     /// The KASAN-like text for a fault at `offset` of the region, or nil when it is neither in
     /// a guard page nor in a freed area.
     func faultReport(offset: Int, isWrite: Int32) -> String? {
-        let page = Self.pageSize
+        let page = PhysicalMemory.pageSize
         let found: (kind: String, where: String, r: FreedArea)?? = shard(of: offset).state.withLockIfAvailable { s in
             func live(_ e: RangeTree.Entry) -> FreedArea {
                 let r = s.areas[Int(e.value)]

@@ -6,7 +6,7 @@ import CShim
 extension MemorySystem {
     /// `/proc/meminfo`.
     public func meminfo() -> MemInfo {
-        let page = Self.pageSize
+        let page = PhysicalMemory.pageSize
         var lazyPerNode = Array(repeating: 0, count: memory.nodeCount)
         var vmallocPages = 0
         space.areas.forEachShard { s in
@@ -43,7 +43,7 @@ extension MemorySystem {
                 guard r.state == .live else { return }
                 let start = UInt(bitPattern: space.areas.address(r.start))
                 let size = r.reportedSize
-                var l = "0x\(Self.hex(start))-0x\(Self.hex(start + UInt(size))) \(Self.pad(size, 7))"
+                var l = "0x\(Self.hex(start))-0x\(Self.hex(start + UInt(size))) \(pad(size, 7))"
                 switch r.kind {
                 case .vmMapRam:
                     l += " vm_map_ram"
@@ -61,7 +61,7 @@ extension MemorySystem {
                 let r = s.areas[Int(id)]
                 let start = UInt(bitPattern: space.areas.address(r.offset))
                 lines.append(
-                    "0x\(Self.hex(start))-0x\(Self.hex(start + UInt(r.size))) \(Self.pad(r.size, 7)) unpurged vm_area")
+                    "0x\(Self.hex(start))-0x\(Self.hex(start + UInt(r.size))) \(pad(r.size, 7)) unpurged vm_area")
             }
         }
         return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
@@ -79,9 +79,9 @@ extension MemorySystem {
             let t = slab.totals(cache)
             let name = cache.name + String(repeating: " ", count: max(0, 17 - cache.name.count))
             lines.append(
-                "\(name) \(Self.pad(t.inuse, 6)) \(Self.pad(t.objects, 6)) \(Self.pad(cache.size, 6))"
-                    + " \(Self.pad(cache.objects(order: cache.order), 4)) \(Self.pad(1 << cache.order, 4))"
-                    + " : tunables    0    0    0 : slabdata \(Self.pad(t.slabs, 6)) \(Self.pad(t.slabs, 6))      0")
+                "\(name) \(pad(t.inuse, 6)) \(pad(t.objects, 6)) \(pad(cache.size, 6))"
+                    + " \(pad(cache.objects(order: cache.order), 4)) \(pad(1 << cache.order, 4))"
+                    + " : tunables    0    0    0 : slabdata \(pad(t.slabs, 6)) \(pad(t.slabs, 6))      0")
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -89,7 +89,7 @@ extension MemorySystem {
     /// `/proc/buddyinfo`: free blocks per order, per node.
     public func buddyinfo() -> String {
         pages.zones.map { z in
-            "Node \(z.node), zone   Normal " + z.blockCounts.map { Self.pad($0, 6) }.joined(separator: " ")
+            "Node \(z.node), zone   Normal " + z.blockCounts.map { pad($0, 6) }.joined(separator: " ")
         }.joined(separator: "\n") + "\n"
     }
 
@@ -104,10 +104,5 @@ extension MemorySystem {
     static func hex(_ v: UInt) -> String {
         let s = String(v, radix: 16)
         return String(repeating: "0", count: max(0, 16 - s.count)) + s
-    }
-
-    static func pad(_ v: Int, _ width: Int) -> String {
-        let s = String(v)
-        return String(repeating: " ", count: max(0, width - s.count)) + s
     }
 }

@@ -68,14 +68,11 @@ public enum VMStatItem: Int, CaseIterable, Sendable {
 
 /// The counters of one `MemorySystem`, plus allocation failures by mask.
 final class VMStat: Sendable {
-    private final class Counter: Sendable {
-        let value = Atomic<Int>(0)
-    }
     private let counters = VMStatItem.allCases.map { _ in Counter() }
     private let failuresByMask = Lock<[GFP: Int]>([:])
 
-    func add(_ item: VMStatItem, _ n: Int = 1) { counters[item.rawValue].value.add(n, ordering: .relaxed) }
-    subscript(_ item: VMStatItem) -> Int { counters[item.rawValue].value.load(ordering: .relaxed) }
+    func add(_ item: VMStatItem, _ n: Int = 1) { counters[item.rawValue].add(n) }
+    subscript(_ item: VMStatItem) -> Int { counters[item.rawValue].count }
 
     func countFailure(_ gfp: GFP) { failuresByMask.withLock { $0[gfp, default: 0] += 1 } }
     var failures: [GFP: Int] { failuresByMask.withLock { $0 } }

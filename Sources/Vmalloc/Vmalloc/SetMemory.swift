@@ -86,7 +86,7 @@ extension MemorySystem {
     /// pages are not inside one area, -ENOMEM when the VMA budget or mprotect fails; on an error
     /// nothing changes.
     func setMemory(_ addr: UnsafeMutableRawPointer, _ numpages: Int, set: PagePerms, clear: PagePerms) -> Int32 {
-        let page = Self.pageSize
+        let page = PhysicalMemory.pageSize
         guard numpages >= 0, space.areas.contains(addr), Int(bitPattern: addr) % page == 0 else { return -EINVAL }
         let offset = addr - space.areas.base
         // The shard lock is held across mprotect so the area cannot be freed and its VA reused
@@ -116,7 +116,7 @@ extension MemorySystem {
 
     /// mprotect the part of each span inside pages [first, first + count), up to the first failure.
     private func protect(_ r: AreaRecord, _ spans: [PermSpan], first: Int, count: Int) -> Result<Void, Errno> {
-        let page = Self.pageSize
+        let page = PhysicalMemory.pageSize
         for s in r.covering(spans) {
             let a = max(s.page, first)
             let b = min(s.page + s.count, first + count)

@@ -10,7 +10,6 @@ import Glibc
 /// frames and VA are returned in batches (`purge_vmap_area_lazy`).
 /// Unchecked Sendable: `base` is a raw pointer fixed at init; all mutable state lives behind the shard locks.
 final class VmapAreas: @unchecked Sendable {
-    static let pageSize = PhysicalMemory.pageSize
     /// The smallest shard: an area can be at most this large when the region is split.
     static let minShardSize = 4 << 30
 
@@ -43,7 +42,7 @@ final class VmapAreas: @unchecked Sendable {
     init(_ c: MemorySystem.Configuration, memory: PhysicalMemory, log: Printk, faults: FaultInjector)
         throws(MemorySystemError)
     {
-        let size = c.vmallocSize / Self.pageSize * Self.pageSize
+        let size = c.vmallocSize / PhysicalMemory.pageSize * PhysicalMemory.pageSize
         guard size >= 1 << 22, size <= 1 << 46 else {
             throw .invalidConfiguration("vmallocSize must be 4 MiB...64 TiB, got \(c.vmallocSize)")
         }
@@ -91,7 +90,7 @@ final class VmapAreas: @unchecked Sendable {
     /// purges (TLB flushes in the kernel) rare without long ones on large machines.
     static func lazyMaxPages(cpus: Int) -> Int {
         let fls = Int.bitWidth - cpus.leadingZeroBitCount
-        return fls * (32 << 20) / pageSize
+        return fls * (32 << 20) / PhysicalMemory.pageSize
     }
 
     deinit {
@@ -130,7 +129,7 @@ final class VmapAreas: @unchecked Sendable {
     /// shard, else in the others (`alloc_vmap_area`). Returns the offset, or nil.
     func allocVA(size: Int, align: Int) -> Int? {
         // Any free range of size + align - PAGE holds an aligned block (ranges are page-aligned).
-        let length = align > Self.pageSize ? size + align - Self.pageSize : size
+        let length = align > PhysicalMemory.pageSize ? size + align - PhysicalMemory.pageSize : size
         if faults.shouldFail(.vmapArea) { return nil }
         let first = localShard
         for k in 0..<shards.count {
@@ -180,7 +179,7 @@ final class VmapAreas: @unchecked Sendable {
     func mapRuns(
         offset: Int, runs: [FrameRun], prot: PageProtection, guardPage: Bool = false, populateFrom: Int = 0
     ) -> Result<Void, Errno> {
-        let page = Self.pageSize
+        let page = PhysicalMemory.pageSize
         for (i, run) in runs.enumerated() {
             let guarded = guardPage && i == runs.count - 1
             let skipped = min(max(populateFrom - run.page, 0), run.count)
@@ -289,7 +288,7 @@ final class VmapAreas: @unchecked Sendable {
             let pages = a.pointee.nrPages
             let frames = a.pointee.classPages
             // `start` from fields: reading the computed property would copy the record.
-            guard a.pointee.state == .live, e.start + (frames - pages) * Self.pageSize == offset else {
+            guard a.pointee.state == .live, e.start + (frames - pages) * PhysicalMemory.pageSize == offset else {
                 return .notFound
             }
             let found = a.pointee.kind
@@ -342,7 +341,7 @@ final class VmapAreas: @unchecked Sendable {
         @inline(__always)
         init(nrPages pages: Int, node: Int, align: Int) {
             small =
-                pages <= VmapAreas.smallPoolPages && node == NUMA_NO_NODE && align == VmapAreas.pageSize
+                pages <= VmapAreas.smallPoolPages && node == NUMA_NO_NODE && align == PhysicalMemory.pageSize
                 ? pages - 1 : -1
             self.pages = pages
             self.node = node
@@ -454,7 +453,7 @@ final class VmapAreas: @unchecked Sendable {
     /// at the class's end, so only page alignment keeps its start aligned whatever its size.
     @inline(__always)
     func classPages(for pages: Int, align: Int) -> Int {
-        guardMarkers && !immediateUnmap && align == Self.pageSize ? SizeClass.pages(for: pages) : pages
+        guardMarkers && !immediateUnmap && align == PhysicalMemory.pageSize ? SizeClass.pages(for: pages) : pages
     }
 
     /// Every shard's state, in address order, read under its lock.

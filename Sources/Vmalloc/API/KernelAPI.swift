@@ -169,21 +169,21 @@ extension MemorySystem {
             return nil
         }
         guard memory.validNode(node, "alloc_pages_node", log: log, site: "alloc_pages_node") else { return nil }
-        return pages.allocate(gfp, order: order, node: node, owner: VMSHIM_OWNER_PAGES)
+        return allocator.allocate(gfp, order: order, node: node, owner: VMSHIM_OWNER_PAGES)
     }
     /// One frame (`alloc_page`).
     public func alloc_page(_ gfp: GFP) -> Page? { alloc_pages_node(NUMA_NO_NODE, gfp, 0) }
     /// Free a block from `alloc_pages` (`__free_pages`). A block not allocated by alloc_pages
     /// with this order reports "Bad page state" and nothing changes.
     public func __free_pages(_ page: Page, _ order: Int) {
-        guard let h = pages.holder(of: page.pfn), h.owner == VMSHIM_OWNER_PAGES, h.order == order else {
+        guard let h = allocator.holder(of: page.pfn), h.owner == VMSHIM_OWNER_PAGES, h.order == order else {
             log.warn(
                 "BUG: Bad page state: __free_pages(\(page), order \(order)): "
                     + "not a block of that order from alloc_pages",
                 site: "bad-page")
             return
         }
-        pages.free(pfn: page.pfn, order: order)
+        allocator.free(pfn: page.pfn, order: order)
     }
     /// Free one frame (`__free_page`).
     public func __free_page(_ page: Page) { __free_pages(page, 0) }

@@ -11,14 +11,14 @@ extension MemorySystem {
         var vmallocPages = 0
         space.areas.forEachShard { s in
             // Lazy vmalloc areas hold frames no one owns; lazy vm_map_ram areas map their caller's.
-            for id in s.lazyIDs where s.areas[Int(id)].kind == .vmalloc {
-                for (n, c) in s.areas[Int(id)].pagesPerNode(memory).enumerated() { lazyPerNode[n] += c }
+            for id in s.lazyIDs where s.records[Int(id)].kind == .vmalloc {
+                for (n, c) in s.records[Int(id)].pagesPerNode(memory).enumerated() { lazyPerNode[n] += c }
             }
             vmallocPages += s.vmallocPages
         }
         let tables = space.pageTable.pagesPerNode
         let slabFrames = slab.framesPerNode
-        let nodes = pages.zones.map { z in
+        let nodes = allocator.zones.map { z in
             NodeMemInfo(
                 node: z.node, memTotal: z.managed * page,
                 memFree: (z.freeCount.load(ordering: .relaxed) + lazyPerNode[z.node]) * page,
@@ -39,7 +39,7 @@ extension MemorySystem {
         var lines: [String] = []
         space.areas.forEachShard { s in
             s.busy.forEach { e in
-                let r = s.areas[Int(e.value)]
+                let r = s.records[Int(e.value)]
                 guard r.state == .live else { return }
                 let start = UInt(bitPattern: space.areas.address(r.start))
                 let size = r.reportedSize
@@ -58,7 +58,7 @@ extension MemorySystem {
                 lines.append(l)
             }
             for id in s.lazyIDs {
-                let r = s.areas[Int(id)]
+                let r = s.records[Int(id)]
                 let start = UInt(bitPattern: space.areas.address(r.offset))
                 lines.append(
                     "0x\(Self.hex(start))-0x\(Self.hex(start + UInt(r.size))) \(pad(r.size, 7)) unpurged vm_area")
@@ -88,14 +88,14 @@ extension MemorySystem {
 
     /// `/proc/buddyinfo`: free blocks per order, per node.
     public func buddyinfo() -> String {
-        pages.zones.map { z in
+        allocator.zones.map { z in
             "Node \(z.node), zone   Normal " + z.blockCounts.map { pad($0, 6) }.joined(separator: " ")
         }.joined(separator: "\n") + "\n"
     }
 
     /// `/proc/vmstat`-style counters of this system.
     public func vmstat() -> [VMStatItem: Int] {
-        var out = Dictionary(uniqueKeysWithValues: VMStatItem.allCases.map { ($0, pages.stat[$0]) })
+        var out = Dictionary(uniqueKeysWithValues: VMStatItem.allCases.map { ($0, allocator.stat[$0]) })
         // Counted per shard, under the shard lock the fast path holds anyway.
         space.areas.forEachShard { out[.vmallocLazyReuse, default: 0] += $0.reused }
         return out

@@ -81,5 +81,5 @@ final class VMStat: Sendable {
 extension MemorySystem {
     /// Failed allocations by the mask the caller passed (page allocations and vmalloc), the
     /// breakdown behind `alloc_failures` and `vmalloc_failures`.
-    public func allocationFailuresByMask() -> [GFP: Int] { pages.stat.failures }
+    public func allocationFailuresByMask() -> [GFP: Int] { allocator.stat.failures }
 }

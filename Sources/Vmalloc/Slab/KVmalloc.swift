@@ -27,7 +27,7 @@ extension MemorySystem {
         let p = kmallocNode(size, Self.kmallocAttemptGFP(gfp, size: size), node: node, site: site)
         if p != nil || size <= PhysicalMemory.pageSize { return p }
         guard node == NUMA_NO_NODE || (0..<memory.nodeCount).contains(node) else { return nil }
-        pages.stat.add(.kvmallocVmallocFallback)
+        allocator.stat.add(.kvmallocVmallocFallback)
         // VM_ALLOW_HUGE_VMAP only changes areas of 2 MiB and more here (their alignment);
         // leaving it off below keeps smaller areas eligible for lazy-area reuse.
         let flags: VMFlags = size >= 1 << 21 ? [.alloc, .allowHugeVmap] : .alloc

@@ -92,8 +92,8 @@ extension MemorySystem {
         // The shard lock is held across mprotect so the area cannot be freed and its VA reused
         // by another owner between the check and the change.
         return space.areas.shard(of: offset).state.withLock { s -> Int32 in
-            guard let id = s.live(containing: offset), s.areas[Int(id)].kind != .vmMapRam else { return -EINVAL }
-            var r = s.areas[Int(id)]
+            guard let id = s.live(containing: offset), s.records[Int(id)].kind != .vmMapRam else { return -EINVAL }
+            var r = s.records[Int(id)]
             let first = (offset - r.offset) / page
             // Page indices count from the area's VA start; the owner's pages are the last of its class.
             guard first >= r.lead, numpages <= r.classPages - first else { return -EINVAL }
@@ -109,7 +109,7 @@ extension MemorySystem {
             if delta < 0 { space.areas.vmas.release(-delta) }
             r.permSpans = new
             r.vmaCost += delta
-            s.areas[Int(id)] = r
+            s.records[Int(id)] = r
             return 0
         }
     }
@@ -155,8 +155,8 @@ extension MemorySystem {
         let marked =
             space.areas.contains(addr)
             && space.areas.shard(of: offset).state.withLock { s in
-                guard let id = s.live(containing: offset), s.areas[Int(id)].kind != .vmMapRam else { return false }
-                s.areas[Int(id)].flags.insert(.flushResetPerms)
+                guard let id = s.live(containing: offset), s.records[Int(id)].kind != .vmMapRam else { return false }
+                s.records[Int(id)].flags.insert(.flushResetPerms)
                 return true
             }
         if !marked {

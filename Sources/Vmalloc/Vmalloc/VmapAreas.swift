@@ -236,7 +236,7 @@ final class VmapAreas: @unchecked Sendable {
 
     /// The live area containing offset.
     func area(containing offset: Int) -> AreaRecord? {
-        shard(of: offset).state.withLock { s in s.live(containing: offset).map { s.areas[Int($0)] } }
+        shard(of: offset).state.withLock { s in s.live(containing: offset).map { s.records[Int($0)] } }
     }
 
     /// What the caller of a non-lazy removal must give back (a few words, not the whole record).
@@ -284,7 +284,7 @@ final class VmapAreas: @unchecked Sendable {
             // The floor entry is the only area that can hold offset (the tree is keyed by VA start).
             guard let e = s.busy.floor(offset) else { return .notFound }
             let id = e.value
-            let a = s.areas.at(Int(id))
+            let a = s.records.at(Int(id))
             let pages = a.pointee.nrPages
             let frames = a.pointee.classPages
             // `start` from fields: reading the computed property would copy the record.
@@ -362,7 +362,7 @@ final class VmapAreas: @unchecked Sendable {
             let key = PoolKey(nrPages: classPages, node: node, align: align)
             let id = s.pool(key)
             guard id >= 0 else { return nil }
-            let a = s.areas.at(Int(id))
+            let a = s.records.at(Int(id))
             s.setPool(key, a.pointee.nextReusable)
             a.pointee.requested = requested
             return s.revive(id, pages: pages, caller: caller, pageTable: pageTable)
@@ -378,14 +378,14 @@ final class VmapAreas: @unchecked Sendable {
             // exactly these frames.
             var prev: Int32 = -1
             var id = s.mapRamPools[key] ?? -1
-            while id >= 0, !s.areas[Int(id)].mapsExactly(list) {
+            while id >= 0, !s.records[Int(id)].mapsExactly(list) {
                 prev = id
-                id = s.areas[Int(id)].nextReusable
+                id = s.records[Int(id)].nextReusable
             }
             guard id >= 0 else { return nil }
-            let next = s.areas[Int(id)].nextReusable
+            let next = s.records[Int(id)].nextReusable
             if prev >= 0 {
-                s.areas[Int(prev)].nextReusable = next
+                s.records[Int(prev)].nextReusable = next
             } else {
                 s.mapRamPools[key] = next >= 0 ? next : nil
             }
@@ -403,7 +403,7 @@ final class VmapAreas: @unchecked Sendable {
             var b: [AreaRecord] = []
             b.reserveCapacity(ids.count)
             for id in ids {
-                s.busy.remove(start: s.areas[Int(id)].offset)
+                s.busy.remove(start: s.records[Int(id)].offset)
                 b.append(s.take(id))
             }
             s.lazyHead = -1

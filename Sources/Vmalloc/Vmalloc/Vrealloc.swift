@@ -51,10 +51,10 @@ extension VmallocSpace {
         guard areas.contains(p) else { return nil }
         let offset = p - areas.base
         return areas.shard(of: offset).state.withLock { s in
-            guard let id = s.live(at: offset), s.areas[Int(id)].kind == .vmalloc else { return nil }
-            let old = s.areas[Int(id)].requested
-            guard size <= s.areas[Int(id)].nrPages * PhysicalMemory.pageSize else { return .tooSmall(requested: old) }
-            s.areas[Int(id)].requested = size
+            guard let id = s.live(at: offset), s.records[Int(id)].kind == .vmalloc else { return nil }
+            let old = s.records[Int(id)].requested
+            guard size <= s.records[Int(id)].nrPages * PhysicalMemory.pageSize else { return .tooSmall(requested: old) }
+            s.records[Int(id)].requested = size
             return .resized(from: old)
         }
     }

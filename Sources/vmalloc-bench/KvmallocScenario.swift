@@ -7,7 +7,7 @@ import Vmalloc
 /// memory fragmented on purpose (a checkerboard of held order-0 frames, so no block above
 /// order 0 exists), against glibc malloc/free in the same run. Reports which path served the
 /// requests (kmalloc or the vmalloc fallback) and the median ops/s of the repeats.
-struct Kvmalloc: ParsableCommand {
+struct KvmallocScenario: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kvmalloc",
         abstract: "kvmalloc/kvfree vs glibc malloc/free, on fresh and fragmented memory.")
@@ -70,7 +70,7 @@ struct Kvmalloc: ParsableCommand {
                         }
                     })
                 print(
-                    pad(fragmented ? "fragmented" : "fresh", 10, left: true) + pad(String(size), 9)
+                    pad(fragmented ? "fragmented" : "fresh", 10, alignLeft: true) + pad(String(size), 9)
                         + pad(String(format: "%.0f", kv), 19) + pad(percent(1 - vmallocShare), 9)
                         + pad(percent(vmallocShare), 9) + pad(String(format: "%.0f", libc), 15)
                         + pad(String(format: "%.2f", kv / libc), 18))
@@ -119,8 +119,4 @@ struct Kvmalloc: ParsableCommand {
 
     private func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
     private func percent(_ x: Double) -> String { String(format: "%.0f%%", x * 100) }
-    private func pad(_ s: String, _ width: Int, left: Bool = false) -> String {
-        let fill = String(repeating: " ", count: max(0, width - s.count))
-        return left ? s + fill : fill + s
-    }
 }

@@ -7,7 +7,7 @@ import VmallocTestSupport
 /// under memory pressure twice — page tables mapped under the caller's scope (`.fromCaller`,
 /// the patch) and with the fixed GFP_KERNEL mask (`.legacy`) — and prints side by side how often
 /// an FS-class shrinker was entered with __GFP_FS and what the fs_reclaim checker reported.
-struct Seed: ParsableCommand {
+struct SeedScenario: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seed",
         abstract: "GFP_NOFS vmalloc under pressure: page tables with the caller's scope vs. the pre-patch GFP_KERNEL.")
@@ -25,9 +25,9 @@ struct Seed: ParsableCommand {
         print(
             "seed: \(rounds) × __vmalloc(\(pages * 4) KiB, GFP_NOFS) holding \"\(SeedRun.lockName)\", "
                 + "free memory at the min watermark + the data pages, kswapd off")
-        print("  " + "".padded(44) + "fromCaller".leftPadded(12) + "legacy".leftPadded(10))
+        print("  " + pad("", 44, alignLeft: true) + pad("fromCaller", 12) + pad("legacy", 10))
         func row(_ name: String, _ f: Int, _ l: Int) {
-            print("  " + name.padded(44) + String(f).leftPadded(12) + String(l).leftPadded(10))
+            print("  " + pad(name, 44, alignLeft: true) + pad(f, 12) + pad(l, 10))
         }
         row("FS shrinker entered with __GFP_FS", fixed.fsEnteredWithFS, legacy.fsEnteredWithFS)
         row("FS shrinker skipped (mask lacks __GFP_FS)", fixed.fsSkipped, legacy.fsSkipped)
@@ -108,9 +108,4 @@ struct SeedRun {
         anonCache.close()
         return result
     }
-}
-
-extension String {
-    fileprivate func padded(_ width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
-    fileprivate func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
 }

@@ -4,7 +4,7 @@ import VmallocTestSupport
 
 /// `vmalloc-bench stress`: the library's stress run (`StressTest`) for as long as asked — the
 /// long form of the bounded stress test in `make test`. Exits non-zero when a check fails.
-struct Stress: ParsableCommand {
+struct StressCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stress",
         abstract:

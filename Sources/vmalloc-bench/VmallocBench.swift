@@ -7,7 +7,7 @@ struct VmallocBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vmalloc-bench",
         abstract: "Benchmarks swift-vmalloc against mmap, glibc, jemalloc, mimalloc and libnuma.",
-        subcommands: [Suite.self, Seed.self, Kvmalloc.self, Stress.self],
+        subcommands: [Suite.self, SeedScenario.self, KvmallocScenario.self, StressCommand.self],
         defaultSubcommand: Suite.self
     )
 }

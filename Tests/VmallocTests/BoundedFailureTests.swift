@@ -30,8 +30,8 @@ import Testing
         var churn: [(page: Page, order: Int)] = []
         for _ in 0..<64 { churn.append((try #require(sys.alloc_pages(GFP_NOWAIT | __GFP_MEMALLOC, 0)), 0)) }
         held += drainAllFrames(sys)
-        let stop = ManagedAtomicCounter()
-        let churned = ManagedAtomicCounter()
+        let stop = Counter()
+        let churned = Counter()
         let group = DispatchGroup()
         let frames = churn
         group.enter()
@@ -39,21 +39,21 @@ import Testing
             // Give up churning after 20 s so that a stalled allocator fails this test, not hangs it.
             let deadline = Printk.monotonicNs() + 20_000_000_000
             var mine = frames
-            while stop.value == 0 && Printk.monotonicNs() < deadline {
+            while stop.count == 0 && Printk.monotonicNs() < deadline {
                 let b = mine.removeFirst()
                 sys.__free_pages(b.page, b.order)
                 if let p = sys.alloc_pages(GFP_NOWAIT | __GFP_MEMALLOC, b.order) { mine.append((p, b.order)) }
-                churned.increment()
+                churned.add()
             }
             for b in mine { sys.__free_pages(b.page, b.order) }
             group.leave()
         }.start()
-        while churned.value < 1000 { usleep(100) }
+        while churned.count < 1000 { usleep(100) }
         let start = Printk.monotonicNs()
         let p = sys.vmalloc(64 * 4096, GFP_KERNEL | __GFP_NOWARN)
         let page = sys.alloc_page(GFP_KERNEL | __GFP_NOWARN)
         let seconds = Double(Printk.monotonicNs() - start) / 1e9
-        stop.increment()
+        stop.add()
         group.wait()
         #expect(p == nil && page == nil)
         #expect(seconds < 10, "a hopeless allocation took \(seconds) s")
@@ -73,7 +73,7 @@ import Testing
             GFP_KERNEL | __GFP_RETRY_MAYFAIL, GFP_NOFS | __GFP_NORETRY, GFP_KERNEL | __GFP_ZERO,
         ]
         let group = DispatchGroup()
-        let failed = ManagedAtomicCounter()
+        let failed = Counter()
         let start = Printk.monotonicNs()
         for t in 0..<2 {
             group.enter()
@@ -120,7 +120,7 @@ import Testing
                     if areas.count > before {
                         heldPages += pages
                     } else if blocks.count == blocksBefore {
-                        failed.increment()
+                        failed.add()
                     }
                 }
                 for a in areas { if a.kv { sys.kvfree(a.p) } else { sys.vfree(a.p) } }
@@ -130,8 +130,8 @@ import Testing
         }
         group.wait()
         let seconds = Double(Printk.monotonicNs() - start) / 1e9
-        print("threadedRandomOperationsKeepTheirPace: \(seconds) s, \(failed.value) failed allocations")
-        #expect(failed.value > 0, "the run never ran short of memory")
+        print("threadedRandomOperationsKeepTheirPace: \(seconds) s, \(failed.count) failed allocations")
+        #expect(failed.count > 0, "the run never ran short of memory")
         #expect(seconds < 60, "the random-operations run took \(seconds) s")
         expectNothingLost(sys)
     }

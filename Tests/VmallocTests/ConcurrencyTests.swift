@@ -8,7 +8,7 @@ import VmallocTestSupport
     @Test func threadsAllocateWriteVerifyFree() throws {
         let sys = try makeSystem(nodes: 2, mib: 64, lazyMaxPages: 512)
         let threads = 4
-        let failures = ManagedAtomicCounter()
+        let failures = Counter()
         let group = DispatchGroup()
         for t in 0..<threads {
             group.enter()
@@ -22,23 +22,23 @@ import VmallocTestSupport
                         fill(p, pages * 4096, seed: seed)
                         live.append((p, pages, seed))
                     } else {
-                        failures.increment()
+                        failures.add()
                     }
                     if live.count > 8 || (i % 3 == 0 && !live.isEmpty) {
                         let (p, n, s) = live.remove(at: Int.random(in: 0..<live.count, using: &rng))
-                        if !check(p, n * 4096, seed: s) { failures.increment() }
+                        if !check(p, n * 4096, seed: s) { failures.add() }
                         sys.vfree(p)
                     }
                 }
                 for (p, n, s) in live {
-                    if !check(p, n * 4096, seed: s) { failures.increment() }
+                    if !check(p, n * 4096, seed: s) { failures.add() }
                     sys.vfree(p)
                 }
                 group.leave()
             }.start()
         }
         group.wait()
-        #expect(failures.value == 0)
+        #expect(failures.count == 0)
         expectNothingLost(sys)
     }
 }

@@ -23,7 +23,7 @@ func checkerboard(_ sys: MemorySystem) -> [Page] {
         #expect(!sys.is_vmalloc_addr(p))
         #expect(sys.ksize(p) == 64 << 10)
         sys.kvfree(p)
-        #expect(sys.pages.stat[.kvmallocVmallocFallback] == 0)
+        #expect(sys.allocator.stat[.kvmallocVmallocFallback] == 0)
 
         let held = checkerboard(sys)
         let gfps = [GFP_KERNEL, GFP_NOFS, GFP_NOIO, GFP_NOWAIT, GFP_ATOMIC]
@@ -38,11 +38,11 @@ func checkerboard(_ sys: MemorySystem) -> [Page] {
                     == q.load(fromByteOffset: 5000, as: UInt8.self))
             sys.kvfree(q)
         }
-        #expect(sys.pages.stat[.kvmallocVmallocFallback] == gfps.count)
+        #expect(sys.allocator.stat[.kvmallocVmallocFallback] == gfps.count)
         // Up to a page, kvmalloc is kmalloc only: the 4k cache falls back to order-0 slabs.
         let small = try #require(sys.kvmalloc(4096))
         #expect(!sys.is_vmalloc_addr(small))
-        #expect(sys.pages.stat[.kvmallocVmallocFallback] == gfps.count)
+        #expect(sys.allocator.stat[.kvmallocVmallocFallback] == gfps.count)
         sys.kvfree(small)
         held.forEach(sys.__free_page)
         sys.kmem_cache_shrink()
@@ -158,7 +158,7 @@ func checkerboard(_ sys: MemorySystem) -> [Page] {
         #expect(ns >= 250_000_000)
         #expect(sys.is_vmalloc_addr(p))
         #expect(p.load(as: Int.self) == 42)
-        #expect(sys.pages.stat[.nofailRetries] > 0)
+        #expect(sys.allocator.stat[.nofailRetries] > 0)
         sys.kvfree(p)
         expectNothingLost(sys)
     }

@@ -57,8 +57,8 @@ import VmallocTestSupport
     @Test func fallbackFollowsDistanceOrder() throws {
         let sys = try makeSystem(nodes: 4, mib: 8)
         for n in 0..<4 {
-            #expect(sys.pages.zonelists[n].first == n)
-            #expect(Set(sys.pages.zonelists[n]) == Set(0..<4))
+            #expect(sys.allocator.zonelists[n].first == n)
+            #expect(Set(sys.allocator.zonelists[n]) == Set(0..<4))
         }
         #expect(sys.buddyinfo().split(separator: "\n").count == 4)
         #expect(sys.buddyinfo().hasPrefix("Node 0, zone   Normal"))

@@ -25,7 +25,7 @@ import VmallocTestSupport
         guarded.fill(limit: 4096)
         helper.fill()
         let nrPages = 64
-        let zone = sys.pages.zones[0]
+        let zone = sys.allocator.zones[0]
         setFree(sys, to: zone.minPages + nrPages, using: helper)
         #expect(freePages(sys) == zone.minPages + nrPages)
         let tablesBefore = sys.meminfo().pageTables / 4096
@@ -82,7 +82,7 @@ import VmallocTestSupport
         let sys = try makeSystem(mib: 64, minFreePages: 16)
         let cache = FrameCache(sys, name: "fs-inode-cache", requires: __GFP_FS)
         cache.fill()
-        setFree(sys, to: sys.pages.zones[0].minPages + 64, using: cache)
+        setFree(sys, to: sys.allocator.zones[0].minPages + 64, using: cache)
         let passes = sys.vmstat()[.directReclaimPasses]!
         let p = try #require(sys.__vmalloc(64 * 4096, GFP_KERNEL | __GFP_NORETRY))
         #expect(sys.vmstat()[.directReclaimPasses]! == passes)

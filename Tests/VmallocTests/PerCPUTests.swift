@@ -17,7 +17,7 @@ import VmallocTestSupport
 
     /// The per-CPU chunks in vmallocinfo (their caller is this allocator's file).
     static func chunkCount(_ sys: MemorySystem) -> Int {
-        sys.vmallocinfo().split(separator: "\n").filter { $0.contains("PerCPU.swift") }.count
+        sys.vmallocinfo().split(separator: "\n").filter { $0.contains("PerCPUAllocator.swift") }.count
     }
 
     /// Free frames plus the page-table pages built meanwhile (those stay with the VA space).
@@ -166,7 +166,7 @@ import VmallocTestSupport
     /// mark written into every copy), and the chunks all go back but the spare.
     @Test func randomInterleavingKeepsEveryCopyIntact() throws {
         let sys = try makeSystem(mib: Self.megabytes(forAllocations: 5_000))
-        let failures = ManagedAtomicCounter()
+        let failures = Counter()
         var rng = SplitMix64(seed: 99)
         var live: [(UnsafeMutableRawPointer, Int, UInt8)] = []
         for i in 0..<20_000 {
@@ -181,7 +181,7 @@ import VmallocTestSupport
             }
         }
         for a in live { Self.verifyAndFree(sys, a, failures) }
-        #expect(failures.value == 0)
+        #expect(failures.count == 0)
         #expect(Self.chunkCount(sys) == 1)
     }
 
@@ -190,7 +190,7 @@ import VmallocTestSupport
         let first = try #require(sys.__alloc_percpu(4, 4))
         sys.free_percpu(first)
         let free = Self.unowned(sys)
-        let failures = ManagedAtomicCounter()
+        let failures = Counter()
         let group = DispatchGroup()
         for t in 0..<2 {
             group.enter()
@@ -200,7 +200,7 @@ import VmallocTestSupport
                 for i in 0..<10_000 {
                     let r = Self.randomRequest(&rng)
                     guard let p = sys.__alloc_percpu(r.size, r.align) else {
-                        failures.increment()
+                        failures.add()
                         continue
                     }
                     let mark = UInt8(truncatingIfNeeded: t * 128 + i)
@@ -214,17 +214,17 @@ import VmallocTestSupport
             }.start()
         }
         group.wait()
-        #expect(failures.value == 0)
+        #expect(failures.count == 0)
         #expect(Self.chunkCount(sys) == 1)
         #expect(Self.unowned(sys) == free)
     }
 
     static func verifyAndFree(
-        _ sys: MemorySystem, _ a: (UnsafeMutableRawPointer, Int, UInt8), _ failures: ManagedAtomicCounter
+        _ sys: MemorySystem, _ a: (UnsafeMutableRawPointer, Int, UInt8), _ failures: Counter
     ) {
         for cpu in 0..<sys.nrCPUIds
         where !UnsafeRawBufferPointer(start: sys.per_cpu_ptr(a.0, cpu), count: a.1).allSatisfy({ $0 == a.2 }) {
-            failures.increment()
+            failures.add()
         }
         sys.free_percpu(a.0)
     }

@@ -66,7 +66,9 @@ func check(_ p: UnsafeRawPointer, _ bytes: Int, seed: UInt8) -> Bool {
 }
 
 /// Frees left on the node, read without the lock.
-func freePages(_ sys: MemorySystem, node: Int = 0) -> Int { sys.pages.zones[node].freeCount.load(ordering: .relaxed) }
+func freePages(_ sys: MemorySystem, node: Int = 0) -> Int {
+    sys.allocator.zones[node].freeCount.load(ordering: .relaxed)
+}
 
 /// Bring node 0's free frames to exactly `target` by taking frames into or releasing them from `cache`.
 func setFree(_ sys: MemorySystem, to target: Int, using cache: FrameCache) {

@@ -19,28 +19,29 @@ extension MemorySystem {
     public func vmalloc(_ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line)
         -> UnsafeMutableRawPointer?
     {
-        vmallocNode(size, align: VmallocSpace.pageSize, gfp, node: NUMA_NO_NODE, site: CallSite(file: file, line: line))
+        vmallocNode(
+            size, align: PhysicalMemory.pageSize, gfp, node: NUMA_NO_NODE, site: CallSite(file: file, line: line))
     }
     /// `vmalloc` of zeroed memory (`vzalloc`).
     public func vzalloc(_ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line)
         -> UnsafeMutableRawPointer?
     {
         vmallocNode(
-            size, align: VmallocSpace.pageSize, gfp.union(.zero), node: NUMA_NO_NODE,
+            size, align: PhysicalMemory.pageSize, gfp.union(.zero), node: NUMA_NO_NODE,
             site: CallSite(file: file, line: line))
     }
     /// `vmalloc` preferring frames of `node` (`vmalloc_node`).
     public func vmalloc_node(
         _ size: Int, _ node: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line
     ) -> UnsafeMutableRawPointer? {
-        vmallocNode(size, align: VmallocSpace.pageSize, gfp, node: node, site: CallSite(file: file, line: line))
+        vmallocNode(size, align: PhysicalMemory.pageSize, gfp, node: node, site: CallSite(file: file, line: line))
     }
     /// Zeroed `vmalloc_node` (`vzalloc_node`).
     public func vzalloc_node(_ size: Int, _ node: Int, file: StaticString = #fileID, line: UInt = #line)
         -> UnsafeMutableRawPointer?
     {
         vmallocNode(
-            size, align: VmallocSpace.pageSize, [.kernel, .zero], node: node, site: CallSite(file: file, line: line))
+            size, align: PhysicalMemory.pageSize, [.kernel, .zero], node: node, site: CallSite(file: file, line: line))
     }
     /// `vmalloc` with an explicit mask (`__vmalloc`): GFP_NOFS, GFP_NOIO, GFP_NOWAIT, NOFAIL...
     /// Unsupported bits are masked off with a warning (`vmalloc_fix_flags`, as `__vmalloc_noprof`).
@@ -48,7 +49,7 @@ extension MemorySystem {
         -> UnsafeMutableRawPointer?
     {
         vmallocNode(
-            size, align: VmallocSpace.pageSize, gfp, node: NUMA_NO_NODE, fixFlags: true,
+            size, align: PhysicalMemory.pageSize, gfp, node: NUMA_NO_NODE, fixFlags: true,
             site: CallSite(file: file, line: line))
     }
     /// `vmalloc` with alignment, mask and node (`__vmalloc_node`).
@@ -63,7 +64,7 @@ extension MemorySystem {
         -> UnsafeMutableRawPointer?
     {
         vmallocNode(
-            size, align: VmallocSpace.pageSize, gfp, node: NUMA_NO_NODE, fixFlags: true, huge: true,
+            size, align: PhysicalMemory.pageSize, gfp, node: NUMA_NO_NODE, fixFlags: true, huge: true,
             site: CallSite(file: file, line: line))
     }
     /// `vmalloc` of n elements of `size` bytes; nil when n * size overflows (`vmalloc_array`).
@@ -74,7 +75,7 @@ extension MemorySystem {
         guard !overflow, n >= 0, size >= 0 else { return nil }
         // `__vmalloc_array` goes through `__vmalloc_noprof`, so its mask is fixed up too.
         return vmallocNode(
-            bytes, align: VmallocSpace.pageSize, gfp, node: NUMA_NO_NODE, fixFlags: true,
+            bytes, align: PhysicalMemory.pageSize, gfp, node: NUMA_NO_NODE, fixFlags: true,
             site: CallSite(file: file, line: line))
     }
     /// Zeroed `vmalloc_array` (`vcalloc`).
@@ -168,21 +169,21 @@ extension MemorySystem {
             return nil
         }
         guard memory.validNode(node, "alloc_pages_node", log: log, site: "alloc_pages_node") else { return nil }
-        return pages.allocate(gfp, order: order, node: node, owner: VMSHIM_OWNER_PAGES)
+        return allocator.allocate(gfp, order: order, node: node, owner: VMSHIM_OWNER_PAGES)
     }
     /// One frame (`alloc_page`).
     public func alloc_page(_ gfp: GFP) -> Page? { alloc_pages_node(NUMA_NO_NODE, gfp, 0) }
     /// Free a block from `alloc_pages` (`__free_pages`). A block not allocated by alloc_pages
     /// with this order reports "Bad page state" and nothing changes.
     public func __free_pages(_ page: Page, _ order: Int) {
-        guard let h = pages.holder(of: page.pfn), h.owner == VMSHIM_OWNER_PAGES, h.order == order else {
+        guard let h = allocator.holder(of: page.pfn), h.owner == VMSHIM_OWNER_PAGES, h.order == order else {
             log.warn(
                 "BUG: Bad page state: __free_pages(\(page), order \(order)): "
                     + "not a block of that order from alloc_pages",
                 site: "bad-page")
             return
         }
-        pages.free(pfn: page.pfn, order: order)
+        allocator.free(pfn: page.pfn, order: order)
     }
     /// Free one frame (`__free_page`).
     public func __free_page(_ page: Page) { __free_pages(page, 0) }

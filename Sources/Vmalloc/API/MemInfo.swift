@@ -37,7 +37,7 @@ public struct MemInfo: Sendable, CustomStringConvertible {
         func line(_ k: String, _ v: Int) -> String {
             let key = k + ":"
             let num = String(v / 1024)
-            return key.padding(16) + String(repeating: " ", count: max(0, 8 - num.count)) + num + " kB"
+            return pad(key, 16, alignLeft: true) + pad(num, 8) + " kB"
         }
         return [
             line("MemTotal", memTotal), line("MemFree", memFree), line("Slab", slab),
@@ -45,8 +45,4 @@ public struct MemInfo: Sendable, CustomStringConvertible {
             line("VmallocUsed", vmallocUsed), line("VmallocChunk", 0), line("Percpu", percpu),
         ].joined(separator: "\n") + "\n"
     }
-}
-
-extension String {
-    fileprivate func padding(_ width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
 }

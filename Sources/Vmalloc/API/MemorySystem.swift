@@ -93,13 +93,10 @@ public final class MemorySystem: Sendable {
         }
     }
 
-    static var pageSize: Int { PhysicalMemory.pageSize }
-
-    let configuration: Configuration
     let log: Printk
     let faults: FaultInjector
     let memory: PhysicalMemory
-    let pages: PageAllocator
+    let allocator: PageAllocator
     /// The vmalloc region: VA space, page table and the vmalloc family's logic.
     let space: VmallocSpace
     let slab: SlabAllocator
@@ -109,31 +106,30 @@ public final class MemorySystem: Sendable {
 
     /// Build a system. Throws with nothing left mapped when the configuration cannot work.
     public init(_ configuration: Configuration) throws(MemorySystemError) {
-        self.configuration = configuration
         log = Printk(logger: configuration.logger)
         faults = FaultInjector(configuration.faultInjection)
         memory = try PhysicalMemory(configuration, faults: faults)
-        pages = PageAllocator(memory: memory, minFreePages: configuration.minFreePages, log: log, faults: faults)
-        space = try VmallocSpace(configuration, allocator: pages, log: log, faults: faults)
-        guard let slab = SlabAllocator(allocator: pages) else {
+        allocator = PageAllocator(memory: memory, minFreePages: configuration.minFreePages, log: log, faults: faults)
+        space = try VmallocSpace(configuration, allocator: allocator, log: log, faults: faults)
+        guard let slab = SlabAllocator(allocator: allocator) else {
             throw .systemCallFailed("calloc(slab object map)", errno: ENOMEM)
         }
         self.slab = slab
         percpu = PerCPUAllocator(space: space, log: log)
         freePageReporter = configuration.freePageReportingDelay.map(FreePageReporter.init(delay:))
         // Held weakly by the allocator's reclaimer (see ReclaimSource, AliasPurger).
-        pages.reclaim.addSource(space)
-        pages.reclaim.addSource(slab)
-        pages.setAliasPurger(space)
+        allocator.reclaim.addSource(space)
+        allocator.reclaim.addSource(slab)
+        allocator.setAliasPurger(space)
         // Last, so a failed init leaves no thread behind.
-        if configuration.kswapd { for k in pages.kswapd { k.start() } }
+        if configuration.kswapd { for k in allocator.kswapd { k.start() } }
         freePageReporter?.start(self)
     }
 
     deinit {
         freePageReporter?.stop()
-        for k in pages.kswapd { k.stop() }
-        ReclaimLockdep.shared.forget(system: pages.reclaim.id)
+        for k in allocator.kswapd { k.stop() }
+        ReclaimLockdep.shared.forget(system: allocator.reclaim.id)
     }
 
     /// The process-wide system the free functions act on, built on first use from

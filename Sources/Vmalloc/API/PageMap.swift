@@ -23,12 +23,12 @@ extension MemorySystem {
     /// The frame whose direct-map address range holds `address` (`virt_to_page`), or nil.
     package func page(containingDirectMapAddress address: UnsafeRawPointer) -> Page? {
         let offset = address - UnsafeRawPointer(memory.directBase)
-        guard offset >= 0, memory.isValid(offset / Self.pageSize) else { return nil }
-        return Page(pfn: offset / Self.pageSize)
+        guard offset >= 0, memory.isValid(offset / PhysicalMemory.pageSize) else { return nil }
+        return Page(pfn: offset / PhysicalMemory.pageSize)
     }
 
     /// Frames no one owns (`nr_free_pages()`, `MemFree` in pages).
-    package var nrFreePages: Int { meminfo().memFree / Self.pageSize }
+    package var nrFreePages: Int { meminfo().memFree / PhysicalMemory.pageSize }
 }
 
 extension MemorySystem {

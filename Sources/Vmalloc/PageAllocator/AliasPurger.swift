@@ -9,9 +9,3 @@ protocol AliasPurger: AnyObject, Sendable {
     @discardableResult
     func purgeAliases() -> Int
 }
-
-/// The purger as the page allocator keeps it: weakly, because the purger (the vmalloc space)
-/// holds the page allocator; a strong reference back would be a cycle that outlives the system.
-struct WeakAliasPurger: Sendable {
-    weak let purger: (any AliasPurger)?
-}

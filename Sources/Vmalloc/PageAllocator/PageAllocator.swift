@@ -31,7 +31,7 @@ final class PageAllocator: Sendable {
     let freeEvents = Atomic<Int>(0)
     /// Lazily unmapped `vm_map_ram` areas still mapping caller frames, and what unmaps them.
     let lazyAliases = Atomic<Int>(0)
-    private let aliasPurger = Lock(WeakAliasPurger(purger: nil))
+    private let aliasPurger = Lock(WeakReference<any AliasPurger>(nil))
     let faults: FaultInjector
     /// Where allocations that wait for freed frames sleep; every free wakes it.
     private let freeWait = WaitQueue()
@@ -50,7 +50,7 @@ final class PageAllocator: Sendable {
 
     /// Name who unmaps lazily unmapped `vm_map_ram` aliases before a frame is freed (held weakly).
     func setAliasPurger(_ purger: any AliasPurger) {
-        aliasPurger.withLock { $0 = WeakAliasPurger(purger: purger) }
+        aliasPurger.withLock { $0 = WeakReference(purger) }
     }
 
     /// `__alloc_pages`: a block of 2^order frames, preferring `node` (or the local node for
@@ -94,7 +94,7 @@ final class PageAllocator: Sendable {
     /// the lists, and try again — before the slow path, for every mask, `GFP_NOWAIT` included,
     /// as `__alloc_pages` drains the per-CPU lists before it reclaims. No shrinker is called.
     private func takeAfterDrain(_ list: [Int], _ order: Int) -> Int? {
-        guard let purger = aliasPurger.withLock({ $0 }).purger, purger.purgeAliases() > 0 else { return nil }
+        guard let purger = aliasPurger.withLock({ $0 }).object, purger.purgeAliases() > 0 else { return nil }
         stat.add(.lazyDrains)
         return take(list, order, .low)
     }
@@ -199,7 +199,7 @@ final class PageAllocator: Sendable {
         guard memory.isValid(pfn), order >= 0, order <= Self.maxOrder else { return false }
         // A lazily unmapped vm_map_ram area may still map this frame: unmap those first, so a
         // stale pointer can never reach a frame that someone else is about to own.
-        if lazyAliases.load(ordering: .acquiring) > 0 { aliasPurger.withLock { $0 }.purger?.purgeAliases() }
+        if lazyAliases.load(ordering: .acquiring) > 0 { aliasPurger.withLock { $0 }.object?.purgeAliases() }
         guard zones[memory.node(of: pfn)].give(pfn: pfn, order: order) else { return false }
         vmshim_account_freed(UInt64(1) << order)
         freeEvents.add(1, ordering: .releasing)
@@ -213,8 +213,6 @@ final class PageAllocator: Sendable {
         let m = memory.meta + pfn
         return vmshim_page_is_head(m) != 0 ? (m.pointee.owner, Int(m.pointee.order)) : nil
     }
-
-    func priv(of pfn: Int) -> UInt32 { (memory.meta + pfn).pointee.priv }
 
     var freePages: Int { zones.reduce(0) { $0 + $1.freeCount.load(ordering: .relaxed) } }
 

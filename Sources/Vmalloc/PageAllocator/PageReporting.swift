@@ -13,7 +13,7 @@ extension MemorySystem {
     public func reportFreePages() -> Int {
         let pageblockOrder = 9
         var released = 0
-        for z in pages.zones {
+        for z in allocator.zones {
             z.lock.withLock { l in
                 let max = UInt32(z.managed >> pageblockOrder) + 1
                 var idx = [UInt32](repeating: 0, count: Int(max))
@@ -47,7 +47,7 @@ extension MemorySystem {
     }
 
     /// Frees so far (any frame, any path): the free page reporter's sign of a burst.
-    var freeEventCount: Int { pages.freeEvents.load(ordering: .acquiring) }
+    var freeEventCount: Int { allocator.freeEvents.load(ordering: .acquiring) }
 
     /// Purge the lazily freed areas, so their frames are free, then report every large free block.
     func giveBackFreeMemory() {

@@ -6,10 +6,3 @@ protocol ReclaimSource: AnyObject, Sendable {
     @discardableResult
     func reclaim() -> Int
 }
-
-/// A reclaim source as the reclaimer keeps it: weakly, because the source (vmalloc space,
-/// slab) holds the page allocator, which owns the reclaimer; a strong reference back would
-/// keep a `MemorySystem`'s parts alive after the system is gone.
-struct WeakReclaimSource: Sendable {
-    weak let source: (any ReclaimSource)?
-}

@@ -123,7 +123,7 @@ extension MemorySystem {
         count: @escaping @Sendable (ShrinkControl) -> Int,
         scan: @escaping @Sendable (inout ShrinkControl) -> Int
     ) -> ShrinkerHandle {
-        pages.reclaim.register(
+        allocator.reclaim.register(
             ShrinkerEntry(name: name, requires: requires, seeks: max(seeks, 0), count: count, scan: scan))
     }
 }

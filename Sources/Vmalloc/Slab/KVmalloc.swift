@@ -9,7 +9,7 @@ extension MemorySystem {
     /// no NOFAIL (the vmalloc fallback carries it) and no direct reclaim unless the caller
     /// asked to retry, since vmalloc can do with scattered frames what compaction would do.
     static func kmallocAttemptGFP(_ gfp: GFP, size: Int) -> GFP {
-        guard size > pageSize else { return gfp }
+        guard size > PhysicalMemory.pageSize else { return gfp }
         var g = gfp.union(.noWarn).subtracting(.noFail)
         if !gfp.contains(.retryMayFail) { g = g.subtracting(.directReclaim).union(.noRetry) }
         return g
@@ -25,13 +25,14 @@ extension MemorySystem {
             return nil
         }
         let p = kmallocNode(size, Self.kmallocAttemptGFP(gfp, size: size), node: node, site: site)
-        if p != nil || size <= Self.pageSize { return p }
+        if p != nil || size <= PhysicalMemory.pageSize { return p }
         guard node == NUMA_NO_NODE || (0..<memory.nodeCount).contains(node) else { return nil }
-        pages.stat.add(.kvmallocVmallocFallback)
+        allocator.stat.add(.kvmallocVmallocFallback)
         // VM_ALLOW_HUGE_VMAP only changes areas of 2 MiB and more here (their alignment);
         // leaving it off below keeps smaller areas eligible for lazy-area reuse.
         let flags: VMFlags = size >= 1 << 21 ? [.alloc, .allowHugeVmap] : .alloc
-        return space.vmallocNodeRange(size, align: Self.pageSize, gfp: gfp, node: node, flags: flags, site: site)
+        return space.vmallocNodeRange(
+            size, align: PhysicalMemory.pageSize, gfp: gfp, node: node, flags: flags, site: site)
     }
 
     /// Allocate `size` bytes with kmalloc, falling back to vmalloc above a page when no

@@ -19,7 +19,7 @@ final class KThread: Sendable {
     /// Start `body` on a thread named `name` (`kthread_run`).
     static func run(name: String, _ body: @escaping @Sendable (KThread) -> Void) -> KThread {
         let t = KThread()
-        KernelThread.run(name: name) {
+        DetachedThread.run(name: name) {
             t.id.store(pthread_self(), ordering: .releasing)
             body(t)
             t.exited.store(true, ordering: .releasing)

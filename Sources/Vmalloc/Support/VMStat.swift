@@ -68,15 +68,12 @@ public enum VMStatItem: Int, CaseIterable, Sendable {
 
 /// The counters of one system, plus allocation failures by mask.
 final class VMStat: Sendable {
-    private final class Counter: Sendable {
-        let value = Atomic<Int>(0)
-    }
     private let counters = VMStatItem.allCases.map { _ in Counter() }
     /// Keyed by the raw mask bits: the counters sit below the layer that defines the mask type.
     private let failuresByMask = Lock<[UInt32: Int]>([:])
 
-    func add(_ item: VMStatItem, _ n: Int = 1) { counters[item.rawValue].value.add(n, ordering: .relaxed) }
-    subscript(_ item: VMStatItem) -> Int { counters[item.rawValue].value.load(ordering: .relaxed) }
+    func add(_ item: VMStatItem, _ n: Int = 1) { counters[item.rawValue].add(n) }
+    subscript(_ item: VMStatItem) -> Int { counters[item.rawValue].count }
 
     func countFailure(mask: UInt32) { failuresByMask.withLock { $0[mask, default: 0] += 1 } }
     var failures: [UInt32: Int] { failuresByMask.withLock { $0 } }

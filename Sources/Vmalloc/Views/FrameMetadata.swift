@@ -7,7 +7,7 @@ extension MemorySystem {
     /// counters alone.
     package func withFrameMetadata<R>(node: Int, _ body: (UnsafeBufferPointer<vmshim_page>, _ freePages: Int) -> R) -> R
     {
-        let z = pages.zones[node]
+        let z = allocator.zones[node]
         return z.lock.withLock { _ in
             body(
                 UnsafeBufferPointer(start: memory.meta + z.firstPfn, count: z.managed),

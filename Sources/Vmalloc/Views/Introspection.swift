@@ -6,19 +6,19 @@ import CShim
 extension MemorySystem {
     /// `/proc/meminfo`.
     public func meminfo() -> MemInfo {
-        let page = Self.pageSize
+        let page = PhysicalMemory.pageSize
         var lazyPerNode = Array(repeating: 0, count: memory.nodeCount)
         var vmallocPages = 0
         space.areas.forEachShard { s in
             // Lazy vmalloc areas hold frames no one owns; lazy vm_map_ram areas map their caller's.
-            for id in s.lazyIDs where s.areas[Int(id)].kind == .vmalloc {
-                for (n, c) in s.areas[Int(id)].pagesPerNode(memory).enumerated() { lazyPerNode[n] += c }
+            for id in s.lazyIDs where s.records[Int(id)].kind == .vmalloc {
+                for (n, c) in s.records[Int(id)].pagesPerNode(memory).enumerated() { lazyPerNode[n] += c }
             }
             vmallocPages += s.vmallocPages
         }
         let tables = space.pageTable.pagesPerNode
         let slabFrames = slab.framesPerNode
-        let nodes = pages.zones.map { z in
+        let nodes = allocator.zones.map { z in
             NodeMemInfo(
                 node: z.node, memTotal: z.managed * page,
                 memFree: (z.freeCount.load(ordering: .relaxed) + lazyPerNode[z.node]) * page,
@@ -39,11 +39,11 @@ extension MemorySystem {
         var lines: [String] = []
         space.areas.forEachShard { s in
             s.busy.forEach { e in
-                let r = s.areas[Int(e.value)]
+                let r = s.records[Int(e.value)]
                 guard r.state == .live else { return }
                 let start = UInt(bitPattern: space.areas.address(r.start))
                 let size = r.reportedSize
-                var l = "0x\(Format.hex(start))-0x\(Format.hex(start + UInt(size))) \(Format.pad(size, 7))"
+                var l = "0x\(Format.hex(start))-0x\(Format.hex(start + UInt(size))) \(pad(size, 7))"
                 switch r.kind {
                 case .vmMapRam:
                     l += " vm_map_ram"
@@ -58,10 +58,10 @@ extension MemorySystem {
                 lines.append(l)
             }
             for id in s.lazyIDs {
-                let r = s.areas[Int(id)]
+                let r = s.records[Int(id)]
                 let start = UInt(bitPattern: space.areas.address(r.offset))
                 lines.append(
-                    "0x\(Format.hex(start))-0x\(Format.hex(start + UInt(r.size))) \(Format.pad(r.size, 7)) unpurged vm_area"
+                    "0x\(Format.hex(start))-0x\(Format.hex(start + UInt(r.size))) \(pad(r.size, 7)) unpurged vm_area"
                 )
             }
         }
@@ -80,9 +80,9 @@ extension MemorySystem {
             let t = slab.totals(cache)
             let name = cache.name + String(repeating: " ", count: max(0, 17 - cache.name.count))
             lines.append(
-                "\(name) \(Format.pad(t.inuse, 6)) \(Format.pad(t.objects, 6)) \(Format.pad(cache.size, 6))"
-                    + " \(Format.pad(cache.objects(order: cache.order), 4)) \(Format.pad(1 << cache.order, 4))"
-                    + " : tunables    0    0    0 : slabdata \(Format.pad(t.slabs, 6)) \(Format.pad(t.slabs, 6))      0"
+                "\(name) \(pad(t.inuse, 6)) \(pad(t.objects, 6)) \(pad(cache.size, 6))"
+                    + " \(pad(cache.objects(order: cache.order), 4)) \(pad(1 << cache.order, 4))"
+                    + " : tunables    0    0    0 : slabdata \(pad(t.slabs, 6)) \(pad(t.slabs, 6))      0"
             )
         }
         return lines.joined(separator: "\n") + "\n"
@@ -90,14 +90,14 @@ extension MemorySystem {
 
     /// `/proc/buddyinfo`: free blocks per order, per node.
     public func buddyinfo() -> String {
-        pages.zones.map { z in
-            "Node \(z.node), zone   Normal " + z.blockCounts.map { Format.pad($0, 6) }.joined(separator: " ")
+        allocator.zones.map { z in
+            "Node \(z.node), zone   Normal " + z.blockCounts.map { pad($0, 6) }.joined(separator: " ")
         }.joined(separator: "\n") + "\n"
     }
 
     /// `/proc/vmstat`-style counters of this system.
     public func vmstat() -> [VMStatItem: Int] {
-        var out = Dictionary(uniqueKeysWithValues: VMStatItem.allCases.map { ($0, pages.stat[$0]) })
+        var out = Dictionary(uniqueKeysWithValues: VMStatItem.allCases.map { ($0, allocator.stat[$0]) })
         // Counted per shard, under the shard lock the fast path holds anyway.
         space.areas.forEachShard { out[.vmallocLazyReuse, default: 0] += $0.reused }
         return out
@@ -106,6 +106,6 @@ extension MemorySystem {
     /// Failed allocations by the mask the caller passed (page allocations and vmalloc), the
     /// breakdown behind `alloc_failures` and `vmalloc_failures`.
     public func allocationFailuresByMask() -> [GFP: Int] {
-        Dictionary(uniqueKeysWithValues: pages.stat.failures.map { (GFP(rawValue: $0.key), $0.value) })
+        Dictionary(uniqueKeysWithValues: allocator.stat.failures.map { (GFP(rawValue: $0.key), $0.value) })
     }
 }

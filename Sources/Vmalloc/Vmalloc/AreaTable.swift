@@ -1,6 +1,6 @@
 /// The area records of one shard, indexed by id, in storage the fast path reaches through a
 /// pointer: reading or writing one field of one record costs no uniqueness check and no copy
-/// (an `Array` checks uniqueness on every write through `s.areas[i].field`).
+/// (an `Array` checks uniqueness on every write through `s.records[i].field`).
 ///
 /// Reference semantics: a table is owned by one `VmapShard.State`, which lives in its lock and
 /// is never copied; so no copy-on-write is needed.

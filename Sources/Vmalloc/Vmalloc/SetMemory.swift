@@ -86,14 +86,14 @@ extension MemorySystem {
     /// pages are not inside one area, -ENOMEM when the VMA budget or mprotect fails; on an error
     /// nothing changes.
     func setMemory(_ addr: UnsafeMutableRawPointer, _ numpages: Int, set: PagePerms, clear: PagePerms) -> Int32 {
-        let page = Self.pageSize
+        let page = PhysicalMemory.pageSize
         guard numpages >= 0, space.areas.contains(addr), Int(bitPattern: addr) % page == 0 else { return -EINVAL }
         let offset = addr - space.areas.base
         // The shard lock is held across mprotect so the area cannot be freed and its VA reused
         // by another owner between the check and the change.
         return space.areas.shard(of: offset).state.withLock { s -> Int32 in
-            guard let id = s.live(containing: offset), s.areas[Int(id)].kind != .vmMapRam else { return -EINVAL }
-            var r = s.areas[Int(id)]
+            guard let id = s.live(containing: offset), s.records[Int(id)].kind != .vmMapRam else { return -EINVAL }
+            var r = s.records[Int(id)]
             let first = (offset - r.offset) / page
             // Page indices count from the area's VA start; the owner's pages are the last of its class.
             guard first >= r.lead, numpages <= r.classPages - first else { return -EINVAL }
@@ -109,14 +109,14 @@ extension MemorySystem {
             if delta < 0 { space.areas.vmas.release(-delta) }
             r.permSpans = new
             r.vmaCost += delta
-            s.areas[Int(id)] = r
+            s.records[Int(id)] = r
             return 0
         }
     }
 
     /// mprotect the part of each span inside pages [first, first + count), up to the first failure.
     private func protect(_ r: AreaRecord, _ spans: [PermSpan], first: Int, count: Int) -> Result<Void, Errno> {
-        let page = Self.pageSize
+        let page = PhysicalMemory.pageSize
         for s in r.covering(spans) {
             let a = max(s.page, first)
             let b = min(s.page + s.count, first + count)
@@ -155,8 +155,8 @@ extension MemorySystem {
         let marked =
             space.areas.contains(addr)
             && space.areas.shard(of: offset).state.withLock { s in
-                guard let id = s.live(containing: offset), s.areas[Int(id)].kind != .vmMapRam else { return false }
-                s.areas[Int(id)].flags.insert(.flushResetPerms)
+                guard let id = s.live(containing: offset), s.records[Int(id)].kind != .vmMapRam else { return false }
+                s.records[Int(id)].flags.insert(.flushResetPerms)
                 return true
             }
         if !marked {

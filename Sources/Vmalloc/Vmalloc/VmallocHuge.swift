@@ -15,7 +15,7 @@ extension VmallocSpace {
         var blocks: [(pfn: Int, order: Int)] = []
         for _ in 0..<(nrPages / Self.hugeBlockPages) {
             guard let p = allocator.allocate(mask, order: order, node: node, owner: VMSHIM_OWNER_VMALLOC) else {
-                for b in blocks { allocator.free(pfn: b.pfn, order: b.order) }
+                freeBlocks(blocks)
                 return nil
             }
             blocks.append((p.pfn, order))

@@ -12,8 +12,6 @@ import Glibc
 /// no shard lock held. No lock is held while the page allocator is called (frames, table pages,
 /// frees in a purge), since an allocation may reclaim and reclaim purges the shards.
 final class VmallocSpace: Sendable {
-    static var pageSize: Int { PhysicalMemory.pageSize }
-
     /// The VA space: shards of free, busy and lazily freed areas.
     let areas: VmapAreas
     /// The software page table of the region.
@@ -72,7 +70,7 @@ final class VmallocSpace: Sendable {
     func vmallocNodeRange(
         _ size: Int, align: Int, gfp: GFP, node: Int, flags: VMFlags, site: CallSite
     ) -> UnsafeMutableRawPointer? {
-        let page = Self.pageSize
+        let page = PhysicalMemory.pageSize
         let common =
             flags == .alloc && align == page && node == NUMA_NO_NODE && size > 0
             && size <= SizeClass.maxPages * page && !gfp.contains(.noFail) && vmshim_held_count() == 0
@@ -98,7 +96,7 @@ final class VmallocSpace: Sendable {
                 requested: size, caller: site, pageTable: pageTable)
         else { return nil }
         let p = areas.address(off)
-        if zero { vmshim_zero(p, pages * Self.pageSize) }
+        if zero { vmshim_zero(p, pages * PhysicalMemory.pageSize) }
         return p
     }
 
@@ -128,7 +126,7 @@ final class VmallocSpace: Sendable {
         if gfp.contains(.noFail) && ScopeFlags.current.contains(.memalloc) {
             allocator.warnNofailUnderMemalloc(gfp, site: site.description)
         }
-        let page = Self.pageSize
+        let page = PhysicalMemory.pageSize
         let (rounded, overflow) = size.addingReportingOverflow(page - 1)
         let nrPages = overflow ? Int.max : rounded / page
         guard nrPages <= memory.totalPages else {
@@ -181,14 +179,8 @@ final class VmallocSpace: Sendable {
         // Frames may sit in the area in any order: ascending pfns make the fewest runs (mmaps).
         let blocks = unsorted.sorted { $0.pfn < $1.pfn }
         for b in blocks {
-            let n = 1 << b.order
-            if let last = runs.last, last.pfn + last.count == b.pfn, memory.node(of: last.pfn) == memory.node(of: b.pfn)
-            {
-                runs[runs.count - 1].count += n
-            } else {
-                runs.append(FrameRun(page: at, pfn: b.pfn, count: n))
-            }
-            at += n
+            FrameRun.append(pfn: b.pfn, count: 1 << b.order, page: at, to: &runs, memory: memory)
+            at += 1 << b.order
         }
         var record = AreaRecord(
             offset: offset, size: areaSize, requested: size, nrPages: areaPages,
@@ -199,7 +191,7 @@ final class VmallocSpace: Sendable {
         // caller's NOFS/NOIO can only reach them through the scope.
         let mapped = withThreadScope(mappingScope(gfp)) { mapArea(record, prot: .readWrite, gfp: gfp) }
         guard mapped else {
-            for b in blocks { allocator.free(pfn: b.pfn, order: b.order) }
+            freeBlocks(blocks)
             areas.releaseVA(offset: offset, size: areaSize)
             reportFailure(size, gfp, "failed to map pages", site)
             return nil
@@ -279,13 +271,19 @@ final class VmallocSpace: Sendable {
             }
             guard let p = allocator.allocate(gfp.union(.noWarn), order: 0, node: node, owner: VMSHIM_OWNER_VMALLOC)
             else {
-                for b in blocks { allocator.free(pfn: b.pfn, order: b.order) }
+                freeBlocks(blocks)
                 return nil
             }
             blocks.append((p.pfn, 0))
             remaining -= 1
         }
         return blocks
+    }
+
+    /// Give back the frame blocks taken so far when an allocation fails part way (frames, huge
+    /// blocks or the mapping).
+    func freeBlocks(_ blocks: [(pfn: Int, order: Int)]) {
+        for b in blocks { allocator.free(pfn: b.pfn, order: b.order) }
     }
 
     /// Build page tables, spend the VMA budget and mmap each run; undo all of it on failure.
@@ -341,7 +339,7 @@ final class VmallocSpace: Sendable {
         _ p: UnsafeMutableRawPointer?, kind: AreaKind, function: String, pageCount: Int? = nil
     ) -> VmapAreas.HandedOver? {
         guard let p else { return nil }
-        guard areas.contains(p), Int(bitPattern: p) % Self.pageSize == 0 else {
+        guard areas.contains(p), Int(bitPattern: p) % PhysicalMemory.pageSize == 0 else {
             log.warn("Trying to \(function) nonexistent vm area (\(p))", site: "free-bad-\(function)")
             return nil
         }
@@ -408,7 +406,7 @@ final class VmallocSpace: Sendable {
                 site: "map-bad@\(site)")
             return nil
         }
-        let page = Self.pageSize
+        let page = PhysicalMemory.pageSize
         if kind == .vmMapRam, !areas.immediateUnmap,
             let off = areas.reuseMapRam(list, caller: site, pageTable: pageTable)
         {
@@ -421,15 +419,7 @@ final class VmallocSpace: Sendable {
             return nil
         }
         var runs: [FrameRun] = []
-        for (i, pg) in list.enumerated() {
-            if let last = runs.last, last.pfn + last.count == pg.pfn,
-                memory.node(of: last.pfn) == memory.node(of: pg.pfn)
-            {
-                runs[runs.count - 1].count += 1
-            } else {
-                runs.append(FrameRun(page: i, pfn: pg.pfn, count: 1))
-            }
-        }
+        for (i, pg) in list.enumerated() { FrameRun.append(pfn: pg.pfn, count: 1, page: i, to: &runs, memory: memory) }
         var record = AreaRecord(
             offset: offset, size: areaSize, requested: list.count * page, nrPages: list.count,
             classPages: list.count,

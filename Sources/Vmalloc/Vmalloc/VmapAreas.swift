@@ -10,7 +10,6 @@ import Glibc
 /// frames and VA are returned in batches (`purge_vmap_area_lazy`).
 /// Unchecked Sendable: `base` is a raw pointer fixed at init; all mutable state lives behind the shard locks.
 final class VmapAreas: @unchecked Sendable {
-    static let pageSize = PhysicalMemory.pageSize
     /// The smallest shard: an area can be at most this large when the region is split.
     static let minShardSize = 4 << 30
 
@@ -43,7 +42,7 @@ final class VmapAreas: @unchecked Sendable {
     init(_ c: MemorySystem.Configuration, memory: PhysicalMemory, log: Printk, faults: FaultInjector)
         throws(MemorySystemError)
     {
-        let size = c.vmallocSize / Self.pageSize * Self.pageSize
+        let size = c.vmallocSize / PhysicalMemory.pageSize * PhysicalMemory.pageSize
         guard size >= 1 << 22, size <= 1 << 46 else {
             throw .invalidConfiguration("vmallocSize must be 4 MiB...64 TiB, got \(c.vmallocSize)")
         }
@@ -86,7 +85,7 @@ final class VmapAreas: @unchecked Sendable {
     /// purges (TLB flushes in the kernel) rare without long ones on large machines.
     static func lazyMaxPages(cpus: Int) -> Int {
         let fls = Int.bitWidth - cpus.leadingZeroBitCount
-        return fls * (32 << 20) / pageSize
+        return fls * (32 << 20) / PhysicalMemory.pageSize
     }
 
     deinit {
@@ -125,7 +124,7 @@ final class VmapAreas: @unchecked Sendable {
     /// shard, else in the others (`alloc_vmap_area`). Returns the offset, or nil.
     func allocVA(size: Int, align: Int) -> Int? {
         // Any free range of size + align - PAGE holds an aligned block (ranges are page-aligned).
-        let length = align > Self.pageSize ? size + align - Self.pageSize : size
+        let length = align > PhysicalMemory.pageSize ? size + align - PhysicalMemory.pageSize : size
         if faults.shouldFail(.vmapArea) { return nil }
         let first = localShard
         for k in 0..<shards.count {
@@ -175,7 +174,7 @@ final class VmapAreas: @unchecked Sendable {
     func mapRuns(
         offset: Int, runs: [FrameRun], prot: PageProtection, guardPage: Bool = false, populateFrom: Int = 0
     ) -> Result<Void, Errno> {
-        let page = Self.pageSize
+        let page = PhysicalMemory.pageSize
         for (i, run) in runs.enumerated() {
             let guarded = guardPage && i == runs.count - 1
             let skipped = min(max(populateFrom - run.page, 0), run.count)
@@ -232,7 +231,7 @@ final class VmapAreas: @unchecked Sendable {
 
     /// The live area containing offset.
     func area(containing offset: Int) -> AreaRecord? {
-        shard(of: offset).state.withLock { s in s.live(containing: offset).map { s.areas[Int($0)] } }
+        shard(of: offset).state.withLock { s in s.live(containing: offset).map { s.records[Int($0)] } }
     }
 
     /// What the caller of a non-lazy removal must give back (a few words, not the whole record).
@@ -280,11 +279,11 @@ final class VmapAreas: @unchecked Sendable {
             // The floor entry is the only area that can hold offset (the tree is keyed by VA start).
             guard let e = s.busy.floor(offset) else { return .notFound }
             let id = e.value
-            let a = s.areas.at(Int(id))
+            let a = s.records.at(Int(id))
             let pages = a.pointee.nrPages
             let frames = a.pointee.classPages
             // `start` from fields: reading the computed property would copy the record.
-            guard a.pointee.state == .live, e.start + (frames - pages) * Self.pageSize == offset else {
+            guard a.pointee.state == .live, e.start + (frames - pages) * PhysicalMemory.pageSize == offset else {
                 return .notFound
             }
             let found = a.pointee.kind
@@ -337,7 +336,7 @@ final class VmapAreas: @unchecked Sendable {
         @inline(__always)
         init(nrPages pages: Int, node: Int, align: Int) {
             small =
-                pages <= VmapAreas.smallPoolPages && node == NUMA_NO_NODE && align == VmapAreas.pageSize
+                pages <= VmapAreas.smallPoolPages && node == NUMA_NO_NODE && align == PhysicalMemory.pageSize
                 ? pages - 1 : -1
             self.pages = pages
             self.node = node
@@ -358,7 +357,7 @@ final class VmapAreas: @unchecked Sendable {
             let key = PoolKey(nrPages: classPages, node: node, align: align)
             let id = s.pool(key)
             guard id >= 0 else { return nil }
-            let a = s.areas.at(Int(id))
+            let a = s.records.at(Int(id))
             s.setPool(key, a.pointee.nextReusable)
             a.pointee.requested = requested
             return s.revive(id, pages: pages, caller: caller, pageTable: pageTable)
@@ -374,14 +373,14 @@ final class VmapAreas: @unchecked Sendable {
             // exactly these frames.
             var prev: Int32 = -1
             var id = s.mapRamPools[key] ?? -1
-            while id >= 0, !s.areas[Int(id)].mapsExactly(list) {
+            while id >= 0, !s.records[Int(id)].mapsExactly(list) {
                 prev = id
-                id = s.areas[Int(id)].nextReusable
+                id = s.records[Int(id)].nextReusable
             }
             guard id >= 0 else { return nil }
-            let next = s.areas[Int(id)].nextReusable
+            let next = s.records[Int(id)].nextReusable
             if prev >= 0 {
-                s.areas[Int(prev)].nextReusable = next
+                s.records[Int(prev)].nextReusable = next
             } else {
                 s.mapRamPools[key] = next >= 0 ? next : nil
             }
@@ -399,7 +398,7 @@ final class VmapAreas: @unchecked Sendable {
             var b: [AreaRecord] = []
             b.reserveCapacity(ids.count)
             for id in ids {
-                s.busy.remove(start: s.areas[Int(id)].offset)
+                s.busy.remove(start: s.records[Int(id)].offset)
                 b.append(s.take(id))
             }
             s.lazyHead = -1
@@ -449,7 +448,7 @@ final class VmapAreas: @unchecked Sendable {
     /// at the class's end, so only page alignment keeps its start aligned whatever its size.
     @inline(__always)
     func classPages(for pages: Int, align: Int) -> Int {
-        guardMarkers && !immediateUnmap && align == Self.pageSize ? SizeClass.pages(for: pages) : pages
+        guardMarkers && !immediateUnmap && align == PhysicalMemory.pageSize ? SizeClass.pages(for: pages) : pages
     }
 
     /// Every shard's state, in address order, read under its lock.

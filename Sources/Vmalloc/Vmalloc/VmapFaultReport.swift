@@ -3,23 +3,23 @@ extension VmapAreas: FaultReporter {
     /// nor in a freed area.
     func faultReport(at faultAddress: UnsafeRawPointer, isWrite: Int32) -> String? {
         let offset = faultAddress - UnsafeRawPointer(base)
-        let page = Self.pageSize
+        let page = PhysicalMemory.pageSize
         let found: (kind: String, where: String, r: FreedArea)?? = shard(of: offset).state.withLockIfAvailable { s in
             func live(_ e: RangeTree.Entry) -> FreedArea {
-                let r = s.areas[Int(e.value)]
+                let r = s.records[Int(e.value)]
                 return FreedArea(offset: r.start, size: r.reportedSize, requested: r.requested, caller: r.caller)
             }
             // In a live area's guard page: the overflow of that area, or the underflow of the
             // next one, whichever lies nearer.
             // A lazily freed area counts as absent: a fault in its guard page is a use after free.
             if let id = s.live(containing: offset), let e = s.busy.floor(offset) {
-                let r = s.areas[Int(id)]
+                let r = s.records[Int(id)]
                 guard offset >= r.start + r.nrPages * page else { return nil }
                 let right = offset - (r.start + r.requested)
                 var next = s.busy.ceiling(offset)
-                while let n = next, s.areas[Int(n.value)].state != .live { next = s.busy.ceiling(n.end) }
-                if let next, s.areas[Int(next.value)].start - offset <= right {
-                    let left = s.areas[Int(next.value)].start - offset
+                while let n = next, s.records[Int(n.value)].state != .live { next = s.busy.ceiling(n.end) }
+                if let next, s.records[Int(next.value)].start - offset <= right {
+                    let left = s.records[Int(next.value)].start - offset
                     return ("vmalloc-out-of-bounds", "\(left) bytes to the left of", live(next))
                 }
                 return ("vmalloc-out-of-bounds", "\(right) bytes to the right of", live(e))

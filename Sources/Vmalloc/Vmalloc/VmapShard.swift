@@ -7,7 +7,7 @@ final class VmapShard: Sendable {
         var free = RangeTree()
         var busy = RangeTree()
         /// Area records by id; vacant slots hold `AreaRecord.vacant` (no Optional to copy).
-        var areas = AreaTable()
+        var records = AreaTable()
         var vacantIDs: [Int32] = []
         /// Lazily freed areas that no reuse pool holds: still mapped, still holding their frames,
         /// still in `busy`. Linked through the records, oldest first. (Pooled ones are reached
@@ -46,17 +46,17 @@ final class VmapShard: Sendable {
 
         mutating func store(_ r: AreaRecord) -> Int32 {
             if let id = vacantIDs.popLast() {
-                areas[Int(id)] = r
+                records[Int(id)] = r
                 return id
             }
-            areas.append(r)
-            return Int32(areas.count - 1)
+            records.append(r)
+            return Int32(records.count - 1)
         }
 
         /// Empty slot `id` and return what it held (moved out, not copied).
         mutating func take(_ id: Int32) -> AreaRecord {
             var r = AreaRecord.vacant
-            swap(&r, &areas[Int(id)])
+            swap(&r, &records[Int(id)])
             vacantIDs.append(id)
             return r
         }
@@ -64,8 +64,8 @@ final class VmapShard: Sendable {
         /// The live area whose owner's pages or guard contain offset, or nil (lazily freed areas
         /// and the lead of a class area count as absent).
         func live(containing offset: Int) -> Int32? {
-            guard let e = busy.floor(offset), offset < e.end, areas[Int(e.value)].state == .live,
-                offset >= areas[Int(e.value)].start
+            guard let e = busy.floor(offset), offset < e.end, records[Int(e.value)].state == .live,
+                offset >= records[Int(e.value)].start
             else { return nil }
             return e.value
         }
@@ -73,15 +73,16 @@ final class VmapShard: Sendable {
         /// The live area whose owner starts exactly at offset, or nil. (The busy tree is keyed by
         /// the start of the area's VA: the floor entry is the only area that can hold offset.)
         func live(at offset: Int) -> Int32? {
-            guard let e = busy.floor(offset), areas[Int(e.value)].state == .live, areas[Int(e.value)].start == offset
+            guard let e = busy.floor(offset), records[Int(e.value)].state == .live,
+                records[Int(e.value)].start == offset
             else { return nil }
             return e.value
         }
 
         /// Append a just freed area that no pool takes to the lazy list.
         mutating func linkLazy(_ id: Int32) {
-            areas[Int(id)].lazyNext = -1
-            if lazyTail >= 0 { areas[Int(lazyTail)].lazyNext = id } else { lazyHead = id }
+            records[Int(id)].lazyNext = -1
+            if lazyTail >= 0 { records[Int(lazyTail)].lazyNext = id } else { lazyHead = id }
             lazyTail = id
         }
 
@@ -91,13 +92,13 @@ final class VmapShard: Sendable {
             var id = lazyHead
             while id >= 0 {
                 out.append(id)
-                id = areas[Int(id)].lazyNext
+                id = records[Int(id)].lazyNext
             }
             for head in smallPools.all + Array(otherPools.values) + Array(mapRamPools.values) {
                 var id = head
                 while id >= 0 {
                     out.append(id)
-                    id = areas[Int(id)].nextReusable
+                    id = records[Int(id)].nextReusable
                 }
             }
             return out
@@ -107,8 +108,8 @@ final class VmapShard: Sendable {
             // A ring: vfree's fast path must not shift the whole history.
             let i = Int(id)
             let f = FreedArea(
-                offset: areas[i].start, size: areas[i].reportedSize, requested: areas[i].requested,
-                caller: areas[i].caller)
+                offset: records[i].start, size: records[i].reportedSize, requested: records[i].requested,
+                caller: records[i].caller)
             if freedRing.count < Self.freedRingSize { freedRing.append(f) } else { freedRing[freedNext] = f }
             freedNext = (freedNext + 1) % Self.freedRingSize
         }
@@ -126,7 +127,7 @@ final class VmapShard: Sendable {
         /// this path.
         @inline(__always)
         mutating func revive(_ id: Int32, pages: Int, caller: CallSite, pageTable: PageTable) -> Int {
-            let a = areas.at(Int(id))
+            let a = records.at(Int(id))
             a.pointee.state = .live
             a.pointee.caller = caller
             a.pointee.nrPages = pages

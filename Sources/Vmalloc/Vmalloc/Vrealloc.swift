@@ -15,7 +15,8 @@ extension VmallocSpace {
             return nil
         }
         guard let p else {
-            return vmallocNodeRange(size, align: Self.pageSize, gfp: gfp, node: NUMA_NO_NODE, flags: .alloc, site: site)
+            return vmallocNodeRange(
+                size, align: PhysicalMemory.pageSize, gfp: gfp, node: NUMA_NO_NODE, flags: .alloc, site: site)
         }
         guard let fit = resizeInPlace(p, size) else {
             log.warn("Trying to vrealloc() nonexistent vm area (\(p))", site: "vrealloc-bad")
@@ -31,7 +32,7 @@ extension VmallocSpace {
         case .tooSmall(let oldSize):
             guard
                 let n = vmallocNodeRange(
-                    size, align: Self.pageSize, gfp: gfp, node: NUMA_NO_NODE, flags: .alloc, site: site)
+                    size, align: PhysicalMemory.pageSize, gfp: gfp, node: NUMA_NO_NODE, flags: .alloc, site: site)
             else { return nil }
             vmshim_copy(n, p, oldSize)
             freeArea(p, kind: .vmalloc, function: "vfree()")
@@ -50,10 +51,10 @@ extension VmallocSpace {
         guard areas.contains(p) else { return nil }
         let offset = p - areas.base
         return areas.shard(of: offset).state.withLock { s in
-            guard let id = s.live(at: offset), s.areas[Int(id)].kind == .vmalloc else { return nil }
-            let old = s.areas[Int(id)].requested
-            guard size <= s.areas[Int(id)].nrPages * Self.pageSize else { return .tooSmall(requested: old) }
-            s.areas[Int(id)].requested = size
+            guard let id = s.live(at: offset), s.records[Int(id)].kind == .vmalloc else { return nil }
+            let old = s.records[Int(id)].requested
+            guard size <= s.records[Int(id)].nrPages * PhysicalMemory.pageSize else { return .tooSmall(requested: old) }
+            s.records[Int(id)].requested = size
             return .resized(from: old)
         }
     }

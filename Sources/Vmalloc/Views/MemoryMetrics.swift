@@ -53,7 +53,7 @@ public final class MemoryMetrics: Sendable {
             }
         }
         for (item, delta) in deltas {
-            let counter = Counter(label: "\(prefix)_\(item.name)_total")
+            let counter = Metrics.Counter(label: "\(prefix)_\(item.name)_total")
             if delta > 0 { counter.increment(by: delta) }
         }
     }

@@ -158,7 +158,7 @@ final class PerCPUAllocator: Sendable {
     /// cannot be had gets nil and a rate-limited report.
     func allocate(size: Int, align: Int, site: CallSite) -> UnsafeMutableRawPointer? {
         guard size > 0, size <= Self.maxAllocation, align > 0, align & (align - 1) == 0,
-            align <= VmallocSpace.pageSize
+            align <= PhysicalMemory.pageSize
         else {
             log.warn(
                 "illegal size (\(size)) or align (\(align)) for percpu allocation (\(site))",

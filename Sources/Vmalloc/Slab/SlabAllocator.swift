@@ -42,10 +42,6 @@ final class SlabAllocator: @unchecked Sendable {
     /// `kmalloc_size_index`: the cache of each size up to 192, by (size - 1) / 8.
     private let smallIndex: [Int]
 
-    private final class Counter: Sendable {
-        let value = Atomic<Int>(0)
-    }
-
     /// What an address passed to `kfree`/`ksize` turned out to be.
     private enum Located {
         case object(head: Int, cache: KmallocCache, index: Int)
@@ -89,7 +85,7 @@ final class SlabAllocator: @unchecked Sendable {
     }
 
     /// Frames held by slabs and large kmalloc blocks on each node.
-    var framesPerNode: [Int] { nodeFrames.map { $0.value.load(ordering: .relaxed) } }
+    var framesPerNode: [Int] { nodeFrames.map(\.count) }
 
     // MARK: allocation
 
@@ -163,7 +159,7 @@ final class SlabAllocator: @unchecked Sendable {
         m.pointee.next = VMSHIM_NIL
         m.pointee.prev = VMSHIM_NIL
         markTails(head, order: order, owner: owner)
-        nodeFrames[memory.node(of: head)].value.add(1 << order, ordering: .relaxed)
+        nodeFrames[memory.node(of: head)].add(1 << order)
         return head
     }
 
@@ -176,7 +172,7 @@ final class SlabAllocator: @unchecked Sendable {
             return nil
         }
         markTails(page.pfn, order: order, owner: owner)
-        nodeFrames[memory.node(of: page.pfn)].value.add(1 << order, ordering: .relaxed)
+        nodeFrames[memory.node(of: page.pfn)].add(1 << order)
         return memory.address(of: page.pfn)
     }
 
@@ -194,7 +190,7 @@ final class SlabAllocator: @unchecked Sendable {
             meta[pfn].owner = VMSHIM_OWNER_NONE
             vmshim_tail_set_head(meta + pfn, 0)
         }
-        nodeFrames[memory.node(of: head)].value.subtract(1 << order, ordering: .relaxed)
+        nodeFrames[memory.node(of: head)].subtract(1 << order)
         allocator.free(pfn: head, order: order)
     }
 

@@ -5,7 +5,7 @@ import Glibc
 /// workers are real threads, not tasks on the cooperative pool — they block in futex waits, and
 /// reclaim must not starve behind the tasks that need its memory. pthreads directly, so the
 /// library needs no Foundation.
-enum KernelThread {
+enum DetachedThread {
     private final class Body {
         let run: @Sendable () -> Void
         init(_ run: @escaping @Sendable () -> Void) { self.run = run }

@@ -21,7 +21,7 @@ final class Reclaimer: Sendable {
     let id: Int
     let stat: VMStat
     let log: Printk
-    private let sources = Lock<[WeakReclaimSource]>([])
+    private let sources = Lock<[WeakReference<any ReclaimSource>]>([])
     private let shrinkers = Lock<[ShrinkerEntry]>([])
     /// Woken when a shrinker call returns, for `unregister` waiting out calls in flight.
     private let callsDone = WaitQueue()
@@ -34,7 +34,7 @@ final class Reclaimer: Sendable {
 
     /// Ask `source` first on every pass, for as long as it lives (it is held weakly).
     func addSource(_ source: any ReclaimSource) {
-        sources.withLock { $0.append(WeakReclaimSource(source: source)) }
+        sources.withLock { $0.append(WeakReference(source)) }
     }
 
     /// Whether any shrinker is registered: without one, a pass that freed nothing leaves
@@ -78,7 +78,7 @@ final class Reclaimer: Sendable {
         withThreadScope(.memalloc) {
             let start = vmshim_freed_pages()
             func freed() -> Int { Int(truncatingIfNeeded: vmshim_freed_pages() &- start) }
-            for entry in sources.withLock({ $0 }) { entry.source?.reclaim() }
+            for entry in sources.withLock({ $0 }) { entry.object?.reclaim() }
             if freed() >= target { return freed() }
             let eligible = shrinkers.withLock { $0 }.filter { s in
                 if gfp.isSuperset(of: s.requires) { return true }

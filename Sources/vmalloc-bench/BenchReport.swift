@@ -1,5 +1,6 @@
 import Foundation
 import Histogram
+import Vmalloc
 
 /// Which figures belong together: one test variant on one contender at one thread count.
 struct Combination: Hashable, Sendable {
@@ -224,7 +225,7 @@ struct BenchReport: Encodable {
         out += "VMAs: mappings added by the live set; RSS+: peak RSS growth; memfd: vmalloc's resident memfd bytes\n"
         out += "with the live set allocated (MiB); meta: bytes/page\n"
         let header = [
-            pad("contender", 9, left: true), pad("thr", 3), pad("ops/s", 8), pad("vmalloc÷", 8), pad("p50 ns", 8),
+            pad("contender", 9, alignLeft: true), pad("thr", 3), pad("ops/s", 8), pad("vmalloc÷", 8), pad("p50 ns", 8),
             pad("p99 ns", 8), pad("sys/op", 7), pad("map/op", 6), pad("VMAs", 6), pad("RSS+ MiB", 8),
             pad("memfd", 6), pad("meta", 5),
             pad("scale", 6), pad("cpu%", 4), "  status",
@@ -248,7 +249,7 @@ struct BenchReport: Encodable {
                 if f.allocatorVerified == false { status += " (preload NOT active)" }
                 out +=
                     [
-                        pad(c.contender.rawValue, 9, left: true), pad("\(c.threads)", 3),
+                        pad(c.contender.rawValue, 9, alignLeft: true), pad("\(c.threads)", 3),
                         pad((f.truncated ? "*" : "") + si(f.opsPerSec), 8), pad(vs, 8),
                         pad("\(f.p50)", 8), pad("\(f.p99)", 8), pad(f.syscallsPerOp.map { format($0, 2) } ?? "-", 7),
                         pad(f.mappingSyscallsPerOp.map { format($0, 2) } ?? "-", 6),
@@ -295,9 +296,4 @@ private func si(_ value: Double) -> String {
     case 1e3...: format(value / 1e3, 1) + "k"
     default: format(value, 0)
     }
-}
-
-private func pad(_ s: String, _ width: Int, left: Bool = false) -> String {
-    let fill = String(repeating: " ", count: max(0, width - s.count))
-    return left ? s + fill : fill + s
 }

@@ -18,7 +18,7 @@ final class VfreeDeferred: @unchecked Sendable {
     private let wake = WaitQueue()
 
     private init() {
-        KernelThread.run(name: "vfree_deferred") { VfreeDeferred.shared.work() }
+        DetachedThread.run(name: "vfree_deferred") { VfreeDeferred.shared.work() }
     }
 
     /// `llist_add` of p, then `schedule_work` when the list was empty. The system is retained

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: GPL-2.0
 /*
  * fsdemo: the allocation discipline of a filesystem-like driver, as a module for the vmalloc
  * module harness. It shows what GFP_NOFS, the memalloc_*_save() scopes and __GFP_NOFAIL are for,

@@ -85,6 +85,8 @@ void *ctest_vmap_pfns(const long *pfns, unsigned count, unsigned long flags) {
 void ctest_vunmap(void *p) { vunmap(p); }
 
 unsigned long ctest_nr_free_pages(void) { return nr_free_pages(); }
+unsigned long ctest_totalram_pages(void) { return totalram_pages(); }
+unsigned long ctest_vmalloc_nr_pages(void) { return vmalloc_nr_pages(); }
 
 int ctest_percpu_roundtrip(size_t size, size_t align) {
     unsigned char __percpu *p = __alloc_percpu(size, align);

@@ -7,8 +7,6 @@
 #include <linux/vmalloc.h>
 
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include <vmalloc_abi.h>
 
@@ -79,34 +77,6 @@ unsigned long nr_free_pages(void) { return vmc_nr_free_pages(); }
 
 unsigned int __vmalloc_nr_node_ids(void) { return (unsigned int)vmc_nr_node_ids(); }
 
-// A field of /proc/meminfo ("MemTotal", "VmallocUsed"), converted from kB to pages; 0 when
-// absent. The ABI has no call for these two counters, and meminfo already carries them.
-static unsigned long meminfo_pages(const char *field)
-{
-    char small[4096], *buf = small;
-    long len = vmc_proc_read("meminfo", small, sizeof(small));
-    unsigned long kb = 0;
-    size_t flen = strlen(field);
+unsigned long totalram_pages(void) { return vmc_totalram_pages(); }
 
-    if (len < 0)
-        return 0;
-    if ((size_t)len >= sizeof(small)) {
-        buf = malloc((size_t)len + 1);
-        if (!buf)
-            return 0;
-        vmc_proc_read("meminfo", buf, (size_t)len + 1);
-    }
-    for (const char *line = buf; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
-        if (strncmp(line, field, flen) == 0 && line[flen] == ':') {
-            kb = strtoul(line + flen + 1, NULL, 10);
-            break;
-        }
-    }
-    if (buf != small)
-        free(buf);
-    return kb / (PAGE_SIZE / 1024);
-}
-
-unsigned long totalram_pages(void) { return meminfo_pages("MemTotal"); }
-
-unsigned long vmalloc_nr_pages(void) { return meminfo_pages("VmallocUsed"); }
+unsigned long vmalloc_nr_pages(void) { return vmc_vmalloc_nr_pages(); }

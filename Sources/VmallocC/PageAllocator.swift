@@ -72,4 +72,10 @@ public func vmc_pfn_to_page(_ pfn: UInt) -> UnsafeMutableRawPointer? {
 public func vmc_nr_free_pages() -> UInt { UInt(system.nrFreePages) }
 
 @c @implementation
+public func vmc_totalram_pages() -> UInt { UInt(system.meminfo().memTotal / 4096) }
+
+@c @implementation
+public func vmc_vmalloc_nr_pages() -> UInt { UInt(system.meminfo().vmallocUsed / 4096) }
+
+@c @implementation
 public func vmc_nr_node_ids() -> Int32 { Int32(system.nodeCount) }

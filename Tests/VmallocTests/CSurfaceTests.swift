@@ -104,6 +104,10 @@ import VmallocTestSupport
         }
         let before = accounted()
         let p = try #require(system.vzalloc(5 * 4096))
+        let info = system.meminfo()
+        #expect(Int(ctest_totalram_pages()) == info.memTotal / 4096)
+        #expect(Int(ctest_vmalloc_nr_pages()) == info.vmallocUsed / 4096)
+        #expect(ctest_vmalloc_nr_pages() >= 5)
         ctest_vfree(p)
         #expect(accounted() == before)
     }

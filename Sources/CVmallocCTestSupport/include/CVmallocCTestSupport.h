@@ -32,8 +32,10 @@ void ctest_free_page_pfn(long pfn);
 /// vmap of the pages with these pfns (PAGE_KERNEL); vunmap.
 void *ctest_vmap_pfns(const long *pfns, unsigned count, unsigned long flags);
 void ctest_vunmap(void *p);
-/// nr_free_pages().
+/// nr_free_pages(), totalram_pages(), vmalloc_nr_pages().
 unsigned long ctest_nr_free_pages(void);
+unsigned long ctest_totalram_pages(void);
+unsigned long ctest_vmalloc_nr_pages(void);
 /// A per-CPU allocation of `size` bytes, each CPU's copy filled with its CPU number; returns
 /// how many copies read back right (nr_cpu_ids when all), -1 when the allocation failed.
 int ctest_percpu_roundtrip(size_t size, size_t align);

@@ -66,6 +66,10 @@ unsigned long vmc_page_to_pfn(const void *page);
 void *vmc_pfn_to_page(unsigned long pfn);
 /// Frames no one owns (MemFree in pages).
 unsigned long vmc_nr_free_pages(void);
+/// Frames the page allocator manages (MemTotal in pages: totalram_pages).
+unsigned long vmc_totalram_pages(void);
+/// Pages in live vmalloc areas (VmallocUsed in pages: vmalloc_nr_pages).
+unsigned long vmc_vmalloc_nr_pages(void);
 /// Number of nodes of the system.
 int vmc_nr_node_ids(void);
 

@@ -134,9 +134,7 @@ public final class MemorySystem: Sendable {
 
     /// The process-wide system the free functions act on, built on first use from
     /// `Configuration.fromEnvironment()`. A configuration that cannot work is a fatal error.
-    // A static let is initialised once, thread-safely, on first use, and borrowed at each use: a
-    // computed property would hand out a retained reference, a side-table retain and release per
-    // call since the system is held weakly (by its free page reporter).
+    // A static let is initialised once, thread-safely, on first use.
     public static let shared: MemorySystem = {
         do {
             return try MemorySystem(.fromEnvironment())

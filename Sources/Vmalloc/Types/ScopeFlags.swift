@@ -1,0 +1,68 @@
+import CShim
+
+/// The scope bits of a thread or task (`PF_MEMALLOC_NOFS`, `PF_MEMALLOC_NOIO`, `PF_MEMALLOC`,
+/// `PF_MEMALLOC_PIN`).
+struct ScopeFlags: OptionSet, Sendable {
+    let rawValue: UInt32
+    static let noFS = ScopeFlags(rawValue: UInt32(VMSHIM_PF_MEMALLOC_NOFS))
+    static let noIO = ScopeFlags(rawValue: UInt32(VMSHIM_PF_MEMALLOC_NOIO))
+    static let memalloc = ScopeFlags(rawValue: UInt32(VMSHIM_PF_MEMALLOC))
+    /// `PF_MEMALLOC_PIN`: set only by C code (`memalloc_pin_save` sets the bit directly).
+    static let pin = ScopeFlags(rawValue: UInt32(VMSHIM_PF_MEMALLOC_PIN))
+
+    /// The thread's flags united with the current task's (`@TaskLocal`) flags.
+    static var current: ScopeFlags {
+        ScopeFlags(rawValue: vmshim_flags_get()).union(TaskScope.flags)
+    }
+
+    /// `current_gfp_context`: NOIO clears IO and FS; else NOFS clears FS. PIN clears MOVABLE:
+    /// pages about to be pinned for a long time must not sit where compaction wants to move.
+    func apply(to gfp: GFP) -> GFP {
+        var g = gfp
+        if contains(.noIO) {
+            g.subtract([.io, .fs])
+        } else if contains(.noFS) {
+            g.remove(.fs)
+        }
+        if contains(.pin) { g.remove(.movable) }
+        return g
+    }
+}
+
+/// Task-scoped flags: inherited by child tasks, not by detached ones.
+enum TaskScope {
+    @TaskLocal static var flags: ScopeFlags = []
+}
+
+/// Set `flags` on this thread; returns the bits newly set (the token to restore).
+func saveScope(_ flags: ScopeFlags) -> UInt32 {
+    let old = vmshim_flags_get()
+    let token = flags.rawValue & ~old
+    vmshim_flags_set(old | flags.rawValue)
+    precondition(vmshim_scope_push(token) == 0, "memalloc scopes nested deeper than 256")
+    return token
+}
+
+/// Clear exactly the bits `token` set. Restoring on another thread or twice is a bug.
+func restoreScope(_ token: UInt32, _ name: StaticString) {
+    switch vmshim_scope_pop(token) {
+    case 0: break
+    case -1:
+        preconditionFailure(
+            "\(name)(0x\(String(token, radix: 16))): no open save on this thread "
+                + "(restored twice, or on another thread than the save)"
+        )
+    default:
+        preconditionFailure(
+            "\(name)(0x\(String(token, radix: 16))): scopes must be restored in reverse order of their saves")
+    }
+    vmshim_flags_set(vmshim_flags_get() & ~token)
+}
+
+/// Internal form used by vmalloc's mapping step (the seed) and by reclaim.
+func withThreadScope<R>(_ flags: ScopeFlags, _ body: () throws -> R) rethrows -> R {
+    if flags.isEmpty { return try body() }
+    let token = saveScope(flags)
+    defer { restoreScope(token, "withMemallocScope") }
+    return try body()
+}

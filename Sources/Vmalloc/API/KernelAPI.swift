@@ -88,11 +88,7 @@ extension MemorySystem {
     /// The frames of a vmap area stay the caller's unless `VM_MAP_PUT_PAGES` handed them over:
     /// then each is freed as `__free_page` frees it, and the handed-over page array is kvfreed.
     /// Anything else reports and changes nothing.
-    public func vfree(_ p: UnsafeMutableRawPointer?) {
-        guard let handed = space.freeArea(p, kind: .vmalloc, function: "vfree()") else { return }
-        for pfn in handed.pfns { __free_page(Page(pfn: pfn)) }
-        kvfree(UnsafeMutableRawPointer(bitPattern: handed.pageArray))
-    }
+    public func vfree(_ p: UnsafeMutableRawPointer?) { kv.vfree(p) }
     /// Map frames contiguously (`vmap`). The frames stay the caller's, unless `flags` holds
     /// `VM_MAP_PUT_PAGES`: then the area owns them once mapped, and `vfree` of it frees them.
     /// `VM_FLUSH_RESET_PERMS` is refused (nil) and `VM_NO_GUARD` cleared, each with a warning.
@@ -140,7 +136,7 @@ extension MemorySystem {
         return space.pageTable.lookup(offset: p - UnsafeRawPointer(space.areas.base))
     }
     /// Whether p lies in the vmalloc region (`is_vmalloc_addr`).
-    public func is_vmalloc_addr(_ p: UnsafeRawPointer?) -> Bool { p.map(space.areas.contains) ?? false }
+    public func is_vmalloc_addr(_ p: UnsafeRawPointer?) -> Bool { kv.isVmallocAddress(p) }
     /// The live area containing p (`find_vm_area`).
     public func find_vm_area(_ p: UnsafeRawPointer) -> VMArea? { findVMArea(p)?.area }
     /// `find_vm_area` with the caller as recorded (a C caller's return address stays one).
@@ -162,28 +158,13 @@ extension MemorySystem {
     public func alloc_pages(_ gfp: GFP, _ order: Int) -> Page? { alloc_pages_node(NUMA_NO_NODE, gfp, order) }
     /// 2^order contiguous frames preferring `node` (`alloc_pages_node`).
     public func alloc_pages_node(_ node: Int, _ gfp: GFP, _ order: Int) -> Page? {
-        guard order >= 0, order <= PageAllocator.maxOrder else {
-            if !gfp.contains(.noWarn) {
-                log.warnOnce("alloc_pages: order \(order) outside 0...\(PageAllocator.maxOrder)", site: "order")
-            }
-            return nil
-        }
-        guard memory.validNode(node, "alloc_pages_node", log: log, site: "alloc_pages_node") else { return nil }
-        return allocator.allocate(gfp, order: order, node: node, owner: VMSHIM_OWNER_PAGES)
+        allocator.allocPagesNode(node, gfp, order: order)
     }
-    /// One frame (`alloc_page`).
     public func alloc_page(_ gfp: GFP) -> Page? { alloc_pages_node(NUMA_NO_NODE, gfp, 0) }
     /// Free a block from `alloc_pages` (`__free_pages`). A block not allocated by alloc_pages
     /// with this order reports "Bad page state" and nothing changes.
     public func __free_pages(_ page: Page, _ order: Int) {
-        guard let h = allocator.holder(of: page.pfn), h.owner == VMSHIM_OWNER_PAGES, h.order == order else {
-            log.warn(
-                "BUG: Bad page state: __free_pages(\(page), order \(order)): "
-                    + "not a block of that order from alloc_pages",
-                site: "bad-page")
-            return
-        }
-        allocator.free(pfn: page.pfn, order: order)
+        allocator.freePages(page, order: order, function: "__free_pages")
     }
     /// Free one frame (`__free_page`).
     public func __free_page(_ page: Page) { __free_pages(page, 0) }

@@ -2,9 +2,6 @@ import CShim
 import Glibc
 import Logging
 
-/// `NUMA_NO_NODE`: no node preference (the allocating CPU's node first).
-public let NUMA_NO_NODE = -1
-
 /// One simulated machine: page frames on NUMA nodes, the page allocator, reclaim, the vmalloc
 /// region with its page table, and the slab. Every kernel-spelled function exists as a method
 /// here and as a free function over `MemorySystem.shared`.
@@ -100,6 +97,8 @@ public final class MemorySystem: Sendable {
     /// The vmalloc region: VA space, page table and the vmalloc family's logic.
     let space: VmallocSpace
     let slab: SlabAllocator
+    /// kvmalloc, kvfree, vfree and kvfree_rcu: the calls that need both the slab and the space.
+    let kv: KVmalloc
     /// Per-CPU memory, carved from vmalloc areas of `space`.
     let percpu: PerCPUAllocator
     let freePageReporter: FreePageReporter?
@@ -111,10 +110,13 @@ public final class MemorySystem: Sendable {
         memory = try PhysicalMemory(configuration, faults: faults)
         allocator = PageAllocator(memory: memory, minFreePages: configuration.minFreePages, log: log, faults: faults)
         space = try VmallocSpace(configuration, allocator: allocator, log: log, faults: faults)
-        guard let slab = SlabAllocator(allocator: allocator) else {
+        let base = UInt(bitPattern: space.areas.base)
+        let region = base..<base + UInt(space.areas.regionSize)
+        guard let slab = SlabAllocator(allocator: allocator, log: log, vmallocRegion: region) else {
             throw .systemCallFailed("calloc(slab object map)", errno: ENOMEM)
         }
         self.slab = slab
+        kv = KVmalloc(slab: slab, space: space, allocator: allocator, log: log)
         percpu = PerCPUAllocator(space: space, log: log)
         freePageReporter = configuration.freePageReportingDelay.map(FreePageReporter.init(delay:))
         // Held weakly by the allocator's reclaimer (see ReclaimSource, AliasPurger).

@@ -33,8 +33,11 @@ final class SlabAllocator: @unchecked Sendable {
     let caches: [KmallocCache]
     /// CPU shards per node; the shard of a slab is fixed when it is made.
     let cpuShards: Int
-    private let memory: PhysicalMemory
+    let memory: PhysicalMemory
     private let allocator: PageAllocator
+    let log: Printk
+    /// The vmalloc region's addresses, to name the mistake when one reaches `kfree`.
+    private let vmallocRegion: Range<UInt>
     private let meta: UnsafeMutablePointer<vmshim_page>
     private let live: UnsafeMutablePointer<UInt64>
     /// Frames held by slabs and large kmalloc blocks, per node (`NR_SLAB_UNRECLAIMABLE_B`).
@@ -55,13 +58,15 @@ final class SlabAllocator: @unchecked Sendable {
         init(_ reason: String) { self.reason = reason }
     }
 
-    init?(allocator: PageAllocator) {
+    init?(allocator: PageAllocator, log: Printk, vmallocRegion: Range<UInt>) {
         let memory = allocator.memory
         // Calloc'ed, so untouched parts stay unbacked zero pages: 1/64 of the direct map, virtual.
         guard let bits = calloc(memory.totalPages * PhysicalMemory.pageSize / 512, 8) else { return nil }
         live = bits.assumingMemoryBound(to: UInt64.self)
         self.memory = memory
         self.allocator = allocator
+        self.log = log
+        self.vmallocRegion = vmallocRegion
         meta = memory.meta
         let cpus = max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1)
         // The shard index must fit the 4 bits the slab's metadata keeps for it.
@@ -75,6 +80,9 @@ final class SlabAllocator: @unchecked Sendable {
     }
 
     deinit { Glibc.free(live) }
+
+    /// Whether `p` lies in the vmalloc region.
+    func isVmallocAddress(_ p: UnsafeRawPointer) -> Bool { vmallocRegion.contains(UInt(bitPattern: p)) }
 
     /// The cache for a request of `size` bytes, 1 … `maxCacheSize` (`kmalloc_slab`).
     func cache(for size: Int) -> KmallocCache {

@@ -1,23 +1,13 @@
 import CShim
 
-/// `kvfree_rcu` on liburcu (bulletproof flavour): the free waits for a real grace period.
+// RCU (include/linux/rcupdate.h) on liburcu's bulletproof flavour: frees wait for a real grace
+// period.
+
 extension MemorySystem {
     /// `kvfree` p after a grace period (`kvfree_rcu_mightsleep`): every reader inside
     /// `rcu_read_lock` when it is called may keep using the memory until it leaves. nil is a
     /// no-op. When the callback cannot be queued, waits for the grace period here and frees.
-    public func kvfree_rcu(_ p: UnsafeMutableRawPointer?) {
-        guard let p else { return }
-        let ctx = Unmanaged.passRetained(self).toOpaque()
-        let queued = Result(
-            returned: vmshim_call_rcu(
-                { ctx, p in
-                    Unmanaged<MemorySystem>.fromOpaque(ctx!).takeRetainedValue().kvfree(p)
-                }, ctx, p))
-        guard case .failure = queued else { return }
-        Unmanaged<MemorySystem>.fromOpaque(ctx).release()
-        synchronize_rcu()
-        kvfree(p)
-    }
+    public func kvfree_rcu(_ p: UnsafeMutableRawPointer?) { kv.kvfreeRCU(p) }
 
     /// Wait for a grace period (`synchronize_rcu`). Inside a read-side section it would wait
     /// for itself: a precondition failure.

@@ -102,6 +102,8 @@ public final class MemorySystem: Sendable {
     /// Per-CPU memory, carved from vmalloc areas of `space`.
     let percpu: PerCPUAllocator
     let freePageReporter: FreePageReporter?
+    /// The `/proc` views over the subsystems above.
+    let proc: ProcFS
 
     /// Build a system. Throws with nothing left mapped when the configuration cannot work.
     public init(_ configuration: Configuration) throws(MemorySystemError) {
@@ -118,6 +120,7 @@ public final class MemorySystem: Sendable {
         self.slab = slab
         kv = KVmalloc(slab: slab, space: space, allocator: allocator, log: log)
         percpu = PerCPUAllocator(space: space, log: log)
+        proc = ProcFS(memory: memory, allocator: allocator, space: space, slab: slab, percpu: percpu)
         freePageReporter = configuration.freePageReportingDelay.map(FreePageReporter.init(delay:))
         // Held weakly by the allocator's reclaimer (see ReclaimSource, AliasPurger).
         allocator.reclaim.addSource(space)

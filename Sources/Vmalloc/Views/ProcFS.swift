@@ -3,9 +3,17 @@ import CShim
 // Lock order: each figure takes the locks it reads one at a time (shard, zone, page-table
 // `perNode`, slab shard locks), never two together, so it cannot deadlock with the allocator.
 
-extension MemorySystem {
+/// The `/proc` files of one system (fs/proc, and the `s_show`s of mm/vmalloc.c and
+/// mm/slab_common.c): read-only views over every subsystem, computed when asked.
+struct ProcFS: Sendable {
+    let memory: PhysicalMemory
+    let allocator: PageAllocator
+    let space: VmallocSpace
+    let slab: SlabAllocator
+    let percpu: PerCPUAllocator
+
     /// `/proc/meminfo`.
-    public func meminfo() -> MemInfo {
+    func meminfo() -> MemInfo {
         let page = PhysicalMemory.pageSize
         var lazyPerNode = Array(repeating: 0, count: memory.nodeCount)
         var vmallocPages = 0
@@ -35,7 +43,7 @@ extension MemorySystem {
     }
 
     /// `/proc/vmallocinfo`: one line per area, lazily freed ones as "unpurged vm_area".
-    public func vmallocinfo() -> String {
+    func vmallocinfo() -> String {
         var lines: [String] = []
         space.areas.forEachShard { s in
             s.busy.forEach { e in
@@ -70,7 +78,7 @@ extension MemorySystem {
 
     /// `/proc/slabinfo` (version 2.1) of the kmalloc caches, largest first as the kernel lists
     /// them. SLUB has no tunables and counts every slab as active, as here.
-    public func slabinfo() -> String {
+    func slabinfo() -> String {
         var lines = [
             "slabinfo - version: 2.1",
             "# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab> "
@@ -89,14 +97,14 @@ extension MemorySystem {
     }
 
     /// `/proc/buddyinfo`: free blocks per order, per node.
-    public func buddyinfo() -> String {
+    func buddyinfo() -> String {
         allocator.zones.map { z in
             "Node \(z.node), zone   Normal " + z.blockCounts.map { pad($0, 6) }.joined(separator: " ")
         }.joined(separator: "\n") + "\n"
     }
 
     /// `/proc/vmstat`-style counters of this system.
-    public func vmstat() -> [VMStatItem: Int] {
+    func vmstat() -> [VMStatItem: Int] {
         var out = Dictionary(uniqueKeysWithValues: VMStatItem.allCases.map { ($0, allocator.stat[$0]) })
         // Counted per shard, under the shard lock the fast path holds anyway.
         space.areas.forEachShard { out[.vmallocLazyReuse, default: 0] += $0.reused }
@@ -105,7 +113,7 @@ extension MemorySystem {
 
     /// Failed allocations by the mask the caller passed (page allocations and vmalloc), the
     /// breakdown behind `alloc_failures` and `vmalloc_failures`.
-    public func allocationFailuresByMask() -> [GFP: Int] {
+    func allocationFailuresByMask() -> [GFP: Int] {
         Dictionary(uniqueKeysWithValues: allocator.stat.failures.map { (GFP(rawValue: $0.key), $0.value) })
     }
 }

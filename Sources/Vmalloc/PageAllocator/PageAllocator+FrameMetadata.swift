@@ -1,20 +1,16 @@
 import CShim
 
-extension MemorySystem {
+extension PageAllocator {
     /// Lend the metadata of every frame of `node` (`struct page`s) and the node's free-page count,
     /// read under the zone lock so the buddy lists cannot change meanwhile. For checkers outside
     /// the library (the frame audit of the tests and the stress run) that must not trust the
     /// counters alone.
-    package func withFrameMetadata<R>(node: Int, _ body: (UnsafeBufferPointer<vmshim_page>, _ freePages: Int) -> R) -> R
-    {
-        let z = allocator.zones[node]
+    func withFrameMetadata<R>(node: Int, _ body: (UnsafeBufferPointer<vmshim_page>, _ freePages: Int) -> R) -> R {
+        let z = zones[node]
         return z.lock.withLock { _ in
             body(
                 UnsafeBufferPointer(start: memory.meta + z.firstPfn, count: z.managed),
                 z.freeCount.load(ordering: .relaxed))
         }
     }
-
-    /// Nodes of this system.
-    package var nodeCount: Int { memory.nodeCount }
 }

@@ -2,9 +2,6 @@ import CShim
 import Glibc
 import Logging
 
-/// `NUMA_NO_NODE`: no node preference (the allocating CPU's node first).
-public let NUMA_NO_NODE = -1
-
 /// One simulated machine: page frames on NUMA nodes, the page allocator, reclaim, the vmalloc
 /// region with its page table, and the slab. Every kernel-spelled function exists as a method
 /// here and as a free function over `MemorySystem.shared`.
@@ -108,7 +105,8 @@ public final class MemorySystem: Sendable {
     public init(_ configuration: Configuration) throws(MemorySystemError) {
         log = Printk(logger: configuration.logger)
         faults = FaultInjector(configuration.faultInjection)
-        memory = try PhysicalMemory(configuration, faults: faults)
+        memory = try PhysicalMemory(
+            nodes: configuration.nodes, memoryPerNode: configuration.memoryPerNode, faults: faults)
         allocator = PageAllocator(memory: memory, minFreePages: configuration.minFreePages, log: log, faults: faults)
         space = try VmallocSpace(configuration, allocator: allocator, log: log, faults: faults)
         guard let slab = SlabAllocator(allocator: allocator) else {

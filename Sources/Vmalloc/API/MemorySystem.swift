@@ -94,6 +94,8 @@ public final class MemorySystem: Sendable {
     let faults: FaultInjector
     let memory: PhysicalMemory
     let allocator: PageAllocator
+    /// Shrinkers, direct reclaim and kswapd, handed to the allocator as its `PageReclaimer`.
+    let reclaim: Reclaimer
     /// The vmalloc region: VA space, page table and the vmalloc family's logic.
     let space: VmallocSpace
     let slab: SlabAllocator
@@ -108,6 +110,8 @@ public final class MemorySystem: Sendable {
         memory = try PhysicalMemory(
             nodes: configuration.nodes, memoryPerNode: configuration.memoryPerNode, faults: faults)
         allocator = PageAllocator(memory: memory, minFreePages: configuration.minFreePages, log: log, faults: faults)
+        reclaim = Reclaimer(zones: allocator.zones, stat: allocator.stat, log: log)
+        allocator.setReclaimer(reclaim)
         space = try VmallocSpace(configuration, allocator: allocator, log: log, faults: faults)
         guard let slab = SlabAllocator(allocator: allocator) else {
             throw .systemCallFailed("calloc(slab object map)", errno: ENOMEM)
@@ -115,19 +119,18 @@ public final class MemorySystem: Sendable {
         self.slab = slab
         percpu = PerCPUAllocator(space: space, log: log)
         freePageReporter = configuration.freePageReportingDelay.map(FreePageReporter.init(delay:))
-        // Held weakly by the allocator's reclaimer (see ReclaimSource, AliasPurger).
-        allocator.reclaim.addSource(space)
-        allocator.reclaim.addSource(slab)
+        // Held weakly by the reclaimer and the allocator (see ReclaimSource, AliasPurger).
+        reclaim.addSource(space)
+        reclaim.addSource(slab)
         allocator.setAliasPurger(space)
         // Last, so a failed init leaves no thread behind.
-        if configuration.kswapd { for k in allocator.kswapd { k.start() } }
+        if configuration.kswapd { reclaim.startKswapd() }
         freePageReporter?.start(self)
     }
 
     deinit {
         freePageReporter?.stop()
-        for k in allocator.kswapd { k.stop() }
-        ReclaimLockdep.shared.forget(system: allocator.reclaim.id)
+        reclaim.stopKswapd()
     }
 
     /// The process-wide system the free functions act on, built on first use from

@@ -204,5 +204,5 @@ final class ReclaimLockdep: Sendable {
 extension MemorySystem {
     /// What the fs_reclaim checker reported for this system, oldest first (lockdep's splats,
     /// kept for tests and diagnostics).
-    public var lockdepReports: [LockdepReport] { ReclaimLockdep.shared.reports(system: allocator.reclaim.id) }
+    public var lockdepReports: [LockdepReport] { ReclaimLockdep.shared.reports(system: reclaim.id) }
 }

@@ -123,8 +123,7 @@ extension MemorySystem {
         count: @escaping @Sendable (ShrinkControl) -> Int,
         scan: @escaping @Sendable (inout ShrinkControl) -> Int
     ) -> ShrinkerHandle {
-        allocator.reclaim.register(
-            ShrinkerEntry(name: name, requires: requires, seeks: max(seeks, 0), count: count, scan: scan))
+        reclaim.register(name: name, requires: requires, seeks: seeks, count: count, scan: scan)
     }
 }
 

@@ -118,14 +118,16 @@ public final class MemorySystem: Sendable {
         }
         self.slab = slab
         percpu = PerCPUAllocator(space: space, log: log)
-        freePageReporter = configuration.freePageReportingDelay.map(FreePageReporter.init(delay:))
+        freePageReporter = configuration.freePageReportingDelay.map { [allocator] in
+            FreePageReporter(allocator: allocator, delay: $0)
+        }
         // Held weakly by the reclaimer and the allocator (see ReclaimSource, AliasPurger).
         reclaim.addSource(space)
         reclaim.addSource(slab)
         allocator.setAliasPurger(space)
         // Last, so a failed init leaves no thread behind.
         if configuration.kswapd { reclaim.startKswapd() }
-        freePageReporter?.start(self)
+        freePageReporter?.start()
     }
 
     deinit {

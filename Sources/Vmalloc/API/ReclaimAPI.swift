@@ -1,6 +1,6 @@
 // The reclaim side of the kernel-spelled API (mm/shrinker.c's registration, lockdep's
-// fs_reclaim reports): each method forwards to the subsystem that owns the state, and each free
-// function acts on `MemorySystem.shared`.
+// fs_reclaim reports, mm/page_reporting.c): each method forwards to the subsystem that owns the
+// state, and each free function acts on `MemorySystem.shared`.
 
 extension MemorySystem {
     /// Register a cache's reclaim callbacks (`shrinker_alloc` + `shrinker_register`).
@@ -26,6 +26,19 @@ extension MemorySystem {
     /// What the fs_reclaim checker reported for this system, oldest first (lockdep's splats,
     /// kept for tests and diagnostics).
     public var lockdepReports: [LockdepReport] { reclaim.lockdepReports }
+
+    /// Give the memory of large free blocks back to the OS (mm/page_reporting.c, which reports
+    /// free pages to a hypervisor): each free block of at least 2 MiB (`pageblock_order`) is
+    /// punched out of its node's memfd, so the process's RSS drops; the frames stay free and are
+    /// faulted in again, zeroed, when next used. Returns the bytes released. A failed
+    /// `fallocate` leaves that block resident (and free) and moves on.
+    @discardableResult
+    public func reportFreePages() -> Int { allocator.reportFreePages() }
+
+    /// Bytes of frames resident in the node memfds: what the host counts as this system's
+    /// `Shmem`. Free frames stay resident until reported (`reportFreePages`), which the free page
+    /// reporter does by itself after a burst of frees (`Configuration.freePageReportingDelay`).
+    public func residentBytes() -> Int { memory.residentBytes() }
 }
 
 /// `registerShrinker` on `MemorySystem.shared`.

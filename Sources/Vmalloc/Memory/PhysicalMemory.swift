@@ -134,6 +134,18 @@ final class PhysicalMemory: @unchecked Sendable {
     func fd(of pfn: Int) -> Int32 { fds[node(of: pfn)] }
     func fileOffset(of pfn: Int) -> UInt64 { UInt64((pfn % pagesPerNode) * Self.pageSize) }
 
+    /// Bytes of frames resident in the node memfds: what the host counts as this memory's
+    /// `Shmem`. Free frames stay resident until the page allocator reports them.
+    func residentBytes() -> Int {
+        fds.reduce(0) { total, fd in
+            // Our own open memfds: fstat can fail only on a programmer error (EBADF).
+            switch Result(valueOrErrno: vmshim_resident_bytes(fd)) {
+            case .success(let bytes): return total + Int(bytes)
+            case .failure(let e): preconditionFailure("fstat(memfd) failed: \(e)")
+            }
+        }
+    }
+
     /// The pfn whose direct-map address contains p, if p is in the direct map.
     func pfn(ofDirect p: UnsafeRawPointer) -> Int? {
         let off = p - UnsafeRawPointer(directBase)

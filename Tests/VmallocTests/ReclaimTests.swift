@@ -133,7 +133,7 @@ func elapsedMs(_ body: () -> Void) -> Double {
         cache.fill()
         let before = cache.count
         // One pass asks for SWAP_CLUSTER_MAX frames; scans come in batches of at most 128.
-        let freed = sys.allocator.reclaim.shrink(gfp: GFP_KERNEL, node: 0, target: 32)
+        let freed = sys.reclaim.shrink(gfp: GFP_KERNEL, node: 0, target: 32)
         #expect(freed >= 32)
         #expect(freed <= 2 * Shrinker.batch)
         #expect(before - cache.count == freed)
@@ -147,13 +147,13 @@ func elapsedMs(_ body: () -> Void) -> Double {
                 stops.add()
                 return Shrinker.stop
             })
-        _ = sys.allocator.reclaim.shrink(gfp: GFP_KERNEL, node: 0, target: .max)
+        _ = sys.reclaim.shrink(gfp: GFP_KERNEL, node: 0, target: .max)
         #expect(stops.count >= 1)
         #expect(stops.count <= Reclaimer.defPriority + 1)  // at most one call per priority
         #expect(sys.vmstat()[.shrinkerStops]! == stops.count)
         stopper.unregister()
         let calls = stopper.stats.calls
-        _ = sys.allocator.reclaim.shrink(gfp: GFP_KERNEL, node: 0, target: .max)
+        _ = sys.reclaim.shrink(gfp: GFP_KERNEL, node: 0, target: .max)
         #expect(stopper.stats.calls == calls)
         cache.close()
         expectNothingLost(sys)
@@ -230,7 +230,7 @@ func elapsedMs(_ body: () -> Void) -> Double {
         do {
             let sys = try makeSystem(nodes: 2, mib: 16, kswapd: true)
             weakSys = sys
-            #expect(sys.allocator.kswapd.count == 2)
+            #expect(sys.reclaim.kswapd.count == 2)
         }
         #expect(weakSys == nil, "a kswapd thread kept the system alive")
     }

@@ -94,6 +94,8 @@ public final class MemorySystem: Sendable {
     let faults: FaultInjector
     let memory: PhysicalMemory
     let allocator: PageAllocator
+    /// Shrinkers, direct reclaim and kswapd, handed to the allocator as its `PageReclaimer`.
+    let reclaim: Reclaimer
     /// The vmalloc region: VA space, page table and the vmalloc family's logic.
     let space: VmallocSpace
     let slab: SlabAllocator
@@ -109,8 +111,11 @@ public final class MemorySystem: Sendable {
     public init(_ configuration: Configuration) throws(MemorySystemError) {
         log = Printk(logger: configuration.logger)
         faults = FaultInjector(configuration.faultInjection)
-        memory = try PhysicalMemory(configuration, faults: faults)
+        memory = try PhysicalMemory(
+            nodes: configuration.nodes, memoryPerNode: configuration.memoryPerNode, faults: faults)
         allocator = PageAllocator(memory: memory, minFreePages: configuration.minFreePages, log: log, faults: faults)
+        reclaim = Reclaimer(zones: allocator.zones, stat: allocator.stat, log: log)
+        allocator.setReclaimer(reclaim)
         space = try VmallocSpace(configuration, allocator: allocator, log: log, faults: faults)
         let base = UInt(bitPattern: space.areas.base)
         let region = base..<base + UInt(space.areas.regionSize)
@@ -121,20 +126,21 @@ public final class MemorySystem: Sendable {
         kv = KVmalloc(slab: slab, space: space, allocator: allocator, log: log)
         percpu = PerCPUAllocator(space: space, log: log)
         proc = ProcFS(memory: memory, allocator: allocator, space: space, slab: slab, percpu: percpu)
-        freePageReporter = configuration.freePageReportingDelay.map(FreePageReporter.init(delay:))
-        // Held weakly by the allocator's reclaimer (see ReclaimSource, AliasPurger).
-        allocator.reclaim.addSource(space)
-        allocator.reclaim.addSource(slab)
+        freePageReporter = configuration.freePageReportingDelay.map { [allocator] in
+            FreePageReporter(allocator: allocator, delay: $0)
+        }
+        // Held weakly by the reclaimer and the allocator (see ReclaimSource, AliasPurger).
+        reclaim.addSource(space)
+        reclaim.addSource(slab)
         allocator.setAliasPurger(space)
         // Last, so a failed init leaves no thread behind.
-        if configuration.kswapd { for k in allocator.kswapd { k.start() } }
-        freePageReporter?.start(self)
+        if configuration.kswapd { reclaim.startKswapd() }
+        freePageReporter?.start()
     }
 
     deinit {
         freePageReporter?.stop()
-        for k in allocator.kswapd { k.stop() }
-        ReclaimLockdep.shared.forget(system: allocator.reclaim.id)
+        reclaim.stopKswapd()
     }
 
     /// The process-wide system the free functions act on, built on first use from

@@ -27,20 +27,22 @@ final class PhysicalMemory: @unchecked Sendable {
     var totalPages: Int { nodeCount * pagesPerNode }
     var directBytes: Int { totalPages * Self.pageSize }
 
-    init(_ config: MemorySystem.Configuration, faults: FaultInjector) throws(MemorySystemError) {
+    /// `nodes` nodes (nil: the machine's real NUMA nodes; more than real are emulated and placed
+    /// round-robin on the real ones) of `memoryPerNode` bytes each. `faults` may fail the `mbind`.
+    init(nodes: Int?, memoryPerNode: Int, faults: FaultInjector) throws(MemorySystemError) {
         let available = numa_available() >= 0
         numaAvailable = available
         let real = Self.realNodes(available)
-        let count = config.nodes ?? real.count
+        let count = nodes ?? real.count
         guard count >= 1, count <= 64 else {
             throw .invalidConfiguration("nodes must be 1...64, got \(count)")
         }
         let pageSize = Self.pageSize
-        let perNode = config.memoryPerNode / pageSize
+        let perNode = memoryPerNode / pageSize
         // A node must hold at least one max-order block so the buddy allocator and the
         // watermarks have room to work.
         guard perNode >= 1 << (Int(VMSHIM_NR_ORDERS) - 1), perNode <= Int(UInt32.max) >> 1 else {
-            throw .invalidConfiguration("memoryPerNode must be 4 MiB...8 TiB, got \(config.memoryPerNode)")
+            throw .invalidConfiguration("memoryPerNode must be 4 MiB...8 TiB, got \(memoryPerNode)")
         }
         nodeCount = count
         pagesPerNode = perNode
@@ -131,6 +133,18 @@ final class PhysicalMemory: @unchecked Sendable {
     func address(of pfn: Int) -> UnsafeMutableRawPointer { directBase + pfn * Self.pageSize }
     func fd(of pfn: Int) -> Int32 { fds[node(of: pfn)] }
     func fileOffset(of pfn: Int) -> UInt64 { UInt64((pfn % pagesPerNode) * Self.pageSize) }
+
+    /// Bytes of frames resident in the node memfds: what the host counts as this memory's
+    /// `Shmem`. Free frames stay resident until the page allocator reports them.
+    func residentBytes() -> Int {
+        fds.reduce(0) { total, fd in
+            // Our own open memfds: fstat can fail only on a programmer error (EBADF).
+            switch Result(valueOrErrno: vmshim_resident_bytes(fd)) {
+            case .success(let bytes): return total + Int(bytes)
+            case .failure(let e): preconditionFailure("fstat(memfd) failed: \(e)")
+            }
+        }
+    }
 
     /// The pfn whose direct-map address contains p, if p is in the direct map.
     func pfn(ofDirect p: UnsafeRawPointer) -> Int? {

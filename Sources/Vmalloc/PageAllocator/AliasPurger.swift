@@ -1,9 +1,10 @@
 /// Who unmaps the lazily freed and lazily unmapped areas of the vmalloc space (the kernel's
 /// `vm_unmap_aliases`). The page allocator calls it from `free` while a lazily unmapped
 /// `vm_map_ram` area may still map a frame being freed, so a stale pointer never reaches a frame
-/// someone else is about to own; and from `allocate` when the buddy lists fall short, because a
+/// someone else is about to own; from `allocate` when the buddy lists fall short, because a
 /// lazily freed area's frames count as free memory (`MemFree`) and any allocation, `GFP_NOWAIT`
-/// included, may have them — as the kernel drains its per-CPU page lists before reclaim.
+/// included, may have them — as the kernel drains its per-CPU page lists before reclaim; and
+/// from free page reporting, so those frames are free before the free blocks are punched out.
 protocol AliasPurger: AnyObject, Sendable {
     /// Unmap every lazily freed or unmapped area now; returns the frames that came back.
     @discardableResult

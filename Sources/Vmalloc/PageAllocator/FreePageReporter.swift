@@ -5,31 +5,33 @@ import Synchronization
 /// purge delay): a thread that looks every quarter of the delay and, once frames were freed and
 /// then `delay` passed with no further free, purges the lazily freed vmalloc areas (their frames
 /// come back to the buddy lists) and punches every free block of 2 MiB or more out of the memfds
-/// (`MemorySystem.reportFreePages`). The allocation and free paths add nothing: the thread only
+/// (`PageAllocator.reportFreePages`). The allocation and free paths add nothing: the thread only
 /// reads the free-event counter they already bump.
 ///
-/// The thread holds the system weakly, so it never keeps it alive; the system stops it in its
-/// `deinit`.
+/// The thread holds the page allocator, never the `MemorySystem`, so it cannot keep the system
+/// alive; the system stops it in its `deinit`.
 final class FreePageReporter: Sendable {
+    private let allocator: PageAllocator
     private let delayNs: UInt64
     private let thread = AtomicLazyReference<KThread>()
 
-    init(delay: Duration) {
+    /// A reporter for `allocator`'s free blocks, once frees have paused for `delay`.
+    init(allocator: PageAllocator, delay: Duration) {
+        self.allocator = allocator
         let (s, atto) = delay.components
         delayNs = UInt64(max(s, 0)) * 1_000_000_000 + UInt64(max(atto, 0) / 1_000_000_000)
     }
 
-    /// Start the thread for `system`.
-    func start(_ system: MemorySystem) {
-        _ = thread.storeIfNil(KThread.run(name: "page_reporting") { [weak system, self] t in run(t) { system } })
+    /// Start the thread.
+    func start() {
+        _ = thread.storeIfNil(KThread.run(name: "page_reporting") { [self] t in run(t) })
     }
 
-    /// Stop the thread and wait until it has exited; from the thread itself (it dropped the last
-    /// reference to the system) it only asks.
+    /// Stop the thread and wait until it has exited.
     func stop() { thread.load()?.stop() }
 
-    /// The loop; `system` reads the thread's weak reference.
-    private func run(_ t: KThread, _ system: () -> MemorySystem?) {
+    /// The loop: look every quarter of the delay, report once frees have paused for the delay.
+    private func run(_ t: KThread) {
         // Reporting frees nothing to anyone, but it runs reclaim-like work (a lazy purge): as
         // kswapd, it must never recurse into reclaim.
         vmshim_flags_set(vmshim_flags_get() | UInt32(VMSHIM_PF_MEMALLOC))
@@ -41,9 +43,7 @@ final class FreePageReporter: Sendable {
             let seen = t.queue.sequence
             t.queue.wait(since: seen, timeoutNs: tick)
             guard !t.shouldStop else { return }
-            // A strong reference only for the length of one look.
-            guard let system = system() else { return }
-            let events = system.freeEventCount
+            let events = allocator.freeEvents.load(ordering: .acquiring)
             if events != lastEvents {
                 lastEvents = events
                 quietTicks = 0
@@ -52,9 +52,9 @@ final class FreePageReporter: Sendable {
                 quietTicks += 1
                 if UInt64(quietTicks) * tick >= delayNs {
                     pending = false
-                    system.giveBackFreeMemory()
+                    allocator.giveBackFreeMemory()
                     // Our own purge bumped the counter: that is not a new burst.
-                    lastEvents = system.freeEventCount
+                    lastEvents = allocator.freeEvents.load(ordering: .acquiring)
                 }
             }
         }

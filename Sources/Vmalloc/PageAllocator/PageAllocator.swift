@@ -2,9 +2,9 @@ import CShim
 import Synchronization
 
 // Lock order: the zone locks (`Zone.lock`) are taken one at a time and nothing is called under
-// them. `aliasPurger`'s lock is only read and released before the purger runs; the purge takes
-// shard locks, then frees (zone locks), with neither held together. Reclaim and kswapd run with
-// no lock of this file held.
+// them. The `aliasPurger` and `reclaimer` locks are only read and released before the object
+// they hold is called; the purge takes shard locks, then frees (zone locks), with neither held
+// together. Reclaim and kswapd run with no lock of this file held.
 
 /// The page allocator (mm/page_alloc.c): per-node buddy zones, node fallback in distance order,
 /// watermarks, and the slow path that wakes kswapd, reclaims and retries by the mask's rules.
@@ -24,7 +24,6 @@ final class PageAllocator: Sendable {
     let memory: PhysicalMemory
     let zones: [Zone]
     let zonelists: [[Int]]
-    let reclaim: Reclaimer
     let stat = VMStat()
     let log: Printk
     /// Bumped whenever frames are freed, so waiters can tell that memory came back.
@@ -32,11 +31,13 @@ final class PageAllocator: Sendable {
     /// Lazily unmapped `vm_map_ram` areas still mapping caller frames, and what unmaps them.
     let lazyAliases = Atomic<Int>(0)
     private let aliasPurger = Lock(WeakReference<any AliasPurger>(nil))
+    /// Direct reclaim and kswapd, handed over by the system once built; nil until then (no
+    /// reclaim, no kswapd). Held strongly: the reclaimer keeps the allocator's owners (the VA
+    /// space, the slab) only weakly, so this makes no cycle.
+    private let reclaimer = Lock<(any PageReclaimer)?>(nil)
     let faults: FaultInjector
     /// Where allocations that wait for freed frames sleep; every free wakes it.
     private let freeWait = WaitQueue()
-    /// One background reclaimer per node; started by the system when configured.
-    let kswapd: [Kswapd]
 
     init(memory: PhysicalMemory, minFreePages: Int?, log: Printk, faults: FaultInjector) {
         self.memory = memory
@@ -44,13 +45,28 @@ final class PageAllocator: Sendable {
         self.faults = faults
         zones = (0..<memory.nodeCount).map { Zone(node: $0, memory: memory, minFreePages: minFreePages)! }
         zonelists = (0..<memory.nodeCount).map { memory.zonelist(from: $0) }
-        reclaim = Reclaimer(stat: stat, log: log)
-        kswapd = zones.map { [reclaim, stat] in Kswapd(zone: $0, reclaimer: reclaim, stat: stat) }
     }
 
     /// Name who unmaps lazily unmapped `vm_map_ram` aliases before a frame is freed (held weakly).
     func setAliasPurger(_ purger: any AliasPurger) {
         aliasPurger.withLock { $0 = WeakReference(purger) }
+    }
+
+    /// Name who reclaims for the slow path and runs each node's kswapd (held strongly).
+    func setReclaimer(_ reclaimer: any PageReclaimer) {
+        self.reclaimer.withLock { $0 = reclaimer }
+    }
+
+    /// Unmap the lazily freed and lazily unmapped vmalloc areas now (`vm_unmap_aliases`); returns
+    /// the frames that came back.
+    @discardableResult
+    func purgeAliases() -> Int { aliasPurger.withLock { $0 }.object?.purgeAliases() ?? 0 }
+
+    /// Check the reclaim-tracked locks this thread holds against an allocation with `gfp` under
+    /// `scope` (`might_alloc`); the caller checks `vmshim_held_count() > 0` first, so a thread
+    /// that holds no such lock pays nothing.
+    func checkHeldLocks(_ gfp: GFP, scope: ScopeFlags, site: @autoclosure () -> String) {
+        reclaimer.withLock { $0 }?.checkHeldLocks(gfp, scope: scope, site: site())
     }
 
     /// `__alloc_pages`: a block of 2^order frames, preferring `node` (or the local node for
@@ -60,7 +76,7 @@ final class PageAllocator: Sendable {
         // vmalloc checked NOFAIL at its entry, naming its own caller; everyone else is checked here.
         let checkSite: String? = owner == VMSHIM_OWNER_VMALLOC ? nil : site
         let gfp = scope.apply(to: checkSite.map { checkNofail(gfpIn, order: order, site: $0) } ?? gfpIn)
-        if vmshim_held_count() > 0 { reclaim.checkHeldLocks(gfpIn, scope: scope, site: site) }
+        if vmshim_held_count() > 0 { checkHeldLocks(gfpIn, scope: scope, site: site) }
         let list: [Int]
         if node == NUMA_NO_NODE {
             list = zonelists[memory.localNode]
@@ -94,7 +110,7 @@ final class PageAllocator: Sendable {
     /// the lists, and try again — before the slow path, for every mask, `GFP_NOWAIT` included,
     /// as `__alloc_pages` drains the per-CPU lists before it reclaims. No shrinker is called.
     private func takeAfterDrain(_ list: [Int], _ order: Int) -> Int? {
-        guard let purger = aliasPurger.withLock({ $0 }).object, purger.purgeAliases() > 0 else { return nil }
+        guard purgeAliases() > 0 else { return nil }
         stat.add(.lazyDrains)
         return take(list, order, .low)
     }
@@ -113,7 +129,8 @@ final class PageAllocator: Sendable {
     /// (`should_reclaim_retry`), `maxReclaimRounds` rounds, or `maxRetrySleepNs` of sleep.
     /// `site` names the caller for the NOFAIL-under-PF_MEMALLOC warning; nil: already warned.
     private func slowPath(_ gfp: GFP, scope: ScopeFlags, order: Int, list: [Int], site: String?) -> Int? {
-        if gfp.contains(.kswapdReclaim) { wakeKswapd(list) }
+        let reclaim = reclaimer.withLock { $0 }
+        if gfp.contains(.kswapdReclaim) { wakeKswapd(list, reclaim) }
         var mark: Watermark = gfp.contains(.high) ? .minHalf : .min
         // PF_MEMALLOC (reclaim itself) and __GFP_MEMALLOC may use every reserve.
         if (scope.contains(.memalloc) || gfp.contains(.memalloc)) && !gfp.contains(.noMemalloc) { mark = .none }
@@ -140,14 +157,14 @@ final class PageAllocator: Sendable {
         while true {
             let seen = freeEvents.load(ordering: .acquiring)
             let kswapdBefore = stat[.pgstealKswapd]
-            if gfp.contains(.kswapdReclaim) { wakeKswapd(list) }
-            let reclaimed = reclaim.direct(gfp: gfp, order: order, nodes: list)
+            if gfp.contains(.kswapdReclaim) { wakeKswapd(list, reclaim) }
+            let reclaimed = reclaim?.direct(gfp: gfp, order: order, nodes: list) ?? 0
             if let pfn = take(list, order, mark) { return pfn }
             rounds += 1
             if noFail {
                 if reclaimed == 0 {
                     stat.add(.nofailRetries)
-                    waitForFree(since: seen, timeoutNs: sleepTick(list))
+                    waitForFree(since: seen, timeoutNs: sleepTick(list, reclaim))
                 }
                 continue
             }
@@ -162,11 +179,11 @@ final class PageAllocator: Sendable {
             if noProgress >= Self.maxReclaimRetries || rounds >= Self.maxReclaimRounds { return nil }
             // Its watermark test: with nothing reclaimable left, free frames alone would have to
             // do, and this round's take showed they do not.
-            if !progress && !reclaim.hasShrinkers { return nil }
+            if !progress && reclaim?.hasShrinkers != true { return nil }
             if reclaimed == 0 {
                 guard slept < Self.maxRetrySleepNs else { return nil }
                 let start = Printk.monotonicNs()
-                waitForFree(since: seen, timeoutNs: min(sleepTick(list), Self.maxRetrySleepNs - slept))
+                waitForFree(since: seen, timeoutNs: min(sleepTick(list, reclaim), Self.maxRetrySleepNs - slept))
                 slept += Printk.monotonicNs() - start
             }
         }
@@ -175,13 +192,17 @@ final class PageAllocator: Sendable {
     /// How long a round without own reclaim sleeps at most (woken at once by a free): 10 ms
     /// while kswapd works for these nodes, to leave it the CPU rather than spin beside it
     /// (`reclaim_throttle`), else 2 ms.
-    private func sleepTick(_ list: [Int]) -> UInt64 {
-        list.contains { kswapd[$0].isActive } ? 10_000_000 : 2_000_000
+    private func sleepTick(_ list: [Int], _ reclaim: (any PageReclaimer)?) -> UInt64 {
+        guard let reclaim else { return 2_000_000 }
+        return list.contains { reclaim.isKswapdActive(node: $0) } ? 10_000_000 : 2_000_000
     }
 
     /// `wake_all_kswapds`: wake the kswapd of every node in the list below its low watermark.
-    private func wakeKswapd(_ list: [Int]) {
-        for n in list where zones[n].freeCount.load(ordering: .relaxed) < zones[n].lowPages { kswapd[n].wake() }
+    private func wakeKswapd(_ list: [Int], _ reclaim: (any PageReclaimer)?) {
+        guard let reclaim else { return }
+        for n in list where zones[n].freeCount.load(ordering: .relaxed) < zones[n].lowPages {
+            reclaim.wakeKswapd(node: n)
+        }
     }
 
     /// Sleep until frames are freed after `seen` was read, or a tick passes (the kernel's
@@ -199,7 +220,7 @@ final class PageAllocator: Sendable {
         guard memory.isValid(pfn), order >= 0, order <= Self.maxOrder else { return false }
         // A lazily unmapped vm_map_ram area may still map this frame: unmap those first, so a
         // stale pointer can never reach a frame that someone else is about to own.
-        if lazyAliases.load(ordering: .acquiring) > 0 { aliasPurger.withLock { $0 }.object?.purgeAliases() }
+        if lazyAliases.load(ordering: .acquiring) > 0 { purgeAliases() }
         guard zones[memory.node(of: pfn)].give(pfn: pfn, order: order) else { return false }
         vmshim_account_freed(UInt64(1) << order)
         freeEvents.add(1, ordering: .releasing)

@@ -3,17 +3,17 @@ import CShim
 // Lock order: one zone lock at a time; under it only fallocate (no other lock, no allocation),
 // so a block cannot be handed out while its memory is punched.
 
-extension MemorySystem {
+extension PageAllocator {
     /// Give the memory of large free blocks back to the OS (mm/page_reporting.c, which reports
     /// free pages to a hypervisor): each free block of at least 2 MiB (`pageblock_order`) is
     /// punched out of its node's memfd, so the process's RSS drops; the frames stay free and are
     /// faulted in again, zeroed, when next used. Returns the bytes released. A failed
     /// `fallocate` leaves that block resident (and free) and moves on.
     @discardableResult
-    public func reportFreePages() -> Int {
+    func reportFreePages() -> Int {
         let pageblockOrder = 9
         var released = 0
-        for z in allocator.zones {
+        for z in zones {
             z.lock.withLock { l in
                 let max = UInt32(z.managed >> pageblockOrder) + 1
                 var idx = [UInt32](repeating: 0, count: Int(max))
@@ -33,25 +33,10 @@ extension MemorySystem {
         return released
     }
 
-    /// Bytes of frames resident in the node memfds: what the host counts as this system's
-    /// `Shmem`. Free frames stay resident until reported (`reportFreePages`), which the free page
-    /// reporter does by itself after a burst of frees (`Configuration.freePageReportingDelay`).
-    public func residentBytes() -> Int {
-        memory.fds.reduce(0) { total, fd in
-            // Our own open memfds: fstat can fail only on a programmer error (EBADF).
-            switch Result(valueOrErrno: vmshim_resident_bytes(fd)) {
-            case .success(let bytes): return total + Int(bytes)
-            case .failure(let e): preconditionFailure("fstat(memfd) failed: \(e)")
-            }
-        }
-    }
-
-    /// Frees so far (any frame, any path): the free page reporter's sign of a burst.
-    var freeEventCount: Int { allocator.freeEvents.load(ordering: .acquiring) }
-
-    /// Purge the lazily freed areas, so their frames are free, then report every large free block.
+    /// Purge the lazily freed areas (through the `AliasPurger`), so their frames are free, then
+    /// report every large free block.
     func giveBackFreeMemory() {
-        space.purgeLazy()
+        purgeAliases()
         reportFreePages()
     }
 }

@@ -6,12 +6,11 @@ import Synchronization
 /// at the high watermark. That is how constrained (NOFS/NOIO) allocations get the caches they
 /// may not touch themselves shrunk on their behalf.
 ///
-/// The thread holds the node's zone and the reclaimer, never the `MemorySystem`, so it cannot
-/// keep the system alive; the system stops it in its `deinit`.
+/// The thread holds the node's zone and, while it runs, the reclaimer; never the `MemorySystem`,
+/// so it cannot keep the system alive. The system stops it in its `deinit`.
 final class Kswapd: Sendable {
     let node: Int
     private let zone: Zone
-    private let reclaimer: Reclaimer
     private let stat: VMStat
     /// The thread, once started; it sleeps on its queue (`pgdat->kswapd_wait`).
     private let thread = AtomicLazyReference<KThread>()
@@ -21,17 +20,19 @@ final class Kswapd: Sendable {
     private let balancing = Atomic<Bool>(false)
     private let started = Atomic<Bool>(false)
 
-    init(zone: Zone, reclaimer: Reclaimer, stat: VMStat) {
+    /// The kswapd of `zone`'s node, counting its events in `stat`.
+    init(zone: Zone, stat: VMStat) {
         node = zone.node
         self.zone = zone
-        self.reclaimer = reclaimer
         self.stat = stat
     }
 
-    /// Start the thread (`kswapd_run`).
-    func start() {
+    /// Start the thread (`kswapd_run`); its passes go through `reclaimer`, which the thread
+    /// holds until it exits. The reclaimer owns this kswapd, so it is not stored: that would be
+    /// a cycle that outlives the system.
+    func start(_ reclaimer: Reclaimer) {
         guard !started.exchange(true, ordering: .relaxed) else { return }
-        _ = thread.storeIfNil(KThread.run(name: "kswapd\(node)") { [self] t in run(t) })
+        _ = thread.storeIfNil(KThread.run(name: "kswapd\(node)") { [self] t in run(t, reclaimer) })
     }
 
     /// Ask for a balancing run (`wakeup_kswapd`); cheap when one is already pending.
@@ -49,13 +50,13 @@ final class Kswapd: Sendable {
     /// shrinker dropping the last reference to the system) it only asks.
     func stop() { thread.load()?.stop() }
 
-    private func run(_ t: KThread) {
+    private func run(_ t: KThread, _ reclaimer: Reclaimer) {
         // kswapd is itself reclaim: PF_MEMALLOC for its whole life, and marked as kswapd.
         vmshim_flags_set(vmshim_flags_get() | UInt32(VMSHIM_PF_MEMALLOC) | UInt32(VMSHIM_PF_KSWAPD))
         while !t.shouldStop {
             let seen = t.queue.sequence
             if pending.exchange(false, ordering: .acquiringAndReleasing) {
-                balance(t)
+                balance(t, reclaimer)
             } else {
                 t.queue.wait(since: seen, timeoutNs: 1_000_000_000)
             }
@@ -64,7 +65,7 @@ final class Kswapd: Sendable {
 
     /// `balance_pgdat`: reclaim as `GFP_KERNEL` until the high watermark, or until a pass frees
     /// nothing (then sleep until the next wakeup, as `kswapd_failures` makes the kernel do).
-    private func balance(_ t: KThread) {
+    private func balance(_ t: KThread, _ reclaimer: Reclaimer) {
         balancing.store(true, ordering: .relaxed)
         defer { balancing.store(false, ordering: .relaxed) }
         while !t.shouldStop {

@@ -200,9 +200,3 @@ final class ReclaimLockdep: Sendable {
         return r
     }
 }
-
-extension MemorySystem {
-    /// What the fs_reclaim checker reported for this system, oldest first (lockdep's splats,
-    /// kept for tests and diagnostics).
-    public var lockdepReports: [LockdepReport] { ReclaimLockdep.shared.reports(system: allocator.reclaim.id) }
-}

@@ -5,10 +5,13 @@ import Synchronization
 // never while a source or shrinker runs; shrinker callbacks and sources take their own locks
 // (shard, zone) with none of ours held.
 
-/// Reclaim (mm/vmscan.c, mm/shrinker.c): the registered shrinkers and internal sources, and the
-/// pass that asks them for frames on behalf of direct reclaim or kswapd. A pass runs under the
-/// noreclaim scope (`PF_MEMALLOC`), so allocations made while reclaiming never recurse into
-/// reclaim and may use the reserves below the min watermark.
+/// Reclaim (mm/vmscan.c, mm/shrinker.c): the registered shrinkers and internal sources, the
+/// pass that asks them for frames on behalf of direct reclaim or kswapd, and one kswapd per
+/// node. A pass runs under the noreclaim scope (`PF_MEMALLOC`), so allocations made while
+/// reclaiming never recurse into reclaim and may use the reserves below the min watermark.
+///
+/// The page allocator reaches it through `PageReclaimer`, the protocol it owns: the system
+/// builds the reclaimer over the allocator's zones and hands it over.
 final class Reclaimer: Sendable {
     /// `DEF_PRIORITY`: a pass first scans 1/4096 of each cache, then twice as much per round.
     static let defPriority = 12
@@ -25,11 +28,30 @@ final class Reclaimer: Sendable {
     private let shrinkers = Lock<[ShrinkerEntry]>([])
     /// Woken when a shrinker call returns, for `unregister` waiting out calls in flight.
     private let callsDone = WaitQueue()
+    /// One background reclaimer per node, indexed by node; started by `startKswapd`.
+    let kswapd: [Kswapd]
 
-    init(stat: VMStat, log: Printk) {
+    /// Reclaim for the nodes of `zones`, counting its events in `stat` and warning through `log`.
+    init(zones: [Zone], stat: VMStat, log: Printk) {
         id = Self.nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         self.stat = stat
         self.log = log
+        kswapd = zones.map { Kswapd(zone: $0, stat: stat) }
+    }
+
+    /// The fs_reclaim checker's records of this system go with it.
+    deinit { ReclaimLockdep.shared.forget(system: id) }
+
+    /// Start every node's kswapd thread (`kswapd_run`). Each thread holds this reclaimer until it
+    /// is stopped.
+    func startKswapd() {
+        for k in kswapd { k.start(self) }
+    }
+
+    /// Stop every kswapd thread and wait until each has exited (`kswapd_stop`); a kswapd thread
+    /// only asks itself to stop.
+    func stopKswapd() {
+        for k in kswapd { k.stop() }
     }
 
     /// Ask `source` first on every pass, for as long as it lives (it is held weakly).
@@ -37,11 +59,13 @@ final class Reclaimer: Sendable {
         sources.withLock { $0.append(WeakReference(source)) }
     }
 
-    /// Whether any shrinker is registered: without one, a pass that freed nothing leaves
-    /// nothing reclaimable (the internal sources give back all they hold in every pass).
-    var hasShrinkers: Bool { shrinkers.withLock { !$0.isEmpty } }
-
-    func register(_ entry: ShrinkerEntry) -> ShrinkerHandle {
+    /// Register a shrinker's callbacks (`shrinker_alloc` + `shrinker_register`): passes call them
+    /// until the handle unregisters. A negative `seeks` counts as 0.
+    func register(
+        name: String, requires: GFP, seeks: Int,
+        count: @escaping ShrinkerEntry.Count, scan: @escaping ShrinkerEntry.Scan
+    ) -> ShrinkerHandle {
+        let entry = ShrinkerEntry(name: name, requires: requires, seeks: max(seeks, 0), count: count, scan: scan)
         ReclaimLockdep.shared.register(
             shrinker: entry.id, name: entry.name, requires: entry.requires, system: id, log: log, stat: stat)
         shrinkers.withLock { $0.append(entry) }
@@ -61,14 +85,8 @@ final class Reclaimer: Sendable {
         }
     }
 
-    /// One direct-reclaim pass for an allocation with effective mask `gfp` (`try_to_free_pages`);
-    /// returns the frames it freed, the progress the retry policy looks at.
-    func direct(gfp: GFP, order: Int, nodes: [Int]) -> Int {
-        stat.add(.directReclaimPasses)
-        let freed = shrink(gfp: gfp, node: nodes.first ?? 0, target: max(Self.clusterMax, 1 << order))
-        stat.add(.pgstealDirect, freed)
-        return freed
-    }
+    /// What the fs_reclaim checker reported for this system, oldest first.
+    var lockdepReports: [LockdepReport] { ReclaimLockdep.shared.reports(system: id) }
 
     /// Free up to `target` frames for `node` with effective mask `gfp` (`do_try_to_free_pages`):
     /// internal sources first, then the eligible shrinkers at falling priority until the target
@@ -137,6 +155,21 @@ final class Reclaimer: Sendable {
         s.freed.add(freed, ordering: .relaxed)
         s.nrDeferred.add(min(max(deferred + delta - scanned, 0), 2 * freeable), ordering: .relaxed)
     }
+}
+
+extension Reclaimer: PageReclaimer {
+    /// One direct-reclaim pass for an allocation with effective mask `gfp` (`try_to_free_pages`);
+    /// returns the frames it freed, the progress the retry policy looks at.
+    func direct(gfp: GFP, order: Int, nodes: [Int]) -> Int {
+        stat.add(.directReclaimPasses)
+        let freed = shrink(gfp: gfp, node: nodes.first ?? 0, target: max(Self.clusterMax, 1 << order))
+        stat.add(.pgstealDirect, freed)
+        return freed
+    }
+
+    /// Whether any shrinker is registered: without one, a pass that freed nothing leaves
+    /// nothing reclaimable (the internal sources give back all they hold in every pass).
+    var hasShrinkers: Bool { shrinkers.withLock { !$0.isEmpty } }
 
     /// Check the reclaim-tracked locks this thread holds against an allocation with `gfp` under
     /// `scope` (`might_alloc` → `fs_reclaim_acquire`). Only masks that may enter reclaim count:
@@ -145,4 +178,10 @@ final class Reclaimer: Sendable {
         guard gfp.allowsBlocking, !gfp.contains(.noLockdep), !scope.contains(.memalloc) else { return }
         ReclaimLockdep.shared.allocation(gfp: scope.apply(to: gfp), system: id, site: site(), log: log, stat: stat)
     }
+
+    /// Wake `node`'s kswapd (`wakeup_kswapd`); nothing happens before `startKswapd`.
+    func wakeKswapd(node: Int) { kswapd[node].wake() }
+
+    /// Whether `node`'s kswapd is balancing or has a wakeup pending.
+    func isKswapdActive(node: Int) -> Bool { kswapd[node].isActive }
 }

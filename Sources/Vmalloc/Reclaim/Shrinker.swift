@@ -1,4 +1,3 @@
-import CShim
 import Synchronization
 
 /// What reclaim asks of a shrinker (`struct shrink_control`).
@@ -103,36 +102,4 @@ final class ShrinkerEntry: Sendable {
         self.count = count
         self.scan = scan
     }
-}
-
-extension MemorySystem {
-    /// Register a cache's reclaim callbacks (`shrinker_alloc` + `shrinker_register`).
-    ///
-    /// - `requires`: gfp bits the effective mask must carry for this shrinker to be called at
-    ///   all, e.g. `__GFP_FS` for a filesystem cache; passes without them skip it and count the
-    ///   skip. Without it, `count`/`scan` see the mask in `ShrinkControl.gfp` and decide.
-    /// - `seeks`: cost to recreate an object (`DEFAULT_SEEKS` = 2); higher scans less, 0 scans
-    ///   half the cache each pass.
-    /// - `count`: objects that could be freed now; 0 or `Shrinker.empty` to be skipped.
-    /// - `scan`: free up to `nrToScan` objects, return how many were freed, or `Shrinker.stop`.
-    ///
-    /// The callbacks run on the reclaiming thread under the noreclaim scope: what they allocate
-    /// never recurses into reclaim and may use the reserves below the min watermark.
-    public func registerShrinker(
-        name: String, requires: GFP = [], seeks: Int = 2,
-        count: @escaping @Sendable (ShrinkControl) -> Int,
-        scan: @escaping @Sendable (inout ShrinkControl) -> Int
-    ) -> ShrinkerHandle {
-        allocator.reclaim.register(
-            ShrinkerEntry(name: name, requires: requires, seeks: max(seeks, 0), count: count, scan: scan))
-    }
-}
-
-/// `registerShrinker` on `MemorySystem.shared`.
-public func registerShrinker(
-    name: String, requires: GFP = [], seeks: Int = 2,
-    count: @escaping @Sendable (ShrinkControl) -> Int,
-    scan: @escaping @Sendable (inout ShrinkControl) -> Int
-) -> ShrinkerHandle {
-    MemorySystem.shared.registerShrinker(name: name, requires: requires, seeks: seeks, count: count, scan: scan)
 }

@@ -119,7 +119,7 @@ final class VmallocSpace: Sendable {
         // Callers that must not pass unsupported bits had them fixed up (`vmallocFixFlags`).
         var gfp = gfpIn
         // Checked here too so that fs_reclaim reports name the vmalloc caller, not a step inside.
-        if vmshim_held_count() > 0 { allocator.reclaim.checkHeldLocks(gfp, scope: .current, site: site.description) }
+        if vmshim_held_count() > 0 { allocator.checkHeldLocks(gfp, scope: .current, site: site.description) }
         // NOFAIL misuse is warned here, naming the vmalloc caller: a mask that cannot sleep drops
         // it; under PF_MEMALLOC it stays and waits for frames that others free.
         gfp = allocator.checkNofail(gfp, order: 0, site: site.description)

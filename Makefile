@@ -96,12 +96,13 @@ examples: deps
 format:
 	$(SWIFT) format format --in-place --parallel --recursive $(FORMAT_PATHS)
 
-# Format, and the layers of Sources/Vmalloc one way (the checker first proves it catches a
-# planted upward reference).
+# Format, the layers of Sources/Vmalloc one way (the checker first proves it catches a planted
+# upward reference), and one architecture text (the DocC article generated from docs/).
 lint:
 	$(SWIFT) format lint --strict --parallel --recursive $(FORMAT_PATHS)
 	scripts/check-layers --self-test
 	scripts/check-layers
+	scripts/sync-architecture --check
 
 # libFuzzer over the public API (Tests/Fuzz, its own package): the flags go on the command line,
 # never in a manifest. lld links it: gold stops with an internal error on the `main` that

@@ -1,8 +1,8 @@
 /*
  * fsdemo: the allocation discipline of a filesystem-like driver, as a module for the vmalloc
  * module harness. It shows what GFP_NOFS, the memalloc_*_save() scopes and __GFP_NOFAIL are for,
- * and what the seed patch of swift-vmalloc (page-table allocations inside vmalloc obey the
- * caller's NOFS/NOIO) changes.
+ * and what the rule of the kernel commit "mm/vmalloc: alloc GFP_NO{FS,IO} for vmalloc"
+ * (page-table allocations inside vmalloc obey the caller's NOFS/NOIO) changes.
  *
  * The driver keeps two caches:
  *   - a metadata cache of blocks (a kmem_cache object holding one data page each) on a list
@@ -22,7 +22,7 @@
  * fs_lock, reports it as lockdep would (a possible circular locking dependency) and backs off.
  *
  * Expected: 0 such entries. With VMALLOC_PAGE_TABLE_SCOPE=legacy (page tables reclaim as
- * GFP_KERNEL, before the seed patch) the NOFS vmallocs enter the metadata shrinker with __GFP_FS
+ * GFP_KERNEL, as before that commit) the NOFS vmallocs enter the metadata shrinker with __GFP_FS
  * and the count is above 0; the NOIO section stays clean in both modes, because the scope
  * applies to every allocation of the thread, page tables included.
  *

@@ -47,7 +47,7 @@ unsigned long get_zeroed_page(gfp_t gfp_mask) { return __get_free_pages(gfp_mask
 void __free_pages(struct page *page, unsigned int order) { vmc_free_pages(page, order); }
 
 // The kernel BUGs on an address outside the direct map; here it is refused with a message and
-// nothing changes, as every bad free is (DESIGN §5).
+// nothing changes, as every bad free is: a caller's mistake must not take the program down.
 void free_pages(unsigned long addr, unsigned int order)
 {
     void *page;

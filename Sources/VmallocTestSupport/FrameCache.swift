@@ -14,7 +14,7 @@ public final class HeldFrames: Sendable {
 
     /// Take frames until `limit` or memory runs out. With `reserves` the frames are taken under
     /// the noreclaim scope, below the min watermark and without waking kswapd, so a test can
-    /// bring free memory to exactly zero; without, `GFP_NOWAIT` stops at the low watermark.
+    /// bring free memory to exactly zero; without, `GFP_NOWAIT` stops at the min watermark.
     /// Returns how many were taken.
     @discardableResult
     public func fill(limit: Int = .max, reserves: Bool = true) -> Int {
@@ -52,7 +52,8 @@ public final class HeldFrames: Sendable {
 /// reclaim entered it. A filesystem-class cache (`checks: __GFP_FS`) tests the mask itself and
 /// returns `Shrinker.stop` without those bits, as the kernel's `super_cache_scan` does; it also
 /// counts a *violation* whenever it is entered with those bits by an operation whose declared
-/// constraint (`FrameCache.$constraint`) lacks them — the recursion the seed patch prevents.
+/// constraint (`FrameCache.$constraint`) lacks them — the recursion that vmalloc's mapping under
+/// the caller's scope prevents.
 public final class FrameCache: Sendable {
     /// The mask the current operation is constrained to, declared by the code under test (a stress
     /// worker under `withMemallocScope(.noFS)` declares `GFP_NOFS`). Reclaim on behalf of others

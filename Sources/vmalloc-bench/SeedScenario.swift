@@ -3,14 +3,15 @@ import Synchronization
 import Vmalloc
 import VmallocTestSupport
 
-/// `vmalloc-bench seed`: the seed patch made visible. The same GFP_NOFS vmalloc workload runs
-/// under memory pressure twice — page tables mapped under the caller's scope (`.fromCaller`,
-/// the patch) and with the fixed GFP_KERNEL mask (`.legacy`) — and prints side by side how often
+/// `vmalloc-bench seed`: the rule of "mm/vmalloc: alloc GFP_NO{FS,IO} for vmalloc" made visible.
+/// The same GFP_NOFS vmalloc workload runs under memory pressure twice — page tables mapped under
+/// the caller's scope (`.fromCaller`, that commit's rule) and with the fixed GFP_KERNEL mask
+/// (`.legacy`, the kernel before it) — and prints side by side how often
 /// an FS-class shrinker was entered with __GFP_FS and what the fs_reclaim checker reported.
 struct SeedScenario: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seed",
-        abstract: "GFP_NOFS vmalloc under pressure: page tables with the caller's scope vs. the pre-patch GFP_KERNEL.")
+        abstract: "GFP_NOFS vmalloc under pressure: page tables with the caller's scope vs. a fixed GFP_KERNEL.")
 
     @Option(help: "vmalloc calls per run, each at a fresh 2 MiB span (so it needs a new page table).")
     var rounds = 8
@@ -42,7 +43,7 @@ struct SeedScenario: ParsableCommand {
     }
 }
 
-/// One run of the seed workload on a fresh single-node system.
+/// One run of the `seed` workload on a fresh single-node system.
 struct SeedRun {
     static let lockName = "inode_hash_lock"
     static let minFreePages = 64

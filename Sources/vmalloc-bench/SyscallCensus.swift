@@ -5,8 +5,8 @@ import CVmallocBench
 struct SyscallCensus: Sendable {
     /// Syscall numbers counted one by one; every number is below this on Linux today.
     static let slots = 1024
-    /// The calls that create, split or change mappings (DESIGN §6: they take `mmap_lock` for
-    /// write and do not scale with threads). A guard marker's `madvise` is not one of them.
+    /// The calls that create, split or change mappings (they take `mmap_lock` for write, so
+    /// they do not scale with threads). A guard marker's `madvise` is not one of them.
     static let mappingCalls: Set<String> = ["mmap", "munmap", "mprotect", "mremap"]
 
     var total: Int

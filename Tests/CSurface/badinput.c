@@ -1,4 +1,4 @@
-/* badinput.c — DESIGN §5 from C: frees of what was never allocated (a wild pointer, an interior
+/* badinput.c — bad input from C: frees of what was never allocated (a wild pointer, an interior
  * pointer, a double free, the wrong family, a stack address), bogus pages, illegal per-CPU
  * requests, vmalloc(0), a bad alignment, a node out of range. The kernel would crash or corrupt
  * itself on most of these; here each must leave the program running, change no free-page count,

@@ -86,16 +86,16 @@ static inline unsigned long meminfo_kb(const char *field)
     return 0;
 }
 
-/* Pages the allocator keeps after everything is freed: page tables (never freed), slab pages
- * (DESIGN §5, "nothing lost") and per-CPU chunks (the kernel keeps an empty one as a spare and
- * counts them in meminfo's Percpu line). */
+/* Pages the allocator keeps after everything is freed: page tables (never freed), the pages the
+ * slab still holds, and per-CPU chunks (the kernel keeps an empty one as a spare and counts them
+ * in meminfo's Percpu line). */
 static inline unsigned long kept_pages(void)
 {
     return (meminfo_kb("PageTables") + meminfo_kb("Slab") + meminfo_kb("Percpu")) / 4;
 }
 
-/* Nothing lost (DESIGN §5): once everything is freed and the lazy areas purged, the free pages
- * plus the page-table and slab pages the run added equal the free pages at the start. On failure
+/* Nothing lost: once everything is freed and the lazy areas purged, the free pages plus the
+ * pages the run added to what the allocator keeps (kept_pages) equal the free pages at the start. On failure
  * the /proc views show what is still held. */
 #define CHECK_NOTHING_LOST(start_free, start_kept)                                                      \
     do {                                                                                                \

@@ -1,21 +1,21 @@
-/* seed.c — the seed patch (mm/vmalloc: page-table allocations honour the caller's GFP_NOFS/NOIO)
- * seen from C, as a filesystem would hit it.
+/* seed.c — the rule of the kernel commit "mm/vmalloc: alloc GFP_NO{FS,IO} for vmalloc" (page-table
+ * allocations honour the caller's GFP_NOFS/NOIO) seen from C, as a filesystem would hit it.
  *
  * A filesystem-like cache of pages has a shrinker that, like super_cache_scan(), returns
  * SHRINK_STOP when sc->gfp_mask lacks __GFP_FS; an anonymous cache beside it may be shrunk by any
  * reclaim. The program plays the filesystem: while "holding a filesystem lock" (a per-thread
- * flag, not a memalloc scope: the seed is about the mask passed in) it makes GFP_NOFS vmallocs.
+ * flag, not a memalloc scope: the rule is about the mask passed in) it makes GFP_NOFS vmallocs.
  * Before each one, free memory is brought to exactly the min watermark plus the pages the data
  * needs (fill with an allocation that cannot reclaim, which stops at the min watermark, then give
  * back exactly that many), so the data pages come without reclaim and the page-table pages of the
  * fresh 2 MiB range must come from direct reclaim. Reclaim runs on the allocating thread (kswapd
  * is off), so the shrinker sees the flag.
  *
- * Before the patch (VMALLOC_PAGE_TABLE_SCOPE=legacy) the page tables reclaim as GFP_KERNEL and
- * enter the filesystem's shrinker with __GFP_FS from inside its own NOFS section: the recursion
- * that deadlocks a real filesystem. With the patch (the default) they map under a NOFS scope and
- * the count is 0. Usage: seed fixed|legacy — the outcome to expect. Run with VMALLOC_NODES=1,
- * VMALLOC_MEMORY_PER_NODE=64M, VMALLOC_KSWAPD=0. */
+ * Under the legacy scope (VMALLOC_PAGE_TABLE_SCOPE=legacy, the kernel before that commit) the page
+ * tables reclaim as GFP_KERNEL and enter the filesystem's shrinker with __GFP_FS from inside its
+ * own NOFS section: the recursion that deadlocks a real filesystem. Under the caller's scope (the
+ * default) they map under a NOFS scope and the count is 0. Usage: seed fixed|legacy — the outcome
+ * to expect. Run with VMALLOC_NODES=1, VMALLOC_MEMORY_PER_NODE=64M, VMALLOC_KSWAPD=0. */
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/shrinker.h>
@@ -156,7 +156,7 @@ int main(int argc, char **argv)
     if (expect_bug) {
         CHECK(fs_cache.entered_with_fs > 0,
               "legacy: page tables reclaimed as GFP_KERNEL and entered the filesystem shrinker with __GFP_FS "
-              "from its own NOFS section (the bug the seed patch fixes)");
+              "from its own NOFS section (the recursion the caller's scope prevents)");
     } else {
         CHECK_EQ(fs_cache.entered_with_fs, 0,
                  "no filesystem-shrinker entry with __GFP_FS from inside a GFP_NOFS vmalloc");

@@ -4,8 +4,8 @@ import Testing
 
 @testable import Vmalloc
 
-/// A blocking allocation that cannot be satisfied fails in bounded time (DESIGN §4, the page
-/// allocator section of ARCHITECTURE.md), whatever other threads free meanwhile: progress is
+/// A blocking allocation that cannot be satisfied fails in bounded time (the page allocator
+/// section of docs/ARCHITECTURE.md), whatever other threads free meanwhile: progress is
 /// judged by its own reclaim, as the kernel's `should_reclaim_retry` does. The time limits are
 /// liveness bounds, far above what the allocator needs; they assert no performance.
 @Suite(.serialized) struct BoundedFailureTests {

@@ -5,9 +5,9 @@ import VmallocTestSupport
 
 @testable import Vmalloc
 
-/// `vfree` hands the frames back at once (DESIGN §4): only the mapping of a lazily freed area
-/// lingers, so `MemFree`, and any allocation — `GFP_NOWAIT` included, which may not reclaim —
-/// gets its frames without a shrinker being called.
+/// `vfree` hands the frames back at once, as the kernel's does: only the mapping of a lazily
+/// freed area lingers, so `MemFree`, and any allocation — `GFP_NOWAIT` included, which may not
+/// reclaim — gets its frames without a shrinker being called.
 @Suite(.serialized) struct LazyFreeTests {
     @Test func gfpNowaitGetsEveryFreedPageBackWithoutAShrinker() throws {
         // 32 MiB, of which a cache holds all but ~12 MiB: the freed 8 MiB is most of what is left.

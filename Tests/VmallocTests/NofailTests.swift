@@ -3,7 +3,7 @@ import Testing
 
 @testable import Vmalloc
 
-/// `__GFP_NOFAIL` as the kernel keeps it (DESIGN §4): it beats NORETRY, RETRY_MAYFAIL and
+/// `__GFP_NOFAIL` as the kernel's slow path keeps it: it beats NORETRY, RETRY_MAYFAIL and
 /// `PF_MEMALLOC`, waiting until someone frees memory; its misuse is warned once per call site.
 @Suite(.serialized) struct NofailTests {
     /// On a system with no free frame at all, NOFAIL beside NORETRY or RETRY_MAYFAIL returns only

@@ -51,7 +51,7 @@ import VmallocTestSupport
         #expect(fixed.guardedEntered == 0, "the FS shrinker was entered with __GFP_FS under a GFP_NOFS vmalloc")
 
         let legacy = try run(.legacy, mask: GFP_NOFS, bit: __GFP_FS)
-        #expect(legacy.guardedEntered > 0, "pre-patch page tables reclaim as GFP_KERNEL and enter FS reclaim")
+        #expect(legacy.guardedEntered > 0, "legacy page tables reclaim as GFP_KERNEL and enter FS reclaim")
     }
 
     @Test func noioPageTablesNeverEnterIOReclaim() throws {

@@ -70,7 +70,7 @@ import VmallocTestSupport
 
     // MARK: Page protection
 
-    /// A read through a `vmap(pages, [], .none)` mapping faults (it used to map read-write).
+    /// A `vmap(pages, [], .none)` mapping is `PROT_NONE`, as `PAGE_NONE` is: a read through it faults.
     @Test func readingAProtNoneMappingFaults() async {
         await #expect(processExitsWith: .signal(SIGSEGV)) {
             let sys = try! makeSystem()

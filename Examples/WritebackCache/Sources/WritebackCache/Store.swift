@@ -118,8 +118,9 @@ final class Store: Sendable {
     private var cachedPages: Int { lock.withLock { c in c.blocks.count * (Self.blockSize / 4096) } }
 
     /// The block's cache page, read from the file if it is not cached. The block itself is
-    /// allocated with an explicit GFP_NOFS mask, the per-call style the seed patch made work for
-    /// vmalloc: before it, vmalloc's page tables were allocated GFP_KERNEL whatever the mask said.
+    /// allocated with an explicit GFP_NOFS mask, not under a scope: vmalloc maps under the scope
+    /// its mask implies, so its page tables, whose allocators take no mask, obey the mask too (the
+    /// rule of "mm/vmalloc: alloc GFP_NO{FS,IO} for vmalloc").
     private func cached(_ b: Int, _ c: inout Cache) throws(StoreError) -> UnsafeMutableRawPointer {
         if let p = c.blocks[b] { return p }
         var p = system.__vmalloc(Self.blockSize, GFP_NOFS | __GFP_NORETRY | __GFP_NOWARN)

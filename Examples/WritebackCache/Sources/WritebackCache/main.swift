@@ -3,7 +3,8 @@ import Vmalloc
 
 // A persistent key-value store whose page cache lives in vmalloc memory, run on a 32 MiB system
 // with 48 MiB of data, then squeezed by other allocations so that reclaim writes the cache back.
-// VMALLOC_PAGE_TABLE_SCOPE=legacy runs it on the page-table behaviour before the seed patch.
+// VMALLOC_PAGE_TABLE_SCOPE=legacy runs it with page tables allocated GFP_KERNEL whatever the mask,
+// as the kernel did before "mm/vmalloc: alloc GFP_NO{FS,IO} for vmalloc".
 var config = MemorySystem.Configuration.fromEnvironment()
 config.nodes = 1
 config.memoryPerNode = 32 << 20

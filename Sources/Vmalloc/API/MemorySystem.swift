@@ -17,7 +17,7 @@ public final class MemorySystem: Sendable {
         public var vmallocSize: Int
         /// Background reclaim threads, one per node.
         public var kswapd: Bool
-        /// Page-table mask policy: `.fromCaller` (the seed) or `.legacy` (pre-patch).
+        /// Page-table mask policy: `.fromCaller` (the caller's scope) or `.legacy` (always `GFP_KERNEL`).
         public var pageTableScope: PageTableScope
         /// Where warnings go; nil prints rate-limited lines on stderr like `printk`.
         public var logger: Logger?

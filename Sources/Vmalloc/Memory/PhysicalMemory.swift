@@ -166,7 +166,7 @@ final class PhysicalMemory: @unchecked Sendable {
 
 extension PhysicalMemory {
     /// Whether `node` is a node of this system or `NUMA_NO_NODE`; otherwise warns once per call
-    /// site, naming the node count (DESIGN §5), and the caller returns nil.
+    /// site, naming the node count, and the caller returns nil having taken nothing.
     func validNode(_ node: Int, _ function: String, log: Printk, site: @autoclosure () -> String) -> Bool {
         guard node != NUMA_NO_NODE && !(0..<nodeCount).contains(node) else { return true }
         let at = site()

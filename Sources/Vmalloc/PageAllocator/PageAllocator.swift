@@ -178,7 +178,7 @@ final class PageAllocator: Sendable {
             noProgress = progress ? 0 : noProgress + 1
             if noProgress >= Self.maxReclaimRetries || rounds >= Self.maxReclaimRounds { return nil }
             // Its watermark test: with nothing reclaimable left, free frames alone would have to
-            // do, and this round's take showed they do not.
+            // do, and this attempt showed they do not.
             if !progress && reclaim?.hasShrinkers != true { return nil }
             if reclaimed == 0 {
                 guard slept < Self.maxRetrySleepNs else { return nil }

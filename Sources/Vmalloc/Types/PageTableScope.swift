@@ -1,7 +1,9 @@
 /// Which mask the page-table pages of a vmalloc mapping are allocated with.
 public enum PageTableScope: Sendable, Hashable {
-    /// The seed patch: the mapping step runs under the scope inferred from the caller's mask.
+    /// The mapping step runs under the scope inferred from the caller's mask, the rule of the
+    /// kernel commit "mm/vmalloc: alloc GFP_NO{FS,IO} for vmalloc": page-table pages obey NOFS/NOIO.
     case fromCaller
-    /// Before the patch: page tables always reclaim as `GFP_KERNEL`, whatever the caller said.
+    /// Page tables always reclaim as `GFP_KERNEL`, whatever the caller said, as before that
+    /// commit: a `GFP_NOFS` vmalloc may recurse into filesystem reclaim.
     case legacy
 }

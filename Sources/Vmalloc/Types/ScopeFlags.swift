@@ -59,7 +59,8 @@ func restoreScope(_ token: UInt32, _ name: StaticString) {
     vmshim_flags_set(vmshim_flags_get() & ~token)
 }
 
-/// Internal form used by vmalloc's mapping step (the seed) and by reclaim.
+/// Run `body` with `flags` set on this thread: vmalloc's mapping step (so page-table pages obey
+/// the caller's NOFS/NOIO) and reclaim (`PF_MEMALLOC`) use it.
 func withThreadScope<R>(_ flags: ScopeFlags, _ body: () throws -> R) rethrows -> R {
     if flags.isEmpty { return try body() }
     let token = saveScope(flags)

@@ -110,7 +110,13 @@ public final class MemorySystem: Sendable {
         faults = FaultInjector(configuration.faultInjection)
         memory = try PhysicalMemory(configuration, faults: faults)
         allocator = PageAllocator(memory: memory, minFreePages: configuration.minFreePages, log: log, faults: faults)
-        space = try VmallocSpace(configuration, allocator: allocator, log: log, faults: faults)
+        space = try VmallocSpace(
+            VmallocSpace.Configuration(
+                regionSize: configuration.vmallocSize, pageTableScope: configuration.pageTableScope,
+                immediateUnmap: configuration.immediateUnmap, lazyMaxPages: configuration.lazyMaxPages,
+                populate: configuration.populate, maxMapCount: configuration.maxMapCount,
+                faultReports: configuration.faultReports),
+            allocator: allocator, log: log, faults: faults)
         guard let slab = SlabAllocator(allocator: allocator) else {
             throw .systemCallFailed("calloc(slab object map)", errno: ENOMEM)
         }

@@ -31,7 +31,7 @@ extension MemorySystem {
             vmallocUsed: vmallocPages * page,
             pageTables: nodes.reduce(0) { $0 + $1.pageTables },
             slab: nodes.reduce(0) { $0 + $1.slab },
-            percpu: percpu.bytes, nodes: nodes, vmallocGuardMarkers: space.areas.guardMarkers)
+            percpu: percpu.bytes, nodes: nodes, vmallocGuardMarkers: space.mapper.guardMarkers)
     }
 
     /// `/proc/vmallocinfo`: one line per area, lazily freed ones as "unpurged vm_area".

@@ -100,13 +100,13 @@ extension MemorySystem {
             let old = r.spans
             let new = r.spans(setting: set, clearing: clear, first: first, count: numpages)
             let delta = r.vmasAdded(by: new) - r.vmasAdded(by: r.permSpans)
-            if delta > 0 && !space.areas.vmas.charge(delta) { return -ENOMEM }
+            if delta > 0 && !space.mapper.vmas.charge(delta) { return -ENOMEM }
             if case .failure(let e) = protect(r, new, first: first, count: numpages) {
                 _ = protect(r, old, first: first, count: numpages)
-                if delta > 0 { space.areas.vmas.release(delta) }
+                if delta > 0 { space.mapper.vmas.release(delta) }
                 return -e.rawValue
             }
-            if delta < 0 { space.areas.vmas.release(-delta) }
+            if delta < 0 { space.mapper.vmas.release(-delta) }
             r.permSpans = new
             r.vmaCost += delta
             s.records[Int(id)] = r

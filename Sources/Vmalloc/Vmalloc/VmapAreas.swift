@@ -5,26 +5,27 @@ import Glibc
 // to the next shard has released the last). Under a shard lock: PTE stores and clears only
 // (lock-free in the shim); no mmap, no page-allocator call, no other lock of this library.
 
-/// The vmalloc region (mm/vmalloc.c, VA part): a PROT_NONE reservation split into shards, each
-/// with a free-VA tree (lowest-address fit), busy areas and lazily freed areas whose unmap,
-/// frames and VA are returned in batches (`purge_vmap_area_lazy`).
+/// The vmalloc region's VA allocator (mm/vmalloc.c, VA part): the region split into shards,
+/// each with a free-VA tree (lowest-address fit), busy areas and lazily freed areas whose
+/// frames and VA are returned in batches (`purge_vmap_area_lazy`), reuse pools by size class.
+/// Where an area lies is decided here; `VmapMapper` makes it real.
 /// Unchecked Sendable: `base` is a raw pointer fixed at init; all mutable state lives behind the shard locks.
 final class VmapAreas: @unchecked Sendable {
     /// The smallest shard: an area can be at most this large when the region is split.
     static let minShardSize = 4 << 30
 
+    /// The start of the region (the mapper's reservation), read on every fast path.
     let base: UnsafeMutableRawPointer
+    /// Bytes of the region.
     let regionSize: Int
     let lazyMaxPages: Int
     /// Each shard's share of `lazyMaxPages`: past it, its lazy areas are purged.
     private let lazyPagesPerShard: Int
+    /// Freed areas are unmapped and returned at once, never kept lazily: any use after free faults.
     let immediateUnmap: Bool
-    let populate: Bool
-    let vmas: VMABudget
-    /// Whether this kernel has guard markers on memfd mappings (`MADV_GUARD_INSTALL`, Linux
-    /// 6.13+): then plain areas come in size classes (`SizeClass`); else exact sizes, with the
-    /// guard page in the PROT_NONE reservation only.
-    let guardMarkers: Bool
+    /// Whether plain areas come in size classes (`SizeClass`): only when the mapper has guard
+    /// markers, so the guard stays at the class's end for every owner, and areas are reused.
+    private let sizeClasses: Bool
     /// Whether freed areas are remembered for use-after-free fault reports (only when reports are on).
     let remembersFreed: Bool
     let shards: [VmapShard]
@@ -35,35 +36,24 @@ final class VmapAreas: @unchecked Sendable {
     /// Shard i starts at i << shardShift (the last one takes the rest): finding an address's
     /// shard on every vfree is a shift, not a division.
     private let shardShift: Int
-    private let memory: PhysicalMemory
-    private let log: Printk
+    /// Where mprotect and the VMA budget's reservation pieces go.
+    private let mapper: VmapMapper
     private let faults: FaultInjector
 
-    init(_ c: MemorySystem.Configuration, memory: PhysicalMemory, log: Printk, faults: FaultInjector)
-        throws(MemorySystemError)
-    {
-        let size = c.vmallocSize / PhysicalMemory.pageSize * PhysicalMemory.pageSize
-        guard size >= 1 << 22, size <= 1 << 46 else {
-            throw .invalidConfiguration("vmallocSize must be 4 MiB...64 TiB, got \(c.vmallocSize)")
-        }
-        var reserved: UnsafeMutableRawPointer?
-        if case .failure(let e) = Result(returned: vmshim_reserve(&reserved, size, 1 << 21)) {
-            throw .systemCallFailed("mmap(vmalloc region, \(size) bytes)", errno: e.rawValue)
-        }
-        let b = reserved!
-        base = b
+    /// The VA of `mapper`'s reservation, in shards; `totalPages` (the system's frames) caps the
+    /// default lazy threshold.
+    init(_ c: VmallocSpace.Configuration, mapper: VmapMapper, totalPages: Int, faults: FaultInjector) {
+        let size = mapper.size
+        base = mapper.base
         regionSize = size
-        self.memory = memory
-        self.log = log
+        self.mapper = mapper
         self.faults = faults
         immediateUnmap = c.immediateUnmap
-        populate = c.populate
+        sizeClasses = mapper.guardMarkers && !c.immediateUnmap
         remembersFreed = c.faultReports
-        guardMarkers = vmshim_guard_probe() == 1
-        vmas = VMABudget(limit: c.maxMapCount ?? Int.max)
         let cpus = max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1)
         // A small system would hold most of its frames in lazily freed areas: cap at a quarter.
-        lazyMaxPages = c.lazyMaxPages ?? min(Self.lazyMaxPages(cpus: cpus), memory.totalPages / 4)
+        lazyMaxPages = c.lazyMaxPages ?? min(Self.lazyMaxPages(cpus: cpus), totalPages / 4)
         let count = max(1, min(cpus, size / Self.minShardSize))
         lazyPagesPerShard = max(lazyMaxPages / count, 1)
         // A power of two of at least 4 GiB (or the whole region): shards start 2 MiB-aligned,
@@ -72,13 +62,7 @@ final class VmapAreas: @unchecked Sendable {
         let slice = 1 << shardShift
         shards = (0..<count).map { i in VmapShard(start: i * slice, size: i == count - 1 ? size - i * slice : slice) }
         unretained = shards.map { Unmanaged.passUnretained($0) }
-        // A forked child must not silently share this region's MAP_SHARED frames.
-        if case .failure = Result(returned: vmshim_region_register(b, size)) {
-            log.warnOnce(
-                "vmalloc: too many regions for fork hygiene: a forked child keeps access to this one",
-                site: "region-register")
-        }
-        if c.faultReports { FaultReports.register(base: b, size: size, self) }
+        if c.faultReports { FaultReports.register(base: base, size: size, self) }
     }
 
     /// `lazy_max_pages`: 32 MiB of pages × `fls(num_online_cpus())`, a log scale that keeps
@@ -88,18 +72,15 @@ final class VmapAreas: @unchecked Sendable {
         return fls * (32 << 20) / PhysicalMemory.pageSize
     }
 
-    deinit {
-        FaultReports.unregister(base: base)
-        vmshim_region_unregister(base)
-        vmas.release(vmas.used.load(ordering: .relaxed))
-        vmshim_release(base, regionSize)
-    }
+    deinit { FaultReports.unregister(base: base) }
 
+    /// Whether p lies in the region.
     func contains(_ p: UnsafeRawPointer) -> Bool {
         let off = p - UnsafeRawPointer(base)
         return off >= 0 && off < regionSize
     }
 
+    /// The address of a region offset.
     func address(_ offset: Int) -> UnsafeMutableRawPointer { base + offset }
 
     func shard(of offset: Int) -> VmapShard { shards[index(of: offset)] }
@@ -137,7 +118,7 @@ final class VmapAreas: @unchecked Sendable {
                 s.free.remove(start: r.start)
                 if start > r.start { s.free.insert(start: r.start, size: start - r.start) }
                 if start + size < r.end { s.free.insert(start: start + size, size: r.end - start - size) }
-                countPieces(from: before, to: s.free.count)
+                mapper.countPieces(from: before, to: s.free.count)
                 return start
             }
             if let found { return found }
@@ -145,73 +126,12 @@ final class VmapAreas: @unchecked Sendable {
         return nil
     }
 
+    /// Give [offset, offset + size) back to its shard's free ranges.
     func releaseVA(offset: Int, size: Int) {
         shard(of: offset).state.withLock { s in
             let before = s.free.count
             s.freeVA(offset: offset, size: size)
-            countPieces(from: before, to: s.free.count)
-        }
-    }
-
-    /// With guard markers, the reservation pieces are charged from the free ranges of each shard
-    /// beyond its first (a shard starts as one range); called with the shard lock held, when a
-    /// change of the free tree took its range count from `before` to `after`.
-    private func countPieces(from before: Int, to after: Int) {
-        guard guardMarkers else { return }
-        let delta = max(after - 1, 0) - max(before - 1, 0)
-        if delta > 0 { vmas.add(delta) } else if delta < 0 { vmas.release(-delta) }
-    }
-
-    // MARK: mapping
-
-    /// mmap each run at its place (one syscall per run). With `guardPage`, the last run's mmap
-    /// reaches one page further (the memfd page after its frames, never populated) and that page
-    /// gets a guard marker: the guard lives in the area's own VMA instead of splitting the
-    /// reservation, and it never moves (owners of a class area end at its class's end). Only
-    /// pages from `populateFrom` on (the owner's) are populated: a class's lead stays
-    /// unpopulated, taking no memory until an owner uses it. On failure what was mapped is
-    /// unmapped again.
-    func mapRuns(
-        offset: Int, runs: [FrameRun], prot: PageProtection, guardPage: Bool = false, populateFrom: Int = 0
-    ) -> Result<Void, Errno> {
-        let page = PhysicalMemory.pageSize
-        for (i, run) in runs.enumerated() {
-            let guarded = guardPage && i == runs.count - 1
-            let skipped = min(max(populateFrom - run.page, 0), run.count)
-            let filled = populate ? run.count - skipped : 0
-            // One mmap with MAP_POPULATE when the whole run is the owner's; else populate after.
-            let whole = filled == run.count && !guarded
-            let at = base + offset + run.page * page
-            var mapped = Result(
-                returned: faults.shouldFail(.mmap)
-                    ? -ENOMEM
-                    : vmshim_map_shared(
-                        at, (run.count + (guarded ? 1 : 0)) * page,
-                        memory.fd(of: run.pfn), memory.fileOffset(of: run.pfn),
-                        prot.shim, whole ? 1 : 0))
-            if case .success = mapped, !whole {
-                if guarded { mapped = Result(returned: vmshim_guard_install(at + run.count * page, page)) }
-                if case .success = mapped, filled > 0 {
-                    mapped = Result(returned: vmshim_madvise(at + skipped * page, filled * page, MADV_POPULATE_WRITE))
-                }
-                if case .failure = mapped {
-                    unmap(offset: offset + run.page * page, bytes: (run.count + (guarded ? 1 : 0)) * page)
-                }
-            }
-            if case .failure(let e) = mapped {
-                for done in runs[..<i] { unmap(offset: offset + done.page * page, bytes: done.count * page) }
-                return .failure(e)
-            }
-        }
-        return .success(())
-    }
-
-    /// Return [offset, offset + bytes) to the PROT_NONE reservation.
-    func unmap(offset: Int, bytes: Int) {
-        // Replacing a mapping inside our own reservation cannot fail short of address-space
-        // corruption; carrying on would hand out VA that still maps old frames.
-        if case .failure(let e) = Result(returned: vmshim_map_none(base + offset, bytes)) {
-            preconditionFailure("mmap(PROT_NONE) over a vmalloc range failed: \(e)")
+            mapper.countPieces(from: before, to: s.free.count)
         }
     }
 
@@ -388,10 +308,9 @@ final class VmapAreas: @unchecked Sendable {
         }
     }
 
-    /// Take every lazily freed area of a shard off it and unmap them (adjacent ones in one
-    /// syscall); their frames and VA are still held: `VmallocSpace.purgeLazy` returns them.
-    /// Returns the areas in address order.
-    func unmapLazy(_ shard: VmapShard) -> [AreaRecord] {
+    /// Take every lazily freed area of a shard off it (`VmallocSpace.purge` unmaps them and
+    /// returns their frames and VA). Returns the areas in address order.
+    func takeLazy(_ shard: VmapShard) -> [AreaRecord] {
         let batch: [AreaRecord] = shard.state.withLock { s in
             let ids = s.lazyIDs
             guard !ids.isEmpty else { return [] }
@@ -410,20 +329,7 @@ final class VmapAreas: @unchecked Sendable {
             s.lazyMapRamPages = 0
             return b
         }
-        guard !batch.isEmpty else { return [] }
-        let sorted = batch.sorted { $0.offset < $1.offset }
-        var i = 0
-        while i < sorted.count {
-            var end = sorted[i].offset + sorted[i].size
-            var j = i + 1
-            while j < sorted.count && sorted[j].offset == end {
-                end += sorted[j].size
-                j += 1
-            }
-            unmap(offset: sorted[i].offset, bytes: end - sorted[i].offset)
-            i = j
-        }
-        return sorted
+        return batch.sorted { $0.offset < $1.offset }
     }
 
     /// Give the VA of purged areas back to their shard.
@@ -431,7 +337,7 @@ final class VmapAreas: @unchecked Sendable {
         shard.state.withLock { s in
             let before = s.free.count
             for r in batch { s.freeVA(offset: r.offset, size: r.size) }
-            countPieces(from: before, to: s.free.count)
+            mapper.countPieces(from: before, to: s.free.count)
         }
     }
 
@@ -448,7 +354,7 @@ final class VmapAreas: @unchecked Sendable {
     /// at the class's end, so only page alignment keeps its start aligned whatever its size.
     @inline(__always)
     func classPages(for pages: Int, align: Int) -> Int {
-        guardMarkers && !immediateUnmap && align == PhysicalMemory.pageSize ? SizeClass.pages(for: pages) : pages
+        sizeClasses && align == PhysicalMemory.pageSize ? SizeClass.pages(for: pages) : pages
     }
 
     /// Every shard's state, in address order, read under its lock.

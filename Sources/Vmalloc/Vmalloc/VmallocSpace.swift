@@ -8,10 +8,10 @@ import Glibc
 /// reclaim source that purges lazily freed areas and the purger of lazily unmapped
 /// `vm_map_ram` aliases (the page allocator holds it weakly).
 ///
-/// Lock order: one shard lock (`VmapShard.state`) at a time, never two; under it only PTE
-/// stores (lock-free in the shim). The page table's `perNode` lock is taken in `populate`, with
-/// no shard lock held. No lock is held while the page allocator is called (frames, table pages,
-/// frees in a purge), since an allocation may reclaim and reclaim purges the shards.
+/// Lock order: one shard lock at a time, never two, taken inside `VmapAreas` (which says what
+/// runs under it). The page table's `perNode` lock is taken in `populate`, with no shard lock
+/// held. No lock is held while the page allocator is called (frames, table pages, frees in a
+/// purge), since an allocation may reclaim and reclaim purges the shards.
 final class VmallocSpace: Sendable {
     /// How the vmalloc component is built: its part of the system's configuration.
     struct Configuration: Sendable {
@@ -464,14 +464,14 @@ final class VmallocSpace: Sendable {
     /// of all shards, free their frames and return their VA. Returns the frames freed.
     @discardableResult
     func purgeLazy(shardOf offset: Int? = nil) -> Int {
-        let targets = offset.map { [areas.shard(of: $0)] } ?? areas.shards
-        return targets.reduce(0) { $0 + purge($1) }
+        if let offset { return purge(shard: areas.shardIndex(of: offset)) }
+        return (0..<areas.shardCount).reduce(0) { $0 + purge(shard: $1) }
     }
 
-    /// Purge a shard: take its lazily freed areas, unmap them (adjacent ones in one syscall),
+    /// Purge shard `k`: take its lazily freed areas, unmap them (adjacent ones in one syscall),
     /// then give back their frames, VMAs and VA.
-    private func purge(_ shard: VmapShard) -> Int {
-        let batch = areas.takeLazy(shard)
+    private func purge(shard k: Int) -> Int {
+        let batch = areas.takeLazy(shard: k)
         guard !batch.isEmpty else { return 0 }
         mapper.unmap(batch)
         // Only now, with their mappings gone, may the frames of the vm_map_ram areas be freed.
@@ -484,7 +484,7 @@ final class VmallocSpace: Sendable {
             }
             mapper.vmas.release(r.vmaCost)
         }
-        areas.releaseVA(batch, of: shard)
+        areas.releaseVA(batch, shard: k)
         allocator.stat.add(.lazyPurges, batch.count)
         return freed
     }

@@ -2,8 +2,18 @@ import CShim
 import Glibc
 
 // Lock order: the shards' locks are taken one at a time, never nested (a search that moves on
-// to the next shard has released the last). Under a shard lock: PTE stores and clears only
-// (lock-free in the shim); no mmap, no page-allocator call, no other lock of this library.
+// to the next shard has released the last). Under a shard lock: PTE stores and clears
+// (lock-free in the shim), atomic adds to the mapper's VMA budget, and `protect`'s mprotect of
+// the area's own pages; never an mmap of the region, a page-allocator call or another lock of
+// this library. The mprotect is held under the lock so that the area cannot be freed, and its
+// VA handed to another owner, between the check and the change, and so that two changes of one
+// area apply one after the other. It is safe there: the syscall takes no lock of ours and
+// allocates nothing of ours, so it can neither wait on a shard nor enter reclaim (which purges
+// the shards), and no code of ours runs under the kernel's mmap lock it takes (the fault-report
+// handler only tries a shard lock).
+//
+// `VmapShard.State` and the area records are read and written in this file and VmapShard.swift
+// only; everything else goes through the operations below.
 
 /// The vmalloc region's VA allocator (mm/vmalloc.c, VA part): the region split into shards,
 /// each with a free-VA tree (lowest-address fit), busy areas and lazily freed areas whose
@@ -28,7 +38,7 @@ final class VmapAreas: @unchecked Sendable {
     private let sizeClasses: Bool
     /// Whether freed areas are remembered for use-after-free fault reports (only when reports are on).
     let remembersFreed: Bool
-    let shards: [VmapShard]
+    private let shards: [VmapShard]
     /// The same shards, reached without a retain: two threads retaining one shared object
     /// write one cache line, which is what kept the fast path from scaling. `shards` keeps
     /// them alive.
@@ -83,7 +93,11 @@ final class VmapAreas: @unchecked Sendable {
     /// The address of a region offset.
     func address(_ offset: Int) -> UnsafeMutableRawPointer { base + offset }
 
-    func shard(of offset: Int) -> VmapShard { shards[index(of: offset)] }
+    /// How many shards the region has (a purge visits them by index).
+    var shardCount: Int { shards.count }
+
+    /// The index of the shard holding offset.
+    func shardIndex(of offset: Int) -> Int { index(of: offset) }
 
     /// Run `body` under the lock of shard `k` without retaining it (the fast paths).
     @inline(__always)
@@ -128,7 +142,7 @@ final class VmapAreas: @unchecked Sendable {
 
     /// Give [offset, offset + size) back to its shard's free ranges.
     func releaseVA(offset: Int, size: Int) {
-        shard(of: offset).state.withLock { s in
+        withShard(index(of: offset)) { s in
             let before = s.free.count
             s.freeVA(offset: offset, size: size)
             mapper.countPieces(from: before, to: s.free.count)
@@ -139,7 +153,7 @@ final class VmapAreas: @unchecked Sendable {
 
     /// Record a new live area.
     func insertBusy(_ r: AreaRecord) {
-        shard(of: r.offset).state.withLock { s in
+        withShard(index(of: r.offset)) { s in
             let id = s.store(r)
             s.busy.insert(start: r.offset, size: r.size, value: id)
             if r.kind == .vmalloc {
@@ -149,9 +163,62 @@ final class VmapAreas: @unchecked Sendable {
         }
     }
 
-    /// The live area containing offset.
-    func area(containing offset: Int) -> AreaRecord? {
-        shard(of: offset).state.withLock { s in s.live(containing: offset).map { s.records[Int($0)] } }
+    /// Run `body` on the live area containing offset (its owner's pages or its guard), under
+    /// its shard's lock; nil when there is none (lazily freed areas count as absent). `body`
+    /// must not call back into the VA space.
+    func withArea<R>(containing offset: Int, _ body: (AreaRecord) -> R) -> R? {
+        withShard(index(of: offset)) { s in s.live(containing: offset).map { body(s.records.at($0).pointee) } }
+    }
+
+    /// A copy of the live area containing offset (`find_vm_area`).
+    func area(containing offset: Int) -> AreaRecord? { withArea(containing: offset) { $0 } }
+
+    /// `set_memory_*` on pages [offset, offset + pages) of the live vmalloc or vmap area
+    /// containing offset (`AreaRecord.changePerms`): 0, -EINVAL when there is no such area or
+    /// the pages are not inside its owner's, -ENOMEM when the VMA budget or mprotect fails. The
+    /// mprotect runs under the shard lock (see the lock rules at the top).
+    func protect(offset: Int, pages: Int, set: PagePerms, clear: PagePerms) -> Int32 {
+        withShard(index(of: offset)) { s -> Int32 in
+            guard let id = s.live(containing: offset) else { return -EINVAL }
+            let a = s.records.at(id)
+            guard a.pointee.kind != .vmMapRam else { return -EINVAL }
+            let first = (offset - a.pointee.offset) / PhysicalMemory.pageSize
+            return a.pointee.changePerms(set: set, clear: clear, first: first, count: pages, mapper: mapper)
+        }
+    }
+
+    /// Mark the live vmalloc or vmap area containing offset `VM_FLUSH_RESET_PERMS`; false when
+    /// there is none.
+    func setFlushResetPerms(containing offset: Int) -> Bool {
+        withShard(index(of: offset)) { s in
+            guard let id = s.live(containing: offset) else { return false }
+            let a = s.records.at(id)
+            guard a.pointee.kind != .vmMapRam else { return false }
+            a.pointee.flags.insert(.flushResetPerms)
+            return true
+        }
+    }
+
+    /// What `resize` did to a vmalloc area.
+    enum Resize {
+        /// The area's pages hold the new size: its requested size was `from` and is the new one now.
+        case resized(from: Int)
+        /// The area's pages are too few for the new size; nothing changed. `requested`: its size.
+        case tooSmall(requested: Int)
+    }
+
+    /// Set the requested size of the live vmalloc area whose owner starts at offset to `size`
+    /// if its pages cover it (`vrealloc` in place); nil when offset starts no live vmalloc area.
+    func resize(at offset: Int, to size: Int) -> Resize? {
+        withShard(index(of: offset)) { s in
+            guard let id = s.live(at: offset) else { return nil }
+            let a = s.records.at(id)
+            guard a.pointee.kind == .vmalloc else { return nil }
+            let old = a.pointee.requested
+            guard size <= a.pointee.nrPages * PhysicalMemory.pageSize else { return .tooSmall(requested: old) }
+            a.pointee.requested = size
+            return .resized(from: old)
+        }
     }
 
     /// What the caller of a non-lazy removal must give back (a few words, not the whole record).
@@ -199,7 +266,7 @@ final class VmapAreas: @unchecked Sendable {
             // The floor entry is the only area that can hold offset (the tree is keyed by VA start).
             guard let e = s.busy.floor(offset) else { return .notFound }
             let id = e.value
-            let a = s.records.at(Int(id))
+            let a = s.records.at(id)
             let pages = a.pointee.nrPages
             let frames = a.pointee.classPages
             // `start` from fields: reading the computed property would copy the record.
@@ -277,7 +344,7 @@ final class VmapAreas: @unchecked Sendable {
             let key = PoolKey(nrPages: classPages, node: node, align: align)
             let id = s.pool(key)
             guard id >= 0 else { return nil }
-            let a = s.records.at(Int(id))
+            let a = s.records.at(id)
             s.setPool(key, a.pointee.nextReusable)
             a.pointee.requested = requested
             return s.revive(id, pages: pages, caller: caller, pageTable: pageTable)
@@ -288,19 +355,19 @@ final class VmapAreas: @unchecked Sendable {
     /// and make it live again: `vm_map_ram` of the same frames costs no syscall.
     func reuseMapRam(_ list: [Page], caller: CallSite, pageTable: PageTable) -> Int? {
         let key = FrameRun.fingerprint(list)
-        return shards[localShard].state.withLock { s in
+        return withShard(localShard) { s in
             // The chain holds every area whose frames share the print; take the first that maps
             // exactly these frames.
             var prev: Int32 = -1
             var id = s.mapRamPools[key] ?? -1
-            while id >= 0, !s.records[Int(id)].mapsExactly(list) {
+            while id >= 0, !s.records.at(id).pointee.mapsExactly(list) {
                 prev = id
-                id = s.records[Int(id)].nextReusable
+                id = s.records.at(id).pointee.nextReusable
             }
             guard id >= 0 else { return nil }
-            let next = s.records[Int(id)].nextReusable
+            let next = s.records.at(id).pointee.nextReusable
             if prev >= 0 {
-                s.records[Int(prev)].nextReusable = next
+                s.records.at(prev).pointee.nextReusable = next
             } else {
                 s.mapRamPools[key] = next >= 0 ? next : nil
             }
@@ -308,16 +375,16 @@ final class VmapAreas: @unchecked Sendable {
         }
     }
 
-    /// Take every lazily freed area of a shard off it (`VmallocSpace.purge` unmaps them and
+    /// Take every lazily freed area of shard `k` off it (`VmallocSpace.purge` unmaps them and
     /// returns their frames and VA). Returns the areas in address order.
-    func takeLazy(_ shard: VmapShard) -> [AreaRecord] {
-        let batch: [AreaRecord] = shard.state.withLock { s in
+    func takeLazy(shard k: Int) -> [AreaRecord] {
+        let batch: [AreaRecord] = withShard(k) { s in
             let ids = s.lazyIDs
             guard !ids.isEmpty else { return [] }
             var b: [AreaRecord] = []
             b.reserveCapacity(ids.count)
             for id in ids {
-                s.busy.remove(start: s.records[Int(id)].offset)
+                s.busy.remove(start: s.records.at(id).pointee.offset)
                 b.append(s.take(id))
             }
             s.lazyHead = -1
@@ -332,20 +399,59 @@ final class VmapAreas: @unchecked Sendable {
         return batch.sorted { $0.offset < $1.offset }
     }
 
-    /// Give the VA of purged areas back to their shard.
-    func releaseVA(_ batch: [AreaRecord], of shard: VmapShard) {
-        shard.state.withLock { s in
+    /// Give the VA of purged areas back to shard `k`, whose `takeLazy` returned them.
+    func releaseVA(_ batch: [AreaRecord], shard k: Int) {
+        withShard(k) { s in
             let before = s.free.count
             for r in batch { s.freeVA(offset: r.offset, size: r.size) }
             mapper.countPieces(from: before, to: s.free.count)
         }
     }
 
+    // MARK: figures
+
     /// Frames held by lazily freed areas (free to reclaim, owned by no one).
-    var lazyPages: Int { shards.reduce(0) { $0 + $1.state.withLock { $0.lazyPages } } }
+    var lazyPages: Int { (0..<shards.count).reduce(0) { k, i in k + withShard(i) { $0.lazyPages } } }
 
     /// Frames live areas hold past their owners' pages (`SizeClass`).
-    var slackPages: Int { shards.reduce(0) { $0 + $1.state.withLock { $0.slackPages } } }
+    var slackPages: Int { (0..<shards.count).reduce(0) { k, i in k + withShard(i) { $0.slackPages } } }
+
+    /// Lazily freed areas that a vmalloc took back (`vmalloc_lazy_reuse` in vmstat).
+    var reused: Int { (0..<shards.count).reduce(0) { k, i in k + withShard(i) { $0.reused } } }
+
+    /// The pages of live vmalloc areas (`VmallocUsed`), and per node of `memory` the frames
+    /// lazily freed vmalloc areas hold: free memory no one owns, which `MemFree` counts (lazily
+    /// unmapped `vm_map_ram` areas map their caller's frames and count in neither).
+    func usage(_ memory: PhysicalMemory) -> (vmallocPages: Int, lazyPerNode: [Int]) {
+        var lazyPerNode = Array(repeating: 0, count: memory.nodeCount)
+        var vmallocPages = 0
+        for k in 0..<shards.count {
+            withShard(k) { s in
+                for id in s.lazyIDs where s.records.at(id).pointee.kind == .vmalloc {
+                    for (n, c) in s.records.at(id).pointee.pagesPerNode(memory).enumerated() { lazyPerNode[n] += c }
+                }
+                vmallocPages += s.vmallocPages
+            }
+        }
+        return (vmallocPages, lazyPerNode)
+    }
+
+    /// Copies of every area, shard by shard in address order: each shard's live areas in
+    /// address order, then its lazily freed ones (`state == .lazy`), as /proc/vmallocinfo
+    /// lists them. Each shard is read under its lock, one at a time.
+    func snapshot() -> [AreaRecord] {
+        var out: [AreaRecord] = []
+        for k in 0..<shards.count {
+            withShard(k) { s in
+                s.busy.forEach { e in
+                    let a = s.records.at(e.value)
+                    if a.pointee.state == .live { out.append(a.pointee) }
+                }
+                for id in s.lazyIDs { out.append(s.records.at(id).pointee) }
+            }
+        }
+        return out
+    }
 
     // MARK: size classes
 
@@ -357,8 +463,12 @@ final class VmapAreas: @unchecked Sendable {
         sizeClasses && align == PhysicalMemory.pageSize ? SizeClass.pages(for: pages) : pages
     }
 
-    /// Every shard's state, in address order, read under its lock.
-    func forEachShard(_ body: (inout VmapShard.State) -> Void) {
-        for sh in shards { sh.state.withLock { body(&$0) } }
+    // MARK: fault reports
+
+    /// What lies at a faulting offset (`VmapFaultReport`), or nil when it is neither a live
+    /// area's guard page nor a remembered freed area, or when its shard's lock is held: called
+    /// from the SIGSEGV handler, it only tries the lock.
+    func faultSite(at offset: Int) -> FaultSite? {
+        shards[index(of: offset)].state.withLockIfAvailable { s in s.faultSite(at: offset) } ?? nil
     }
 }

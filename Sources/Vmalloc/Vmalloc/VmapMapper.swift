@@ -125,6 +125,21 @@ final class VmapMapper: @unchecked Sendable {
         }
     }
 
+    /// mprotect the part of each of `spans` (an area's pages, `AreaRecord.covering`) inside
+    /// pages [first, first + count) of the area `r`, up to the first failure.
+    func protect(_ r: AreaRecord, _ spans: [PermSpan], first: Int, count: Int) -> Result<Void, Errno> {
+        let page = PhysicalMemory.pageSize
+        for s in r.covering(spans) {
+            let a = max(s.page, first)
+            let b = min(s.page + s.count, first + count)
+            guard a < b else { continue }
+            let (prot, exec) = s.perms.shim
+            let done = Result(returned: vmshim_protect(base + r.offset + a * page, (b - a) * page, prot, exec))
+            if case .failure = done { return done }
+        }
+        return .success(())
+    }
+
     /// With guard markers, the reservation pieces are charged from the free ranges of each shard
     /// beyond its first (a shard starts as one range): a change of a shard's free tree took its
     /// range count from `before` to `after`. Without markers every area's cost already counts

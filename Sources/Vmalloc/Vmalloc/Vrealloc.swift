@@ -4,7 +4,7 @@ import CShim
 
 extension VmallocSpace {
     /// `vrealloc` of a size other than 0: a size the area's pages cover only updates its requested
-    /// size (shrinking keeps the pages, as the kernel does for now); a larger size moves the
+    /// size (shrinking keeps the pages, as the kernel's does); a larger size moves the
     /// content to a new area. `__GFP_ZERO` zeroes the bytes between the old and the new size in
     /// place.
     func vreallocArea(_ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP, site: CallSite)
@@ -18,7 +18,7 @@ extension VmallocSpace {
             return vmallocNodeRange(
                 size, align: PhysicalMemory.pageSize, gfp: gfp, node: NUMA_NO_NODE, flags: .alloc, site: site)
         }
-        guard let fit = resizeInPlace(p, size) else {
+        guard areas.contains(p), let fit = areas.resize(at: p - areas.base, to: size) else {
             log.warn("Trying to vrealloc() nonexistent vm area (\(p))", site: "vrealloc-bad")
             return nil
         }
@@ -37,25 +37,6 @@ extension VmallocSpace {
             vmshim_copy(n, p, oldSize)
             freeArea(p, kind: .vmalloc, function: "vfree()")
             return n
-        }
-    }
-
-    private enum InPlace {
-        case resized(from: Int)
-        case tooSmall(requested: Int)
-    }
-
-    /// Set the requested size of the vmalloc area starting at p if its pages cover `size`;
-    /// nil when p starts no live vmalloc area.
-    private func resizeInPlace(_ p: UnsafeMutableRawPointer, _ size: Int) -> InPlace? {
-        guard areas.contains(p) else { return nil }
-        let offset = p - areas.base
-        return areas.shard(of: offset).state.withLock { s in
-            guard let id = s.live(at: offset), s.records[Int(id)].kind == .vmalloc else { return nil }
-            let old = s.records[Int(id)].requested
-            guard size <= s.records[Int(id)].nrPages * PhysicalMemory.pageSize else { return .tooSmall(requested: old) }
-            s.records[Int(id)].requested = size
-            return .resized(from: old)
         }
     }
 }

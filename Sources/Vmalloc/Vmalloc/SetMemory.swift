@@ -93,28 +93,3 @@ extension VmallocSpace {
         }
     }
 }
-
-extension MemorySystem {
-    /// Make `numpages` pages from `addr` read-only (`set_memory_ro`). 0, or -EINVAL unless they
-    /// are whole pages of one live vmalloc or vmap area (nothing changes).
-    public func set_memory_ro(_ addr: UnsafeMutableRawPointer, _ numpages: Int) -> Int32 {
-        space.setMemory(addr, numpages, set: [], clear: .write)
-    }
-    /// Make pages writable again (`set_memory_rw`); errors as `set_memory_ro`.
-    public func set_memory_rw(_ addr: UnsafeMutableRawPointer, _ numpages: Int) -> Int32 {
-        space.setMemory(addr, numpages, set: .write, clear: [])
-    }
-    /// Make pages executable (`set_memory_x`); errors as `set_memory_ro`.
-    public func set_memory_x(_ addr: UnsafeMutableRawPointer, _ numpages: Int) -> Int32 {
-        space.setMemory(addr, numpages, set: .exec, clear: [])
-    }
-    /// Make pages non-executable (`set_memory_nx`); errors as `set_memory_ro`.
-    public func set_memory_nx(_ addr: UnsafeMutableRawPointer, _ numpages: Int) -> Int32 {
-        space.setMemory(addr, numpages, set: [], clear: .exec)
-    }
-
-    /// Mark the vmalloc or vmap area containing `addr` `VM_FLUSH_RESET_PERMS`
-    /// (`set_vm_flush_reset_perms`): its `vfree`/`vunmap` then resets its permissions and unmaps
-    /// it at once rather than lazily. An address outside such an area is reported and ignored.
-    public func set_vm_flush_reset_perms(_ addr: UnsafeMutableRawPointer) { space.setFlushResetPerms(addr) }
-}

@@ -40,32 +40,3 @@ extension VmallocSpace {
         }
     }
 }
-
-extension MemorySystem {
-    /// Resize a vmalloc allocation keeping its content (`vrealloc`): in place when the area's
-    /// pages cover `size`, else moved to a new area; size 0 frees and returns nil; nil p
-    /// allocates. On failure p stays valid and nil is returned.
-    public func vrealloc(
-        _ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line
-    ) -> UnsafeMutableRawPointer? {
-        vreallocNode(p, size, gfp, site: CallSite(file: file, line: line))
-    }
-
-    /// `vrealloc` for `vrealloc` and `kvrealloc`: size 0 is `vfree`, whatever area p starts.
-    package func vreallocNode(_ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP, site: CallSite)
-        -> UnsafeMutableRawPointer?
-    {
-        if size == 0 {
-            vfree(p)
-            return nil
-        }
-        return space.vreallocArea(p, size, gfp, site: site)
-    }
-}
-
-/// `vrealloc` on `MemorySystem.shared`.
-public func vrealloc(
-    _ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line
-) -> UnsafeMutableRawPointer? {
-    MemorySystem.shared.vrealloc(p, size, gfp, file: file, line: line)
-}

@@ -60,8 +60,11 @@ final class VmallocSpace: Sendable {
         pageTableScope = c.pageTableScope
     }
 
-    /// The scope the mapping step runs under: the seed patch's rule, extended as in newer
-    /// kernels to non-blocking and NORETRY/RETRY_MAYFAIL masks (their page tables get no reclaim).
+    /// The scope the mapping step runs under (`__vmalloc_area_node`): a `GFP_NOFS`-like mask
+    /// (IO without FS) maps under the NOFS scope, a `GFP_NOIO`-like one (neither) under NOIO,
+    /// because page tables are allocated with a fixed mask and the scope is the only way the
+    /// caller's reaches them; a mask that cannot block or carries NORETRY/RETRY_MAYFAIL adds the
+    /// noreclaim scope, so its page tables get no reclaim either. `.legacy`: no scope.
     func mappingScope(_ gfp: GFP) -> ScopeFlags {
         guard pageTableScope == .fromCaller else { return [] }
         var flags: ScopeFlags = []
@@ -210,8 +213,8 @@ final class VmallocSpace: Sendable {
             classPages: classPages, flags: flags,
             kind: .vmalloc, caller: site, blocks: blocks, runs: runs, node: node, align: align,
             vmaCost: inMapping ? runs.count : runs.count + 1, guardInMapping: inMapping)
-        // The seed: page tables are allocated with a fixed GFP_KERNEL-like mask, so the
-        // caller's NOFS/NOIO can only reach them through the scope.
+        // Page tables are allocated with a fixed GFP_KERNEL-like mask, so the caller's NOFS/NOIO
+        // can only reach them through the scope.
         let mapped = withThreadScope(mappingScope(gfp)) { mapArea(record, prot: .readWrite, gfp: gfp) }
         guard mapped else {
             freeBlocks(blocks)

@@ -5,12 +5,12 @@ import Glibc
 // to the next shard has released the last). Under a shard lock: PTE stores and clears
 // (lock-free in the shim), atomic adds to the mapper's VMA budget, and `protect`'s mprotect of
 // the area's own pages; never an mmap of the region, a page-allocator call or another lock of
-// this library. The mprotect is held under the lock so that the area cannot be freed, and its
-// VA handed to another owner, between the check and the change, and so that two changes of one
-// area apply one after the other. It is safe there: the syscall takes no lock of ours and
-// allocates nothing of ours, so it can neither wait on a shard nor enter reclaim (which purges
-// the shards), and no code of ours runs under the kernel's mmap lock it takes (the fault-report
-// handler only tries a shard lock).
+// this library; a `withArea` body keeps to the same. The mprotect runs under the lock so that
+// the area cannot be freed, and its VA handed to another owner, between the check and the
+// change, and so that two changes of one area apply one after the other. It is safe there: the
+// syscall takes no lock of ours and allocates nothing of ours, so it can neither wait on a
+// shard nor enter reclaim (which purges the shards), and no code of ours runs under the
+// kernel's mmap lock it takes (the fault-report handler only tries a shard lock).
 //
 // `VmapShard.State` and the area records are read and written in this file and VmapShard.swift
 // only; everything else goes through the operations below.

@@ -207,11 +207,11 @@ import VmallocTestSupport
         let region = (sys.space.areas.base, sys.space.areas.base + sys.space.areas.regionSize)
         let vmas = Int(vmtest_count_vmas_in(region.0, region.1))
         expect(
-            vmas <= sys.space.areas.vmas.used.load(ordering: .relaxed) + 1,
-            "\(vmas) VMAs in the region, \(sys.space.areas.vmas.used.load(ordering: .relaxed)) "
+            vmas <= sys.space.mapper.vmas.used.load(ordering: .relaxed) + 1,
+            "\(vmas) VMAs in the region, \(sys.space.mapper.vmas.used.load(ordering: .relaxed)) "
                 + "charged:\n\(regionMaps(region.0, region.1))\n\(sys.vmallocinfo())"
         )
-        expect(sys.space.areas.vmas.used.load(ordering: .relaxed) <= VMABudget.process.limit, "VMA budget exceeded")
+        expect(sys.space.mapper.vmas.used.load(ordering: .relaxed) <= VMABudget.process.limit, "VMA budget exceeded")
     }
 
     /// The /proc/self/maps lines of a range, for diagnostics.

@@ -15,19 +15,19 @@ import VmallocTestSupport
         let record = try #require(sys.space.areas.area(containing: p - sys.space.areas.base))
         try #require(record.runs.count == 1)
         fill(p, 4 * 4096, seed: 3)
-        let used = sys.space.areas.vmas.used.load(ordering: .relaxed)
+        let used = sys.space.mapper.vmas.used.load(ordering: .relaxed)
         #expect(vmtest_count_vmas_in(p, p + 4 * 4096) == 1)
         #expect(sys.set_memory_ro(p + 4096, 2) == 0)
         #expect(vmtest_count_vmas_in(p, p + 4 * 4096) == 3)
-        #expect(sys.space.areas.vmas.used.load(ordering: .relaxed) == used + 2)
+        #expect(sys.space.mapper.vmas.used.load(ordering: .relaxed) == used + 2)
         #expect(check(p, 4 * 4096, seed: 3))
         #expect(sys.set_memory_x(p + 4096, 1) == 0)  // ro+x, ro, rw pages: one VMA more
         #expect(vmtest_count_vmas_in(p, p + 4 * 4096) == 4)
-        #expect(sys.space.areas.vmas.used.load(ordering: .relaxed) == used + 3)
+        #expect(sys.space.mapper.vmas.used.load(ordering: .relaxed) == used + 3)
         #expect(sys.set_memory_nx(p + 4096, 1) == 0)
         #expect(sys.set_memory_rw(p + 4096, 2) == 0)
         #expect(vmtest_count_vmas_in(p, p + 4 * 4096) == 1)
-        #expect(sys.space.areas.vmas.used.load(ordering: .relaxed) == used)
+        #expect(sys.space.mapper.vmas.used.load(ordering: .relaxed) == used)
         fill(p, 4 * 4096, seed: 9)
         #expect(check(p, 4 * 4096, seed: 9))
         sys.vfree(p)
@@ -39,13 +39,13 @@ import VmallocTestSupport
     @Test func setMemoryUpToTheEndChargesTheGuardSplit() throws {
         let sys = try makeSystem()
         let p = try #require(sys.vmalloc(4 * 4096))
-        let used = sys.space.areas.vmas.used.load(ordering: .relaxed)
+        let used = sys.space.mapper.vmas.used.load(ordering: .relaxed)
         let before = vmtest_count_vmas_in(p, p + 5 * 4096)
         #expect(sys.set_memory_ro(p, 4) == 0)
         let added = Int(vmtest_count_vmas_in(p, p + 5 * 4096) - before)
-        #expect(sys.space.areas.vmas.used.load(ordering: .relaxed) - used >= added)
+        #expect(sys.space.mapper.vmas.used.load(ordering: .relaxed) - used >= added)
         #expect(sys.set_memory_rw(p, 4) == 0)
-        #expect(sys.space.areas.vmas.used.load(ordering: .relaxed) == used)
+        #expect(sys.space.mapper.vmas.used.load(ordering: .relaxed) == used)
         sys.vfree(p)
         expectNothingLost(sys)
     }
@@ -60,7 +60,7 @@ import VmallocTestSupport
         let ram = try #require(sys.vm_map_ram([page]))
         let heap = try #require(malloc(4096))
         defer { free(heap) }
-        let used = sys.space.areas.vmas.used.load(ordering: .relaxed)
+        let used = sys.space.mapper.vmas.used.load(ordering: .relaxed)
         let einval = -Int32(EINVAL)
         #expect(sys.set_memory_ro(p + 1, 1) == einval)  // not page-aligned
         #expect(sys.set_memory_ro(p, 5) == einval)  // past the end
@@ -70,7 +70,7 @@ import VmallocTestSupport
         #expect(sys.set_memory_x(freed, 1) == einval)  // freed
         #expect(sys.set_memory_ro(ram, 1) == einval)  // vm_map_ram: not a vmalloc or vmap area
         #expect(sys.set_memory_ro(heap, 1) == einval)  // outside the region
-        #expect(sys.space.areas.vmas.used.load(ordering: .relaxed) == used)
+        #expect(sys.space.mapper.vmas.used.load(ordering: .relaxed) == used)
         // Nothing changed: every page still writable.
         fill(p, 4 * 4096, seed: 1)
         fill(q, 4096, seed: 2)

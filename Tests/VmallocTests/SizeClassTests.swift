@@ -23,7 +23,7 @@ import VmallocTestSupport
         let p = try #require(sys.vmalloc(8 * 4096))
         sys.vfree(p)
         let q = try #require(sys.vmalloc(7 * 4096 - 100))
-        if sys.space.areas.guardMarkers {
+        if sys.space.mapper.guardMarkers {
             #expect(q == p + 4096)
             #expect(sys.vmalloc_to_page(p) == nil)
             #expect(sys.find_vm_area(p) == nil)
@@ -38,7 +38,7 @@ import VmallocTestSupport
         #expect(sys.vmalloc_to_page(q + 7 * 4096) == nil)
         #expect(sys.vmallocinfo().contains("pages=7 vmalloc"))
         // set_memory_* covers the owner's pages only.
-        if sys.space.areas.guardMarkers { #expect(sys.set_memory_ro(p, 1) == -EINVAL) }
+        if sys.space.mapper.guardMarkers { #expect(sys.set_memory_ro(p, 1) == -EINVAL) }
         fill(q, 7 * 4096 - 100, seed: 3)
         #expect(check(q, 7 * 4096 - 100, seed: 3))
         sys.vfree(q)
@@ -51,7 +51,7 @@ import VmallocTestSupport
         let p = try #require(sys.vmalloc(7 * 4096))
         sys.vfree(p)
         let q = try #require(sys.vmalloc(8 * 4096))
-        if sys.space.areas.guardMarkers { #expect(q == p - 4096) }
+        if sys.space.mapper.guardMarkers { #expect(q == p - 4096) }
         fill(q, 8 * 4096, seed: 5)
         #expect(check(q, 8 * 4096, seed: 5))
         #expect(sys.vmalloc_to_page(q) != nil)
@@ -72,7 +72,7 @@ import VmallocTestSupport
                 precondition(check(p, pages * 4096, seed: UInt8(pages)))
                 sys.vfree(p)
             }
-            precondition(!sys.space.areas.guardMarkers || ends.count == 1, "the class area was not reused")
+            precondition(!sys.space.mapper.guardMarkers || ends.count == 1, "the class area was not reused")
         }
     }
 

@@ -38,7 +38,8 @@ import VmallocTestSupport
             // Either every area exists or the budget ran out and the rest failed cleanly.
             precondition(live.count + failed == 30_000 && live.count > 20_000, "live \(live.count), failed \(failed)")
             precondition(
-                Int(vmtest_count_vmas_in(region.0, region.1)) <= sys.space.areas.vmas.used.load(ordering: .relaxed) + 1)
+                Int(vmtest_count_vmas_in(region.0, region.1)) <= sys.space.mapper.vmas.used.load(ordering: .relaxed) + 1
+            )
             for (i, p) in live.enumerated() where i % 997 == 0 { precondition(p.load(as: UInt32.self) == UInt32(i)) }
             live.forEach(sys.vfree)
             sys.vm_unmap_aliases()
@@ -46,7 +47,7 @@ import VmallocTestSupport
             precondition(
                 info.nodes.allSatisfy { $0.memFree == $0.memTotal - $0.pageTables - $0.slab }, "frames lost: \(info)")
             precondition(vmtest_count_vmas_in(region.0, region.1) == baseline, "VMAs left behind")
-            precondition(sys.space.areas.vmas.used.load(ordering: .relaxed) == 0)
+            precondition(sys.space.mapper.vmas.used.load(ordering: .relaxed) == 0)
         }
     }
 
@@ -57,14 +58,14 @@ import VmallocTestSupport
     @Test func fullFitAtTheKernelsSize() async {
         await #expect(processExitsWith: .success) {
             let sys = try! makeSystem(mib: 256, vmallocMiB: 2048, lazyMaxPages: 1 << 20)
-            guard sys.space.areas.guardMarkers else { return }  // older kernels: 2 VMAs per area
+            guard sys.space.mapper.guardMarkers else { return }  // older kernels: 2 VMAs per area
             let region = (sys.space.areas.base, sys.space.areas.base + sys.space.areas.regionSize)
             let baseline = vmtest_count_vmas_in(region.0, region.1)
             var kept: [UnsafeMutableRawPointer] = []
             var junk: [UnsafeMutableRawPointer] = []
             for i in 0..<16_384 {
                 guard let p = sys.vmalloc(4096), let q = sys.vmalloc(4096) else {
-                    let used = sys.space.areas.vmas.used.load(ordering: .relaxed)
+                    let used = sys.space.mapper.vmas.used.load(ordering: .relaxed)
                     preconditionFailure("area \(2 * i) of 32,768 failed: \(used) VMAs charged")
                 }
                 p.storeBytes(of: UInt32(i), as: UInt32.self)
@@ -73,7 +74,7 @@ import VmallocTestSupport
             }
             let vmas = Int(vmtest_count_vmas_in(region.0, region.1) - baseline)
             precondition(vmas <= 32_768 + 2, "\(vmas) VMAs for 32,768 areas")
-            precondition(vmas <= sys.space.areas.vmas.used.load(ordering: .relaxed) + 1, "budget below the real count")
+            precondition(vmas <= sys.space.mapper.vmas.used.load(ordering: .relaxed) + 1, "budget below the real count")
             junk.forEach(sys.vfree)
             for _ in 0..<1000 {
                 guard let p = sys.vmalloc(4096) else { preconditionFailure("vmalloc in the holes failed") }
@@ -86,7 +87,7 @@ import VmallocTestSupport
             let lost = info.nodes.contains { $0.memFree != $0.memTotal - $0.pageTables - $0.slab }
             precondition(!lost, "frames lost: \(info)")
             precondition(vmtest_count_vmas_in(region.0, region.1) == baseline, "VMAs left behind")
-            precondition(sys.space.areas.vmas.used.load(ordering: .relaxed) == 0)
+            precondition(sys.space.mapper.vmas.used.load(ordering: .relaxed) == 0)
         }
     }
 
@@ -96,13 +97,13 @@ import VmallocTestSupport
         var live: [UnsafeMutableRawPointer] = []
         while let p = sys.vmalloc(4096, GFP_KERNEL | __GFP_NOWARN) { live.append(p) }
         // A one-run area: its mapping, and with the guard in the reservation a split of it too.
-        #expect(live.count == (sys.space.areas.guardMarkers ? 500 : 250))
+        #expect(live.count == (sys.space.mapper.guardMarkers ? 500 : 250))
         #expect(log.all.contains { $0.contains("VMA budget spent") })
         let free = sys.meminfo().memFree
         #expect(sys.vmalloc(4096, GFP_KERNEL | __GFP_NOWARN) == nil)
         #expect(sys.meminfo().memFree == free)
         live.forEach(sys.vfree)
         expectNothingLost(sys)
-        #expect(sys.space.areas.vmas.used.load(ordering: .relaxed) == 0)
+        #expect(sys.space.mapper.vmas.used.load(ordering: .relaxed) == 0)
     }
 }

@@ -28,7 +28,7 @@ import VmallocTestSupport
     @Test(.timeLimit(.minutes(1))) func takesNoLockVfreeTakes() throws {
         let sys = try makeSystem()
         let p = try #require(sys.vmalloc(2 * 4096))
-        sys.space.areas.shard(of: p - sys.space.areas.base).state.withLock { _ in sys.vfree_atomic(p) }
+        _ = sys.space.areas.withArea(containing: p - sys.space.areas.base) { _ in sys.vfree_atomic(p) }
         #expect(Self.within2s { sys.find_vm_area(p) == nil })
         expectNothingLost(sys)
     }

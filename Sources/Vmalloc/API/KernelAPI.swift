@@ -131,24 +131,13 @@ extension MemorySystem {
     /// The frame mapped at a vmalloc address (`vmalloc_to_page`).
     public func vmalloc_to_page(_ p: UnsafeRawPointer) -> Page? { vmalloc_to_pfn(p).map(Page.init(pfn:)) }
     /// The pfn mapped at a vmalloc address (`vmalloc_to_pfn`).
-    public func vmalloc_to_pfn(_ p: UnsafeRawPointer) -> Int? {
-        guard space.areas.contains(p) else { return nil }
-        return space.pageTable.lookup(offset: p - UnsafeRawPointer(space.areas.base))
-    }
+    public func vmalloc_to_pfn(_ p: UnsafeRawPointer) -> Int? { space.pfn(at: p) }
     /// Whether p lies in the vmalloc region (`is_vmalloc_addr`).
-    public func is_vmalloc_addr(_ p: UnsafeRawPointer?) -> Bool { kv.isVmallocAddress(p) }
+    public func is_vmalloc_addr(_ p: UnsafeRawPointer?) -> Bool { space.contains(p) }
     /// The live area containing p (`find_vm_area`).
     public func find_vm_area(_ p: UnsafeRawPointer) -> VMArea? { findVMArea(p)?.area }
     /// `find_vm_area` with the caller as recorded (a C caller's return address stays one).
-    package func findVMArea(_ p: UnsafeRawPointer) -> (area: VMArea, caller: CallSite)? {
-        let areas = space.areas
-        guard areas.contains(p), let r = areas.area(containing: p - UnsafeRawPointer(areas.base)) else { return nil }
-        let area = VMArea(
-            addr: areas.address(r.start), size: r.reportedSize, requestedSize: r.requested,
-            nrPages: r.nrPages,
-            flags: r.flags, caller: r.caller.description, pagesPerNode: r.pagesPerNode(memory))
-        return (area, r.caller)
-    }
+    package func findVMArea(_ p: UnsafeRawPointer) -> (area: VMArea, caller: CallSite)? { space.findArea(p) }
     /// Purge every lazily freed area now: its mapping, frames and VA come back (`vm_unmap_aliases`).
     public func vm_unmap_aliases() { space.purgeLazy() }
 

@@ -116,10 +116,14 @@ public final class MemorySystem: Sendable {
         allocator = PageAllocator(memory: memory, minFreePages: configuration.minFreePages, log: log, faults: faults)
         reclaim = Reclaimer(zones: allocator.zones, stat: allocator.stat, log: log)
         allocator.setReclaimer(reclaim)
-        space = try VmallocSpace(configuration, allocator: allocator, log: log, faults: faults)
-        let base = UInt(bitPattern: space.areas.base)
-        let region = base..<base + UInt(space.areas.regionSize)
-        guard let slab = SlabAllocator(allocator: allocator, log: log, vmallocRegion: region) else {
+        space = try VmallocSpace(
+            VmallocSpace.Configuration(
+                regionSize: configuration.vmallocSize, pageTableScope: configuration.pageTableScope,
+                immediateUnmap: configuration.immediateUnmap, lazyMaxPages: configuration.lazyMaxPages,
+                populate: configuration.populate, maxMapCount: configuration.maxMapCount,
+                faultReports: configuration.faultReports),
+            allocator: allocator, log: log, faults: faults)
+        guard let slab = SlabAllocator(allocator: allocator, log: log, vmallocRegion: space.region) else {
             throw .systemCallFailed("calloc(slab object map)", errno: ENOMEM)
         }
         self.slab = slab

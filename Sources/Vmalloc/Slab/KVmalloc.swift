@@ -53,7 +53,7 @@ final class KVmalloc: Sendable {
     func kvreallocNode(_ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP, site: CallSite)
         -> UnsafeMutableRawPointer?
     {
-        if isVmallocAddress(p) { return vreallocNode(p, size, gfp, site: site) }
+        if space.contains(p) { return vreallocNode(p, size, gfp, site: site) }
         // An address kmalloc did not hand out is reported by ksize and left alone.
         if let p, !SlabAllocator.isZeroOrNull(p), slab.ksize(p) == 0 { return nil }
         if let n = slab.kreallocNode(p, size, Self.kmallocAttemptGFP(gfp, size: size), site: site) { return n }
@@ -78,13 +78,9 @@ final class KVmalloc: Sendable {
         return space.vreallocArea(p, size, gfp, site: site)
     }
 
-    /// `is_vmalloc_addr`.
-    @inline(__always)
-    func isVmallocAddress(_ p: UnsafeRawPointer?) -> Bool { p.map(space.areas.contains) ?? false }
-
     /// `kvfree`: vmalloc addresses go to `vfree`, others to `kfree`. nil is a no-op.
     func kvfree(_ p: UnsafeMutableRawPointer?) {
-        if isVmallocAddress(p) { vfree(p) } else { slab.kfree(p) }
+        if space.contains(p) { vfree(p) } else { slab.kfree(p) }
     }
 
     /// `vfree`: frees a vmalloc area, or unmaps a vmap area as `vunmap` does. The frames of a
@@ -114,3 +110,6 @@ final class KVmalloc: Sendable {
         kvfree(p)
     }
 }
+
+/// `vfree_atomic`'s worker frees with the whole `vfree`, handed-over pages and array included.
+extension KVmalloc: VfreeDeferred.Target {}

@@ -15,15 +15,8 @@ struct ProcFS: Sendable {
     /// `/proc/meminfo`.
     func meminfo() -> MemInfo {
         let page = PhysicalMemory.pageSize
-        var lazyPerNode = Array(repeating: 0, count: memory.nodeCount)
-        var vmallocPages = 0
-        space.areas.forEachShard { s in
-            // Lazy vmalloc areas hold frames no one owns; lazy vm_map_ram areas map their caller's.
-            for id in s.lazyIDs where s.records[Int(id)].kind == .vmalloc {
-                for (n, c) in s.records[Int(id)].pagesPerNode(memory).enumerated() { lazyPerNode[n] += c }
-            }
-            vmallocPages += s.vmallocPages
-        }
+        // Lazy vmalloc areas hold frames no one owns; lazy vm_map_ram areas map their caller's.
+        let (vmallocPages, lazyPerNode) = space.areas.usage(memory)
         let tables = space.pageTable.pagesPerNode
         let slabFrames = slab.framesPerNode
         let nodes = allocator.zones.map { z in
@@ -39,16 +32,14 @@ struct ProcFS: Sendable {
             vmallocUsed: vmallocPages * page,
             pageTables: nodes.reduce(0) { $0 + $1.pageTables },
             slab: nodes.reduce(0) { $0 + $1.slab },
-            percpu: percpu.bytes, nodes: nodes, vmallocGuardMarkers: space.areas.guardMarkers)
+            percpu: percpu.bytes, nodes: nodes, vmallocGuardMarkers: space.mapper.guardMarkers)
     }
 
     /// `/proc/vmallocinfo`: one line per area, lazily freed ones as "unpurged vm_area".
     func vmallocinfo() -> String {
         var lines: [String] = []
-        space.areas.forEachShard { s in
-            s.busy.forEach { e in
-                let r = s.records[Int(e.value)]
-                guard r.state == .live else { return }
+        for r in space.areas.snapshot() {
+            if r.state == .live {
                 let start = UInt(bitPattern: space.areas.address(r.start))
                 let size = r.reportedSize
                 var l = "0x\(Format.hex(start))-0x\(Format.hex(start + UInt(size))) \(pad(size, 7))"
@@ -64,9 +55,7 @@ struct ProcFS: Sendable {
                     for (n, c) in r.pagesPerNode(memory).enumerated() where c > 0 { l += " N\(n)=\(c)" }
                 }
                 lines.append(l)
-            }
-            for id in s.lazyIDs {
-                let r = s.records[Int(id)]
+            } else {
                 let start = UInt(bitPattern: space.areas.address(r.offset))
                 lines.append(
                     "0x\(Format.hex(start))-0x\(Format.hex(start + UInt(r.size))) \(pad(r.size, 7)) unpurged vm_area"
@@ -107,7 +96,7 @@ struct ProcFS: Sendable {
     func vmstat() -> [VMStatItem: Int] {
         var out = Dictionary(uniqueKeysWithValues: VMStatItem.allCases.map { ($0, allocator.stat[$0]) })
         // Counted per shard, under the shard lock the fast path holds anyway.
-        space.areas.forEachShard { out[.vmallocLazyReuse, default: 0] += $0.reused }
+        out[.vmallocLazyReuse, default: 0] += space.areas.reused
         return out
     }
 

@@ -1,6 +1,6 @@
 /// The area records of one shard, indexed by id, in storage the fast path reaches through a
 /// pointer: reading or writing one field of one record costs no uniqueness check and no copy
-/// (an `Array` checks uniqueness on every write through `s.records[i].field`).
+/// (an `Array` checks uniqueness on every write through `records[i].field`).
 ///
 /// Reference semantics: a table is owned by one `VmapShard.State`, which lives in its lock and
 /// is never copied; so no copy-on-write is needed.
@@ -26,24 +26,15 @@ struct AreaTable: @unchecked Sendable {
 
     var count: Int { storage.count }
 
-    /// The record with id `i` (0 ≤ i < count).
-    subscript(i: Int) -> AreaRecord {
-        unsafeAddress {
-            precondition(i >= 0 && i < storage.count, "area id out of range")
-            return UnsafePointer(storage.base + i)
-        }
-        nonmutating unsafeMutableAddress {
-            precondition(i >= 0 && i < storage.count, "area id out of range")
-            return storage.base + i
-        }
-    }
-
-    /// The record with id `i`, checked once, for a hot path that reads and writes several of
-    /// its fields. Valid until the next `append` (which may move the storage).
+    /// The record with id `id` (0 ≤ id < count), checked once: the only way to a record, read
+    /// or written in place through the pointer, so a path that touches several fields pays one
+    /// check and copies nothing. The pointer is valid until the next `append`, which may move
+    /// the storage: hold it only within one critical section of the owning shard, and never
+    /// across a call that stores a new record.
     @inline(__always)
-    func at(_ i: Int) -> UnsafeMutablePointer<AreaRecord> {
-        precondition(i >= 0 && i < storage.count, "area id out of range")
-        return storage.base + i
+    func at(_ id: Int32) -> UnsafeMutablePointer<AreaRecord> {
+        precondition(id >= 0 && Int(id) < storage.count, "area id out of range")
+        return storage.base + Int(id)
     }
 
     /// Add a record at id `count`.

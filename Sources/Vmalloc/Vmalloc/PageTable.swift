@@ -5,7 +5,8 @@ import Synchronization
 /// `vmap_pages_range`): four levels of 512 entries whose table pages are frames of the page
 /// allocator. Like the kernel's, its table pages are allocated with a fixed `GFP_KERNEL` mask,
 /// whatever the vmalloc caller asked for — only the scope in force (`current_gfp_context`)
-/// can constrain them. That is the situation the seed patch fixes.
+/// can constrain them, so vmalloc maps under a scope inferred from its caller's mask
+/// (`VmallocSpace.mappingScope`).
 /// Unchecked Sendable: the direct-map pointer is fixed; table entries are read and written atomically in C.
 final class PageTable: @unchecked Sendable {
     /// The mask every table page is allocated with (`pte_alloc_kernel`, `pmd_alloc`...).

@@ -6,38 +6,6 @@ extension VMFlags {
     public static let flushResetPerms = VMFlags(rawValue: 0x100)
 }
 
-/// Access bits of pages, with the values of `PROT_READ`, `PROT_WRITE` and `PROT_EXEC`.
-struct PagePerms: OptionSet, Sendable, Hashable {
-    let rawValue: Int32
-    static let read = PagePerms(rawValue: 1)
-    static let write = PagePerms(rawValue: 2)
-    static let exec = PagePerms(rawValue: 4)
-
-    init(rawValue: Int32) { self.rawValue = rawValue }
-    init(_ prot: PageProtection) {
-        switch prot {
-        case .readWrite: self = [.read, .write]
-        case .readOnly: self = .read
-        case .none: self = []
-        }
-    }
-
-    /// The protection as the shim's `mprotect` takes it: a `PAGE_NONE` page stays inaccessible
-    /// whatever else is set, as a PTE without its present bit does.
-    var shim: (prot: vmshim_prot, exec: vmshim_exec) {
-        guard contains(.read) else { return (VMSHIM_PROT_NONE, VMSHIM_NOEXEC) }
-        let prot = contains(.write) ? VMSHIM_PROT_READ_WRITE : VMSHIM_PROT_READ
-        return (prot, contains(.exec) ? VMSHIM_EXEC : VMSHIM_NOEXEC)
-    }
-}
-
-/// Pages [page, page + count) of an area that share their access bits.
-struct PermSpan: Sendable, Equatable {
-    var page: Int
-    var count: Int
-    var perms: PagePerms
-}
-
 extension AreaRecord {
     /// The access bits page by page, as spans covering the area.
     var spans: [PermSpan] { covering(permSpans) }
@@ -78,87 +46,48 @@ extension AreaRecord {
         let runStarts = Set(runs.map(\.page))
         return spans.dropFirst().reduce(0) { $0 + (runStarts.contains($1.page) ? 0 : 1) }
     }
+
+    /// `change_page_attr_set_clr` on pages [first, first + count) of this area (page indices
+    /// from its VA start): mprotect of each span whose bits change through `mapper`, its VMA
+    /// splits charged to the budget. 0, -EINVAL unless the pages lie inside the owner's, -ENOMEM
+    /// when the VMA budget or mprotect fails; on an error nothing changes. Called by
+    /// `VmapAreas.protect` on the record in place, under its shard's lock.
+    mutating func changePerms(set: PagePerms, clear: PagePerms, first: Int, count: Int, mapper: VmapMapper) -> Int32 {
+        // The owner's pages are the last of its class.
+        guard first >= lead, count <= classPages - first else { return -EINVAL }
+        let old = spans
+        let new = spans(setting: set, clearing: clear, first: first, count: count)
+        let delta = vmasAdded(by: new) - vmasAdded(by: permSpans)
+        if delta > 0 && !mapper.vmas.charge(delta) { return -ENOMEM }
+        if case .failure(let e) = mapper.protect(self, new, first: first, count: count) {
+            _ = mapper.protect(self, old, first: first, count: count)
+            if delta > 0 { mapper.vmas.release(delta) }
+            return -e.rawValue
+        }
+        if delta < 0 { mapper.vmas.release(-delta) }
+        permSpans = new
+        vmaCost += delta
+        return 0
+    }
 }
 
-extension MemorySystem {
-    /// `change_page_attr_set_clr` on whole pages of one live vmalloc or vmap area: mprotect of
-    /// each span whose bits change, its VMA splits charged to the budget. 0, -EINVAL when the
-    /// pages are not inside one area, -ENOMEM when the VMA budget or mprotect fails; on an error
-    /// nothing changes.
+extension VmallocSpace {
+    /// `set_memory_*`: `set` added to and `clear` taken from the access bits of `numpages`
+    /// pages from `addr`, whole pages of one live vmalloc or vmap area
+    /// (`AreaRecord.changePerms`). 0, -EINVAL when they are not, -ENOMEM when the VMA budget or
+    /// mprotect fails; on an error nothing changes.
     func setMemory(_ addr: UnsafeMutableRawPointer, _ numpages: Int, set: PagePerms, clear: PagePerms) -> Int32 {
-        let page = PhysicalMemory.pageSize
-        guard numpages >= 0, space.areas.contains(addr), Int(bitPattern: addr) % page == 0 else { return -EINVAL }
-        let offset = addr - space.areas.base
-        // The shard lock is held across mprotect so the area cannot be freed and its VA reused
-        // by another owner between the check and the change.
-        return space.areas.shard(of: offset).state.withLock { s -> Int32 in
-            guard let id = s.live(containing: offset), s.records[Int(id)].kind != .vmMapRam else { return -EINVAL }
-            var r = s.records[Int(id)]
-            let first = (offset - r.offset) / page
-            // Page indices count from the area's VA start; the owner's pages are the last of its class.
-            guard first >= r.lead, numpages <= r.classPages - first else { return -EINVAL }
-            let old = r.spans
-            let new = r.spans(setting: set, clearing: clear, first: first, count: numpages)
-            let delta = r.vmasAdded(by: new) - r.vmasAdded(by: r.permSpans)
-            if delta > 0 && !space.areas.vmas.charge(delta) { return -ENOMEM }
-            if case .failure(let e) = protect(r, new, first: first, count: numpages) {
-                _ = protect(r, old, first: first, count: numpages)
-                if delta > 0 { space.areas.vmas.release(delta) }
-                return -e.rawValue
-            }
-            if delta < 0 { space.areas.vmas.release(-delta) }
-            r.permSpans = new
-            r.vmaCost += delta
-            s.records[Int(id)] = r
-            return 0
+        guard numpages >= 0, areas.contains(addr), Int(bitPattern: addr) % PhysicalMemory.pageSize == 0 else {
+            return -EINVAL
         }
+        return areas.protect(offset: addr - areas.base, pages: numpages, set: set, clear: clear)
     }
 
-    /// mprotect the part of each span inside pages [first, first + count), up to the first failure.
-    private func protect(_ r: AreaRecord, _ spans: [PermSpan], first: Int, count: Int) -> Result<Void, Errno> {
-        let page = PhysicalMemory.pageSize
-        for s in r.covering(spans) {
-            let a = max(s.page, first)
-            let b = min(s.page + s.count, first + count)
-            guard a < b else { continue }
-            let (prot, exec) = s.perms.shim
-            let done = Result(
-                returned: vmshim_protect(space.areas.address(r.offset + a * page), (b - a) * page, prot, exec))
-            if case .failure = done { return done }
-        }
-        return .success(())
-    }
-
-    /// Make `numpages` pages from `addr` read-only (`set_memory_ro`). 0, or -EINVAL unless they
-    /// are whole pages of one live vmalloc or vmap area (nothing changes).
-    public func set_memory_ro(_ addr: UnsafeMutableRawPointer, _ numpages: Int) -> Int32 {
-        setMemory(addr, numpages, set: [], clear: .write)
-    }
-    /// Make pages writable again (`set_memory_rw`); errors as `set_memory_ro`.
-    public func set_memory_rw(_ addr: UnsafeMutableRawPointer, _ numpages: Int) -> Int32 {
-        setMemory(addr, numpages, set: .write, clear: [])
-    }
-    /// Make pages executable (`set_memory_x`); errors as `set_memory_ro`.
-    public func set_memory_x(_ addr: UnsafeMutableRawPointer, _ numpages: Int) -> Int32 {
-        setMemory(addr, numpages, set: .exec, clear: [])
-    }
-    /// Make pages non-executable (`set_memory_nx`); errors as `set_memory_ro`.
-    public func set_memory_nx(_ addr: UnsafeMutableRawPointer, _ numpages: Int) -> Int32 {
-        setMemory(addr, numpages, set: [], clear: .exec)
-    }
-
-    /// Mark the vmalloc or vmap area containing `addr` `VM_FLUSH_RESET_PERMS`
-    /// (`set_vm_flush_reset_perms`): its `vfree`/`vunmap` then resets its permissions and unmaps
-    /// it at once rather than lazily. An address outside such an area is reported and ignored.
-    public func set_vm_flush_reset_perms(_ addr: UnsafeMutableRawPointer) {
-        let offset = addr - space.areas.base
-        let marked =
-            space.areas.contains(addr)
-            && space.areas.shard(of: offset).state.withLock { s in
-                guard let id = s.live(containing: offset), s.records[Int(id)].kind != .vmMapRam else { return false }
-                s.records[Int(id)].flags.insert(.flushResetPerms)
-                return true
-            }
+    /// `set_vm_flush_reset_perms`: mark the vmalloc or vmap area containing `addr`
+    /// `VM_FLUSH_RESET_PERMS`, so that its `vfree`/`vunmap` resets its permissions and unmaps it
+    /// at once rather than lazily. An address outside such an area is reported and ignored.
+    func setFlushResetPerms(_ addr: UnsafeMutableRawPointer) {
+        let marked = areas.contains(addr) && areas.setFlushResetPerms(containing: addr - areas.base)
         if !marked {
             log.warn("set_vm_flush_reset_perms(\(addr)): no vmalloc or vmap area there", site: "flush-reset-perms")
         }

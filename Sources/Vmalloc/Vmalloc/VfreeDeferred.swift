@@ -4,12 +4,21 @@ import Synchronization
 /// kernel's llist) drained by one worker thread (its work item), started on first use.
 /// Unchecked Sendable: the nodes behind `head` are handed over whole by its atomic exchanges.
 final class VfreeDeferred: @unchecked Sendable {
+    /// What the worker frees a pointer with: the system's whole `vfree`, which also frees what
+    /// a `VM_MAP_PUT_PAGES` area handed over (the page array is kvfreed, above this layer).
+    protocol Target: AnyObject, Sendable {
+        /// Free the vmalloc or vmap area starting at p, or report it as `vfree` does.
+        func vfree(_ p: UnsafeMutableRawPointer?)
+    }
+
+    /// One deferred free: the pointer and the target that frees it (retained by the node).
     struct Node {
         var next: UnsafeMutablePointer<Node>?
-        let system: Unmanaged<MemorySystem>
+        let target: any Target
         let pointer: UnsafeMutableRawPointer
     }
 
+    /// The one list and worker of the process, shared by every system.
     static let shared = VfreeDeferred()
 
     private let head = Atomic<UnsafeMutablePointer<Node>?>(nil)
@@ -21,11 +30,12 @@ final class VfreeDeferred: @unchecked Sendable {
         DetachedThread.run(name: "vfree_deferred") { VfreeDeferred.shared.work() }
     }
 
-    /// `llist_add` of p, then `schedule_work` when the list was empty. The system is retained
-    /// until the worker has freed p.
-    func push(_ p: UnsafeMutableRawPointer, _ system: MemorySystem) {
+    /// `llist_add` of p, then `schedule_work` when the list was empty; nil is a no-op. The
+    /// target is retained until the worker has freed p.
+    func push(_ p: UnsafeMutableRawPointer?, to target: any Target) {
+        guard let p else { return }
         let node = UnsafeMutablePointer<Node>.allocate(capacity: 1)
-        node.initialize(to: Node(next: nil, system: .passRetained(system), pointer: p))
+        node.initialize(to: Node(next: nil, target: target, pointer: p))
         var seen = head.load(ordering: .relaxed)
         while true {
             node.pointee.next = seen
@@ -45,21 +55,10 @@ final class VfreeDeferred: @unchecked Sendable {
             if node == nil { wake.wait(since: seen, timeoutNs: 1_000_000_000) }
             while let n = node {
                 node = n.pointee.next
-                let system = n.pointee.system.takeRetainedValue()
-                system.vfree(n.pointee.pointer)
+                n.pointee.target.vfree(n.pointee.pointer)
                 n.deinitialize(count: 1)
                 n.deallocate()
             }
         }
-    }
-}
-
-extension MemorySystem {
-    /// Free a vmalloc area from any context (`vfree_atomic`): takes none of the locks `vfree`
-    /// takes; the free runs soon after on a worker thread. nil is a no-op; a pointer `vfree`
-    /// would refuse is reported by the worker and changes nothing.
-    public func vfree_atomic(_ p: UnsafeMutableRawPointer?) {
-        guard let p else { return }
-        VfreeDeferred.shared.push(p, self)
     }
 }

@@ -2,43 +2,69 @@ import CShim
 import Glibc
 
 /// The vmalloc component (mm/vmalloc.c): virtually contiguous areas built from scattered
-/// frames. It owns the VA space (`VmapAreas` shards) and the page table of the region and holds
-/// the page allocator its frames and table pages come from; `MemorySystem`'s kernel-spelled
-/// functions forward here. It is the reclaim source that purges lazily freed areas and the
-/// purger of lazily unmapped `vm_map_ram` aliases (the page allocator holds it weakly).
+/// frames. It owns the VA allocator (`VmapAreas`), the mapper that makes areas real
+/// (`VmapMapper`) and the page table of the region, and holds the page allocator its frames and
+/// table pages come from; `MemorySystem`'s kernel-spelled functions forward here. It is the
+/// reclaim source that purges lazily freed areas and the purger of lazily unmapped
+/// `vm_map_ram` aliases (the page allocator holds it weakly).
 ///
-/// Lock order: one shard lock (`VmapShard.state`) at a time, never two; under it only PTE
-/// stores (lock-free in the shim). The page table's `perNode` lock is taken in `populate`, with
-/// no shard lock held. No lock is held while the page allocator is called (frames, table pages,
-/// frees in a purge), since an allocation may reclaim and reclaim purges the shards.
+/// Lock order: one shard lock at a time, never two, taken inside `VmapAreas` (which says what
+/// runs under it). The page table's `perNode` lock is taken in `populate`, with no shard lock
+/// held. No lock is held while the page allocator is called (frames, table pages, frees in a
+/// purge), since an allocation may reclaim and reclaim purges the shards.
 final class VmallocSpace: Sendable {
-    /// The VA space: shards of free, busy and lazily freed areas.
+    /// How the vmalloc component is built: its part of the system's configuration.
+    struct Configuration: Sendable {
+        /// Bytes of the reserved region (`VmallocTotal`), rounded down to pages: 4 MiB … 64 TiB.
+        var regionSize: Int
+        /// Whether page-table pages obey the caller's mask through the scope (`.fromCaller`) or
+        /// are allocated as GFP_KERNEL whatever it is (`.legacy`).
+        var pageTableScope: PageTableScope
+        /// Unmap and return every freed area at once, so any use after `vfree` faults.
+        var immediateUnmap: Bool
+        /// Pages lazily freed areas may hold before a purge; nil: `lazy_max_pages`, at most a
+        /// quarter of the system's frames.
+        var lazyMaxPages: Int?
+        /// Populate owners' pages when mapped (no page fault on first touch).
+        var populate: Bool
+        /// VMAs the region may use; nil: only the process-wide `vm.max_map_count` budget.
+        var maxMapCount: Int?
+        /// Register the region for KASAN-like fault reports and remember freed areas for them.
+        var faultReports: Bool
+    }
+
+    /// The VA allocator: shards of free, busy and lazily freed areas.
     let areas: VmapAreas
+    /// The mmap engine: the reservation, mappings, guard markers, the VMA budget.
+    let mapper: VmapMapper
     /// The software page table of the region.
     let pageTable: PageTable
     /// Where frames and table pages come from.
     let allocator: PageAllocator
-    private let memory: PhysicalMemory
+    let memory: PhysicalMemory
     let log: Printk
     private let pageTableScope: PageTableScope
 
-    init(
-        _ c: MemorySystem.Configuration, allocator: PageAllocator, log: Printk,
-        faults: FaultInjector
-    ) throws(MemorySystemError) {
+    /// Reserve the region and its page table's root; throws with nothing left mapped when `c`
+    /// cannot work.
+    init(_ c: Configuration, allocator: PageAllocator, log: Printk, faults: FaultInjector) throws(MemorySystemError) {
         guard let table = PageTable(allocator: allocator, faults: faults) else {
             throw .invalidConfiguration("no frame for the page-table root")
         }
         pageTable = table
-        areas = try VmapAreas(c, memory: allocator.memory, log: log, faults: faults)
+        mapper = try VmapMapper(c, memory: allocator.memory, log: log, faults: faults)
+        areas = VmapAreas(c, mapper: mapper, totalPages: allocator.memory.totalPages, faults: faults)
         self.allocator = allocator
         memory = allocator.memory
         self.log = log
         pageTableScope = c.pageTableScope
     }
 
-    /// The scope the mapping step runs under: the seed patch's rule, extended as in newer
-    /// kernels to non-blocking and NORETRY/RETRY_MAYFAIL masks (their page tables get no reclaim).
+    /// The scope the mapping step runs under (`__vmalloc_area_node`): a `GFP_NOFS`-like mask
+    /// (IO without FS) maps under the NOFS scope, a `GFP_NOIO`-like one (neither) under NOIO,
+    /// because page tables are allocated with a fixed mask and the scope is the only way the
+    /// caller's reaches them; a mask that cannot block or carries NORETRY/RETRY_MAYFAIL adds the
+    /// noreclaim scope, so its page tables get no reclaim either. `.legacy`: no scope.
     func mappingScope(_ gfp: GFP) -> ScopeFlags {
         guard pageTableScope == .fromCaller else { return [] }
         var flags: ScopeFlags = []
@@ -56,7 +82,7 @@ final class VmallocSpace: Sendable {
         allocator.stat.countFailure(mask: gfp.rawValue)
         guard !gfp.contains(.noWarn) else { return }
         // The effective mask: the caller's under the thread's and task's scopes.
-        let mode = current_gfp_context(gfp).modeString
+        let mode = ScopeFlags.current.apply(to: gfp).modeString
         log.warn(
             "\(PageAllocator.comm): vmalloc error: size \(size), \(what), mode:\(mode), nodemask=(null)",
             site: "vmalloc-error@\(site)")
@@ -160,7 +186,7 @@ final class VmallocSpace: Sendable {
         let guardBytes = flags.contains(.noGuard) ? 0 : page
         let areaSize = classPages * page + guardBytes
         // With guard markers a plain area's guard page is part of its own mapping (`mapRuns`).
-        let inMapping = areas.guardMarkers && flags == .alloc
+        let inMapping = mapper.guardMarkers && flags == .alloc
         guard let offset = allocVA(areaSize, align: align, gfp: gfp, size: size, site: site) else { return nil }
         let hugeBlocks = huge ? allocHugeFrames(areaPages, gfp: gfp, node: node) : nil
         if huge && hugeBlocks == nil {
@@ -187,8 +213,8 @@ final class VmallocSpace: Sendable {
             classPages: classPages, flags: flags,
             kind: .vmalloc, caller: site, blocks: blocks, runs: runs, node: node, align: align,
             vmaCost: inMapping ? runs.count : runs.count + 1, guardInMapping: inMapping)
-        // The seed: page tables are allocated with a fixed GFP_KERNEL-like mask, so the
-        // caller's NOFS/NOIO can only reach them through the scope.
+        // Page tables are allocated with a fixed GFP_KERNEL-like mask, so the caller's NOFS/NOIO
+        // can only reach them through the scope.
         let mapped = withThreadScope(mappingScope(gfp)) { mapArea(record, prot: .readWrite, gfp: gfp) }
         guard mapped else {
             freeBlocks(blocks)
@@ -300,21 +326,21 @@ final class VmallocSpace: Sendable {
 
     private func tryMap(_ r: AreaRecord, prot: PageProtection) -> Bool {
         guard pageTable.populate(offset: r.offset, count: r.classPages) else { return false }
-        if !areas.vmas.charge(r.vmaCost) {
+        if !mapper.vmas.charge(r.vmaCost) {
             drainDeferredFrees()
-            guard areas.vmas.charge(r.vmaCost) else {
+            guard mapper.vmas.charge(r.vmaCost) else {
                 log.warn(
                     "vmalloc: VMA budget spent (vm.max_map_count): this system uses "
-                        + "\(areas.vmas.used.load(ordering: .relaxed)), the process "
+                        + "\(mapper.vmas.used.load(ordering: .relaxed)), the process "
                         + "\(VMABudget.process.used.load(ordering: .relaxed)) of \(VMABudget.process.limit)",
                     site: "vma-budget")
                 return false
             }
         }
-        if case .failure(let e) = areas.mapRuns(
+        if case .failure(let e) = mapper.mapRuns(
             offset: r.offset, runs: r.runs, prot: prot, guardPage: r.guardInMapping, populateFrom: r.lead)
         {
-            areas.vmas.release(r.vmaCost)
+            mapper.vmas.release(r.vmaCost)
             log.warn("vmalloc: mmap of an area failed: \(e)", site: "mmap-failed")
             return false
         }
@@ -324,9 +350,9 @@ final class VmallocSpace: Sendable {
 
     /// Release the frames of an area removed without laziness (immediate-unmap mode).
     private func releaseNow(_ r: VmapAreas.Released) {
-        areas.unmap(offset: r.offset, bytes: r.size)
+        mapper.unmap(offset: r.offset, bytes: r.size)
         for b in r.blocks { allocator.free(pfn: b.pfn, order: b.order) }
-        areas.vmas.release(r.vmaCost)
+        mapper.vmas.release(r.vmaCost)
         areas.releaseVA(offset: r.offset, size: r.size)
     }
 
@@ -441,13 +467,16 @@ final class VmallocSpace: Sendable {
     /// of all shards, free their frames and return their VA. Returns the frames freed.
     @discardableResult
     func purgeLazy(shardOf offset: Int? = nil) -> Int {
-        let targets = offset.map { [areas.shard(of: $0)] } ?? areas.shards
-        return targets.reduce(0) { $0 + purge($1) }
+        if let offset { return purge(shard: areas.shardIndex(of: offset)) }
+        return (0..<areas.shardCount).reduce(0) { $0 + purge(shard: $1) }
     }
 
-    private func purge(_ shard: VmapShard) -> Int {
-        let batch = areas.unmapLazy(shard)
+    /// Purge shard `k`: take its lazily freed areas, unmap them (adjacent ones in one syscall),
+    /// then give back their frames, VMAs and VA.
+    private func purge(shard k: Int) -> Int {
+        let batch = areas.takeLazy(shard: k)
         guard !batch.isEmpty else { return 0 }
+        mapper.unmap(batch)
         // Only now, with their mappings gone, may the frames of the vm_map_ram areas be freed.
         allocator.lazyAliases.subtract(batch.reduce(0) { $0 + ($1.kind == .vmMapRam ? 1 : 0) }, ordering: .releasing)
         var freed = 0
@@ -456,9 +485,9 @@ final class VmallocSpace: Sendable {
                 allocator.free(pfn: b.pfn, order: b.order)
                 freed += 1 << b.order
             }
-            areas.vmas.release(r.vmaCost)
+            mapper.vmas.release(r.vmaCost)
         }
-        areas.releaseVA(batch, of: shard)
+        areas.releaseVA(batch, shard: k)
         allocator.stat.add(.lazyPurges, batch.count)
         return freed
     }

@@ -2,32 +2,43 @@ import CShim
 import Glibc
 
 // Lock order: the shards' locks are taken one at a time, never nested (a search that moves on
-// to the next shard has released the last). Under a shard lock: PTE stores and clears only
-// (lock-free in the shim); no mmap, no page-allocator call, no other lock of this library.
+// to the next shard has released the last). Under a shard lock: PTE stores and clears
+// (lock-free in the shim), atomic adds to the mapper's VMA budget, and `protect`'s mprotect of
+// the area's own pages; never an mmap of the region, a page-allocator call or another lock of
+// this library; a `withArea` body keeps to the same. The mprotect runs under the lock so that
+// the area cannot be freed, and its VA handed to another owner, between the check and the
+// change, and so that two changes of one area apply one after the other. It is safe there: the
+// syscall takes no lock of ours and allocates nothing of ours, so it can neither wait on a
+// shard nor enter reclaim (which purges the shards), and no code of ours runs under the
+// kernel's mmap lock it takes (the fault-report handler only tries a shard lock).
+//
+// `VmapShard.State` and the area records are read and written in this file and VmapShard.swift
+// only; everything else goes through the operations below.
 
-/// The vmalloc region (mm/vmalloc.c, VA part): a PROT_NONE reservation split into shards, each
-/// with a free-VA tree (lowest-address fit), busy areas and lazily freed areas whose unmap,
-/// frames and VA are returned in batches (`purge_vmap_area_lazy`).
+/// The vmalloc region's VA allocator (mm/vmalloc.c, VA part): the region split into shards,
+/// each with a free-VA tree (lowest-address fit), busy areas and lazily freed areas whose
+/// frames and VA are returned in batches (`purge_vmap_area_lazy`), reuse pools by size class.
+/// Where an area lies is decided here; `VmapMapper` makes it real.
 /// Unchecked Sendable: `base` is a raw pointer fixed at init; all mutable state lives behind the shard locks.
 final class VmapAreas: @unchecked Sendable {
     /// The smallest shard: an area can be at most this large when the region is split.
     static let minShardSize = 4 << 30
 
+    /// The start of the region (the mapper's reservation), read on every fast path.
     let base: UnsafeMutableRawPointer
+    /// Bytes of the region.
     let regionSize: Int
     let lazyMaxPages: Int
     /// Each shard's share of `lazyMaxPages`: past it, its lazy areas are purged.
     private let lazyPagesPerShard: Int
+    /// Freed areas are unmapped and returned at once, never kept lazily: any use after free faults.
     let immediateUnmap: Bool
-    let populate: Bool
-    let vmas: VMABudget
-    /// Whether this kernel has guard markers on memfd mappings (`MADV_GUARD_INSTALL`, Linux
-    /// 6.13+): then plain areas come in size classes (`SizeClass`); else exact sizes, with the
-    /// guard page in the PROT_NONE reservation only.
-    let guardMarkers: Bool
+    /// Whether plain areas come in size classes (`SizeClass`): only when the mapper has guard
+    /// markers, so the guard stays at the class's end for every owner, and areas are reused.
+    private let sizeClasses: Bool
     /// Whether freed areas are remembered for use-after-free fault reports (only when reports are on).
     let remembersFreed: Bool
-    let shards: [VmapShard]
+    private let shards: [VmapShard]
     /// The same shards, reached without a retain: two threads retaining one shared object
     /// write one cache line, which is what kept the fast path from scaling. `shards` keeps
     /// them alive.
@@ -35,35 +46,24 @@ final class VmapAreas: @unchecked Sendable {
     /// Shard i starts at i << shardShift (the last one takes the rest): finding an address's
     /// shard on every vfree is a shift, not a division.
     private let shardShift: Int
-    private let memory: PhysicalMemory
-    private let log: Printk
+    /// Where mprotect and the VMA budget's reservation pieces go.
+    private let mapper: VmapMapper
     private let faults: FaultInjector
 
-    init(_ c: MemorySystem.Configuration, memory: PhysicalMemory, log: Printk, faults: FaultInjector)
-        throws(MemorySystemError)
-    {
-        let size = c.vmallocSize / PhysicalMemory.pageSize * PhysicalMemory.pageSize
-        guard size >= 1 << 22, size <= 1 << 46 else {
-            throw .invalidConfiguration("vmallocSize must be 4 MiB...64 TiB, got \(c.vmallocSize)")
-        }
-        var reserved: UnsafeMutableRawPointer?
-        if case .failure(let e) = Result(returned: vmshim_reserve(&reserved, size, 1 << 21)) {
-            throw .systemCallFailed("mmap(vmalloc region, \(size) bytes)", errno: e.rawValue)
-        }
-        let b = reserved!
-        base = b
+    /// The VA of `mapper`'s reservation, in shards; `totalPages` (the system's frames) caps the
+    /// default lazy threshold.
+    init(_ c: VmallocSpace.Configuration, mapper: VmapMapper, totalPages: Int, faults: FaultInjector) {
+        let size = mapper.size
+        base = mapper.base
         regionSize = size
-        self.memory = memory
-        self.log = log
+        self.mapper = mapper
         self.faults = faults
         immediateUnmap = c.immediateUnmap
-        populate = c.populate
+        sizeClasses = mapper.guardMarkers && !c.immediateUnmap
         remembersFreed = c.faultReports
-        guardMarkers = vmshim_guard_probe() == 1
-        vmas = VMABudget(limit: c.maxMapCount ?? Int.max)
         let cpus = max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1)
         // A small system would hold most of its frames in lazily freed areas: cap at a quarter.
-        lazyMaxPages = c.lazyMaxPages ?? min(Self.lazyMaxPages(cpus: cpus), memory.totalPages / 4)
+        lazyMaxPages = c.lazyMaxPages ?? min(Self.lazyMaxPages(cpus: cpus), totalPages / 4)
         let count = max(1, min(cpus, size / Self.minShardSize))
         lazyPagesPerShard = max(lazyMaxPages / count, 1)
         // A power of two of at least 4 GiB (or the whole region): shards start 2 MiB-aligned,
@@ -72,13 +72,7 @@ final class VmapAreas: @unchecked Sendable {
         let slice = 1 << shardShift
         shards = (0..<count).map { i in VmapShard(start: i * slice, size: i == count - 1 ? size - i * slice : slice) }
         unretained = shards.map { Unmanaged.passUnretained($0) }
-        // A forked child must not silently share this region's MAP_SHARED frames.
-        if case .failure = Result(returned: vmshim_region_register(b, size)) {
-            log.warnOnce(
-                "vmalloc: too many regions for fork hygiene: a forked child keeps access to this one",
-                site: "region-register")
-        }
-        if c.faultReports { FaultReports.register(base: b, size: size, self) }
+        if c.faultReports { FaultReports.register(base: base, size: size, self) }
     }
 
     /// `lazy_max_pages`: 32 MiB of pages × `fls(num_online_cpus())`, a log scale that keeps
@@ -88,21 +82,22 @@ final class VmapAreas: @unchecked Sendable {
         return fls * (32 << 20) / PhysicalMemory.pageSize
     }
 
-    deinit {
-        FaultReports.unregister(base: base)
-        vmshim_region_unregister(base)
-        vmas.release(vmas.used.load(ordering: .relaxed))
-        vmshim_release(base, regionSize)
-    }
+    deinit { FaultReports.unregister(base: base) }
 
+    /// Whether p lies in the region.
     func contains(_ p: UnsafeRawPointer) -> Bool {
         let off = p - UnsafeRawPointer(base)
         return off >= 0 && off < regionSize
     }
 
+    /// The address of a region offset.
     func address(_ offset: Int) -> UnsafeMutableRawPointer { base + offset }
 
-    func shard(of offset: Int) -> VmapShard { shards[index(of: offset)] }
+    /// How many shards the region has (a purge visits them by index).
+    var shardCount: Int { shards.count }
+
+    /// The index of the shard holding offset.
+    func shardIndex(of offset: Int) -> Int { index(of: offset) }
 
     /// Run `body` under the lock of shard `k` without retaining it (the fast paths).
     @inline(__always)
@@ -137,7 +132,7 @@ final class VmapAreas: @unchecked Sendable {
                 s.free.remove(start: r.start)
                 if start > r.start { s.free.insert(start: r.start, size: start - r.start) }
                 if start + size < r.end { s.free.insert(start: start + size, size: r.end - start - size) }
-                countPieces(from: before, to: s.free.count)
+                mapper.countPieces(from: before, to: s.free.count)
                 return start
             }
             if let found { return found }
@@ -145,73 +140,12 @@ final class VmapAreas: @unchecked Sendable {
         return nil
     }
 
+    /// Give [offset, offset + size) back to its shard's free ranges.
     func releaseVA(offset: Int, size: Int) {
-        shard(of: offset).state.withLock { s in
+        withShard(index(of: offset)) { s in
             let before = s.free.count
             s.freeVA(offset: offset, size: size)
-            countPieces(from: before, to: s.free.count)
-        }
-    }
-
-    /// With guard markers, the reservation pieces are charged from the free ranges of each shard
-    /// beyond its first (a shard starts as one range); called with the shard lock held, when a
-    /// change of the free tree took its range count from `before` to `after`.
-    private func countPieces(from before: Int, to after: Int) {
-        guard guardMarkers else { return }
-        let delta = max(after - 1, 0) - max(before - 1, 0)
-        if delta > 0 { vmas.add(delta) } else if delta < 0 { vmas.release(-delta) }
-    }
-
-    // MARK: mapping
-
-    /// mmap each run at its place (one syscall per run). With `guardPage`, the last run's mmap
-    /// reaches one page further (the memfd page after its frames, never populated) and that page
-    /// gets a guard marker: the guard lives in the area's own VMA instead of splitting the
-    /// reservation, and it never moves (owners of a class area end at its class's end). Only
-    /// pages from `populateFrom` on (the owner's) are populated: a class's lead stays
-    /// unpopulated, taking no memory until an owner uses it. On failure what was mapped is
-    /// unmapped again.
-    func mapRuns(
-        offset: Int, runs: [FrameRun], prot: PageProtection, guardPage: Bool = false, populateFrom: Int = 0
-    ) -> Result<Void, Errno> {
-        let page = PhysicalMemory.pageSize
-        for (i, run) in runs.enumerated() {
-            let guarded = guardPage && i == runs.count - 1
-            let skipped = min(max(populateFrom - run.page, 0), run.count)
-            let filled = populate ? run.count - skipped : 0
-            // One mmap with MAP_POPULATE when the whole run is the owner's; else populate after.
-            let whole = filled == run.count && !guarded
-            let at = base + offset + run.page * page
-            var mapped = Result(
-                returned: faults.shouldFail(.mmap)
-                    ? -ENOMEM
-                    : vmshim_map_shared(
-                        at, (run.count + (guarded ? 1 : 0)) * page,
-                        memory.fd(of: run.pfn), memory.fileOffset(of: run.pfn),
-                        prot.shim, whole ? 1 : 0))
-            if case .success = mapped, !whole {
-                if guarded { mapped = Result(returned: vmshim_guard_install(at + run.count * page, page)) }
-                if case .success = mapped, filled > 0 {
-                    mapped = Result(returned: vmshim_madvise(at + skipped * page, filled * page, MADV_POPULATE_WRITE))
-                }
-                if case .failure = mapped {
-                    unmap(offset: offset + run.page * page, bytes: (run.count + (guarded ? 1 : 0)) * page)
-                }
-            }
-            if case .failure(let e) = mapped {
-                for done in runs[..<i] { unmap(offset: offset + done.page * page, bytes: done.count * page) }
-                return .failure(e)
-            }
-        }
-        return .success(())
-    }
-
-    /// Return [offset, offset + bytes) to the PROT_NONE reservation.
-    func unmap(offset: Int, bytes: Int) {
-        // Replacing a mapping inside our own reservation cannot fail short of address-space
-        // corruption; carrying on would hand out VA that still maps old frames.
-        if case .failure(let e) = Result(returned: vmshim_map_none(base + offset, bytes)) {
-            preconditionFailure("mmap(PROT_NONE) over a vmalloc range failed: \(e)")
+            mapper.countPieces(from: before, to: s.free.count)
         }
     }
 
@@ -219,7 +153,7 @@ final class VmapAreas: @unchecked Sendable {
 
     /// Record a new live area.
     func insertBusy(_ r: AreaRecord) {
-        shard(of: r.offset).state.withLock { s in
+        withShard(index(of: r.offset)) { s in
             let id = s.store(r)
             s.busy.insert(start: r.offset, size: r.size, value: id)
             if r.kind == .vmalloc {
@@ -229,9 +163,62 @@ final class VmapAreas: @unchecked Sendable {
         }
     }
 
-    /// The live area containing offset.
-    func area(containing offset: Int) -> AreaRecord? {
-        shard(of: offset).state.withLock { s in s.live(containing: offset).map { s.records[Int($0)] } }
+    /// Run `body` on the live area containing offset (its owner's pages or its guard), under
+    /// its shard's lock; nil when there is none (lazily freed areas count as absent). `body`
+    /// must not call back into the VA space.
+    func withArea<R>(containing offset: Int, _ body: (AreaRecord) -> R) -> R? {
+        withShard(index(of: offset)) { s in s.live(containing: offset).map { body(s.records.at($0).pointee) } }
+    }
+
+    /// A copy of the live area containing offset (`find_vm_area`).
+    func area(containing offset: Int) -> AreaRecord? { withArea(containing: offset) { $0 } }
+
+    /// `set_memory_*` on pages [offset, offset + pages) of the live vmalloc or vmap area
+    /// containing offset (`AreaRecord.changePerms`): 0, -EINVAL when there is no such area or
+    /// the pages are not inside its owner's, -ENOMEM when the VMA budget or mprotect fails. The
+    /// mprotect runs under the shard lock (see the lock rules at the top).
+    func protect(offset: Int, pages: Int, set: PagePerms, clear: PagePerms) -> Int32 {
+        withShard(index(of: offset)) { s -> Int32 in
+            guard let id = s.live(containing: offset) else { return -EINVAL }
+            let a = s.records.at(id)
+            guard a.pointee.kind != .vmMapRam else { return -EINVAL }
+            let first = (offset - a.pointee.offset) / PhysicalMemory.pageSize
+            return a.pointee.changePerms(set: set, clear: clear, first: first, count: pages, mapper: mapper)
+        }
+    }
+
+    /// Mark the live vmalloc or vmap area containing offset `VM_FLUSH_RESET_PERMS`; false when
+    /// there is none.
+    func setFlushResetPerms(containing offset: Int) -> Bool {
+        withShard(index(of: offset)) { s in
+            guard let id = s.live(containing: offset) else { return false }
+            let a = s.records.at(id)
+            guard a.pointee.kind != .vmMapRam else { return false }
+            a.pointee.flags.insert(.flushResetPerms)
+            return true
+        }
+    }
+
+    /// What `resize` did to a vmalloc area.
+    enum Resize {
+        /// The area's pages hold the new size: its requested size was `from` and is the new one now.
+        case resized(from: Int)
+        /// The area's pages are too few for the new size; nothing changed. `requested`: its size.
+        case tooSmall(requested: Int)
+    }
+
+    /// Set the requested size of the live vmalloc area whose owner starts at offset to `size`
+    /// if its pages cover it (`vrealloc` in place); nil when offset starts no live vmalloc area.
+    func resize(at offset: Int, to size: Int) -> Resize? {
+        withShard(index(of: offset)) { s in
+            guard let id = s.live(at: offset) else { return nil }
+            let a = s.records.at(id)
+            guard a.pointee.kind == .vmalloc else { return nil }
+            let old = a.pointee.requested
+            guard size <= a.pointee.nrPages * PhysicalMemory.pageSize else { return .tooSmall(requested: old) }
+            a.pointee.requested = size
+            return .resized(from: old)
+        }
     }
 
     /// What the caller of a non-lazy removal must give back (a few words, not the whole record).
@@ -279,7 +266,7 @@ final class VmapAreas: @unchecked Sendable {
             // The floor entry is the only area that can hold offset (the tree is keyed by VA start).
             guard let e = s.busy.floor(offset) else { return .notFound }
             let id = e.value
-            let a = s.records.at(Int(id))
+            let a = s.records.at(id)
             let pages = a.pointee.nrPages
             let frames = a.pointee.classPages
             // `start` from fields: reading the computed property would copy the record.
@@ -357,7 +344,7 @@ final class VmapAreas: @unchecked Sendable {
             let key = PoolKey(nrPages: classPages, node: node, align: align)
             let id = s.pool(key)
             guard id >= 0 else { return nil }
-            let a = s.records.at(Int(id))
+            let a = s.records.at(id)
             s.setPool(key, a.pointee.nextReusable)
             a.pointee.requested = requested
             return s.revive(id, pages: pages, caller: caller, pageTable: pageTable)
@@ -368,19 +355,19 @@ final class VmapAreas: @unchecked Sendable {
     /// and make it live again: `vm_map_ram` of the same frames costs no syscall.
     func reuseMapRam(_ list: [Page], caller: CallSite, pageTable: PageTable) -> Int? {
         let key = FrameRun.fingerprint(list)
-        return shards[localShard].state.withLock { s in
+        return withShard(localShard) { s in
             // The chain holds every area whose frames share the print; take the first that maps
             // exactly these frames.
             var prev: Int32 = -1
             var id = s.mapRamPools[key] ?? -1
-            while id >= 0, !s.records[Int(id)].mapsExactly(list) {
+            while id >= 0, !s.records.at(id).pointee.mapsExactly(list) {
                 prev = id
-                id = s.records[Int(id)].nextReusable
+                id = s.records.at(id).pointee.nextReusable
             }
             guard id >= 0 else { return nil }
-            let next = s.records[Int(id)].nextReusable
+            let next = s.records.at(id).pointee.nextReusable
             if prev >= 0 {
-                s.records[Int(prev)].nextReusable = next
+                s.records.at(prev).pointee.nextReusable = next
             } else {
                 s.mapRamPools[key] = next >= 0 ? next : nil
             }
@@ -388,17 +375,16 @@ final class VmapAreas: @unchecked Sendable {
         }
     }
 
-    /// Take every lazily freed area of a shard off it and unmap them (adjacent ones in one
-    /// syscall); their frames and VA are still held: `VmallocSpace.purgeLazy` returns them.
-    /// Returns the areas in address order.
-    func unmapLazy(_ shard: VmapShard) -> [AreaRecord] {
-        let batch: [AreaRecord] = shard.state.withLock { s in
+    /// Take every lazily freed area of shard `k` off it (`VmallocSpace.purge` unmaps them and
+    /// returns their frames and VA). Returns the areas in address order.
+    func takeLazy(shard k: Int) -> [AreaRecord] {
+        let batch: [AreaRecord] = withShard(k) { s in
             let ids = s.lazyIDs
             guard !ids.isEmpty else { return [] }
             var b: [AreaRecord] = []
             b.reserveCapacity(ids.count)
             for id in ids {
-                s.busy.remove(start: s.records[Int(id)].offset)
+                s.busy.remove(start: s.records.at(id).pointee.offset)
                 b.append(s.take(id))
             }
             s.lazyHead = -1
@@ -410,36 +396,62 @@ final class VmapAreas: @unchecked Sendable {
             s.lazyMapRamPages = 0
             return b
         }
-        guard !batch.isEmpty else { return [] }
-        let sorted = batch.sorted { $0.offset < $1.offset }
-        var i = 0
-        while i < sorted.count {
-            var end = sorted[i].offset + sorted[i].size
-            var j = i + 1
-            while j < sorted.count && sorted[j].offset == end {
-                end += sorted[j].size
-                j += 1
-            }
-            unmap(offset: sorted[i].offset, bytes: end - sorted[i].offset)
-            i = j
-        }
-        return sorted
+        return batch.sorted { $0.offset < $1.offset }
     }
 
-    /// Give the VA of purged areas back to their shard.
-    func releaseVA(_ batch: [AreaRecord], of shard: VmapShard) {
-        shard.state.withLock { s in
+    /// Give the VA of purged areas back to shard `k`, whose `takeLazy` returned them.
+    func releaseVA(_ batch: [AreaRecord], shard k: Int) {
+        withShard(k) { s in
             let before = s.free.count
             for r in batch { s.freeVA(offset: r.offset, size: r.size) }
-            countPieces(from: before, to: s.free.count)
+            mapper.countPieces(from: before, to: s.free.count)
         }
     }
 
+    // MARK: figures
+
     /// Frames held by lazily freed areas (free to reclaim, owned by no one).
-    var lazyPages: Int { shards.reduce(0) { $0 + $1.state.withLock { $0.lazyPages } } }
+    var lazyPages: Int { (0..<shards.count).reduce(0) { k, i in k + withShard(i) { $0.lazyPages } } }
 
     /// Frames live areas hold past their owners' pages (`SizeClass`).
-    var slackPages: Int { shards.reduce(0) { $0 + $1.state.withLock { $0.slackPages } } }
+    var slackPages: Int { (0..<shards.count).reduce(0) { k, i in k + withShard(i) { $0.slackPages } } }
+
+    /// Lazily freed areas that a vmalloc took back (`vmalloc_lazy_reuse` in vmstat).
+    var reused: Int { (0..<shards.count).reduce(0) { k, i in k + withShard(i) { $0.reused } } }
+
+    /// The pages of live vmalloc areas (`VmallocUsed`), and per node of `memory` the frames
+    /// lazily freed vmalloc areas hold: free memory no one owns, which `MemFree` counts (lazily
+    /// unmapped `vm_map_ram` areas map their caller's frames and count in neither).
+    func usage(_ memory: PhysicalMemory) -> (vmallocPages: Int, lazyPerNode: [Int]) {
+        var lazyPerNode = Array(repeating: 0, count: memory.nodeCount)
+        var vmallocPages = 0
+        for k in 0..<shards.count {
+            withShard(k) { s in
+                for id in s.lazyIDs where s.records.at(id).pointee.kind == .vmalloc {
+                    for (n, c) in s.records.at(id).pointee.pagesPerNode(memory).enumerated() { lazyPerNode[n] += c }
+                }
+                vmallocPages += s.vmallocPages
+            }
+        }
+        return (vmallocPages, lazyPerNode)
+    }
+
+    /// Copies of every area, shard by shard in address order: each shard's live areas in
+    /// address order, then its lazily freed ones (`state == .lazy`), as /proc/vmallocinfo
+    /// lists them. Each shard is read under its lock, one at a time.
+    func snapshot() -> [AreaRecord] {
+        var out: [AreaRecord] = []
+        for k in 0..<shards.count {
+            withShard(k) { s in
+                s.busy.forEach { e in
+                    let a = s.records.at(e.value)
+                    if a.pointee.state == .live { out.append(a.pointee) }
+                }
+                for id in s.lazyIDs { out.append(s.records.at(id).pointee) }
+            }
+        }
+        return out
+    }
 
     // MARK: size classes
 
@@ -448,11 +460,15 @@ final class VmapAreas: @unchecked Sendable {
     /// at the class's end, so only page alignment keeps its start aligned whatever its size.
     @inline(__always)
     func classPages(for pages: Int, align: Int) -> Int {
-        guardMarkers && !immediateUnmap && align == PhysicalMemory.pageSize ? SizeClass.pages(for: pages) : pages
+        sizeClasses && align == PhysicalMemory.pageSize ? SizeClass.pages(for: pages) : pages
     }
 
-    /// Every shard's state, in address order, read under its lock.
-    func forEachShard(_ body: (inout VmapShard.State) -> Void) {
-        for sh in shards { sh.state.withLock { body(&$0) } }
+    // MARK: fault reports
+
+    /// What lies at a faulting offset (`VmapFaultReport`), or nil when it is neither a live
+    /// area's guard page nor a remembered freed area, or when its shard's lock is held: called
+    /// from the SIGSEGV handler, it only tries the lock.
+    func faultSite(at offset: Int) -> FaultSite? {
+        shards[index(of: offset)].state.withLockIfAvailable { s in s.faultSite(at: offset) } ?? nil
     }
 }

@@ -46,7 +46,7 @@ final class VmapShard: Sendable {
 
         mutating func store(_ r: AreaRecord) -> Int32 {
             if let id = vacantIDs.popLast() {
-                records[Int(id)] = r
+                records.at(id).pointee = r
                 return id
             }
             records.append(r)
@@ -56,7 +56,7 @@ final class VmapShard: Sendable {
         /// Empty slot `id` and return what it held (moved out, not copied).
         mutating func take(_ id: Int32) -> AreaRecord {
             var r = AreaRecord.vacant
-            swap(&r, &records[Int(id)])
+            swap(&r, &records.at(id).pointee)
             vacantIDs.append(id)
             return r
         }
@@ -64,8 +64,8 @@ final class VmapShard: Sendable {
         /// The live area whose owner's pages or guard contain offset, or nil (lazily freed areas
         /// and the lead of a class area count as absent).
         func live(containing offset: Int) -> Int32? {
-            guard let e = busy.floor(offset), offset < e.end, records[Int(e.value)].state == .live,
-                offset >= records[Int(e.value)].start
+            guard let e = busy.floor(offset), offset < e.end, records.at(e.value).pointee.state == .live,
+                offset >= records.at(e.value).pointee.start
             else { return nil }
             return e.value
         }
@@ -73,16 +73,16 @@ final class VmapShard: Sendable {
         /// The live area whose owner starts exactly at offset, or nil. (The busy tree is keyed by
         /// the start of the area's VA: the floor entry is the only area that can hold offset.)
         func live(at offset: Int) -> Int32? {
-            guard let e = busy.floor(offset), records[Int(e.value)].state == .live,
-                records[Int(e.value)].start == offset
+            guard let e = busy.floor(offset), records.at(e.value).pointee.state == .live,
+                records.at(e.value).pointee.start == offset
             else { return nil }
             return e.value
         }
 
         /// Append a just freed area that no pool takes to the lazy list.
         mutating func linkLazy(_ id: Int32) {
-            records[Int(id)].lazyNext = -1
-            if lazyTail >= 0 { records[Int(lazyTail)].lazyNext = id } else { lazyHead = id }
+            records.at(id).pointee.lazyNext = -1
+            if lazyTail >= 0 { records.at(lazyTail).pointee.lazyNext = id } else { lazyHead = id }
             lazyTail = id
         }
 
@@ -92,13 +92,13 @@ final class VmapShard: Sendable {
             var id = lazyHead
             while id >= 0 {
                 out.append(id)
-                id = records[Int(id)].lazyNext
+                id = records.at(id).pointee.lazyNext
             }
             for head in smallPools.all + Array(otherPools.values) + Array(mapRamPools.values) {
                 var id = head
                 while id >= 0 {
                     out.append(id)
-                    id = records[Int(id)].nextReusable
+                    id = records.at(id).pointee.nextReusable
                 }
             }
             return out
@@ -106,10 +106,7 @@ final class VmapShard: Sendable {
 
         mutating func remember(_ id: Int32) {
             // A ring: vfree's fast path must not shift the whole history.
-            let i = Int(id)
-            let f = FreedArea(
-                offset: records[i].start, size: records[i].reportedSize, requested: records[i].requested,
-                caller: records[i].caller)
+            let f = summary(id)
             if freedRing.count < Self.freedRingSize { freedRing.append(f) } else { freedRing[freedNext] = f }
             freedNext = (freedNext + 1) % Self.freedRingSize
         }
@@ -120,6 +117,39 @@ final class VmapShard: Sendable {
             return (0..<n).map { freedRing[(freedNext - 1 - $0 + 2 * n) % n] }
         }
 
+        /// What lies at offset, for a fault report: in a live area's guard page, the overflow
+        /// of that area or the underflow of the next one, whichever lies nearer; else inside a
+        /// remembered freed area; else nil (also for a fault in a live area's own pages). A
+        /// lazily freed area counts as absent: a fault in its guard page is a use after free.
+        func faultSite(at offset: Int) -> VmapAreas.FaultSite? {
+            let page = PhysicalMemory.pageSize
+            if let id = live(containing: offset), let e = busy.floor(offset) {
+                let r = records.at(id)
+                guard offset >= r.pointee.start + r.pointee.nrPages * page else { return nil }
+                let right = offset - (r.pointee.start + r.pointee.requested)
+                var next = busy.ceiling(offset)
+                while let n = next, records.at(n.value).pointee.state != .live { next = busy.ceiling(n.end) }
+                if let next, records.at(next.value).pointee.start - offset <= right {
+                    let left = records.at(next.value).pointee.start - offset
+                    return .underflow(bytes: left, of: summary(next.value))
+                }
+                return .overflow(bytes: right, of: summary(e.value))
+            }
+            if let f = freedNewestFirst.first(where: { offset >= $0.offset && offset < $0.offset + $0.size }) {
+                return .useAfterFree(bytes: offset - f.offset, of: f)
+            }
+            return nil
+        }
+
+        /// Area `id` as a fault report names it, read field by field in place.
+        @inline(__always)
+        private func summary(_ id: Int32) -> FreedArea {
+            let r = records.at(id)
+            return FreedArea(
+                offset: r.pointee.start, size: r.pointee.reportedSize, requested: r.pointee.requested,
+                caller: r.pointee.caller)
+        }
+
         /// Make a lazily freed area, already taken off its reuse pool, live again for a new
         /// owner of `pages` pages (any count of its class): the PTEs of the class's last `pages`
         /// pages back (it never left the busy tree; its guard, page `classPages`, never moved).
@@ -127,7 +157,7 @@ final class VmapShard: Sendable {
         /// this path.
         @inline(__always)
         mutating func revive(_ id: Int32, pages: Int, caller: CallSite, pageTable: PageTable) -> Int {
-            let a = records.at(Int(id))
+            let a = records.at(id)
             a.pointee.state = .live
             a.pointee.caller = caller
             a.pointee.nrPages = pages

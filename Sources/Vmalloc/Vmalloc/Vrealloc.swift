@@ -4,7 +4,7 @@ import CShim
 
 extension VmallocSpace {
     /// `vrealloc` of a size other than 0: a size the area's pages cover only updates its requested
-    /// size (shrinking keeps the pages, as the kernel does for now); a larger size moves the
+    /// size (shrinking keeps the pages, as the kernel's does); a larger size moves the
     /// content to a new area. `__GFP_ZERO` zeroes the bytes between the old and the new size in
     /// place.
     func vreallocArea(_ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP, site: CallSite)
@@ -18,7 +18,7 @@ extension VmallocSpace {
             return vmallocNodeRange(
                 size, align: PhysicalMemory.pageSize, gfp: gfp, node: NUMA_NO_NODE, flags: .alloc, site: site)
         }
-        guard let fit = resizeInPlace(p, size) else {
+        guard areas.contains(p), let fit = areas.resize(at: p - areas.base, to: size) else {
             log.warn("Trying to vrealloc() nonexistent vm area (\(p))", site: "vrealloc-bad")
             return nil
         }
@@ -39,52 +39,4 @@ extension VmallocSpace {
             return n
         }
     }
-
-    private enum InPlace {
-        case resized(from: Int)
-        case tooSmall(requested: Int)
-    }
-
-    /// Set the requested size of the vmalloc area starting at p if its pages cover `size`;
-    /// nil when p starts no live vmalloc area.
-    private func resizeInPlace(_ p: UnsafeMutableRawPointer, _ size: Int) -> InPlace? {
-        guard areas.contains(p) else { return nil }
-        let offset = p - areas.base
-        return areas.shard(of: offset).state.withLock { s in
-            guard let id = s.live(at: offset), s.records[Int(id)].kind == .vmalloc else { return nil }
-            let old = s.records[Int(id)].requested
-            guard size <= s.records[Int(id)].nrPages * PhysicalMemory.pageSize else { return .tooSmall(requested: old) }
-            s.records[Int(id)].requested = size
-            return .resized(from: old)
-        }
-    }
-}
-
-extension MemorySystem {
-    /// Resize a vmalloc allocation keeping its content (`vrealloc`): in place when the area's
-    /// pages cover `size`, else moved to a new area; size 0 frees and returns nil; nil p
-    /// allocates. On failure p stays valid and nil is returned.
-    public func vrealloc(
-        _ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line
-    ) -> UnsafeMutableRawPointer? {
-        vreallocNode(p, size, gfp, site: CallSite(file: file, line: line))
-    }
-
-    /// `vrealloc` for `vrealloc` and `kvrealloc`: size 0 is `vfree`, whatever area p starts.
-    package func vreallocNode(_ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP, site: CallSite)
-        -> UnsafeMutableRawPointer?
-    {
-        if size == 0 {
-            vfree(p)
-            return nil
-        }
-        return space.vreallocArea(p, size, gfp, site: site)
-    }
-}
-
-/// `vrealloc` on `MemorySystem.shared`.
-public func vrealloc(
-    _ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP, file: StaticString = #fileID, line: UInt = #line
-) -> UnsafeMutableRawPointer? {
-    MemorySystem.shared.vrealloc(p, size, gfp, file: file, line: line)
 }

@@ -16,7 +16,7 @@ extension MemorySystem {
     /// The callbacks run on the reclaiming thread under the noreclaim scope: what they allocate
     /// never recurses into reclaim and may use the reserves below the min watermark.
     public func registerShrinker(
-        name: String, requires: GFP = [], seeks: Int = 2,
+        name: String, requires: GFP = [], seeks: Int = DEFAULT_SEEKS,
         count: @escaping @Sendable (ShrinkControl) -> Int,
         scan: @escaping @Sendable (inout ShrinkControl) -> Int
     ) -> ShrinkerHandle {
@@ -43,7 +43,7 @@ extension MemorySystem {
 
 /// `registerShrinker` on `MemorySystem.shared`.
 public func registerShrinker(
-    name: String, requires: GFP = [], seeks: Int = 2,
+    name: String, requires: GFP = [], seeks: Int = DEFAULT_SEEKS,
     count: @escaping @Sendable (ShrinkControl) -> Int,
     scan: @escaping @Sendable (inout ShrinkControl) -> Int
 ) -> ShrinkerHandle {

@@ -137,14 +137,14 @@ final class Reclaimer: Sendable {
         var total = min(deferred + delta, 2 * freeable)
         var scanned = 0
         var freed = 0
-        while total >= Shrinker.batch || total >= freeable {
-            let n = min(Shrinker.batch, total)
+        while total >= SHRINK_BATCH || total >= freeable {
+            let n = min(SHRINK_BATCH, total)
             sc.nrToScan = n
             sc.nrScanned = n
             let ret = s.scan(&sc)
             s.calls.add(1, ordering: .relaxed)
             stat.add(.shrinkerCalls)
-            if ret == Shrinker.stop {
+            if ret == SHRINK_STOP {
                 stat.add(.shrinkerStops)
                 break
             }

@@ -14,14 +14,23 @@ public struct ShrinkControl: Sendable {
     public var nrScanned: Int
 }
 
-/// The special values shrinker callbacks return.
+/// From a shrinker's `scan`: stop calling it in this reclaim pass (include/linux/shrinker.h).
+public let SHRINK_STOP = -1
+/// From a shrinker's `count`: the cache is empty, skip it; 0 means the same.
+public let SHRINK_EMPTY = -2
+/// Objects per `scan` call: reclaim hands a shrinker at most this many at once.
+public let SHRINK_BATCH = 128
+/// The cost of recreating a cached object that `registerShrinker`'s `seeks` defaults to: higher
+/// scans less, 0 scans half the cache each pass.
+public let DEFAULT_SEEKS = 2
+
+/// The shrinker callbacks' return constants under the Swift API's names: `Shrinker.stop` is
+/// `SHRINK_STOP`, `Shrinker.empty` is `SHRINK_EMPTY`.
 public enum Shrinker {
-    /// From `scan`: stop calling this shrinker in this reclaim pass (`SHRINK_STOP`).
-    public static let stop = -1
-    /// From `count`: the cache is empty, skip it (`SHRINK_EMPTY`); 0 means the same.
-    public static let empty = -2
-    /// Objects per `scan` call (`SHRINK_BATCH`).
-    public static let batch = 128
+    /// `SHRINK_STOP`.
+    public static let stop = SHRINK_STOP
+    /// `SHRINK_EMPTY`.
+    public static let empty = SHRINK_EMPTY
 }
 
 /// What one shrinker has done so far.

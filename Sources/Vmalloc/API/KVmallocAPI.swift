@@ -37,8 +37,7 @@ extension MemorySystem {
     public func kvmalloc_array(
         _ n: Int, _ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line
     ) -> UnsafeMutableRawPointer? {
-        let (bytes, overflow) = n.multipliedReportingOverflow(by: size)
-        guard !overflow, n >= 0, size >= 0 else { return nil }
+        guard let bytes = arraySize(n, size) else { return nil }
         return kv.kvmallocNode(bytes, gfp, node: NUMA_NO_NODE, site: CallSite(file: file, line: line))
     }
     /// Zeroed `kvmalloc_array` (`kvcalloc`).

@@ -71,8 +71,7 @@ extension MemorySystem {
     public func vmalloc_array(
         _ n: Int, _ size: Int, _ gfp: GFP = .kernel, file: StaticString = #fileID, line: UInt = #line
     ) -> UnsafeMutableRawPointer? {
-        let (bytes, overflow) = n.multipliedReportingOverflow(by: size)
-        guard !overflow, n >= 0, size >= 0 else { return nil }
+        guard let bytes = arraySize(n, size) else { return nil }
         // `__vmalloc_array` goes through `__vmalloc_noprof`, so its mask is fixed up too.
         return vmallocNode(
             bytes, align: PhysicalMemory.pageSize, gfp, node: NUMA_NO_NODE, fixFlags: true,
@@ -121,8 +120,7 @@ extension MemorySystem {
     }
     /// `vm_map_ram` for every entry point.
     package func vm_map_ram(_ pages: [Page], _ node: Int, site: CallSite) -> UnsafeMutableRawPointer? {
-        guard memory.validNode(node, "vm_map_ram", log: log, site: "\(site)") else { return nil }
-        return space.mapPages(pages, prot: .readWrite, flags: [], kind: .vmMapRam, site: site)
+        space.vmMapRam(pages, node: node, site: site)
     }
     /// Unmap a `vm_map_ram` area of `count` pages (`vm_unmap_ram`).
     public func vm_unmap_ram(_ p: UnsafeMutableRawPointer, _ count: Int) {

@@ -1,30 +1,18 @@
-import CShim
-
 // `struct page *` for C callers: the frame metadata array is the kernel's vmemmap, one fixed
 // 16-byte entry per frame, so a C `struct page *` is an address in it and pages compare by
 // pointer. These conversions are what the C surface needs; Swift code uses `Page`.
 
 extension MemorySystem {
     /// The `struct page *` of a frame (`pfn_to_page`).
-    package func pagePointer(_ page: Page) -> UnsafeMutableRawPointer {
-        precondition(memory.isValid(page.pfn), "pfn_to_page(\(page.pfn)): not a frame of this system")
-        return UnsafeMutableRawPointer(memory.meta + page.pfn)
-    }
+    package func pagePointer(_ page: Page) -> UnsafeMutableRawPointer { memory.pagePointer(page) }
 
     /// The frame a `struct page *` names (`page_to_pfn`), or nil when it is not an entry of this
     /// system's frame metadata.
-    package func page(at pointer: UnsafeRawPointer) -> Page? {
-        let offset = pointer - UnsafeRawPointer(memory.meta)
-        let stride = MemoryLayout<vmshim_page>.stride
-        guard offset >= 0, offset % stride == 0, memory.isValid(offset / stride) else { return nil }
-        return Page(pfn: offset / stride)
-    }
+    package func page(at pointer: UnsafeRawPointer) -> Page? { memory.page(at: pointer) }
 
     /// The frame whose direct-map address range holds `address` (`virt_to_page`), or nil.
     package func page(containingDirectMapAddress address: UnsafeRawPointer) -> Page? {
-        let offset = address - UnsafeRawPointer(memory.directBase)
-        guard offset >= 0, memory.isValid(offset / PhysicalMemory.pageSize) else { return nil }
-        return Page(pfn: offset / PhysicalMemory.pageSize)
+        memory.page(containingDirectMapAddress: address)
     }
 
     /// Frames no one owns (`nr_free_pages()`, `MemFree` in pages).

@@ -81,8 +81,9 @@ public struct VmallocArray<Element: BitwiseCopyable>: ~Copyable {
 
     /// Reallocate the storage for `newCapacity` elements, keeping the elements.
     private mutating func grow(to newCapacity: Int) throws(AllocationError) {
-        let (bytes, overflow) = newCapacity.multipliedReportingOverflow(by: MemoryLayout<Element>.stride)
-        guard !overflow else { throw .invalidSize(newCapacity) }
+        guard let bytes = arraySize(newCapacity, MemoryLayout<Element>.stride) else {
+            throw .invalidSize(newCapacity)
+        }
         guard let p = system.kvrealloc(storage.map(UnsafeMutableRawPointer.init), bytes, gfp) else {
             throw .outOfMemory(size: bytes, gfp: gfp)
         }

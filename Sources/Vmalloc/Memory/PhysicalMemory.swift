@@ -176,3 +176,30 @@ extension PhysicalMemory {
         return false
     }
 }
+
+// `struct page *` for C callers: the frame metadata array is the kernel's vmemmap, one fixed
+// 16-byte entry per frame, so a C `struct page *` is an address in it and pages compare by
+// pointer.
+extension PhysicalMemory {
+    /// The `struct page *` of a frame (`pfn_to_page`); a frame of another system is a bug.
+    func pagePointer(_ page: Page) -> UnsafeMutableRawPointer {
+        precondition(isValid(page.pfn), "pfn_to_page(\(page.pfn)): not a frame of this system")
+        return UnsafeMutableRawPointer(meta + page.pfn)
+    }
+
+    /// The frame a `struct page *` names (`page_to_pfn`), or nil when it is not an entry of the
+    /// frame metadata.
+    func page(at pointer: UnsafeRawPointer) -> Page? {
+        let offset = pointer - UnsafeRawPointer(meta)
+        let stride = MemoryLayout<vmshim_page>.stride
+        guard offset >= 0, offset % stride == 0, isValid(offset / stride) else { return nil }
+        return Page(pfn: offset / stride)
+    }
+
+    /// The frame whose direct-map address range holds `address` (`virt_to_page`), or nil.
+    func page(containingDirectMapAddress address: UnsafeRawPointer) -> Page? {
+        let offset = address - UnsafeRawPointer(directBase)
+        guard offset >= 0, isValid(offset / Self.pageSize) else { return nil }
+        return Page(pfn: offset / Self.pageSize)
+    }
+}

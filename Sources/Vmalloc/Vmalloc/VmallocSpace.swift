@@ -399,6 +399,13 @@ final class VmallocSpace: Sendable {
         return nil
     }
 
+    /// `vm_map_ram`: `node` says where its VA bookkeeping would live; one that is neither a node
+    /// of this system nor `NUMA_NO_NODE` is refused with a warning, as vmalloc refuses it.
+    func vmMapRam(_ pages: [Page], node: Int, site: CallSite) -> UnsafeMutableRawPointer? {
+        guard memory.validNode(node, "vm_map_ram", log: log, site: "\(site)") else { return nil }
+        return mapPages(pages, prot: .readWrite, flags: [], kind: .vmMapRam, site: site)
+    }
+
     /// Map caller-owned frames contiguously (`vmap`, `vm_map_ram`). A `VM_MAP_PUT_PAGES` vmap
     /// takes the frames and `pageArray` (the caller's array of them, or nil) over once mapped.
     func mapPages(

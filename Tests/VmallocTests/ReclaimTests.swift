@@ -135,7 +135,7 @@ func elapsedMs(_ body: () -> Void) -> Double {
         // One pass asks for SWAP_CLUSTER_MAX frames; scans come in batches of at most 128.
         let freed = sys.reclaim.shrink(gfp: GFP_KERNEL, node: 0, target: 32)
         #expect(freed >= 32)
-        #expect(freed <= 2 * Shrinker.batch)
+        #expect(freed <= 2 * SHRINK_BATCH)
         #expect(before - cache.count == freed)
         #expect(cache.stats.freed == freed)
 

@@ -65,6 +65,10 @@ struct TargetCheck: Codable {
                         separator: ", "),
                 met: oneWorker.map { $0.status == .passed }))
 
+        checks.append(glibcParityCheck(results))
+        checks.append(vmMapRamCheck(results))
+        checks.append(everyWorkloadScalingCheck(results, atLeast: 1.9))
+
         let lookup = micro.first { $0.name == "vmalloc_to_page" }
         checks.append(
             TargetCheck(
@@ -80,6 +84,64 @@ struct TargetCheck: Codable {
                     ?? "not measured",
                 met: metadata.map { $0 / Double(pageSize) <= 0.01 }))
         return checks
+    }
+
+    /// vmalloc ÷ glibc ops/s at one thread on every workload both ran, at every page count: the
+    /// rows below 1.0× are named.
+    private static func glibcParityCheck(_ results: [Figures]) -> TargetCheck {
+        let rows = results.filter { $0.combination.contender == .vmalloc && $0.combination.threads == 1 }
+            .compactMap { f in f.ratioTo[.glibc].map { (label(f.combination), $0) } }
+        let behind = rows.filter { $0.1 < 1 }
+        return TargetCheck(
+            goal: "1 thread: vmalloc ≥ 1.0× glibc ops/s on every workload glibc runs",
+            measured: rows.isEmpty
+                ? "not measured (needs glibc)"
+                : behind.isEmpty
+                    ? "\(rows.count) rows, lowest \(format(rows.map(\.1).min()!, 2))x"
+                    : "below: " + behind.map { "\($0.0) \(format($0.1, 2))x" }.joined(separator: ", "),
+            met: rows.isEmpty ? nil : behind.isEmpty)
+    }
+
+    /// vm_map_ram_test ÷ vmalloc's fix_size ops/s at the same page count and thread count.
+    private static func vmMapRamCheck(_ results: [Figures]) -> TargetCheck {
+        let vmalloc = results.filter { $0.combination.contender == .vmalloc }
+        let pairs = vmalloc.filter { $0.combination.workload == .vmMapRam }.compactMap { m in
+            vmalloc.first {
+                $0.combination.workload == .fixSize && $0.combination.nrPages == m.combination.nrPages
+                    && $0.combination.threads == m.combination.threads && $0.opsPerSec > 0
+            }.map { (label(m.combination), m.opsPerSec / $0.opsPerSec) }
+        }
+        return TargetCheck(
+            goal: "vm_map_ram_test ≥ 0.8× vmalloc fix_size ops/s at the same page count",
+            measured: pairs.isEmpty
+                ? "not measured (needs vm_map_ram_test and fix_size)"
+                : pairs.map { "\($0.0) \(format($0.1, 2))x" }.joined(separator: ", "),
+            met: pairs.isEmpty ? nil : pairs.allSatisfy { $0.1 >= 0.8 })
+    }
+
+    /// vmalloc's 2-thread aggregate over 1 thread on every workload run at 2 threads, judged as
+    /// `scalingCheck` judges one workload.
+    private static func everyWorkloadScalingCheck(_ results: [Figures], atLeast goal: Double) -> TargetCheck {
+        let rows = results.filter { $0.combination.threads == 2 }
+        let scaling = rows.filter { $0.combination.contender == .vmalloc }
+            .compactMap { f in f.scaling.map { (label(f.combination), $0) } }
+        let peerShare = median(rows.filter { $0.combination.contender != .vmalloc }.map(\.cpuShare))
+        let twoCores = rows.contains { $0.combination.contender != .vmalloc } && peerShare >= 0.8
+        let behind = scaling.filter { $0.1 < goal }
+        return TargetCheck(
+            goal: "every workload: 2 threads aggregate ≥ \(format(goal, 1))× one thread",
+            measured: scaling.isEmpty
+                ? "not measured (needs --nr-threads 2)"
+                : (behind.isEmpty
+                    ? "\(scaling.count) rows, lowest \(format(scaling.map(\.1).min()!, 2))x"
+                    : "below: " + behind.map { "\($0.0) \(format($0.1, 2))x" }.joined(separator: ", "))
+                    + (twoCores ? "" : " (the machine did not give 2 cores, not judged)"),
+            met: scaling.isEmpty || !twoCores ? nil : behind.isEmpty)
+    }
+
+    /// "fix_size_alloc_test 16p" style name of a row ("… 2t" at more than one thread).
+    private static func label(_ c: Combination) -> String {
+        c.workload.rawValue + (c.nrPages.map { " \($0)p" } ?? "") + (c.threads > 1 ? " \(c.threads)t" : "")
     }
 
     /// vmalloc's 2-thread aggregate over 1 thread on `workload`, judged only when the machine gave

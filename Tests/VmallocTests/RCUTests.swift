@@ -51,6 +51,37 @@ import VmallocTestSupport
         expectNothingLost(sys)
     }
 
+    /// kvfree_rcu batches its frees per CPU; a batch that is not full still goes to RCU after a
+    /// short delay, so a lone free comes back without anyone calling rcu_barrier.
+    @Test func aLoneFreeComesBackWithoutABarrier() throws {
+        let sys = try makeSystem()
+        let p = try #require(sys.vmalloc(2 * 4096))
+        sys.kvfree_rcu(p)
+        let deadline = Date().addingTimeInterval(10)
+        while sys.find_vm_area(p) != nil && Date() < deadline { usleep(1000) }
+        #expect(sys.find_vm_area(p) == nil, "a batch that is not full was never queued")
+        expectNothingLost(sys)
+    }
+
+    /// More frees than a batch holds, from two threads: full batches go to RCU at once, the rest
+    /// with the barrier, and every one of them is freed.
+    @Test func fullBatchesAndTheRestAreAllFreed() throws {
+        let sys = try makeSystem()
+        let count = 3 * RCUFreeBatches.capacity + 7
+        let group = DispatchGroup()
+        for _ in 0..<2 {
+            DispatchQueue.global().async(group: group) {
+                for i in 0..<count {
+                    let p = i % 2 == 0 ? sys.kmalloc(64, .kernel) : sys.vmalloc(4096)
+                    sys.kvfree_rcu(p)
+                }
+            }
+        }
+        group.wait()
+        sys.rcu_barrier()
+        expectNothingLost(sys)
+    }
+
     @available(*, noasync)
     @Test func nestedSectionsBalance() {
         rcu_read_lock()

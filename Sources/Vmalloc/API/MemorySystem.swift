@@ -137,12 +137,14 @@ public final class MemorySystem: Sendable {
         reclaim.addSource(space)
         reclaim.addSource(slab)
         allocator.setAliasPurger(space)
+        space.setDeferredFrees(kv)
         // Last, so a failed init leaves no thread behind.
         if configuration.kswapd { reclaim.startKswapd() }
         freePageReporter?.start()
     }
 
     deinit {
+        kv.stop()
         freePageReporter?.stop()
         reclaim.stopKswapd()
     }

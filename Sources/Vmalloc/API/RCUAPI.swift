@@ -20,7 +20,7 @@ extension MemorySystem {
     /// Not inside a read-side section (a precondition failure).
     public func rcu_barrier() {
         precondition(vmshim_rcu_depth() == 0, "rcu_barrier() inside rcu_read_lock(): it would wait for itself")
-        vmshim_rcu_barrier()
+        kv.rcuBarrier()
     }
 }
 

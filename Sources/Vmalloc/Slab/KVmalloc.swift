@@ -8,6 +8,11 @@ final class KVmalloc: Sendable {
     private let space: VmallocSpace
     private let allocator: PageAllocator
     private let log: Printk
+    /// `kvfree_rcu`'s pending frees, by CPU.
+    private let rcuBatches = RCUFreeBatches()
+    /// Queues blocks that waited long enough (`kfree_rcu_monitor`); started on the first
+    /// `kvfree_rcu`, stopped by `stop()`.
+    private let rcuMonitor = Lock<KThread?>(nil)
 
     /// The family over `slab` (small and contiguous) and `space` (large and scattered).
     init(slab: SlabAllocator, space: VmallocSpace, allocator: PageAllocator, log: Printk) {
@@ -93,23 +98,82 @@ final class KVmalloc: Sendable {
         kvfree(UnsafeMutableRawPointer(bitPattern: handed.pageArray))
     }
 
-    /// `kvfree_rcu` on liburcu (bulletproof flavour): `kvfree` p after a grace period. When the
-    /// callback cannot be queued, waits for the grace period here and frees.
+    /// `kvfree_rcu` on liburcu (bulletproof flavour): `kvfree` p after a grace period. p waits in
+    /// its CPU's batch (`RCUFreeBatches`), which goes to one `call_rcu` when full or after a
+    /// short delay; never sleeps unless RCU cannot take a block (then it waits for the grace
+    /// period here, which inside `rcu_read_lock` is a precondition failure).
     func kvfreeRCU(_ p: UnsafeMutableRawPointer?) {
         guard let p else { return }
+        switch rcuBatches.add(p) {
+        case .added: break
+        case .full(let block): queue(block)
+        case .first: wakeRCUMonitor()
+        }
+    }
+
+    /// `rcu_barrier`, as `kvfree_rcu_barrier` makes it: queue every pending batch, then wait
+    /// until every callback queued so far has run.
+    func rcuBarrier() {
+        flushRCUBatches()
+        vmshim_rcu_barrier()
+    }
+
+    /// Queue every pending batch now, whatever its age.
+    func flushRCUBatches() {
+        for block in rcuBatches.take(queuedBefore: .max).blocks { queue(block) }
+    }
+
+    /// Stop the batch monitor and queue what it would have queued; frees already queued still
+    /// run (each callback holds this object).
+    func stop() {
+        rcuMonitor.withLock { $0 }?.stop()
+        flushRCUBatches()
+    }
+
+    /// Hand `block` to RCU; its callback kvfrees every pointer after the grace period.
+    private func queue(_ block: RCUFreeBatches.Block) {
         let ctx = Unmanaged.passRetained(self).toOpaque()
         let queued = Result(
             returned: vmshim_call_rcu(
-                { ctx, p in
-                    Unmanaged<KVmalloc>.fromOpaque(ctx!).takeRetainedValue().kvfree(p)
-                }, ctx, p))
+                { ctx, words in
+                    let kv = Unmanaged<KVmalloc>.fromOpaque(ctx!).takeRetainedValue()
+                    RCUFreeBatches.drain(RCUFreeBatches.Block(words: words!.assumingMemoryBound(to: UInt.self))) {
+                        kv.kvfree($0)
+                    }
+                }, ctx, block.words))
         guard case .failure = queued else { return }
         Unmanaged<KVmalloc>.fromOpaque(ctx).release()
         precondition(vmshim_rcu_depth() == 0, "kvfree_rcu() inside rcu_read_lock() cannot wait for a grace period")
         vmshim_synchronize_rcu()
-        kvfree(p)
+        RCUFreeBatches.drain(block) { kvfree($0) }
+    }
+
+    /// Start the monitor on first use, or wake it: a batch has started waiting.
+    private func wakeRCUMonitor() {
+        let monitor = rcuMonitor.withLock { m -> KThread in
+            if let m { return m }
+            let started = KThread.run(name: "kvfree_rcu") { [self] t in monitorRCUBatches(t) }
+            m = started
+            return started
+        }
+        monitor.queue.wakeAll()
+    }
+
+    /// The monitor's loop: queue the batches that have waited `drainDelayNs`, then sleep until
+    /// the next one is due or, with none waiting, until a batch starts.
+    private func monitorRCUBatches(_ t: KThread) {
+        while !t.shouldStop {
+            let seen = t.queue.sequence
+            let now = Printk.monotonicNs()
+            let due = rcuBatches.take(queuedBefore: now &- RCUFreeBatches.drainDelayNs)
+            for block in due.blocks { queue(block) }
+            _ = t.queue.wait(since: seen, timeoutNs: due.waiting ? RCUFreeBatches.drainDelayNs : 1_000_000_000)
+        }
     }
 }
+
+/// A shortage in the VA space queues the batched `kvfree_rcu`s before it waits for RCU.
+extension KVmalloc: DeferredFrees {}
 
 /// `vfree_atomic`'s worker frees with the whole `vfree`, handed-over pages and array included.
 extension KVmalloc: VfreeDeferred.Target {}

@@ -43,6 +43,8 @@ final class VmallocSpace: Sendable {
     let allocator: PageAllocator
     let memory: PhysicalMemory
     let log: Printk
+    /// `kvfree_rcu`'s batches, flushed before a shortage waits for RCU (weak: they sit above).
+    private let deferredFrees = Lock(WeakReference<any DeferredFrees>(nil))
     private let pageTableScope: PageTableScope
 
     /// Reserve the region and its page table's root; throws with nothing left mapped when `c`
@@ -243,8 +245,14 @@ final class VmallocSpace: Sendable {
     /// Returns the frames the purge freed.
     @discardableResult
     func drainDeferredFrees() -> Int {
+        deferredFrees.withLock { $0 }.object?.flushRCUBatches()
         vmshim_rcu_drain()
         return purgeLazy()
+    }
+
+    /// Name who batches frees before RCU sees them (held weakly; see `DeferredFrees`).
+    func setDeferredFrees(_ frees: any DeferredFrees) {
+        deferredFrees.withLock { $0 = WeakReference(frees) }
     }
 
     /// `alloc_vmap_area`'s report when no range fits even after a purge, unless `__GFP_NOWARN`.

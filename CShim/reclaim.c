@@ -1,6 +1,8 @@
 // Reclaim mechanism: futex wait queue and per-thread reclaim/lockdep state (see
 // vmshim_reclaim.h). A futex rather than a condition variable: a waker pays one atomic add and
-// one load when nobody sleeps, which matters because every frame free wakes this queue.
+// one load when nobody sleeps. The page allocator's free count (Swift's EventCount) calls the
+// wake only when a sleeper has announced itself, so a frame free with nobody waiting does not
+// even pay that add on this queue's shared line.
 #define _GNU_SOURCE
 #include "vmshim_reclaim.h"
 

@@ -48,5 +48,5 @@ public func withMemallocScope<R>(_ scope: MemallocScope, _ body: () throws -> R)
 /// Run `body` with `scope` set for the current task and the child tasks it creates
 /// (`@TaskLocal`; detached tasks do not inherit it).
 public func withMemallocScope<R>(_ scope: MemallocScope, _ body: () async throws -> R) async rethrows -> R {
-    try await TaskScope.$flags.withValue(TaskScope.flags.union(scope.flag)) { try await body() }
+    try await TaskScope.with(scope.flag, body)
 }

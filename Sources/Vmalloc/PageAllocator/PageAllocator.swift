@@ -23,29 +23,39 @@ final class PageAllocator: Sendable {
 
     let memory: PhysicalMemory
     let zones: [Zone]
+    /// The same zones, reached without a retain: every frame taken or freed would otherwise
+    /// write the zone object's refcount, a line all threads share. `zones` keeps them alive.
+    private let unretainedZones: [Unmanaged<Zone>]
     let zonelists: [[Int]]
+    /// The zonelists as `NodeList`s over one buffer, for the allocation path: copying a row of
+    /// `zonelists` out retains its buffer, a refcount write every allocating thread shares.
+    private let nodeOrder: NodeOrder
     let stat = VMStat()
     let log: Printk
-    /// Bumped whenever frames are freed, so waiters can tell that memory came back.
-    let freeEvents = Atomic<Int>(0)
+    /// Counts the frees of frames, so waiters can tell that memory came back; allocations that
+    /// wait for freed frames sleep on it (`waitForFree`), and every free wakes them.
+    let freeEvents = EventCount()
     /// Lazily unmapped `vm_map_ram` areas still mapping caller frames, and what unmaps them.
-    let lazyAliases = Atomic<Int>(0)
+    /// Every free reads it; only vm_map_ram and the purge change it.
+    let lazyAliases = AtomicCount()
     private let aliasPurger = Lock(WeakReference<any AliasPurger>(nil))
     /// Direct reclaim and kswapd, handed over by the system once built; nil until then (no
     /// reclaim, no kswapd). Held strongly: the reclaimer keeps the allocator's owners (the VA
     /// space, the slab) only weakly, so this makes no cycle.
     private let reclaimer = Lock<(any PageReclaimer)?>(nil)
     let faults: FaultInjector
-    /// Where allocations that wait for freed frames sleep; every free wakes it.
-    private let freeWait = WaitQueue()
 
     init(memory: PhysicalMemory, minFreePages: Int?, log: Printk, faults: FaultInjector) {
         self.memory = memory
         self.log = log
         self.faults = faults
         zones = (0..<memory.nodeCount).map { Zone(node: $0, memory: memory, minFreePages: minFreePages)! }
+        unretainedZones = zones.map { Unmanaged.passUnretained($0) }
         zonelists = (0..<memory.nodeCount).map { memory.zonelist(from: $0) }
+        nodeOrder = NodeOrder(zonelists)
     }
+
+    deinit { nodeOrder.deallocate() }
 
     /// Name who unmaps lazily unmapped `vm_map_ram` aliases before a frame is freed (held weakly).
     func setAliasPurger(_ purger: any AliasPurger) {
@@ -74,20 +84,21 @@ final class PageAllocator: Sendable {
     func allocate(_ gfpIn: GFP, order: Int, node: Int, owner: vmshim_owner, site: String = "alloc_pages") -> Page? {
         let scope = ScopeFlags.current
         // vmalloc checked NOFAIL at its entry, naming its own caller; everyone else is checked here.
-        let checkSite: String? = owner == VMSHIM_OWNER_VMALLOC ? nil : site
-        let gfp = scope.apply(to: checkSite.map { checkNofail(gfpIn, order: order, site: $0) } ?? gfpIn)
+        let isVmalloc = owner == VMSHIM_OWNER_VMALLOC
+        let gfp = scope.apply(to: isVmalloc ? gfpIn : checkNofail(gfpIn, order: order, site: site))
         if vmshim_held_count() > 0 { checkHeldLocks(gfpIn, scope: scope, site: site) }
-        let list: [Int]
+        let list: NodeList
         if node == NUMA_NO_NODE {
-            list = zonelists[memory.localNode]
+            // One node is every CPU's local node: no need to ask which CPU this is.
+            list = nodeOrder.zonelist(zones.count == 1 ? 0 : memory.localNode)
         } else {
-            list = gfp.contains(.thisNode) ? [node] : zonelists[node]
+            list = gfp.contains(.thisNode) ? nodeOrder.only(node) : nodeOrder.zonelist(node)
         }
         // As fail_page_alloc: NOFAIL requests are never failed on purpose.
         let injected = !gfp.contains(.noFail) && faults.shouldFail(.pageAlloc)
         if !injected,
             let pfn = take(list, order, .low) ?? takeAfterDrain(list, order)
-                ?? slowPath(gfp, scope: scope, order: order, list: list, site: checkSite)
+                ?? slowPath(gfp, scope: scope, order: order, list: list, site: isVmalloc ? nil : site)
         {
             let m = memory.meta + pfn
             m.pointee.owner = owner
@@ -109,15 +120,17 @@ final class PageAllocator: Sendable {
     /// mapping lingers): when the buddy lists fall short, unmap those areas so their frames join
     /// the lists, and try again — before the slow path, for every mask, `GFP_NOWAIT` included,
     /// as `__alloc_pages` drains the per-CPU lists before it reclaims. No shrinker is called.
-    private func takeAfterDrain(_ list: [Int], _ order: Int) -> Int? {
+    private func takeAfterDrain(_ list: NodeList, _ order: Int) -> Int? {
         guard purgeAliases() > 0 else { return nil }
         stat.add(.lazyDrains)
         return take(list, order, .low)
     }
 
-    private func take(_ list: [Int], _ order: Int, _ w: Watermark) -> Int? {
-        for n in list {
-            if let pfn = zones[n].take(order: order, watermark: w) { return pfn }
+    private func take(_ list: NodeList, _ order: Int, _ w: Watermark) -> Int? {
+        for n in list.nodes {
+            if let pfn = unretainedZones[n]._withUnsafeGuaranteedRef({ $0.take(order: order, watermark: w) }) {
+                return pfn
+            }
         }
         return nil
     }
@@ -128,13 +141,14 @@ final class PageAllocator: Sendable {
     /// one pass, and the rest after `maxReclaimRetries` rounds without reclaim progress
     /// (`should_reclaim_retry`), `maxReclaimRounds` rounds, or `maxRetrySleepNs` of sleep.
     /// `site` names the caller for the NOFAIL-under-PF_MEMALLOC warning; nil: already warned.
-    private func slowPath(_ gfp: GFP, scope: ScopeFlags, order: Int, list: [Int], site: String?) -> Int? {
+    private func slowPath(_ gfp: GFP, scope: ScopeFlags, order: Int, list nodes: NodeList, site: String?) -> Int? {
+        let list = Array(nodes.nodes)
         let reclaim = reclaimer.withLock { $0 }
         if gfp.contains(.kswapdReclaim) { wakeKswapd(list, reclaim) }
         var mark: Watermark = gfp.contains(.high) ? .minHalf : .min
         // PF_MEMALLOC (reclaim itself) and __GFP_MEMALLOC may use every reserve.
         if (scope.contains(.memalloc) || gfp.contains(.memalloc)) && !gfp.contains(.noMemalloc) { mark = .none }
-        if let pfn = take(list, order, mark) { return pfn }
+        if let pfn = take(nodes, order, mark) { return pfn }
         // Only blocking masks reclaim or wait.
         guard gfp.allowsBlocking else { return nil }
         let noFail = gfp.contains(.noFail)
@@ -145,7 +159,7 @@ final class PageAllocator: Sendable {
             if let site { warnNofailUnderMemalloc(gfp, site: site) }
             while true {
                 let seen = freeEvents.load(ordering: .acquiring)
-                if let pfn = take(list, order, mark) { return pfn }
+                if let pfn = take(nodes, order, mark) { return pfn }
                 stat.add(.nofailRetries)
                 waitForFree(since: seen)
             }
@@ -159,7 +173,7 @@ final class PageAllocator: Sendable {
             let kswapdBefore = stat[.pgstealKswapd]
             if gfp.contains(.kswapdReclaim) { wakeKswapd(list, reclaim) }
             let reclaimed = reclaim?.direct(gfp: gfp, order: order, nodes: list) ?? 0
-            if let pfn = take(list, order, mark) { return pfn }
+            if let pfn = take(nodes, order, mark) { return pfn }
             rounds += 1
             if noFail {
                 if reclaimed == 0 {
@@ -208,9 +222,7 @@ final class PageAllocator: Sendable {
     /// Sleep until frames are freed after `seen` was read, or a tick passes (the kernel's
     /// `congestion_wait(HZ/50)`). Freeing wakes the sleeper at once.
     func waitForFree(since seen: Int, timeoutNs: UInt64 = 2_000_000) {
-        let sequence = freeWait.sequence
-        guard freeEvents.load(ordering: .acquiring) == seen else { return }
-        freeWait.wait(since: sequence, timeoutNs: timeoutNs)
+        freeEvents.wait(since: seen, timeoutNs: timeoutNs)
     }
 
     /// `__free_pages` for a block this allocator handed out. False (and nothing changes) when
@@ -221,10 +233,10 @@ final class PageAllocator: Sendable {
         // A lazily unmapped vm_map_ram area may still map this frame: unmap those first, so a
         // stale pointer can never reach a frame that someone else is about to own.
         if lazyAliases.load(ordering: .acquiring) > 0 { purgeAliases() }
-        guard zones[memory.node(of: pfn)].give(pfn: pfn, order: order) else { return false }
+        guard unretainedZones[memory.node(of: pfn)]._withUnsafeGuaranteedRef({ $0.give(pfn: pfn, order: order) })
+        else { return false }
         vmshim_account_freed(UInt64(1) << order)
-        freeEvents.add(1, ordering: .releasing)
-        freeWait.wakeAll()
+        freeEvents.signal()
         return true
     }
 
@@ -238,4 +250,43 @@ final class PageAllocator: Sendable {
     var freePages: Int { zones.reduce(0) { $0 + $1.freeCount.load(ordering: .relaxed) } }
 
     static let comm: String = String(cString: vmshim_comm())
+}
+
+/// A zonelist (nodes in fallback order) as a view into `NodeOrder`'s buffer: passing or
+/// reading it retains nothing.
+/// Unchecked Sendable: it points into a buffer that is written once, at init, and read-only after.
+struct NodeList: @unchecked Sendable {
+    let nodes: UnsafeBufferPointer<Int>
+}
+
+/// Every node's zonelist in one buffer: row n (`nodeCount` entries) is node n's fallback
+/// order, and a last row holds each node alone (`__GFP_THISNODE`), so no list is ever built
+/// on the allocation path. Freed by the page allocator's `deinit`.
+/// Unchecked Sendable: written once, at init, and read-only after.
+struct NodeOrder: @unchecked Sendable {
+    private let buffer: UnsafeMutableBufferPointer<Int>
+    private let nodeCount: Int
+
+    init(_ zonelists: [[Int]]) {
+        nodeCount = zonelists.count
+        buffer = .allocate(capacity: nodeCount * (nodeCount + 1))
+        var i = 0
+        for n in zonelists.joined() + Array(0..<nodeCount) {
+            buffer[i] = n
+            i += 1
+        }
+    }
+
+    /// Node n's zonelist.
+    func zonelist(_ n: Int) -> NodeList {
+        NodeList(nodes: UnsafeBufferPointer(rebasing: buffer[n * nodeCount..<(n + 1) * nodeCount]))
+    }
+
+    /// Node n alone.
+    func only(_ n: Int) -> NodeList {
+        let at = nodeCount * nodeCount + n
+        return NodeList(nodes: UnsafeBufferPointer(rebasing: buffer[at..<at + 1]))
+    }
+
+    func deallocate() { buffer.deallocate() }
 }

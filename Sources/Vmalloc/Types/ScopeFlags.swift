@@ -1,4 +1,5 @@
 import CShim
+import Synchronization
 
 /// The scope bits of a thread or task (`PF_MEMALLOC_NOFS`, `PF_MEMALLOC_NOIO`, `PF_MEMALLOC`,
 /// `PF_MEMALLOC_PIN`).
@@ -10,9 +11,13 @@ struct ScopeFlags: OptionSet, Sendable {
     /// `PF_MEMALLOC_PIN`: set only by C code (`memalloc_pin_save` sets the bit directly).
     static let pin = ScopeFlags(rawValue: UInt32(VMSHIM_PF_MEMALLOC_PIN))
 
-    /// The thread's flags united with the current task's (`@TaskLocal`) flags.
+    /// The thread's flags united with the current task's (`@TaskLocal`) flags. The task-local
+    /// read (a runtime call, ~130 instructions) is skipped until some task has entered a scope
+    /// (`TaskScope.entered`): every page allocation asks, and most processes never do.
     static var current: ScopeFlags {
-        ScopeFlags(rawValue: vmshim_flags_get()).union(TaskScope.flags)
+        let thread = ScopeFlags(rawValue: vmshim_flags_get())
+        guard TaskScope.entered.load(ordering: .relaxed) else { return thread }
+        return thread.union(TaskScope.flags)
     }
 
     /// `current_gfp_context`: NOIO clears IO and FS; else NOFS clears FS. PIN clears MOVABLE:
@@ -32,6 +37,21 @@ struct ScopeFlags: OptionSet, Sendable {
 /// Task-scoped flags: inherited by child tasks, not by detached ones.
 enum TaskScope {
     @TaskLocal static var flags: ScopeFlags = []
+
+    /// Whether any task has entered a scope in this process; never cleared. `flags` is empty
+    /// in every task until then, so `ScopeFlags.current` need not read it. A relaxed load
+    /// suffices: `flags` is non-empty only inside a `with(_:_:)` body, in the task that set
+    /// this first (program order) or in a child task it created there (task creation orders
+    /// the parent's earlier writes before the child runs), and a task that moves to another
+    /// thread at an `await` sees what it wrote before; so a read that could find the scope
+    /// happens after the store, and coherence makes it see `true`.
+    static let entered = Atomic<Bool>(false)
+
+    /// Run `body` with `scope` added to the current task's flags (and its child tasks').
+    static func with<R>(_ scope: ScopeFlags, _ body: () async throws -> R) async rethrows -> R {
+        entered.store(true, ordering: .relaxed)
+        return try await $flags.withValue(flags.union(scope)) { try await body() }
+    }
 }
 
 /// Set `flags` on this thread; returns the bits newly set (the token to restore).

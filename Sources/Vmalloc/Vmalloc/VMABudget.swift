@@ -18,6 +18,8 @@ final class VMABudget: Sendable {
     }()
 
     let limit: Int
+    /// VMAs in use. Adds and subtracts wrap (one `lock xadd` each, where the checked ones are a
+    /// `cmpxchg` loop): the count is of VMAs that exist, far from `Int.max`.
     let used = Atomic<Int>(0)
 
     init(limit: Int) { self.limit = limit }
@@ -36,7 +38,7 @@ final class VMABudget: Sendable {
     func charge(_ n: Int) -> Bool {
         guard take(n) else { return false }
         guard self === Self.process || Self.process.take(n) else {
-            used.subtract(n, ordering: .relaxed)
+            used.wrappingSubtract(n, ordering: .relaxed)
             return false
         }
         return true
@@ -45,13 +47,13 @@ final class VMABudget: Sendable {
     /// Count n more VMAs that exist whatever the budget says (a new reservation piece): a
     /// later `charge` then sees them.
     func add(_ n: Int) {
-        used.add(n, ordering: .relaxed)
-        if self !== Self.process { Self.process.used.add(n, ordering: .relaxed) }
+        used.wrappingAdd(n, ordering: .relaxed)
+        if self !== Self.process { Self.process.used.wrappingAdd(n, ordering: .relaxed) }
     }
 
     /// Give back n VMAs charged earlier.
     func release(_ n: Int) {
-        used.subtract(n, ordering: .relaxed)
-        if self !== Self.process { Self.process.used.subtract(n, ordering: .relaxed) }
+        used.wrappingSubtract(n, ordering: .relaxed)
+        if self !== Self.process { Self.process.used.wrappingSubtract(n, ordering: .relaxed) }
     }
 }

@@ -21,8 +21,9 @@ import Glibc
 /// Where an area lies is decided here; `VmapMapper` makes it real.
 /// Unchecked Sendable: `base` is a raw pointer fixed at init; all mutable state lives behind the shard locks.
 final class VmapAreas: @unchecked Sendable {
-    /// The smallest shard: an area can be at most this large when the region is split.
-    static let minShardSize = 4 << 30
+    /// The smallest shard slice: a shard much smaller would fill with one thread's live areas
+    /// and send its allocations to the other shards.
+    static let minShardSize = 1 << 30
 
     /// The start of the region (the mapper's reservation), read on every fast path.
     let base: UnsafeMutableRawPointer
@@ -64,15 +65,32 @@ final class VmapAreas: @unchecked Sendable {
         let cpus = max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1)
         // A small system would hold most of its frames in lazily freed areas: cap at a quarter.
         lazyMaxPages = c.lazyMaxPages ?? min(Self.lazyMaxPages(cpus: cpus), totalPages / 4)
-        let count = max(1, min(cpus, size / Self.minShardSize))
+        let (count, shift) = Self.shardLayout(size: size, cpus: cpus, totalPages: totalPages)
         lazyPagesPerShard = max(lazyMaxPages / count, 1)
-        // A power of two of at least 4 GiB (or the whole region): shards start 2 MiB-aligned,
-        // so huge alignments stay possible in each.
-        shardShift = Int.bitWidth - 1 - (size / count).leadingZeroBitCount
+        shardShift = shift
         let slice = 1 << shardShift
         shards = (0..<count).map { i in VmapShard(start: i * slice, size: i == count - 1 ? size - i * slice : slice) }
         unretained = shards.map { Unmanaged.passUnretained($0) }
         if c.faultReports { FaultReports.register(base: base, size: size, self) }
+    }
+
+    /// How many shards and the shift of their slice: one shard per CPU where the region allows,
+    /// so that threads up to the CPU count each have a shard of their own (a dealt home shard
+    /// is shared only past that), with slices of at least `minShardSize`. Every shard but the
+    /// last is one power-of-two slice (2 MiB-aligned, so huge alignments stay possible in
+    /// each) and the last takes the rest, sized to hold the largest area a vmalloc can ask for:
+    /// all the system's frames plus a guard page, a huge block's rounding and its alignment,
+    /// capped at the largest area the former split (at most one shard per 4 GiB) held.
+    static func shardLayout(size: Int, cpus: Int, totalPages: Int) -> (count: Int, shift: Int) {
+        let whole = (count: 1, shift: Int.bitWidth - 1 - size.leadingZeroBitCount)
+        let oldCount = max(1, min(cpus, size / (4 << 30)))
+        let oldLast = size - (oldCount - 1) * (1 << (Int.bitWidth - 1 - (size / oldCount).leadingZeroBitCount))
+        let largest = min(totalPages * PhysicalMemory.pageSize + (4 << 20), oldLast)
+        for count in stride(from: cpus, to: 1, by: -1) {
+            let slice = min(size / count, (size - largest) / (count - 1))
+            if slice >= minShardSize { return (count, Int.bitWidth - 1 - slice.leadingZeroBitCount) }
+        }
+        return whole
     }
 
     /// `lazy_max_pages`: 32 MiB of pages × `fls(num_online_cpus())`, a log scale that keeps
@@ -110,7 +128,8 @@ final class VmapAreas: @unchecked Sendable {
 
     /// This thread's home shard. Threads are dealt to shards in turn rather than by the CPU
     /// they happen to run on, so a thread that migrates keeps freeing into the pool it
-    /// allocates from, and two threads on a two-shard system never share one.
+    /// allocates from; with a shard per CPU (`shardLayout`), threads started together up to
+    /// the CPU count never share one.
     private var localShard: Int { shards.count == 1 ? 0 : Int(vmshim_thread_index()) % shards.count }
 
     // MARK: VA allocation

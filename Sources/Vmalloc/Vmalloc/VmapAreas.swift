@@ -153,8 +153,16 @@ final class VmapAreas: @unchecked Sendable {
 
     /// Record a new live area.
     func insertBusy(_ r: AreaRecord) {
+        // One run over the whole class inside one PTE table: reuse and vfree store its PTEs
+        // straight through the table (`AreaRecord.directPTE`).
+        let oneRun = r.runs.count == 1 && r.runs[0].page == 0 && r.runs[0].count == r.classPages
+        let pte = oneRun ? PageTable.directPTE(leaf: r.leafTable, offset: r.offset, count: r.classPages) : 0
+        let pfn = oneRun ? r.runs[0].pfn : 0
         withShard(index(of: r.offset)) { s in
             let id = s.store(r)
+            let a = s.records.at(id)
+            a.pointee.directPTE = pte
+            a.pointee.directPfn = pfn
             s.busy.insert(start: r.offset, size: r.size, value: id)
             if r.kind == .vmalloc {
                 s.vmallocPages += r.nrPages
@@ -277,7 +285,11 @@ final class VmapAreas: @unchecked Sendable {
             guard kind.releases(found) else { return .wrongKind(found) }
             if let n = pageCount, n != pages { return .notFound }
             if remembers { s.remember(id) }
-            pageTable.clear(leaf: a.pointee.leafTable, of: e.start, offset: offset, count: pages)
+            if let t = UnsafeMutablePointer<UInt64>(bitPattern: a.pointee.directPTE) {
+                vmshim_pte_clear(t, UInt64(frames &- pages), UInt64(pages))
+            } else {
+                pageTable.clear(leaf: a.pointee.leafTable, of: e.start, offset: offset, count: pages)
+            }
             if found == .vmalloc {
                 s.vmallocPages -= pages
                 s.slackPages -= frames - pages

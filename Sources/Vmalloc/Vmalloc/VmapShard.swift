@@ -1,3 +1,5 @@
+import CShim
+
 /// One slice of the vmalloc region with its own lock (the kernel's `vmap_node`, 2024): the
 /// free-VA tree of the slice, its busy areas, and its lazily freed areas. Threads allocate from
 /// their home slice, so the vmalloc/vfree fast path of one thread never contends
@@ -173,10 +175,14 @@ final class VmapShard: Sendable {
             // Run by run and field by field, in place: passing the record or its runs array, or
             // reading a computed property of it, copies it (and retains its arrays).
             let base = a.pointee.offset
-            let leaf = a.pointee.leafTable
             let first = frames - pages
-            for k in 0..<a.pointee.runs.count {
-                pageTable.mapOwner(a.pointee.runs[k], from: first, base: base, leaf: leaf)
+            if let t = UnsafeMutablePointer<UInt64>(bitPattern: a.pointee.directPTE) {
+                vmshim_pte_set(t, UInt64(first), UInt64(a.pointee.directPfn + first), UInt64(pages))
+            } else {
+                let leaf = a.pointee.leafTable
+                for k in 0..<a.pointee.runs.count {
+                    pageTable.mapOwner(a.pointee.runs[k], from: first, base: base, leaf: leaf)
+                }
             }
             return base + first * PhysicalMemory.pageSize
         }

@@ -255,8 +255,9 @@ final class VmapAreas: @unchecked Sendable {
     enum Removal {
         /// Lazily freed: still mapped, its frames and VA held until a purge (due now or not).
         case lazy(purgeDue: Bool)
-        /// Out of the busy tree: the caller unmaps it and returns its frames and VA.
-        case removed(Released)
+        /// Out of the busy tree: the caller unmaps it and returns its frames and VA. Boxed, so
+        /// that the outcome fits in registers: every vfree returns one, and only this case is big.
+        indirect case removed(Released)
         case wrongKind(AreaKind)
         case notFound
     }
@@ -271,35 +272,28 @@ final class VmapAreas: @unchecked Sendable {
         let perShard = lazyPagesPerShard
         let remembers = remembersFreed
         return withShard(index(of: offset)) { s in
-            // The floor entry is the only area that can hold offset (the tree is keyed by VA start).
-            guard let e = s.busy.floor(offset) else { return .notFound }
-            let id = e.value
+            let id = s.starts.id(at: offset)
+            guard id >= 0 else { return .notFound }
             let a = s.records.at(id)
+            guard a.pointee.state == .live else { return .notFound }
             let pages = a.pointee.nrPages
             let frames = a.pointee.classPages
-            // `start` from fields: reading the computed property would copy the record.
-            guard a.pointee.state == .live, e.start + (frames - pages) * PhysicalMemory.pageSize == offset else {
-                return .notFound
-            }
             let found = a.pointee.kind
             guard kind.releases(found) else { return .wrongKind(found) }
             if let n = pageCount, n != pages { return .notFound }
             if remembers { s.remember(id) }
+            // pages ≤ frames, and both are counts of the region's pages: no wrapping below.
             if let t = UnsafeMutablePointer<UInt64>(bitPattern: a.pointee.directPTE) {
                 vmshim_pte_clear(t, UInt64(frames &- pages), UInt64(pages))
             } else {
-                pageTable.clear(leaf: a.pointee.leafTable, of: e.start, offset: offset, count: pages)
+                pageTable.clear(leaf: a.pointee.leafTable, of: a.pointee.offset, offset: offset, count: pages)
             }
             if found == .vmalloc {
-                s.vmallocPages -= pages
-                s.slackPages -= frames - pages
+                s.vmallocPages &-= pages
+                s.slackPages &-= frames &- pages
             }
             guard lazy && found != .vmap && !a.pointee.flags.contains(.flushResetPerms) else {
-                s.busy.remove(start: offset)
-                let r = s.take(id)
-                let handed = r.flags.contains(.mapPutPages) ? HandedOver(pfns: r.frames, pageArray: r.pageArray) : nil
-                return .removed(
-                    Released(offset: r.offset, size: r.size, blocks: r.blocks, vmaCost: r.vmaCost, handedOver: handed))
+                return Self.remove(id, from: &s)
             }
             a.pointee.state = .lazy
             if found == .vmMapRam {
@@ -308,10 +302,10 @@ final class VmapAreas: @unchecked Sendable {
                 let key = a.pointee.framesFingerprint
                 a.pointee.nextReusable = s.mapRamPools[key] ?? -1
                 s.mapRamPools[key] = id
-                s.lazyMapRamPages += pages
+                s.lazyMapRamPages &+= pages
             } else {
                 // Every frame of the class is lazily freed now, the slack included.
-                s.lazyPages += frames
+                s.lazyPages &+= frames
                 // An area whose pages set_memory_* changed is never revived: a new owner gets RW.
                 if a.pointee.flags == .alloc && a.pointee.permSpans.isEmpty {
                     let key = PoolKey(nrPages: frames, node: a.pointee.node, align: a.pointee.align)
@@ -321,8 +315,19 @@ final class VmapAreas: @unchecked Sendable {
                     s.linkLazy(id)
                 }
             }
-            return .lazy(purgeDue: s.lazyPages + s.lazyMapRamPages > perShard)
+            return .lazy(purgeDue: s.lazyPages &+ s.lazyMapRamPages > perShard)
         }
+    }
+
+    /// Take area `id` out of the busy tree and its shard for good (a non-lazy removal).
+    @inline(never)
+    private static func remove(_ id: Int32, from s: inout VmapShard.State) -> Removal {
+        // Keyed by the area's VA start, which is the owner's only when the class has no lead.
+        s.busy.remove(start: s.records.at(id).pointee.offset)
+        let r = s.take(id)
+        let handed = r.flags.contains(.mapPutPages) ? HandedOver(pfns: r.frames, pageArray: r.pageArray) : nil
+        return .removed(
+            Released(offset: r.offset, size: r.size, blocks: r.blocks, vmaCost: r.vmaCost, handedOver: handed))
     }
 
     static let smallPoolPages = 256
@@ -359,7 +364,7 @@ final class VmapAreas: @unchecked Sendable {
             let a = s.records.at(id)
             s.setPool(key, a.pointee.nextReusable)
             a.pointee.requested = requested
-            return s.revive(id, pages: pages, caller: caller, pageTable: pageTable)
+            return s.revive(id, at: a, pages: pages, caller: caller, pageTable: pageTable)
         }
     }
 
@@ -383,7 +388,7 @@ final class VmapAreas: @unchecked Sendable {
             } else {
                 s.mapRamPools[key] = next >= 0 ? next : nil
             }
-            return s.revive(id, pages: list.count, caller: caller, pageTable: pageTable)
+            return s.revive(id, at: s.records.at(id), pages: list.count, caller: caller, pageTable: pageTable)
         }
     }
 

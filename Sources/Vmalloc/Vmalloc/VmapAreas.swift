@@ -41,8 +41,14 @@ final class VmapAreas: @unchecked Sendable {
     private let shards: [VmapShard]
     /// The same shards, reached without a retain: two threads retaining one shared object
     /// write one cache line, which is what kept the fast path from scaling. `shards` keeps
-    /// them alive.
-    private let unretained: [Unmanaged<VmapShard>]
+    /// them alive. A buffer of `shardCount`, not an array: the fast paths' indices are in range
+    /// by construction (`index(of:)` clamps, `localShard` takes a remainder), so they skip the
+    /// bounds check.
+    private let unretained: UnsafeMutablePointer<Unmanaged<VmapShard>>
+    /// How many shards the region has (a purge visits them by index).
+    let shardCount: Int
+    /// The index of the last shard, which also takes the region's tail.
+    private let lastShard: UInt
     /// Shard i starts at i << shardShift (the last one takes the rest): finding an address's
     /// shard on every vfree is a shift, not a division.
     private let shardShift: Int
@@ -71,7 +77,10 @@ final class VmapAreas: @unchecked Sendable {
         shardShift = Int.bitWidth - 1 - (size / count).leadingZeroBitCount
         let slice = 1 << shardShift
         shards = (0..<count).map { i in VmapShard(start: i * slice, size: i == count - 1 ? size - i * slice : slice) }
-        unretained = shards.map { Unmanaged.passUnretained($0) }
+        shardCount = count
+        lastShard = UInt(count - 1)
+        unretained = .allocate(capacity: count)
+        unretained.initialize(from: shards.map { Unmanaged.passUnretained($0) }, count: count)
         if c.faultReports { FaultReports.register(base: base, size: size, self) }
     }
 
@@ -82,7 +91,10 @@ final class VmapAreas: @unchecked Sendable {
         return fls * (32 << 20) / PhysicalMemory.pageSize
     }
 
-    deinit { FaultReports.unregister(base: base) }
+    deinit {
+        FaultReports.unregister(base: base)
+        unretained.deallocate()
+    }
 
     /// Whether p lies in the region.
     func contains(_ p: UnsafeRawPointer) -> Bool {
@@ -93,25 +105,28 @@ final class VmapAreas: @unchecked Sendable {
     /// The address of a region offset.
     func address(_ offset: Int) -> UnsafeMutableRawPointer { base + offset }
 
-    /// How many shards the region has (a purge visits them by index).
-    var shardCount: Int { shards.count }
-
     /// The index of the shard holding offset.
     func shardIndex(of offset: Int) -> Int { index(of: offset) }
 
-    /// Run `body` under the lock of shard `k` without retaining it (the fast paths).
+    /// Run `body` under the lock of shard `k` (0 ≤ k < `shardCount`, unchecked) without
+    /// retaining it (the fast paths).
     @inline(__always)
     private func withShard<R>(_ k: Int, _ body: (inout VmapShard.State) -> R) -> R {
         unretained[k]._withUnsafeGuaranteedRef { $0.state.withLock { s in body(&s) } }
     }
 
+    /// The shard of offset; the last one for offsets past the region (and, as unsigned, for
+    /// negative ones), so the result is always a valid index.
     @inline(__always)
-    private func index(of offset: Int) -> Int { min(offset >> shardShift, shards.count - 1) }
+    private func index(of offset: Int) -> Int {
+        // shardShift < 64: the masking shift is the plain one, without the overshift checks.
+        Int(bitPattern: min(UInt(bitPattern: offset) &>> UInt(shardShift), lastShard))
+    }
 
     /// This thread's home shard. Threads are dealt to shards in turn rather than by the CPU
     /// they happen to run on, so a thread that migrates keeps freeing into the pool it
     /// allocates from, and two threads on a two-shard system never share one.
-    private var localShard: Int { shards.count == 1 ? 0 : Int(vmshim_thread_index()) % shards.count }
+    private var localShard: Int { shardCount == 1 ? 0 : Int(UInt(vmshim_thread_index()) % UInt(shardCount)) }
 
     // MARK: VA allocation
 
@@ -395,6 +410,7 @@ final class VmapAreas: @unchecked Sendable {
     /// Take every lazily freed area of shard `k` off it (`VmallocSpace.purge` unmaps them and
     /// returns their frames and VA). Returns the areas in address order.
     func takeLazy(shard k: Int) -> [AreaRecord] {
+        precondition(k >= 0 && k < shardCount, "shard index out of range")
         let batch: [AreaRecord] = withShard(k) { s in
             let ids = s.lazyIDs
             guard !ids.isEmpty else { return [] }
@@ -418,6 +434,7 @@ final class VmapAreas: @unchecked Sendable {
 
     /// Give the VA of purged areas back to shard `k`, whose `takeLazy` returned them.
     func releaseVA(_ batch: [AreaRecord], shard k: Int) {
+        precondition(k >= 0 && k < shardCount, "shard index out of range")
         withShard(k) { s in
             let before = s.free.count
             for r in batch { s.freeVA(offset: r.offset, size: r.size) }

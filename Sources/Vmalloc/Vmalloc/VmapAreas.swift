@@ -299,7 +299,7 @@ final class VmapAreas: @unchecked Sendable {
             if remembers { s.remember(id) }
             // pages ≤ frames, and both are counts of the region's pages: no wrapping below.
             if let t = UnsafeMutablePointer<UInt64>(bitPattern: a.pointee.directPTE) {
-                vmshim_pte_clear(t, UInt64(frames &- pages), UInt64(pages))
+                vmshim_pte_clear(t, UInt64(truncatingIfNeeded: frames &- pages), UInt64(truncatingIfNeeded: pages))
             } else {
                 pageTable.clear(leaf: a.pointee.leafTable, of: a.pointee.offset, offset: offset, count: pages)
             }

@@ -192,7 +192,10 @@ final class VmapShard: Sendable {
             // Run by run and field by field, in place: passing the record or its runs array, or
             // reading a computed property of it, copies it (and retains its arrays).
             if let t = UnsafeMutablePointer<UInt64>(bitPattern: a.pointee.directPTE) {
-                vmshim_pte_set(t, UInt64(first), UInt64(a.pointee.directPfn &+ first), UInt64(pages))
+                // Non-negative by the invariant above: the bit pattern is the value.
+                vmshim_pte_set(
+                    t, UInt64(truncatingIfNeeded: first), UInt64(truncatingIfNeeded: a.pointee.directPfn &+ first),
+                    UInt64(truncatingIfNeeded: pages))
             } else {
                 let leaf = a.pointee.leafTable
                 for k in 0..<a.pointee.runs.count {

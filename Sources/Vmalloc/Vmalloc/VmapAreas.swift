@@ -126,7 +126,10 @@ final class VmapAreas: @unchecked Sendable {
     /// This thread's home shard. Threads are dealt to shards in turn rather than by the CPU
     /// they happen to run on, so a thread that migrates keeps freeing into the pool it
     /// allocates from, and two threads on a two-shard system never share one.
-    private var localShard: Int { shardCount == 1 ? 0 : Int(UInt(vmshim_thread_index()) % UInt(shardCount)) }
+    @inline(__always)
+    private var localShard: Int {
+        lastShard == 0 ? 0 : Int(bitPattern: UInt(vmshim_thread_index()) % (lastShard &+ 1))
+    }
 
     // MARK: VA allocation
 

@@ -163,7 +163,9 @@ final class VmapShard: Sendable {
         /// PTEs of the class's last `pages` pages back (it never left the busy tree; its guard,
         /// page `classPages`, never moved). Returns where the owner starts. Fields are read in
         /// place: no record copy, no retain on this path.
-        @inline(__always)
+        // Out of line: the reuse closure that calls it is then small enough to inline into
+        // vmalloc, which saves more than this call costs.
+        @inline(never)
         mutating func revive(
             _ id: Int32, at a: UnsafeMutablePointer<AreaRecord>, pages: Int, caller: CallSite, pageTable: PageTable
         ) -> Int {

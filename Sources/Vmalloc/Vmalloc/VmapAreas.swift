@@ -292,7 +292,7 @@ final class VmapAreas: @unchecked Sendable {
         return withShard(index(of: offset)) { s in
             let id = s.starts.id(at: offset)
             guard id >= 0 else { return .notFound }
-            let a = s.records.at(id)
+            let a = s.records.at(trusted: id)
             guard a.pointee.state == .live else { return .notFound }
             let pages = a.pointee.nrPages
             let frames = a.pointee.classPages
@@ -379,7 +379,7 @@ final class VmapAreas: @unchecked Sendable {
             let key = PoolKey(nrPages: classPages, node: node, align: align)
             let id = s.pool(key)
             guard id >= 0 else { return nil }
-            let a = s.records.at(id)
+            let a = s.records.at(trusted: id)
             s.setPool(key, a.pointee.nextReusable)
             a.pointee.requested = requested
             return s.revive(id, at: a, pages: pages, caller: caller, pageTable: pageTable)

@@ -39,7 +39,7 @@ struct StartIndex: @unchecked Sendable {
         @inline(__always)
         func home(_ start: Int) -> Int {
             // Starts are page-aligned: the page number carries all the entropy. Wrapping: a hash.
-            Int(bitPattern: ((UInt(bitPattern: start) &>> 12) &* 0x9E37_79B9_7F4A_7C15) &>> UInt(shift))
+            Int(bitPattern: ((UInt(bitPattern: start) &>> 12) &* 0x9E37_79B9_7F4A_7C15) &>> UInt(bitPattern: shift))
         }
     }
 

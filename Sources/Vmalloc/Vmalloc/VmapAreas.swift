@@ -120,7 +120,7 @@ final class VmapAreas: @unchecked Sendable {
     @inline(__always)
     private func index(of offset: Int) -> Int {
         // shardShift < 64: the masking shift is the plain one, without the overshift checks.
-        Int(bitPattern: min(UInt(bitPattern: offset) &>> UInt(shardShift), lastShard))
+        Int(bitPattern: min(UInt(bitPattern: offset) &>> UInt(bitPattern: shardShift), lastShard))
     }
 
     /// This thread's home shard. Threads are dealt to shards in turn rather than by the CPU

@@ -25,15 +25,44 @@ int64_t vmshim_pt_lookup(uint8_t *direct, uint64_t root_pfn, uint64_t off);
 /// The PTE table covering off, or NULL when a level is missing. Tables never move or go away,
 /// so an area may keep the pointer and map or clear its pages without the walk (the fast path).
 uint64_t *vmshim_pt_leaf(uint8_t *direct, uint64_t root_pfn, uint64_t off);
-/// Set `count` entries of one PTE table from index i to consecutive frames from pfn
-/// (i + count <= 512).
+/// Set `count` entries of one PTE table from t[i] on (all within the table) to consecutive
+/// frames from pfn. Each entry is a release store, so a reader that loads it with acquire
+/// (`vmshim_pt_lookup`) sees everything written before; on x86-64 a release store is a plain
+/// `mov`, so the cost is the loop, which is unrolled by four. One entry, the common vmalloc of
+/// one page, is a single store.
 static inline void vmshim_pte_set(uint64_t *t, uint64_t i, uint64_t pfn, uint64_t count) {
-    for (uint64_t k = 0; k < count; k++)
-        __atomic_store_n(&t[i + k], ((pfn + k) << VMSHIM_PAGE_SHIFT) | 1ULL, __ATOMIC_RELEASE);
+    uint64_t *e = t + i;
+    uint64_t v = (pfn << VMSHIM_PAGE_SHIFT) | 1ULL;
+    const uint64_t step = 1ULL << VMSHIM_PAGE_SHIFT;
+    if (__builtin_expect(count == 1, 1)) {
+        __atomic_store_n(e, v, __ATOMIC_RELEASE);
+        return;
+    }
+    uint64_t k = 0;
+    for (; k + 4 <= count; k += 4, v += 4 * step) {
+        __atomic_store_n(&e[k], v, __ATOMIC_RELEASE);
+        __atomic_store_n(&e[k + 1], v + step, __ATOMIC_RELEASE);
+        __atomic_store_n(&e[k + 2], v + 2 * step, __ATOMIC_RELEASE);
+        __atomic_store_n(&e[k + 3], v + 3 * step, __ATOMIC_RELEASE);
+    }
+    for (; k < count; k++, v += step) __atomic_store_n(&e[k], v, __ATOMIC_RELEASE);
 }
-/// Clear `count` entries of one PTE table from index i (i + count <= 512).
+/// Clear `count` entries of one PTE table from t[i] (within the table), with release stores
+/// unrolled as in `vmshim_pte_set`.
 static inline void vmshim_pte_clear(uint64_t *t, uint64_t i, uint64_t count) {
-    for (uint64_t k = 0; k < count; k++) __atomic_store_n(&t[i + k], 0, __ATOMIC_RELEASE);
+    uint64_t *e = t + i;
+    if (__builtin_expect(count == 1, 1)) {
+        __atomic_store_n(e, 0, __ATOMIC_RELEASE);
+        return;
+    }
+    uint64_t k = 0;
+    for (; k + 4 <= count; k += 4) {
+        __atomic_store_n(&e[k], 0, __ATOMIC_RELEASE);
+        __atomic_store_n(&e[k + 1], 0, __ATOMIC_RELEASE);
+        __atomic_store_n(&e[k + 2], 0, __ATOMIC_RELEASE);
+        __atomic_store_n(&e[k + 3], 0, __ATOMIC_RELEASE);
+    }
+    for (; k < count; k++) __atomic_store_n(&e[k], 0, __ATOMIC_RELEASE);
 }
 
 #endif

@@ -5,7 +5,7 @@
 public struct GFP: OptionSet, Sendable, Hashable, CustomStringConvertible {
     public let rawValue: UInt32
     /// A mask from raw kernel bits.
-    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    @inlinable public init(rawValue: UInt32) { self.rawValue = rawValue }
 
     /// `__GFP_DMA`: zone modifier; accepted and ignored (one zone per node here).
     public static let dma = GFP(rawValue: 0x01)
@@ -54,7 +54,10 @@ public struct GFP: OptionSet, Sendable, Hashable, CustomStringConvertible {
     /// `__GFP_RECLAIM`: direct reclaim and kswapd.
     public static let reclaim: GFP = [.directReclaim, .kswapdReclaim]
     /// `GFP_KERNEL`: may sleep, reclaim, do IO and call into filesystems.
-    public static let kernel: GFP = [.reclaim, .io, .fs]
+    // A constant the caller's module folds (`__GFP_DIRECT_RECLAIM | __GFP_KSWAPD_RECLAIM |
+    // __GFP_IO | __GFP_FS`), not a lazily initialised global: it is the default mask of every
+    // vmalloc call, and reading a global costs each call its addressor.
+    @inlinable public static var kernel: GFP { GFP(rawValue: 0x400 | 0x800 | 0x40 | 0x80) }
     /// `GFP_NOFS`: like `GFP_KERNEL` but never recurses into filesystem reclaim.
     public static let nofs: GFP = [.reclaim, .io]
     /// `GFP_NOIO`: like `GFP_NOFS` and never starts IO either.

@@ -28,6 +28,12 @@ struct AreaRecord: Sendable {
     /// The address of the PTE table holding the PTE of `offset` (0: not known); lets vfree and
     /// reuse store the PTEs of a small area without walking the table.
     var leafTable: UInt = 0
+    /// The address of the PTE of `offset` when every page of the class maps one run of frames
+    /// and all their PTEs lie in one PTE table (0 otherwise): reuse and vfree then store the
+    /// owner's PTEs through it in one call, with no walk and no loop over the runs.
+    var directPTE: UInt = 0
+    /// The frame mapped at `offset` when `directPTE` is set (page k maps `directPfn + k`).
+    var directPfn = 0
 
     /// The class's pages in front of the owner's (0 unless the area is of a `SizeClass`).
     var lead: Int { classPages - nrPages }

@@ -37,6 +37,14 @@ struct AreaTable: @unchecked Sendable {
         return storage.base + Int(id)
     }
 
+    /// `at` without the range check, for an id the shard's own bookkeeping handed out (a reuse
+    /// pool's head, a `StartIndex` entry): those name stored records by construction, and the
+    /// fast paths take one per operation. Same validity rules for the pointer as `at`.
+    @inline(__always)
+    func at(trusted id: Int32) -> UnsafeMutablePointer<AreaRecord> {
+        storage.base + Int(truncatingIfNeeded: id)
+    }
+
     /// Add a record at id `count`.
     func append(_ r: AreaRecord) {
         let s = storage

@@ -93,6 +93,13 @@ final class PageTable: @unchecked Sendable {
         UInt(bitPattern: vmshim_pt_leaf(direct, UInt64(rootPfn), UInt64(offset)))
     }
 
+    /// The address of the PTE of `offset` in `leaf`, the PTE table of `offset` (or 0), when the
+    /// PTEs of all `count` pages from offset lie in that table; 0 otherwise.
+    static func directPTE(leaf: UInt, offset: Int, count: Int) -> UInt {
+        guard leaf != 0, inLeaf(of: offset, offset, count) else { return 0 }
+        return leaf + UInt((offset >> Int(VMSHIM_PAGE_SHIFT)) & 511) * UInt(MemoryLayout<UInt64>.stride)
+    }
+
     /// Whether the PTE table of `base` also holds the PTEs of [offset, offset + count pages).
     @inline(__always)
     private static func inLeaf(of base: Int, _ offset: Int, _ count: Int) -> Bool {

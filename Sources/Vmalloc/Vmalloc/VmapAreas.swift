@@ -42,8 +42,14 @@ final class VmapAreas: @unchecked Sendable {
     private let shards: [VmapShard]
     /// The same shards, reached without a retain: two threads retaining one shared object
     /// write one cache line, which is what kept the fast path from scaling. `shards` keeps
-    /// them alive.
-    private let unretained: [Unmanaged<VmapShard>]
+    /// them alive. A buffer of `shardCount`, not an array: the fast paths' indices are in range
+    /// by construction (`index(of:)` clamps, `localShard` takes a remainder), so they skip the
+    /// bounds check.
+    private let unretained: UnsafeMutablePointer<Unmanaged<VmapShard>>
+    /// How many shards the region has (a purge visits them by index).
+    let shardCount: Int
+    /// The index of the last shard, which also takes the region's tail.
+    private let lastShard: UInt
     /// Shard i starts at i << shardShift (the last one takes the rest): finding an address's
     /// shard on every vfree is a shift, not a division.
     private let shardShift: Int
@@ -70,7 +76,10 @@ final class VmapAreas: @unchecked Sendable {
         shardShift = shift
         let slice = 1 << shardShift
         shards = (0..<count).map { i in VmapShard(start: i * slice, size: i == count - 1 ? size - i * slice : slice) }
-        unretained = shards.map { Unmanaged.passUnretained($0) }
+        shardCount = count
+        lastShard = UInt(count - 1)
+        unretained = .allocate(capacity: count)
+        unretained.initialize(from: shards.map { Unmanaged.passUnretained($0) }, count: count)
         if c.faultReports { FaultReports.register(base: base, size: size, self) }
     }
 
@@ -100,7 +109,10 @@ final class VmapAreas: @unchecked Sendable {
         return fls * (32 << 20) / PhysicalMemory.pageSize
     }
 
-    deinit { FaultReports.unregister(base: base) }
+    deinit {
+        FaultReports.unregister(base: base)
+        unretained.deallocate()
+    }
 
     /// Whether p lies in the region.
     func contains(_ p: UnsafeRawPointer) -> Bool {
@@ -111,26 +123,32 @@ final class VmapAreas: @unchecked Sendable {
     /// The address of a region offset.
     func address(_ offset: Int) -> UnsafeMutableRawPointer { base + offset }
 
-    /// How many shards the region has (a purge visits them by index).
-    var shardCount: Int { shards.count }
-
     /// The index of the shard holding offset.
     func shardIndex(of offset: Int) -> Int { index(of: offset) }
 
-    /// Run `body` under the lock of shard `k` without retaining it (the fast paths).
+    /// Run `body` under the lock of shard `k` (0 ≤ k < `shardCount`, unchecked) without
+    /// retaining it (the fast paths).
     @inline(__always)
     private func withShard<R>(_ k: Int, _ body: (inout VmapShard.State) -> R) -> R {
         unretained[k]._withUnsafeGuaranteedRef { $0.state.withLock { s in body(&s) } }
     }
 
+    /// The shard of offset; the last one for offsets past the region (and, as unsigned, for
+    /// negative ones), so the result is always a valid index.
     @inline(__always)
-    private func index(of offset: Int) -> Int { min(offset >> shardShift, shards.count - 1) }
+    private func index(of offset: Int) -> Int {
+        // shardShift < 64: the masking shift is the plain one, without the overshift checks.
+        Int(bitPattern: min(UInt(bitPattern: offset) &>> UInt(bitPattern: shardShift), lastShard))
+    }
 
     /// This thread's home shard. Threads are dealt to shards in turn rather than by the CPU
     /// they happen to run on, so a thread that migrates keeps freeing into the pool it
     /// allocates from; with a shard per CPU (`shardLayout`), threads started together up to
     /// the CPU count never share one.
-    private var localShard: Int { shards.count == 1 ? 0 : Int(vmshim_thread_index()) % shards.count }
+    @inline(__always)
+    private var localShard: Int {
+        lastShard == 0 ? 0 : Int(bitPattern: UInt(vmshim_thread_index()) % (lastShard &+ 1))
+    }
 
     // MARK: VA allocation
 
@@ -172,8 +190,16 @@ final class VmapAreas: @unchecked Sendable {
 
     /// Record a new live area.
     func insertBusy(_ r: AreaRecord) {
+        // One run over the whole class inside one PTE table: reuse and vfree store its PTEs
+        // straight through the table (`AreaRecord.directPTE`).
+        let oneRun = r.runs.count == 1 && r.runs[0].page == 0 && r.runs[0].count == r.classPages
+        let pte = oneRun ? PageTable.directPTE(leaf: r.leafTable, offset: r.offset, count: r.classPages) : 0
+        let pfn = oneRun ? r.runs[0].pfn : 0
         withShard(index(of: r.offset)) { s in
             let id = s.store(r)
+            let a = s.records.at(id)
+            a.pointee.directPTE = pte
+            a.pointee.directPfn = pfn
             s.busy.insert(start: r.offset, size: r.size, value: id)
             if r.kind == .vmalloc {
                 s.vmallocPages += r.nrPages
@@ -266,8 +292,9 @@ final class VmapAreas: @unchecked Sendable {
     enum Removal {
         /// Lazily freed: still mapped, its frames and VA held until a purge (due now or not).
         case lazy(purgeDue: Bool)
-        /// Out of the busy tree: the caller unmaps it and returns its frames and VA.
-        case removed(Released)
+        /// Out of the busy tree: the caller unmaps it and returns its frames and VA. Boxed, so
+        /// that the outcome fits in registers: every vfree returns one, and only this case is big.
+        indirect case removed(Released)
         case wrongKind(AreaKind)
         case notFound
     }
@@ -282,31 +309,28 @@ final class VmapAreas: @unchecked Sendable {
         let perShard = lazyPagesPerShard
         let remembers = remembersFreed
         return withShard(index(of: offset)) { s in
-            // The floor entry is the only area that can hold offset (the tree is keyed by VA start).
-            guard let e = s.busy.floor(offset) else { return .notFound }
-            let id = e.value
-            let a = s.records.at(id)
+            let id = s.starts.id(at: offset)
+            guard id >= 0 else { return .notFound }
+            let a = s.records.at(trusted: id)
+            guard a.pointee.state == .live else { return .notFound }
             let pages = a.pointee.nrPages
             let frames = a.pointee.classPages
-            // `start` from fields: reading the computed property would copy the record.
-            guard a.pointee.state == .live, e.start + (frames - pages) * PhysicalMemory.pageSize == offset else {
-                return .notFound
-            }
             let found = a.pointee.kind
             guard kind.releases(found) else { return .wrongKind(found) }
             if let n = pageCount, n != pages { return .notFound }
             if remembers { s.remember(id) }
-            pageTable.clear(leaf: a.pointee.leafTable, of: e.start, offset: offset, count: pages)
+            // pages ≤ frames, and both are counts of the region's pages: no wrapping below.
+            if let t = UnsafeMutablePointer<UInt64>(bitPattern: a.pointee.directPTE) {
+                vmshim_pte_clear(t, UInt64(truncatingIfNeeded: frames &- pages), UInt64(truncatingIfNeeded: pages))
+            } else {
+                pageTable.clear(leaf: a.pointee.leafTable, of: a.pointee.offset, offset: offset, count: pages)
+            }
             if found == .vmalloc {
-                s.vmallocPages -= pages
-                s.slackPages -= frames - pages
+                s.vmallocPages &-= pages
+                s.slackPages &-= frames &- pages
             }
             guard lazy && found != .vmap && !a.pointee.flags.contains(.flushResetPerms) else {
-                s.busy.remove(start: offset)
-                let r = s.take(id)
-                let handed = r.flags.contains(.mapPutPages) ? HandedOver(pfns: r.frames, pageArray: r.pageArray) : nil
-                return .removed(
-                    Released(offset: r.offset, size: r.size, blocks: r.blocks, vmaCost: r.vmaCost, handedOver: handed))
+                return Self.remove(id, from: &s)
             }
             a.pointee.state = .lazy
             if found == .vmMapRam {
@@ -315,10 +339,10 @@ final class VmapAreas: @unchecked Sendable {
                 let key = a.pointee.framesFingerprint
                 a.pointee.nextReusable = s.mapRamPools[key] ?? -1
                 s.mapRamPools[key] = id
-                s.lazyMapRamPages += pages
+                s.lazyMapRamPages &+= pages
             } else {
                 // Every frame of the class is lazily freed now, the slack included.
-                s.lazyPages += frames
+                s.lazyPages &+= frames
                 // An area whose pages set_memory_* changed is never revived: a new owner gets RW.
                 if a.pointee.flags == .alloc && a.pointee.permSpans.isEmpty {
                     let key = PoolKey(nrPages: frames, node: a.pointee.node, align: a.pointee.align)
@@ -328,8 +352,19 @@ final class VmapAreas: @unchecked Sendable {
                     s.linkLazy(id)
                 }
             }
-            return .lazy(purgeDue: s.lazyPages + s.lazyMapRamPages > perShard)
+            return .lazy(purgeDue: s.lazyPages &+ s.lazyMapRamPages > perShard)
         }
+    }
+
+    /// Take area `id` out of the busy tree and its shard for good (a non-lazy removal).
+    @inline(never)
+    private static func remove(_ id: Int32, from s: inout VmapShard.State) -> Removal {
+        // Keyed by the area's VA start, which is the owner's only when the class has no lead.
+        s.busy.remove(start: s.records.at(id).pointee.offset)
+        let r = s.take(id)
+        let handed = r.flags.contains(.mapPutPages) ? HandedOver(pfns: r.frames, pageArray: r.pageArray) : nil
+        return .removed(
+            Released(offset: r.offset, size: r.size, blocks: r.blocks, vmaCost: r.vmaCost, handedOver: handed))
     }
 
     static let smallPoolPages = 256
@@ -363,10 +398,10 @@ final class VmapAreas: @unchecked Sendable {
             let key = PoolKey(nrPages: classPages, node: node, align: align)
             let id = s.pool(key)
             guard id >= 0 else { return nil }
-            let a = s.records.at(id)
+            let a = s.records.at(trusted: id)
             s.setPool(key, a.pointee.nextReusable)
             a.pointee.requested = requested
-            return s.revive(id, pages: pages, caller: caller, pageTable: pageTable)
+            return s.revive(id, at: a, pages: pages, caller: caller, pageTable: pageTable)
         }
     }
 
@@ -390,13 +425,14 @@ final class VmapAreas: @unchecked Sendable {
             } else {
                 s.mapRamPools[key] = next >= 0 ? next : nil
             }
-            return s.revive(id, pages: list.count, caller: caller, pageTable: pageTable)
+            return s.revive(id, at: s.records.at(id), pages: list.count, caller: caller, pageTable: pageTable)
         }
     }
 
     /// Take every lazily freed area of shard `k` off it (`VmallocSpace.purge` unmaps them and
     /// returns their frames and VA). Returns the areas in address order.
     func takeLazy(shard k: Int) -> [AreaRecord] {
+        precondition(k >= 0 && k < shardCount, "shard index out of range")
         let batch: [AreaRecord] = withShard(k) { s in
             let ids = s.lazyIDs
             guard !ids.isEmpty else { return [] }
@@ -420,6 +456,7 @@ final class VmapAreas: @unchecked Sendable {
 
     /// Give the VA of purged areas back to shard `k`, whose `takeLazy` returned them.
     func releaseVA(_ batch: [AreaRecord], shard k: Int) {
+        precondition(k >= 0 && k < shardCount, "shard index out of range")
         withShard(k) { s in
             let before = s.free.count
             for r in batch { s.freeVA(offset: r.offset, size: r.size) }

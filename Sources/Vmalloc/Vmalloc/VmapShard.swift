@@ -1,3 +1,5 @@
+import CShim
+
 /// One slice of the vmalloc region with its own lock (the kernel's `vmap_node`, 2024): the
 /// free-VA tree of the slice, its busy areas, and its lazily freed areas. Threads allocate from
 /// their home slice, so the vmalloc/vfree fast path of one thread never contends
@@ -8,6 +10,8 @@ final class VmapShard: Sendable {
         var busy = RangeTree()
         /// Area records by id; vacant slots hold `AreaRecord.vacant` (no Optional to copy).
         var records = AreaTable()
+        /// Every stored area's id by its owner's start: vfree's lookup.
+        var starts = StartIndex()
         var vacantIDs: [Int32] = []
         /// Lazily freed areas that no reuse pool holds: still mapped, still holding their frames,
         /// still in `busy`. Linked through the records, oldest first. (Pooled ones are reached
@@ -44,19 +48,25 @@ final class VmapShard: Sendable {
         var freedNext = 0
         static let freedRingSize = 256
 
+        /// Keep a new live area's record; returns its id.
         mutating func store(_ r: AreaRecord) -> Int32 {
-            if let id = vacantIDs.popLast() {
+            let id: Int32
+            if let v = vacantIDs.popLast() {
+                id = v
                 records.at(id).pointee = r
-                return id
+            } else {
+                records.append(r)
+                id = Int32(records.count - 1)
             }
-            records.append(r)
-            return Int32(records.count - 1)
+            starts.insert(r.start, id)
+            return id
         }
 
         /// Empty slot `id` and return what it held (moved out, not copied).
         mutating func take(_ id: Int32) -> AreaRecord {
             var r = AreaRecord.vacant
             swap(&r, &records.at(id).pointee)
+            starts.remove(r.start)
             vacantIDs.append(id)
             return r
         }
@@ -70,13 +80,11 @@ final class VmapShard: Sendable {
             return e.value
         }
 
-        /// The live area whose owner starts exactly at offset, or nil. (The busy tree is keyed by
-        /// the start of the area's VA: the floor entry is the only area that can hold offset.)
+        /// The live area whose owner starts exactly at offset, or nil: one probe of `starts`.
         func live(at offset: Int) -> Int32? {
-            guard let e = busy.floor(offset), records.at(e.value).pointee.state == .live,
-                records.at(e.value).pointee.start == offset
-            else { return nil }
-            return e.value
+            let id = starts.id(at: offset)
+            guard id >= 0, records.at(id).pointee.state == .live else { return nil }
+            return id
         }
 
         /// Append a just freed area that no pool takes to the lazy list.
@@ -150,35 +158,53 @@ final class VmapShard: Sendable {
                 caller: r.pointee.caller)
         }
 
-        /// Make a lazily freed area, already taken off its reuse pool, live again for a new
-        /// owner of `pages` pages (any count of its class): the PTEs of the class's last `pages`
-        /// pages back (it never left the busy tree; its guard, page `classPages`, never moved).
-        /// Returns where the owner starts. Fields are read in place: no record copy, no retain on
-        /// this path.
-        @inline(__always)
-        mutating func revive(_ id: Int32, pages: Int, caller: CallSite, pageTable: PageTable) -> Int {
-            let a = records.at(id)
+        /// Make lazily freed area `id` (at `a`, from `records.at(id)`), already taken off its
+        /// reuse pool, live again for a new owner of `pages` pages (any count of its class): the
+        /// PTEs of the class's last `pages` pages back (it never left the busy tree; its guard,
+        /// page `classPages`, never moved). Returns where the owner starts. Fields are read in
+        /// place: no record copy, no retain on this path.
+        // Out of line: the reuse closure that calls it is then small enough to inline into
+        // vmalloc, which saves more than this call costs.
+        @inline(never)
+        mutating func revive(
+            _ id: Int32, at a: UnsafeMutablePointer<AreaRecord>, pages: Int, caller: CallSite, pageTable: PageTable
+        ) -> Int {
+            // Counts and offsets below are bounded by the region's pages and bytes (pages ≤ the
+            // class's frames), so wrapping operators cannot wrap; they skip the overflow traps.
+            let frames = a.pointee.classPages
+            let base = a.pointee.offset
+            let first = frames &- pages
+            let start = base &+ first &<< Int(VMSHIM_PAGE_SHIFT)
+            if pages != a.pointee.nrPages {
+                // The owner starts elsewhere in the class: move its entry.
+                starts.remove(base &+ (frames &- a.pointee.nrPages) &<< Int(VMSHIM_PAGE_SHIFT))
+                starts.insert(start, id)
+                a.pointee.nrPages = pages
+            }
             a.pointee.state = .live
             a.pointee.caller = caller
-            a.pointee.nrPages = pages
-            let frames = a.pointee.classPages
             if a.pointee.kind == .vmMapRam {
-                lazyMapRamPages -= frames
+                lazyMapRamPages &-= frames
             } else {
-                lazyPages -= frames
-                vmallocPages += pages
-                slackPages += frames - pages
-                reused += 1
+                lazyPages &-= frames
+                vmallocPages &+= pages
+                slackPages &+= first
+                reused &+= 1
             }
             // Run by run and field by field, in place: passing the record or its runs array, or
             // reading a computed property of it, copies it (and retains its arrays).
-            let base = a.pointee.offset
-            let leaf = a.pointee.leafTable
-            let first = frames - pages
-            for k in 0..<a.pointee.runs.count {
-                pageTable.mapOwner(a.pointee.runs[k], from: first, base: base, leaf: leaf)
+            if let t = UnsafeMutablePointer<UInt64>(bitPattern: a.pointee.directPTE) {
+                // Non-negative by the invariant above: the bit pattern is the value.
+                vmshim_pte_set(
+                    t, UInt64(truncatingIfNeeded: first), UInt64(truncatingIfNeeded: a.pointee.directPfn &+ first),
+                    UInt64(truncatingIfNeeded: pages))
+            } else {
+                let leaf = a.pointee.leafTable
+                for k in 0..<a.pointee.runs.count {
+                    pageTable.mapOwner(a.pointee.runs[k], from: first, base: base, leaf: leaf)
+                }
             }
-            return base + first * PhysicalMemory.pageSize
+            return start
         }
 
         /// Give VA back, merging with its free neighbours (`merge_or_add_vmap_area`).

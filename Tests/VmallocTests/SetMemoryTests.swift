@@ -115,6 +115,25 @@ import VmallocTestSupport
         }
     }
 
+    /// A VM_FLUSH_RESET_PERMS area whose size class is larger than the request (7 pages in an
+    /// 8-page class, the owner after a one-page lead) leaves at vfree with nothing behind: the
+    /// busy entry keyed by the area's start goes too, so the range serves later areas cleanly.
+    @Test func flushResetPermsAreaWithALeadLeavesNothingBehind() throws {
+        let sys = try makeSystem()
+        let p = try #require(sys.vmalloc(7 * 4096))
+        sys.set_vm_flush_reset_perms(p)
+        sys.vfree(p)
+        #expect(sys.find_vm_area(p) == nil)
+        #expect(sys.vmallocinfo().isEmpty, "left behind: \(sys.vmallocinfo())")
+        let again = (0..<16).compactMap { _ in sys.vmalloc(7 * 4096) }
+        #expect(again.count == 16)
+        for q in again { fill(q, 7 * 4096, seed: 5) }
+        for q in again { #expect(check(q, 7 * 4096, seed: 5)) }
+        #expect(sys.vmallocinfo().split(separator: "\n").count == 16)
+        for q in again { sys.vfree(q) }
+        expectNothingLost(sys)
+    }
+
     /// Without the flag the area is freed lazily, and the reuse fast path must not revive it
     /// read-only for the next vmalloc of the same size.
     @Test func lazilyFreedReadOnlyAreaIsNotHandedOutReadOnly() async {

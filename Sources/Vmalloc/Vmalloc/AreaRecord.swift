@@ -17,9 +17,9 @@ struct AreaRecord: Sendable {
     /// Frame blocks owned by the area (vmalloc only), as (pfn, order).
     var blocks: [(pfn: Int, order: Int)]
     var runs: [FrameRun]
-    /// The node and alignment asked for; lazily freed areas are reused only for the same request.
+    /// The node asked for (`NUMA_NO_NODE`: any); lazily freed areas are reused only for a
+    /// request of the same node.
     var node: Int
-    var align: Int
     /// The next lazily freed area of the same reuse pool, or -1.
     var nextReusable: Int32 = -1
     var state: AreaState = .live
@@ -51,13 +51,6 @@ struct AreaRecord: Sendable {
     /// The frames mapped, page by page.
     var frames: [Int] { runs.flatMap { run in (run.pfn..<(run.pfn + run.count)).map { $0 } } }
 
-    /// `FrameRun.fingerprint` of the frames mapped, without building their list.
-    var framesFingerprint: UInt64 {
-        var h = FrameRun.fingerprintSeed(runs.reduce(0) { $0 + $1.count })
-        for run in runs { for pfn in run.pfn..<(run.pfn + run.count) { h = FrameRun.fingerprint(h, pfn) } }
-        return h
-    }
-
     /// Whether the area maps exactly `list`, page by page.
     func mapsExactly(_ list: [Page]) -> Bool {
         var i = 0
@@ -83,5 +76,5 @@ struct AreaRecord: Sendable {
     static let vacant = AreaRecord(
         offset: 0, size: 0, requested: 0, nrPages: 0, classPages: 0, flags: [],
         kind: .vmalloc, caller: CallSite(file: "", line: 0), blocks: [], runs: [],
-        node: 0, align: 0, state: .vacant, vmaCost: 0)
+        node: 0, state: .vacant, vmaCost: 0)
 }

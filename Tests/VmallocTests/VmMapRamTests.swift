@@ -89,4 +89,34 @@ import VmallocTestSupport
         #expect(!sys.vmallocinfo().contains("unpurged"))
         expectNothingLost(sys)
     }
+
+    /// The page allocator's alias count follows the shard's lingering areas: above 0 while any
+    /// lazily unmapped area lingers (two, then one after a remap), 0 once none does, and freeing
+    /// the frames while they linger purges them first.
+    @Test func theAliasCountFollowsTheLingeringAreas() throws {
+        let sys = try makeSystem(lazyMaxPages: 1 << 20)
+        let block = try #require(sys.alloc_pages(.kernel, 1))
+        let f0 = [Page(pfn: block.pfn)]
+        let f1 = [Page(pfn: block.pfn + 1)]
+        let aliases = { sys.allocator.lazyAliases.load(ordering: .acquiring) }
+        let p = try #require(sys.vm_map_ram(f0))
+        let q = try #require(sys.vm_map_ram(f1))
+        #expect(aliases() == 0)
+        sys.vm_unmap_ram(p, 1)
+        sys.vm_unmap_ram(q, 1)
+        #expect(aliases() > 0)
+        let r = try #require(sys.vm_map_ram(f0))
+        #expect(r == p)
+        #expect(aliases() > 0)
+        let s = try #require(sys.vm_map_ram(f1))
+        #expect(s == q)
+        #expect(aliases() == 0)
+        sys.vm_unmap_ram(r, 1)
+        #expect(aliases() > 0)
+        sys.vm_unmap_ram(s, 1)
+        sys.__free_pages(block, 1)
+        #expect(aliases() == 0)
+        #expect(!sys.vmallocinfo().contains("unpurged"))
+        expectNothingLost(sys)
+    }
 }

@@ -28,7 +28,9 @@ final class PageAllocator: Sendable {
     let log: Printk
     /// Bumped whenever frames are freed, so waiters can tell that memory came back.
     let freeEvents = Atomic<Int>(0)
-    /// Lazily unmapped `vm_map_ram` areas still mapping caller frames, and what unmaps them.
+    /// Above 0 while lazily unmapped `vm_map_ram` areas may still map caller frames: the VA
+    /// space adds one per shard that holds any (on its 0→1 step, under the shard's lock) and
+    /// takes it off when the last is mapped again or once a purge has unmapped them.
     let lazyAliases = Atomic<Int>(0)
     private let aliasPurger = Lock(WeakReference<any AliasPurger>(nil))
     /// Direct reclaim and kswapd, handed over by the system once built; nil until then (no

@@ -385,7 +385,6 @@ final class VmallocSpace: Sendable {
         let lazy = !areas.immediateUnmap
         switch areas.removeBusy(offset: offset, kind: kind, pageTable: pageTable, lazy: lazy, pageCount: pageCount) {
         case .lazy(let due):
-            if kind == .vmMapRam { allocator.lazyAliases.add(1, ordering: .releasing) }
             if due { purgeLazy(shardOf: offset) }
         case .removed(let r):
             // Immediate-unmap mode, vmap areas, and VM_FLUSH_RESET_PERMS (`vm_reset_perms`):
@@ -411,8 +410,19 @@ final class VmallocSpace: Sendable {
 
     /// `vm_map_ram`: `node` says where its VA bookkeeping would live; one that is neither a node
     /// of this system nor `NUMA_NO_NODE` is refused with a warning, as vmalloc refuses it.
+    /// A lingering area that maps exactly these frames is taken back first, with no syscall:
+    /// it proves them valid (they were checked when it was made), so `mapPages`' O(pages) check
+    /// runs only on a miss.
     func vmMapRam(_ pages: [Page], node: Int, site: CallSite) -> UnsafeMutableRawPointer? {
-        guard memory.validNode(node, "vm_map_ram", log: log, site: "\(site)") else { return nil }
+        // node + 1 in 0...nodeCount: NUMA_NO_NODE or a node of this system; else warn and refuse.
+        guard
+            UInt(bitPattern: node &+ 1) <= UInt(bitPattern: memory.nodeCount)
+                || memory.validNode(node, "vm_map_ram", log: log, site: "\(site)")
+        else { return nil }
+        if !pages.isEmpty, !areas.immediateUnmap, let off = areas.reuseMapRam(pages, caller: site, pageTable: pageTable)
+        {
+            return areas.address(off)
+        }
         return mapPages(pages, prot: .readWrite, flags: [], kind: .vmMapRam, site: site)
     }
 
@@ -450,12 +460,6 @@ final class VmallocSpace: Sendable {
             return nil
         }
         let page = PhysicalMemory.pageSize
-        if kind == .vmMapRam, !areas.immediateUnmap,
-            let off = areas.reuseMapRam(list, caller: site, pageTable: pageTable)
-        {
-            allocator.lazyAliases.subtract(1, ordering: .releasing)
-            return areas.address(off)
-        }
         let areaSize = (list.count + 1) * page
         guard let offset = allocVA(size: areaSize, align: page) else {
             warnNoVA(areaSize, .kernel)
@@ -494,8 +498,11 @@ final class VmallocSpace: Sendable {
         let batch = areas.takeLazy(shard: k)
         guard !batch.isEmpty else { return 0 }
         mapper.unmap(batch)
-        // Only now, with their mappings gone, may the frames of the vm_map_ram areas be freed.
-        allocator.lazyAliases.subtract(batch.reduce(0) { $0 + ($1.kind == .vmMapRam ? 1 : 0) }, ordering: .releasing)
+        // Only now, with their mappings gone, may the frames of the vm_map_ram areas be freed:
+        // the shard's count in `lazyAliases` came with the batch (`takeLazy`).
+        if batch.contains(where: { $0.kind == .vmMapRam }) {
+            allocator.lazyAliases.wrappingSubtract(1, ordering: .releasing)
+        }
         var freed = 0
         for r in batch {
             for b in r.blocks {

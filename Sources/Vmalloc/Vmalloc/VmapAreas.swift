@@ -1,16 +1,17 @@
 import CShim
 import Glibc
 
-// Lock order: the shards' locks are taken one at a time, never nested (a search that moves on
-// to the next shard has released the last). Under a shard lock: PTE stores and clears
-// (lock-free in the shim), atomic adds to the mapper's VMA budget, and `protect`'s mprotect of
-// the area's own pages; never an mmap of the region, a page-allocator call or another lock of
-// this library; a `withArea` body keeps to the same. The mprotect runs under the lock so that
-// the area cannot be freed, and its VA handed to another owner, between the check and the
-// change, and so that two changes of one area apply one after the other. It is safe there: the
-// syscall takes no lock of ours and allocates nothing of ours, so it can neither wait on a
-// shard nor enter reclaim (which purges the shards), and no code of ours runs under the
-// kernel's mmap lock it takes (the fault-report handler only tries a shard lock).
+// Lock order: the shards' locks are taken one at a time, never nested (a search that moves on to
+// the next shard has released the last). Under a shard lock: PTE stores and clears (lock-free in
+// the shim), atomic adds to the mapper's VMA budget and to the page allocator's `lazyAliases` (so
+// that count follows each shard's lingering areas in order), and `protect`'s mprotect of the area's
+// own pages; never an mmap of the region, a page-allocator call or another lock of this library; a
+// `withArea` body keeps to the same. The mprotect runs under the lock so that the area cannot be
+// freed, and its VA handed to another owner, between the check and the change, and so that two
+// changes of one area apply one after the other. It is safe there: the syscall takes no lock of
+// ours and allocates nothing of ours, so it can neither wait on a shard nor enter reclaim (which
+// purges the shards), and no code of ours runs under the kernel's mmap lock it takes (the
+// fault-report handler only tries a shard lock).
 //
 // `VmapShard.State` and the area records are read and written in this file and VmapShard.swift
 // only; everything else goes through the operations below.
@@ -49,6 +50,8 @@ final class VmapAreas: @unchecked Sendable {
     /// Where mprotect and the VMA budget's reservation pieces go.
     private let mapper: VmapMapper
     private let faults: FaultInjector
+    /// Whose `lazyAliases` counts the shards that hold lazily unmapped `vm_map_ram` areas.
+    private let allocator: PageAllocator
 
     /// The VA of `mapper`'s reservation, in shards, with reuse pools for each node of
     /// `allocator`'s memory; its frames cap the default lazy threshold.
@@ -60,6 +63,7 @@ final class VmapAreas: @unchecked Sendable {
         regionSize = size
         self.mapper = mapper
         self.faults = faults
+        self.allocator = allocator
         immediateUnmap = c.immediateUnmap
         sizeClasses = mapper.guardMarkers && !c.immediateUnmap
         remembersFreed = c.faultReports
@@ -301,8 +305,9 @@ final class VmapAreas: @unchecked Sendable {
             a.pointee.state = .lazy
             if found == .vmMapRam {
                 // The frames stay the caller's: the mapping may linger only until one of them is
-                // freed (the page allocator purges first) or until the next purge.
-                s.poolMapRam(id)
+                // freed (the page allocator purges first) or until the next purge. The allocator
+                // learns of it here, under the lock, before vm_unmap_ram returns.
+                if s.poolMapRam(id) { allocator.lazyAliases.wrappingAdd(1, ordering: .releasing) }
             } else {
                 // Every frame of the class is lazily freed now, the slack included.
                 s.lazyPages += frames
@@ -400,23 +405,18 @@ final class VmapAreas: @unchecked Sendable {
     func reuseMapRam(_ list: [Page], caller: CallSite, pageTable: PageTable) -> Int? {
         let key = Self.mapRamKey(firstPfn: list[0].pfn, count: list.count)
         return withShard(localShard) { s in
-            // The chain holds every area whose frames share the key; take the first that maps
-            // exactly these frames.
-            var prev: Int32 = -1
-            var id = s.mapRamPools[key]
-            while id >= 0, !s.records.at(id).pointee.mapsExactly(list) {
-                prev = id
-                id = s.records.at(id).pointee.nextReusable
-            }
+            let id = s.takeMapRam(key, list)
             guard id >= 0 else { return nil }
-            let next = s.records.at(id).pointee.nextReusable
-            if prev >= 0 { s.records.at(prev).pointee.nextReusable = next } else { s.mapRamPools[key] = next }
+            s.lazyMapRamAreas -= 1
+            // Live again: its mapping is its owner's, no longer a lingering alias.
+            if s.lazyMapRamAreas == 0 { allocator.lazyAliases.wrappingSubtract(1, ordering: .releasing) }
             return s.revive(id, pages: list.count, caller: caller, pageTable: pageTable)
         }
     }
 
     /// Take every lazily freed area of shard `k` off it (`VmallocSpace.purge` unmaps them and
-    /// returns their frames and VA). Returns the areas in address order.
+    /// returns their frames and VA, and takes one off `lazyAliases` when any is a `vm_map_ram`
+    /// area). Returns the areas in address order.
     func takeLazy(shard k: Int) -> [AreaRecord] {
         let batch: [AreaRecord] = withShard(k) { s in
             let ids = s.lazyIDs
@@ -434,6 +434,9 @@ final class VmapAreas: @unchecked Sendable {
             s.mapRamPools.clear()
             s.lazyPages = 0
             s.lazyMapRamPages = 0
+            // The shard's count in `lazyAliases` goes with the batch: the purge drops it once
+            // the mappings are gone.
+            s.lazyMapRamAreas = 0
             return b
         }
         return batch.sorted { $0.offset < $1.offset }

@@ -27,6 +27,10 @@ final class VmapShard: Sendable {
         /// (`VmapAreas.mapRamKey`), chained the same way; a hit is checked frame by frame.
         var mapRamPools = PoolTable()
         var lazyMapRamPages = 0
+        /// Lazily unmapped `vm_map_ram` areas in `mapRamPools`. While it is above 0 the shard
+        /// counts one in the page allocator's `lazyAliases` (changed under the shard lock on
+        /// each 0↔1 step), so the allocator purges before a frame changes hands.
+        var lazyMapRamAreas = 0
 
         /// Empty pools for `nodes` nodes.
         init(nodes: Int) { smallPools = PoolHeads(count: (nodes + 1) * VmapAreas.smallPoolPages) }
@@ -65,16 +69,40 @@ final class VmapShard: Sendable {
             return -1
         }
 
-        /// Put lazily unmapped `vm_map_ram` area `id` on its pool (`VmapAreas.mapRamKey`). Out
-        /// of line, off vfree's path.
+        /// Take off pool `key` of `mapRamPools` the first area that maps exactly `list` (the
+        /// chain holds every area whose frames share the key); -1 when there is none.
         @inline(never)
-        mutating func poolMapRam(_ id: Int32) {
+        mutating func takeMapRam(_ key: Int, _ list: [Page]) -> Int32 {
+            var prev: Int32 = -1
+            var id = mapRamPools[key]
+            while id >= 0 {
+                let a = records.at(id)
+                if AreaRecord.maps(a, exactly: list) {
+                    if prev >= 0 {
+                        records.at(prev).pointee.nextReusable = a.pointee.nextReusable
+                    } else {
+                        mapRamPools[key] = a.pointee.nextReusable
+                    }
+                    return id
+                }
+                prev = id
+                id = a.pointee.nextReusable
+            }
+            return -1
+        }
+
+        /// Put lazily unmapped `vm_map_ram` area `id` on its pool (`VmapAreas.mapRamKey`).
+        /// Returns whether it is the shard's first such area: the caller then adds the shard to
+        /// the page allocator's `lazyAliases`, under the same lock. Out of line, off vfree's path.
+        @inline(never)
+        mutating func poolMapRam(_ id: Int32) -> Bool {
             let a = records.at(id)
             let key = VmapAreas.mapRamKey(firstPfn: a.pointee.runs[0].pfn, count: a.pointee.nrPages)
             a.pointee.nextReusable = mapRamPools.exchange(key, id)
             lazyMapRamPages += a.pointee.classPages
+            lazyMapRamAreas += 1
+            return lazyMapRamAreas == 1
         }
-
         var lazyPages = 0
         var vmallocPages = 0
         /// Frames held by live areas past their owners' pages (see `SizeClass`).

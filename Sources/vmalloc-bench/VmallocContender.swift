@@ -1,5 +1,6 @@
 import CShim
 import CVmallocBench
+import Glibc
 import Vmalloc
 
 /// swift-vmalloc through its pinned kernel-spelled API, on an instance of its own: 1 GiB of
@@ -21,6 +22,11 @@ final class VmallocContender: AlignedAllocating, HugeAllocating, PageMapping, No
         // ~600 bytes): CPUs² × 32 MiB lets one worker per CPU finish, as it does in the kernel.
         configuration.memoryPerNode = max(1 << 30, possibleCPUs * possibleCPUs * (32 << 20))
         configuration.logger = BenchLog.logger
+        // The free page reporter purges the reuse pools once frees pause for its delay: under a
+        // slow tool (callgrind) that fires inside the timed loop, so a run may turn it off.
+        if let v = getenv("VMALLOC_FREE_PAGE_REPORTING_MS").flatMap({ Int(String(cString: $0)) }) {
+            configuration.freePageReportingDelay = v > 0 ? .milliseconds(v) : nil
+        }
         do {
             return .success(VmallocContender(try MemorySystem(configuration)))
         } catch {

@@ -55,4 +55,68 @@ import VmallocTestSupport
         sys.__free_page(page)
         expectNothingLost(sys)
     }
+
+    /// Reuse is keyed by the first frame and the count, and checked frame by frame: a list with
+    /// the same first frame and count but other frames gets a mapping of its own frames, and
+    /// each list then takes its own area back with no syscall.
+    @Test func sameFirstFrameAndCountWithOtherFramesIsMappedAfresh() throws {
+        let sys = try makeSystem(lazyMaxPages: 1 << 20)
+        let block = try #require(sys.alloc_pages(.kernel, 2))
+        let pages = (0..<4).map { Page(pfn: block.pfn + $0) }
+        for (i, page) in pages.enumerated() { sys.page_address(page).storeBytes(of: UInt32(100 + i), as: UInt32.self) }
+        let a = [pages[0], pages[1], pages[2]]
+        let b = [pages[0], pages[2], pages[1]]
+        let p = try #require(sys.vm_map_ram(a))
+        sys.vm_unmap_ram(p, 3)
+        let q = try #require(sys.vm_map_ram(b))
+        #expect(q != p)
+        for (i, page) in b.enumerated() {
+            #expect(sys.vmalloc_to_page(q + i * 4096) == page)
+            #expect((q + i * 4096).load(as: UInt32.self) == UInt32(100 + page.pfn - block.pfn))
+        }
+        sys.vm_unmap_ram(q, 3)
+        let before = vmshim_thread_syscalls()
+        let r = try #require(sys.vm_map_ram(a))
+        let s = try #require(sys.vm_map_ram(b))
+        #expect(vmshim_thread_syscalls() == before)
+        #expect(r == p)
+        #expect(s == q)
+        #expect((r + 4096).load(as: UInt32.self) == 101)
+        #expect((s + 4096).load(as: UInt32.self) == 102)
+        sys.vm_unmap_ram(r, 3)
+        sys.vm_unmap_ram(s, 3)
+        sys.__free_pages(block, 2)
+        #expect(!sys.vmallocinfo().contains("unpurged"))
+        expectNothingLost(sys)
+    }
+
+    /// The page allocator's alias count follows the shard's lingering areas: above 0 while any
+    /// lazily unmapped area lingers (two, then one after a remap), 0 once none does, and freeing
+    /// the frames while they linger purges them first.
+    @Test func theAliasCountFollowsTheLingeringAreas() throws {
+        let sys = try makeSystem(lazyMaxPages: 1 << 20)
+        let block = try #require(sys.alloc_pages(.kernel, 1))
+        let f0 = [Page(pfn: block.pfn)]
+        let f1 = [Page(pfn: block.pfn + 1)]
+        let aliases = { sys.allocator.lazyAliases.load(ordering: .acquiring) }
+        let p = try #require(sys.vm_map_ram(f0))
+        let q = try #require(sys.vm_map_ram(f1))
+        #expect(aliases() == 0)
+        sys.vm_unmap_ram(p, 1)
+        sys.vm_unmap_ram(q, 1)
+        #expect(aliases() > 0)
+        let r = try #require(sys.vm_map_ram(f0))
+        #expect(r == p)
+        #expect(aliases() > 0)
+        let s = try #require(sys.vm_map_ram(f1))
+        #expect(s == q)
+        #expect(aliases() == 0)
+        sys.vm_unmap_ram(r, 1)
+        #expect(aliases() > 0)
+        sys.vm_unmap_ram(s, 1)
+        sys.__free_pages(block, 1)
+        #expect(aliases() == 0)
+        #expect(!sys.vmallocinfo().contains("unpurged"))
+        expectNothingLost(sys)
+    }
 }

@@ -35,8 +35,10 @@ final class PageAllocator: Sendable {
     /// Counts the frees of frames, so waiters can tell that memory came back; allocations that
     /// wait for freed frames sleep on it (`waitForFree`), and every free wakes them.
     let freeEvents = EventCount()
-    /// Lazily unmapped `vm_map_ram` areas still mapping caller frames, and what unmaps them.
-    /// Every free reads it; only vm_map_ram and the purge change it.
+    /// Above 0 while lazily unmapped `vm_map_ram` areas may still map caller frames: the VA
+    /// space adds one per shard that holds any (on its 0→1 step, under the shard's lock) and
+    /// takes it off when the last is mapped again or once a purge has unmapped them. Every free
+    /// reads it.
     let lazyAliases = AtomicCount()
     private let aliasPurger = Lock(WeakReference<any AliasPurger>(nil))
     /// Direct reclaim and kswapd, handed over by the system once built; nil until then (no

@@ -1,3 +1,5 @@
+import CShim
+
 /// One area of the vmalloc region (`struct vmap_area` + `struct vm_struct`).
 struct AreaRecord: Sendable {
     /// Where the area's VA starts (the key of the busy tree). Its owner starts `lead` pages later.
@@ -17,9 +19,9 @@ struct AreaRecord: Sendable {
     /// Frame blocks owned by the area (vmalloc only), as (pfn, order).
     var blocks: [(pfn: Int, order: Int)]
     var runs: [FrameRun]
-    /// The node and alignment asked for; lazily freed areas are reused only for the same request.
+    /// The node asked for (`NUMA_NO_NODE`: any); lazily freed areas are reused only for a
+    /// request of the same node.
     var node: Int
-    var align: Int
     /// The next lazily freed area of the same reuse pool, or -1.
     var nextReusable: Int32 = -1
     var state: AreaState = .live
@@ -57,22 +59,34 @@ struct AreaRecord: Sendable {
     /// The frames mapped, page by page.
     var frames: [Int] { runs.flatMap { run in (run.pfn..<(run.pfn + run.count)).map { $0 } } }
 
-    /// `FrameRun.fingerprint` of the frames mapped, without building their list.
-    var framesFingerprint: UInt64 {
-        var h = FrameRun.fingerprintSeed(runs.reduce(0) { $0 + $1.count })
-        for run in runs { for pfn in run.pfn..<(run.pfn + run.count) { h = FrameRun.fingerprint(h, pfn) } }
-        return h
-    }
+    /// Runs shorter than this are compared in line: the shim's call costs more than the loop.
+    static let shortRun = 16
 
-    /// Whether the area maps exactly `list`, page by page.
-    func mapsExactly(_ list: [Page]) -> Bool {
-        var i = 0
-        for run in runs {
-            guard i + run.count <= list.count else { return false }
-            for k in 0..<run.count where list[i + k].pfn != run.pfn + k { return false }
-            i += run.count
+    /// Whether the area at `a` maps exactly `list`, page by page: each run against its stretch
+    /// of the list, a long one in the shim's vectorised loop (a hit reads every page anyway),
+    /// with no branch per page. Static, on the
+    /// record in its table, read run by run and field by field: a method, or reading the runs
+    /// array as a whole, would copy the record or the array (and retain them).
+    @inline(__always)
+    static func maps(_ a: UnsafeMutablePointer<AreaRecord>, exactly list: [Page]) -> Bool {
+        list.withUnsafeBufferPointer { frames in
+            // A `Page` is its pfn, one word: the list is an array of words.
+            assert(MemoryLayout<Page>.stride == MemoryLayout<Int64>.stride)
+            guard let words = UnsafeRawPointer(frames.baseAddress) else { return a.pointee.runs.isEmpty }
+            var at = 0
+            var diff = 0
+            for k in 0..<a.pointee.runs.count {
+                let (pfn, count) = (a.pointee.runs[k].pfn, a.pointee.runs[k].count)
+                guard frames.count - at >= count else { return false }
+                if count < Self.shortRun {
+                    for i in 0..<count { diff |= frames[at + i].pfn ^ (pfn &+ i) }
+                } else if !vmshim_words_are_run(words + at * MemoryLayout<Page>.stride, count, Int64(pfn)) {
+                    return false
+                }
+                at += count
+            }
+            return diff == 0 && at == frames.count
         }
-        return i == list.count
     }
     var vmaCost: Int
     /// Whether the guard page is mapped with the last run and carries a guard marker (plain
@@ -89,5 +103,5 @@ struct AreaRecord: Sendable {
     static let vacant = AreaRecord(
         offset: 0, size: 0, requested: 0, nrPages: 0, classPages: 0, flags: [],
         kind: .vmalloc, caller: CallSite(file: "", line: 0), blocks: [], runs: [],
-        node: 0, align: 0, state: .vacant, vmaCost: 0)
+        node: 0, state: .vacant, vmaCost: 0)
 }

@@ -16,14 +16,4 @@ extension FrameRun {
             runs.append(FrameRun(page: page, pfn: pfn, count: count))
         }
     }
-
-    /// A 64-bit fingerprint of a frame list (FNV-1a over the pfns, seeded with the count): the
-    /// key under which lazily unmapped `vm_map_ram` areas wait to be reused by the same frames,
-    /// so a lookup hashes one word instead of the whole list. Equal lists have equal prints; a
-    /// hit is still checked frame by frame.
-    static func fingerprintSeed(_ count: Int) -> UInt64 { 0xcbf2_9ce4_8422_2325 ^ UInt64(count) }
-    static func fingerprint(_ h: UInt64, _ pfn: Int) -> UInt64 { (h ^ UInt64(pfn)) &* 0x100_0000_01b3 }
-    static func fingerprint(_ list: [Page]) -> UInt64 {
-        list.reduce(fingerprintSeed(list.count)) { fingerprint($0, $1.pfn) }
-    }
 }

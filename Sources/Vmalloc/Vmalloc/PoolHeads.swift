@@ -1,38 +1,46 @@
-/// The heads of a shard's small reuse pools (one per class of up to `VmapAreas.smallPoolPages`
-/// pages): an area id or -1 each, in storage the fast path writes through a pointer with no
-/// uniqueness check (an `Array` checks on every write).
+/// The heads of a shard's direct reuse pools: one per node slot (`NUMA_NO_NODE` first, then
+/// each node) and class of up to `VmapAreas.smallPoolPages` pages, an area id or -1 each, in
+/// storage the fast path writes through a pointer with no uniqueness check (an `Array` checks on
+/// every write).
 ///
 /// Reference semantics, as `AreaTable`: owned by one `VmapShard.State`, never copied.
 /// Unchecked Sendable: the storage is reached only under the owning shard's lock.
 struct PoolHeads: @unchecked Sendable {
     private final class Storage {
         let heads: UnsafeMutablePointer<Int32>
+        let count: Int
 
-        init() {
-            heads = .allocate(capacity: VmapAreas.smallPoolPages)
-            heads.initialize(repeating: -1, count: VmapAreas.smallPoolPages)
+        init(count: Int) {
+            self.count = count
+            heads = .allocate(capacity: count)
+            heads.initialize(repeating: -1, count: count)
         }
 
         deinit { heads.deallocate() }
     }
 
-    private let storage = Storage()
+    private let storage: Storage
 
-    /// The head of pool `i` (0 ≤ i < `VmapAreas.smallPoolPages`).
+    /// `count` empty pools.
+    init(count: Int) { storage = Storage(count: count) }
+
+    /// The head of pool `i` (0 ≤ i < the pool count).
     subscript(i: Int) -> Int32 {
         get {
-            precondition(i >= 0 && i < VmapAreas.smallPoolPages, "pool index out of range")
+            precondition(i >= 0 && i < storage.count, "pool index out of range")
             return storage.heads[i]
         }
         nonmutating set {
-            precondition(i >= 0 && i < VmapAreas.smallPoolPages, "pool index out of range")
+            precondition(i >= 0 && i < storage.count, "pool index out of range")
             storage.heads[i] = newValue
         }
     }
 
-    /// Every head, in pool order.
-    var all: [Int32] { Array(UnsafeBufferPointer(start: storage.heads, count: VmapAreas.smallPoolPages)) }
+    /// Call `body` with every head that holds an area, in pool order (no copy of the heads).
+    func forEachHead(_ body: (Int32) -> Void) {
+        for i in 0..<storage.count where storage.heads[i] >= 0 { body(storage.heads[i]) }
+    }
 
     /// Empty every pool.
-    func clear() { storage.heads.update(repeating: -1, count: VmapAreas.smallPoolPages) }
+    func clear() { storage.heads.update(repeating: -1, count: storage.count) }
 }

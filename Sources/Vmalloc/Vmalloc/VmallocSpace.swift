@@ -55,7 +55,7 @@ final class VmallocSpace: Sendable {
         }
         pageTable = table
         mapper = try VmapMapper(c, memory: allocator.memory, log: log, faults: faults)
-        areas = VmapAreas(c, mapper: mapper, totalPages: allocator.memory.totalPages, faults: faults)
+        areas = VmapAreas(c, mapper: mapper, allocator: allocator, faults: faults)
         self.allocator = allocator
         memory = allocator.memory
         self.log = log
@@ -91,20 +91,25 @@ final class VmallocSpace: Sendable {
     }
 
     /// `__vmalloc_node_range`: everything vmalloc-like lands here. The common request — plain
-    /// pages of a size class on any node, no NOFAIL, no lock of the caller's held, so nothing to
-    /// check or warn about — first tries the home shard's reuse pool here, in a few dozen
-    /// instructions; anything else, or a miss, takes the whole path.
+    /// pages of a size class, a power-of-two alignment, `NUMA_NO_NODE` or a node of this system,
+    /// no NOFAIL, no lock of the caller's held, so nothing to check or warn about — first tries
+    /// the home shard's reuse pool here, in a few dozen instructions; anything else, or a miss,
+    /// takes the whole path. (A hit passes every check of that path: its area proves the size
+    /// fits the region and the frames.)
     @inline(__always)
     func vmallocNodeRange(
         _ size: Int, align: Int, gfp: GFP, node: Int, flags: VMFlags, site: CallSite
     ) -> UnsafeMutableRawPointer? {
         let page = PhysicalMemory.pageSize
+        // node + 1 in 0...nodeCount: NUMA_NO_NODE (-1) or a node of this system.
         let common =
-            flags == .alloc && align == page && node == NUMA_NO_NODE && size > 0
+            flags == .alloc && align > 0 && align & (align &- 1) == 0
+            && UInt(bitPattern: node &+ 1) <= UInt(bitPattern: memory.nodeCount) && size > 0
             && size <= SizeClass.maxPages * page && !gfp.contains(.noFail) && vmshim_held_count() == 0
         if common,
             let p = reuse(
-                size, pages: (size + page - 1) / page, align: page, zero: gfp.contains(.zero), node: node, site: site)
+                size, pages: (size + page - 1) / page, align: max(align, page), zero: gfp.contains(.zero), node: node,
+                site: site)
         {
             return p
         }
@@ -113,14 +118,15 @@ final class VmallocSpace: Sendable {
     }
 
     /// A lazily freed plain area of the class of `pages` from the home shard, live again for
-    /// this request with no syscall; nil when there is none (or areas are never reused).
+    /// this request (`align`: a page or more) with no syscall; nil when there is none (or areas
+    /// are never reused).
     @inline(__always)
     private func reuse(
         _ size: Int, pages: Int, align: Int, zero: Bool, node: Int, site: CallSite
     ) -> UnsafeMutableRawPointer? {
         guard !areas.immediateUnmap,
             let off = areas.reuseLazy(
-                classPages: areas.classPages(for: pages, align: align), pages: pages, node: node, align: align,
+                classPages: areas.classPages(for: pages), pages: pages, node: node, align: align,
                 requested: size, caller: site, pageTable: pageTable)
         else { return nil }
         let p = areas.address(off)
@@ -178,7 +184,7 @@ final class VmallocSpace: Sendable {
 
         // Plain areas come in size classes when guard markers exist (`SizeClass`); a huge area is
         // whole 2 MiB blocks. Its VA must cover every page it maps, or it overlaps the next area.
-        let classPages = flags == .alloc ? areas.classPages(for: nrPages, align: align) : areaPages
+        let classPages = flags == .alloc ? areas.classPages(for: nrPages) : areaPages
         if !triedReuse, flags == .alloc,
             let p = reuse(size, pages: nrPages, align: align, zero: zero, node: node, site: site)
         {
@@ -189,7 +195,11 @@ final class VmallocSpace: Sendable {
         let areaSize = classPages * page + guardBytes
         // With guard markers a plain area's guard page is part of its own mapping (`mapRuns`).
         let inMapping = mapper.guardMarkers && flags == .alloc
-        guard let offset = allocVA(areaSize, align: align, gfp: gfp, size: size, site: site) else { return nil }
+        // The owner starts `lead` pages in: that address is the one to align.
+        let lead = (classPages - areaPages) * page
+        guard let offset = allocVA(areaSize, align: align, phase: lead, gfp: gfp, size: size, site: site) else {
+            return nil
+        }
         let hugeBlocks = huge ? allocHugeFrames(areaPages, gfp: gfp, node: node) : nil
         if huge && hugeBlocks == nil {
             areas.releaseVA(offset: offset, size: areaSize)
@@ -213,7 +223,7 @@ final class VmallocSpace: Sendable {
         var record = AreaRecord(
             offset: offset, size: areaSize, requested: size, nrPages: areaPages,
             classPages: classPages, flags: flags,
-            kind: .vmalloc, caller: site, blocks: blocks, runs: runs, node: node, align: align,
+            kind: .vmalloc, caller: site, blocks: blocks, runs: runs, node: node,
             vmaCost: inMapping ? runs.count : runs.count + 1, guardInMapping: inMapping)
         // Page tables are allocated with a fixed GFP_KERNEL-like mask, so the caller's NOFS/NOIO
         // can only reach them through the scope.
@@ -231,12 +241,12 @@ final class VmallocSpace: Sendable {
         return p
     }
 
-    /// VA for an area; a failure purges the lazy areas and tries again (`alloc_vmap_area`'s
-    /// retry after `purge_vmap_area_lazy`).
-    private func allocVA(size: Int, align: Int) -> Int? {
-        if let off = areas.allocVA(size: size, align: align) { return off }
+    /// VA for an area, aligned `phase` bytes in (`VmapAreas.allocVA`); a failure purges the lazy
+    /// areas and tries again (`alloc_vmap_area`'s retry after `purge_vmap_area_lazy`).
+    private func allocVA(size: Int, align: Int, phase: Int = 0) -> Int? {
+        if let off = areas.allocVA(size: size, align: align, phase: phase) { return off }
         drainDeferredFrees()
-        return areas.allocVA(size: size, align: align)
+        return areas.allocVA(size: size, align: align, phase: phase)
     }
 
     /// Give back what frees still in flight hold: areas waiting for an RCU grace period
@@ -267,9 +277,9 @@ final class VmallocSpace: Sendable {
     }
 
     /// `allocVA`, and NOFAIL waits a tick and retries for ever.
-    private func allocVA(_ bytes: Int, align: Int, gfp: GFP, size: Int, site: CallSite) -> Int? {
+    private func allocVA(_ bytes: Int, align: Int, phase: Int, gfp: GFP, size: Int, site: CallSite) -> Int? {
         while true {
-            if let off = allocVA(size: bytes, align: align) { return off }
+            if let off = allocVA(size: bytes, align: align, phase: phase) { return off }
             warnNoVA(bytes, gfp)
             guard gfp.contains(.noFail) else {
                 reportFailure(size, gfp, "vm_struct allocation failed", site)
@@ -383,7 +393,6 @@ final class VmallocSpace: Sendable {
         let lazy = !areas.immediateUnmap
         switch areas.removeBusy(offset: offset, kind: kind, pageTable: pageTable, lazy: lazy, pageCount: pageCount) {
         case .lazy(let due):
-            if kind == .vmMapRam { allocator.lazyAliases.add(1, ordering: .releasing) }
             if due { purgeLazy(shardOf: offset) }
         case .removed(let r):
             // Immediate-unmap mode, vmap areas, and VM_FLUSH_RESET_PERMS (`vm_reset_perms`):
@@ -409,8 +418,19 @@ final class VmallocSpace: Sendable {
 
     /// `vm_map_ram`: `node` says where its VA bookkeeping would live; one that is neither a node
     /// of this system nor `NUMA_NO_NODE` is refused with a warning, as vmalloc refuses it.
+    /// A lingering area that maps exactly these frames is taken back first, with no syscall:
+    /// it proves them valid (they were checked when it was made), so `mapPages`' O(pages) check
+    /// runs only on a miss.
     func vmMapRam(_ pages: [Page], node: Int, site: CallSite) -> UnsafeMutableRawPointer? {
-        guard memory.validNode(node, "vm_map_ram", log: log, site: "\(site)") else { return nil }
+        // node + 1 in 0...nodeCount: NUMA_NO_NODE or a node of this system; else warn and refuse.
+        guard
+            UInt(bitPattern: node &+ 1) <= UInt(bitPattern: memory.nodeCount)
+                || memory.validNode(node, "vm_map_ram", log: log, site: "\(site)")
+        else { return nil }
+        if !pages.isEmpty, !areas.immediateUnmap, let off = areas.reuseMapRam(pages, caller: site, pageTable: pageTable)
+        {
+            return areas.address(off)
+        }
         return mapPages(pages, prot: .readWrite, flags: [], kind: .vmMapRam, site: site)
     }
 
@@ -448,12 +468,6 @@ final class VmallocSpace: Sendable {
             return nil
         }
         let page = PhysicalMemory.pageSize
-        if kind == .vmMapRam, !areas.immediateUnmap,
-            let off = areas.reuseMapRam(list, caller: site, pageTable: pageTable)
-        {
-            allocator.lazyAliases.subtract(1, ordering: .releasing)
-            return areas.address(off)
-        }
         let areaSize = (list.count + 1) * page
         guard let offset = allocVA(size: areaSize, align: page) else {
             warnNoVA(areaSize, .kernel)
@@ -465,7 +479,7 @@ final class VmallocSpace: Sendable {
             offset: offset, size: areaSize, requested: list.count * page, nrPages: list.count,
             classPages: list.count,
             flags: flags.union(.map), kind: kind, caller: site,
-            blocks: [], runs: runs, node: NUMA_NO_NODE, align: page, vmaCost: runs.count + 1,
+            blocks: [], runs: runs, node: NUMA_NO_NODE, vmaCost: runs.count + 1,
             prot: prot, pageArray: UInt(bitPattern: pageArray))
         guard mapArea(record, prot: prot, gfp: .kernel) else {
             areas.releaseVA(offset: offset, size: areaSize)
@@ -492,8 +506,11 @@ final class VmallocSpace: Sendable {
         let batch = areas.takeLazy(shard: k)
         guard !batch.isEmpty else { return 0 }
         mapper.unmap(batch)
-        // Only now, with their mappings gone, may the frames of the vm_map_ram areas be freed.
-        allocator.lazyAliases.subtract(batch.reduce(0) { $0 + ($1.kind == .vmMapRam ? 1 : 0) }, ordering: .releasing)
+        // Only now, with their mappings gone, may the frames of the vm_map_ram areas be freed:
+        // the shard's count in `lazyAliases` came with the batch (`takeLazy`).
+        if batch.contains(where: { $0.kind == .vmMapRam }) {
+            allocator.lazyAliases.subtract(1, ordering: .releasing)
+        }
         var freed = 0
         for r in batch {
             for b in r.blocks {

@@ -1,16 +1,17 @@
 import CShim
 import Glibc
 
-// Lock order: the shards' locks are taken one at a time, never nested (a search that moves on
-// to the next shard has released the last). Under a shard lock: PTE stores and clears
-// (lock-free in the shim), atomic adds to the mapper's VMA budget, and `protect`'s mprotect of
-// the area's own pages; never an mmap of the region, a page-allocator call or another lock of
-// this library; a `withArea` body keeps to the same. The mprotect runs under the lock so that
-// the area cannot be freed, and its VA handed to another owner, between the check and the
-// change, and so that two changes of one area apply one after the other. It is safe there: the
-// syscall takes no lock of ours and allocates nothing of ours, so it can neither wait on a
-// shard nor enter reclaim (which purges the shards), and no code of ours runs under the
-// kernel's mmap lock it takes (the fault-report handler only tries a shard lock).
+// Lock order: the shards' locks are taken one at a time, never nested (a search that moves on to
+// the next shard has released the last). Under a shard lock: PTE stores and clears (lock-free in
+// the shim), atomic adds to the mapper's VMA budget and to the page allocator's `lazyAliases` (so
+// that count follows each shard's lingering areas in order), and `protect`'s mprotect of the area's
+// own pages; never an mmap of the region, a page-allocator call or another lock of this library; a
+// `withArea` body keeps to the same. The mprotect runs under the lock so that the area cannot be
+// freed, and its VA handed to another owner, between the check and the change, and so that two
+// changes of one area apply one after the other. It is safe there: the syscall takes no lock of
+// ours and allocates nothing of ours, so it can neither wait on a shard nor enter reclaim (which
+// purges the shards), and no code of ours runs under the kernel's mmap lock it takes (the
+// fault-report handler only tries a shard lock).
 //
 // `VmapShard.State` and the area records are read and written in this file and VmapShard.swift
 // only; everything else goes through the operations below.
@@ -56,15 +57,20 @@ final class VmapAreas: @unchecked Sendable {
     /// Where mprotect and the VMA budget's reservation pieces go.
     private let mapper: VmapMapper
     private let faults: FaultInjector
+    /// Whose `lazyAliases` counts the shards that hold lazily unmapped `vm_map_ram` areas.
+    private let allocator: PageAllocator
 
-    /// The VA of `mapper`'s reservation, in shards; `totalPages` (the system's frames) caps the
-    /// default lazy threshold.
-    init(_ c: VmallocSpace.Configuration, mapper: VmapMapper, totalPages: Int, faults: FaultInjector) {
+    /// The VA of `mapper`'s reservation, in shards, with reuse pools for each node of
+    /// `allocator`'s memory; its frames cap the default lazy threshold.
+    init(_ c: VmallocSpace.Configuration, mapper: VmapMapper, allocator: PageAllocator, faults: FaultInjector) {
         let size = mapper.size
+        let totalPages = allocator.memory.totalPages
+        let nodes = allocator.memory.nodeCount
         base = mapper.base
         regionSize = size
         self.mapper = mapper
         self.faults = faults
+        self.allocator = allocator
         immediateUnmap = c.immediateUnmap
         sizeClasses = mapper.guardMarkers && !c.immediateUnmap
         remembersFreed = c.faultReports
@@ -75,7 +81,9 @@ final class VmapAreas: @unchecked Sendable {
         lazyPagesPerShard = max(lazyMaxPages / count, 1)
         shardShift = shift
         let slice = 1 << shardShift
-        shards = (0..<count).map { i in VmapShard(start: i * slice, size: i == count - 1 ? size - i * slice : slice) }
+        shards = (0..<count).map { i in
+            VmapShard(start: i * slice, size: i == count - 1 ? size - i * slice : slice, nodes: nodes)
+        }
         shardCount = count
         lastShard = UInt(count - 1)
         unretained = .allocate(capacity: count)
@@ -152,9 +160,10 @@ final class VmapAreas: @unchecked Sendable {
 
     // MARK: VA allocation
 
-    /// Take `size` bytes of VA aligned to `align` at the lowest address that fits in the local
-    /// shard, else in the others (`alloc_vmap_area`). Returns the offset, or nil.
-    func allocVA(size: Int, align: Int) -> Int? {
+    /// Take `size` bytes of VA whose address `phase` bytes in is aligned to `align` (a page
+    /// multiple; a class area's owner starts `lead` pages in), at the lowest address that fits
+    /// in the local shard, else in the others (`alloc_vmap_area`). Returns the offset, or nil.
+    func allocVA(size: Int, align: Int, phase: Int = 0) -> Int? {
         // Any free range of size + align - PAGE holds an aligned block (ranges are page-aligned).
         let length = align > PhysicalMemory.pageSize ? size + align - PhysicalMemory.pageSize : size
         if faults.shouldFail(.vmapArea) { return nil }
@@ -163,7 +172,8 @@ final class VmapAreas: @unchecked Sendable {
             let found = shards[(first + k) % shards.count].state.withLock { s -> Int? in
                 guard let r = s.free.lowestFit(length) else { return nil }
                 // The address is what must be aligned: the region itself is only 2 MiB-aligned.
-                let b = Int(bitPattern: base)
+                // Rounding start + phase up moves it by less than align, so the block still fits.
+                let b = Int(bitPattern: base) + phase
                 let start = ((b + r.start + align - 1) & ~(align - 1)) - b
                 let before = s.free.count
                 s.free.remove(start: r.start)
@@ -254,6 +264,9 @@ final class VmapAreas: @unchecked Sendable {
 
     /// Set the requested size of the live vmalloc area whose owner starts at offset to `size`
     /// if its pages cover it (`vrealloc` in place); nil when offset starts no live vmalloc area.
+    /// One lookup under the home shard's lock, the shard reached unretained; inlined into
+    /// `vrealloc`, which calls it for every in-place resize.
+    @inline(__always)
     func resize(at offset: Int, to size: Int) -> Resize? {
         withShard(index(of: offset)) { s in
             guard let id = s.live(at: offset) else { return nil }
@@ -335,17 +348,15 @@ final class VmapAreas: @unchecked Sendable {
             a.pointee.state = .lazy
             if found == .vmMapRam {
                 // The frames stay the caller's: the mapping may linger only until one of them is
-                // freed (the page allocator purges first) or until the next purge.
-                let key = a.pointee.framesFingerprint
-                a.pointee.nextReusable = s.mapRamPools[key] ?? -1
-                s.mapRamPools[key] = id
-                s.lazyMapRamPages &+= pages
+                // freed (the page allocator purges first) or until the next purge. The allocator
+                // learns of it here, under the lock, before vm_unmap_ram returns.
+                if s.poolMapRam(id) { allocator.lazyAliases.add(1, ordering: .releasing) }
             } else {
                 // Every frame of the class is lazily freed now, the slack included.
                 s.lazyPages &+= frames
                 // An area whose pages set_memory_* changed is never revived: a new owner gets RW.
                 if a.pointee.flags == .alloc && a.pointee.permSpans.isEmpty {
-                    let key = PoolKey(nrPages: frames, node: a.pointee.node, align: a.pointee.align)
+                    let key = PoolKey(classPages: frames, node: a.pointee.node)
                     a.pointee.nextReusable = s.pool(key)
                     s.setPool(key, id)
                 } else {
@@ -367,35 +378,54 @@ final class VmapAreas: @unchecked Sendable {
             Released(offset: r.offset, size: r.size, blocks: r.blocks, vmaCost: r.vmaCost, handedOver: handed))
     }
 
+    /// Classes with a direct pool (`PoolHeads`) per node slot; larger areas are keyed in a table.
     static let smallPoolPages = 256
 
-    /// Which reuse pool a request belongs to.
+    /// Which reuse pool a plain area of `classPages` frames asked for on `node` belongs to.
     struct PoolKey {
-        /// Index into `smallPools`, or -1.
+        /// Index into `smallPools` (node slot × `smallPoolPages` + class − 1), or -1.
         let small: Int
-        let pages: Int, node: Int, align: Int
+        let classPages: Int, node: Int
+        /// `node` is `NUMA_NO_NODE` or a node of the system (the caller checked it).
         @inline(__always)
-        init(nrPages pages: Int, node: Int, align: Int) {
+        init(classPages: Int, node: Int) {
             small =
-                pages <= VmapAreas.smallPoolPages && node == NUMA_NO_NODE && align == PhysicalMemory.pageSize
-                ? pages - 1 : -1
-            self.pages = pages
+                classPages <= VmapAreas.smallPoolPages
+                ? (node &+ 1) &* VmapAreas.smallPoolPages &+ classPages &- 1 : -1
+            self.classPages = classPages
             self.node = node
-            self.align = align
         }
-        /// The hash key of `otherPools` (only computed off the common path).
-        var other: Int { pages << 14 | align.trailingZeroBitCount << 8 | (node + 1) }
+        /// The key in `largePools` when `small` is -1 (computed only then). Node slots are at
+        /// most 65 (64 nodes and `NUMA_NO_NODE`): seven bits.
+        var large: Int { classPages << 7 | (node + 1) }
     }
 
-    /// Take a lazily freed plain area of class `classPages` asked for on `node` with `align`
-    /// from the local shard and make it live for a new owner of `pages` pages: no syscall, its
-    /// frames and guard were still mapped. Returns where the owner starts, or nil.
+    /// The key of the `vm_map_ram` pool for an area whose frames start at `firstPfn`, `count`
+    /// of them: O(1) to compute from a page list or from an area's first run. Lists that share
+    /// it share a chain, and a hit is checked frame by frame (`AreaRecord.mapsExactly`).
+    @inline(__always)
+    static func mapRamKey(firstPfn: Int, count: Int) -> Int { (firstPfn << 24 ^ count) & Int.max }
+
+    /// How many areas of its class's pool an aligned request looks at for one whose owner start
+    /// is aligned enough, before it makes a new area: a bound on the time under the lock.
+    static let alignedReuseProbe = 8
+
+    /// Take a lazily freed plain area of class `classPages` asked for on `node` from the local
+    /// shard and make it live for a new owner of `pages` pages: no syscall, its frames and guard
+    /// were still mapped. A page-aligned request takes the pool's newest area; a larger `align`
+    /// goes to `reuseAligned`. Returns where the owner starts, or nil.
+    @inline(__always)
     func reuseLazy(
         classPages: Int, pages: Int, node: Int, align: Int, requested: Int, caller: CallSite,
         pageTable: PageTable
     ) -> Int? {
-        withShard(localShard) { s in
-            let key = PoolKey(nrPages: classPages, node: node, align: align)
+        guard align <= PhysicalMemory.pageSize else {
+            return reuseAligned(
+                classPages: classPages, pages: pages, node: node, align: align, requested: requested, caller: caller,
+                pageTable: pageTable)
+        }
+        let key = PoolKey(classPages: classPages, node: node)
+        return withShard(localShard) { s in
             let id = s.pool(key)
             guard id >= 0 else { return nil }
             let a = s.records.at(trusted: id)
@@ -405,32 +435,43 @@ final class VmapAreas: @unchecked Sendable {
         }
     }
 
-    /// Take a lazily unmapped `vm_map_ram` area that maps exactly `frames`, from the home shard,
-    /// and make it live again: `vm_map_ram` of the same frames costs no syscall.
-    func reuseMapRam(_ list: [Page], caller: CallSite, pageTable: PageTable) -> Int? {
-        let key = FrameRun.fingerprint(list)
+    /// `reuseLazy` for an `align` above a page: the newest of the first `alignedReuseProbe` areas
+    /// of the class's pool whose owner start would be aligned (areas made for aligned requests
+    /// are placed so that it is). Out of line, so the common reuse stays small where inlined.
+    @inline(never)
+    private func reuseAligned(
+        classPages: Int, pages: Int, node: Int, align: Int, requested: Int, caller: CallSite,
+        pageTable: PageTable
+    ) -> Int? {
+        let key = PoolKey(classPages: classPages, node: node)
+        // The owner would start `lead` bytes into the area: that address must be aligned.
+        let lead = Int(bitPattern: base) + (classPages - pages) * PhysicalMemory.pageSize
         return withShard(localShard) { s in
-            // The chain holds every area whose frames share the print; take the first that maps
-            // exactly these frames.
-            var prev: Int32 = -1
-            var id = s.mapRamPools[key] ?? -1
-            while id >= 0, !s.records.at(id).pointee.mapsExactly(list) {
-                prev = id
-                id = s.records.at(id).pointee.nextReusable
-            }
+            let id = s.takeAligned(key, lead: lead, align: align, probe: Self.alignedReuseProbe)
             guard id >= 0 else { return nil }
-            let next = s.records.at(id).pointee.nextReusable
-            if prev >= 0 {
-                s.records.at(prev).pointee.nextReusable = next
-            } else {
-                s.mapRamPools[key] = next >= 0 ? next : nil
-            }
-            return s.revive(id, at: s.records.at(id), pages: list.count, caller: caller, pageTable: pageTable)
+            let a = s.records.at(trusted: id)
+            a.pointee.requested = requested
+            return s.revive(id, at: a, pages: pages, caller: caller, pageTable: pageTable)
+        }
+    }
+
+    /// Take a lazily unmapped `vm_map_ram` area that maps exactly `list` (not empty), from the
+    /// home shard, and make it live again: `vm_map_ram` of the same frames costs no syscall.
+    func reuseMapRam(_ list: [Page], caller: CallSite, pageTable: PageTable) -> Int? {
+        let key = Self.mapRamKey(firstPfn: list[0].pfn, count: list.count)
+        return withShard(localShard) { s in
+            let id = s.takeMapRam(key, list)
+            guard id >= 0 else { return nil }
+            s.lazyMapRamAreas -= 1
+            // Live again: its mapping is its owner's, no longer a lingering alias.
+            if s.lazyMapRamAreas == 0 { allocator.lazyAliases.subtract(1, ordering: .releasing) }
+            return s.revive(id, at: s.records.at(trusted: id), pages: list.count, caller: caller, pageTable: pageTable)
         }
     }
 
     /// Take every lazily freed area of shard `k` off it (`VmallocSpace.purge` unmaps them and
-    /// returns their frames and VA). Returns the areas in address order.
+    /// returns their frames and VA, and takes one off `lazyAliases` when any is a `vm_map_ram`
+    /// area). Returns the areas in address order.
     func takeLazy(shard k: Int) -> [AreaRecord] {
         precondition(k >= 0 && k < shardCount, "shard index out of range")
         let batch: [AreaRecord] = withShard(k) { s in
@@ -445,10 +486,13 @@ final class VmapAreas: @unchecked Sendable {
             s.lazyHead = -1
             s.lazyTail = -1
             s.smallPools.clear()
-            s.otherPools.removeAll(keepingCapacity: true)
-            s.mapRamPools.removeAll(keepingCapacity: true)
+            s.largePools.clear()
+            s.mapRamPools.clear()
             s.lazyPages = 0
             s.lazyMapRamPages = 0
+            // The shard's count in `lazyAliases` goes with the batch: the purge drops it once
+            // the mappings are gone.
+            s.lazyMapRamAreas = 0
             return b
         }
         return batch.sorted { $0.offset < $1.offset }
@@ -511,13 +555,12 @@ final class VmapAreas: @unchecked Sendable {
 
     // MARK: size classes
 
-    /// The class of a plain request of `pages` pages aligned to `align`: its size class when
-    /// guard markers work (and areas are reused at all), else the exact count. The owner ends
-    /// at the class's end, so only page alignment keeps its start aligned whatever its size.
+    /// The class of a plain request of `pages` pages: its size class when guard markers work
+    /// (and areas are reused at all), else the exact count. The owner ends at the class's end,
+    /// `lead` pages in; an aligned request's area is placed so that its owner start is aligned
+    /// (`allocVA`'s phase).
     @inline(__always)
-    func classPages(for pages: Int, align: Int) -> Int {
-        sizeClasses && align == PhysicalMemory.pageSize ? SizeClass.pages(for: pages) : pages
-    }
+    func classPages(for pages: Int) -> Int { sizeClasses ? SizeClass.pages(for: pages) : pages }
 
     // MARK: fault reports
 

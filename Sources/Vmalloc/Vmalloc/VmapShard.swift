@@ -18,25 +18,94 @@ final class VmapShard: Sendable {
         /// through the pools: a reuse then touches one list, not two.)
         var lazyHead: Int32 = -1
         var lazyTail: Int32 = -1
-        /// Lazily freed plain areas by (pages, node, align): the newest area's id, the rest
-        /// chained through `AreaRecord.nextReusable` (no arrays to copy on the fast path).
-        /// The common requests — up to 256 pages, page-aligned, any node — index an array
-        /// directly, as the kernel's per-node pools do (`MAX_VA_SIZE_PAGES`); others hash.
-        var smallPools = PoolHeads()
-        var otherPools: [Int: Int32] = [:]
-        /// Lazily unmapped `vm_map_ram` areas by the fingerprint of the frames they map
-        /// (`FrameRun.fingerprint`), chained the same way.
-        var mapRamPools: [UInt64: Int32] = [:]
+        /// Lazily freed plain areas by (class pages, node): the newest area's id, the rest
+        /// chained through `AreaRecord.nextReusable` (no arrays to copy on the fast path). Pools
+        /// of up to `VmapAreas.smallPoolPages` pages index `smallPools` directly, one row per node
+        /// slot, as the kernel's per-node pools do (`MAX_VA_SIZE_PAGES`); larger ones are keyed in
+        /// `largePools`. `VmapAreas.PoolKey` says which. An aligned request takes an area of its
+        /// class whose owner start is aligned enough (`VmapAreas.reuseLazy`), so alignment is no
+        /// part of the key.
+        var smallPools: PoolHeads
+        var largePools = PoolTable()
+        /// Lazily unmapped `vm_map_ram` areas by (first frame, frame count)
+        /// (`VmapAreas.mapRamKey`), chained the same way; a hit is checked frame by frame.
+        var mapRamPools = PoolTable()
         var lazyMapRamPages = 0
+        /// Lazily unmapped `vm_map_ram` areas in `mapRamPools`. While it is above 0 the shard
+        /// counts one in the page allocator's `lazyAliases` (changed under the shard lock on
+        /// each 0↔1 step), so the allocator purges before a frame changes hands.
+        var lazyMapRamAreas = 0
+
+        /// Empty pools for `nodes` nodes.
+        init(nodes: Int) { smallPools = PoolHeads(count: (nodes + 1) * VmapAreas.smallPoolPages) }
 
         @inline(__always)
         func pool(_ key: VmapAreas.PoolKey) -> Int32 {
-            key.small >= 0 ? smallPools[key.small] : otherPools[key.other] ?? -1
+            key.small >= 0 ? smallPools[key.small] : largePools[key.large]
         }
 
         @inline(__always)
         mutating func setPool(_ key: VmapAreas.PoolKey, _ id: Int32) {
-            if key.small >= 0 { smallPools[key.small] = id } else { otherPools[key.other] = id }
+            if key.small >= 0 { smallPools[key.small] = id } else { largePools[key.large] = id }
+        }
+
+        /// Take off pool `key` the newest of its first `probe` areas whose address `lead` bytes
+        /// past its offset is aligned to `align`; -1 when there is none. Out of line: only aligned
+        /// requests walk a pool.
+        @inline(never)
+        mutating func takeAligned(_ key: VmapAreas.PoolKey, lead: Int, align: Int, probe: Int) -> Int32 {
+            var prev: Int32 = -1
+            var id = pool(key)
+            for _ in 0..<probe {
+                guard id >= 0 else { return -1 }
+                let a = records.at(id)
+                if (lead &+ a.pointee.offset) & (align &- 1) == 0 {
+                    if prev >= 0 {
+                        records.at(prev).pointee.nextReusable = a.pointee.nextReusable
+                    } else {
+                        setPool(key, a.pointee.nextReusable)
+                    }
+                    return id
+                }
+                prev = id
+                id = a.pointee.nextReusable
+            }
+            return -1
+        }
+
+        /// Take off pool `key` of `mapRamPools` the first area that maps exactly `list` (the
+        /// chain holds every area whose frames share the key); -1 when there is none.
+        @inline(never)
+        mutating func takeMapRam(_ key: Int, _ list: [Page]) -> Int32 {
+            var prev: Int32 = -1
+            var id = mapRamPools[key]
+            while id >= 0 {
+                let a = records.at(id)
+                if AreaRecord.maps(a, exactly: list) {
+                    if prev >= 0 {
+                        records.at(prev).pointee.nextReusable = a.pointee.nextReusable
+                    } else {
+                        mapRamPools[key] = a.pointee.nextReusable
+                    }
+                    return id
+                }
+                prev = id
+                id = a.pointee.nextReusable
+            }
+            return -1
+        }
+
+        /// Put lazily unmapped `vm_map_ram` area `id` on its pool (`VmapAreas.mapRamKey`).
+        /// Returns whether it is the shard's first such area: the caller then adds the shard to
+        /// the page allocator's `lazyAliases`, under the same lock. Out of line, off vfree's path.
+        @inline(never)
+        mutating func poolMapRam(_ id: Int32) -> Bool {
+            let a = records.at(id)
+            let key = VmapAreas.mapRamKey(firstPfn: a.pointee.runs[0].pfn, count: a.pointee.nrPages)
+            a.pointee.nextReusable = mapRamPools.exchange(key, id)
+            lazyMapRamPages += a.pointee.classPages
+            lazyMapRamAreas += 1
+            return lazyMapRamAreas == 1
         }
         var lazyPages = 0
         var vmallocPages = 0
@@ -102,13 +171,16 @@ final class VmapShard: Sendable {
                 out.append(id)
                 id = records.at(id).pointee.lazyNext
             }
-            for head in smallPools.all + Array(otherPools.values) + Array(mapRamPools.values) {
+            let chain = { (head: Int32) in
                 var id = head
                 while id >= 0 {
                     out.append(id)
                     id = records.at(id).pointee.nextReusable
                 }
             }
+            smallPools.forEachHead(chain)
+            largePools.forEachHead(chain)
+            mapRamPools.forEachHead(chain)
             return out
         }
 
@@ -229,8 +301,9 @@ final class VmapShard: Sendable {
     let state: Lock<State>
     private let padAfter: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
 
-    init(start: Int, size: Int) {
-        var s = State()
+    /// The slice [start, start + size) of the region, with pools for `nodes` nodes.
+    init(start: Int, size: Int, nodes: Int) {
+        var s = State(nodes: nodes)
         s.free.insert(start: start, size: size)
         state = Lock(s)
     }

@@ -8,10 +8,10 @@ import Glibc
 /// reclaim source that purges lazily freed areas and the purger of lazily unmapped
 /// `vm_map_ram` aliases (the page allocator holds it weakly).
 ///
-/// Lock order: one shard lock at a time, never two, taken inside `VmapAreas` (which says what
-/// runs under it). The page table's `perNode` lock is taken in `populate`, with no shard lock
-/// held. No lock is held while the page allocator is called (frames, table pages, frees in a
-/// purge), since an allocation may reclaim and reclaim purges the shards.
+/// Lock order: `aliasPurge`, then one shard lock at a time, never two, taken inside `VmapAreas`
+/// (which says what runs under it). The page table's `perNode` lock is taken in `populate`, with
+/// no shard lock held. No lock is held while the page allocator is called (frames, table pages,
+/// frees in a purge), since an allocation may reclaim and reclaim purges the shards.
 final class VmallocSpace: Sendable {
     /// How the vmalloc component is built: its part of the system's configuration.
     struct Configuration: Sendable {
@@ -45,6 +45,10 @@ final class VmallocSpace: Sendable {
     let log: Printk
     /// `kvfree_rcu`'s batches, flushed before a shortage waits for RCU (weak: they sit above).
     private let deferredFrees = Lock(WeakReference<any DeferredFrees>(nil))
+    /// Held by a purge while it takes a shard's lazy areas and, when some are lingering
+    /// `vm_map_ram` aliases, until it has unmapped them: a frame free that purges first waits
+    /// here for another thread's purge that took an alias of its frame but has not unmapped it.
+    private let aliasPurge = Lock(())
     private let pageTableScope: PageTableScope
 
     /// Reserve the region and its page table's root; throws with nothing left mapped when `c`
@@ -503,14 +507,17 @@ final class VmallocSpace: Sendable {
     /// Purge shard `k`: take its lazily freed areas, unmap them (adjacent ones in one syscall),
     /// then give back their frames, VMAs and VA.
     private func purge(shard k: Int) -> Int {
-        let batch = areas.takeLazy(shard: k)
-        guard !batch.isEmpty else { return 0 }
-        mapper.unmap(batch)
-        // Only now, with their mappings gone, may the frames of the vm_map_ram areas be freed:
-        // the shard's count in `lazyAliases` came with the batch (`takeLazy`).
-        if batch.contains(where: { $0.kind == .vmMapRam }) {
+        let (batch, unmapped) = aliasPurge.withLock { _ -> ([AreaRecord], Bool) in
+            let batch = areas.takeLazy(shard: k)
+            guard batch.contains(where: { $0.kind == .vmMapRam }) else { return (batch, false) }
+            mapper.unmap(batch)
+            // Only now, with their mappings gone, may the frames of the vm_map_ram areas be
+            // freed: the shard's count in `lazyAliases` came with the batch (`takeLazy`).
             allocator.lazyAliases.subtract(1, ordering: .releasing)
+            return (batch, true)
         }
+        guard !batch.isEmpty else { return 0 }
+        if !unmapped { mapper.unmap(batch) }
         var freed = 0
         for r in batch {
             for b in r.blocks {

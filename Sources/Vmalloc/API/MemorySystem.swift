@@ -123,7 +123,7 @@ public final class MemorySystem: Sendable {
                 populate: configuration.populate, maxMapCount: configuration.maxMapCount,
                 faultReports: configuration.faultReports),
             allocator: allocator, log: log, faults: faults)
-        guard let slab = SlabAllocator(allocator: allocator, log: log, vmallocRegion: space.region) else {
+        guard let slab = SlabAllocator(allocator: allocator, log: log, space: space) else {
             throw .systemCallFailed("calloc(slab object map)", errno: ENOMEM)
         }
         self.slab = slab

@@ -37,9 +37,9 @@ final class RCUFreeBatches: Sendable {
 
     /// One CPU's block, on cache lines of its own.
     private final class Slot: Sendable {
-        private let padBefore: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
+        private let padBefore = CacheLinePad()
         let pending = Lock(Pending())
-        private let padAfter: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
+        private let padAfter = CacheLinePad()
     }
 
     private let slots: [Slot]

@@ -51,7 +51,7 @@ extension SlabAllocator {
     func reportBadKmallocAddress(
         _ function: String, _ p: UnsafeRawPointer, _ error: SlabAllocator.SlabError, freed: Bool
     ) {
-        let why = isVmallocAddress(p) ? "a vmalloc address: use vfree() or kvfree()" : error.reason
+        let why = space.contains(p) ? "a vmalloc address: use vfree() or kvfree()" : error.reason
         log.warn("\(function)(\(p)): \(why)\(freed ? "; nothing freed" : "")", site: "bad-\(function)")
     }
 

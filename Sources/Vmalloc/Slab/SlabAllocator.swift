@@ -36,8 +36,8 @@ final class SlabAllocator: @unchecked Sendable {
     let memory: PhysicalMemory
     private let allocator: PageAllocator
     let log: Printk
-    /// The vmalloc region's addresses, to name the mistake when one reaches `kfree`.
-    private let vmallocRegion: Range<UInt>
+    /// The vmalloc space, to name the mistake when one of its addresses reaches `kfree`.
+    let space: VmallocSpace
     private let meta: UnsafeMutablePointer<vmshim_page>
     private let live: UnsafeMutablePointer<UInt64>
     /// Frames held by slabs and large kmalloc blocks, per node (`NR_SLAB_UNRECLAIMABLE_B`).
@@ -58,7 +58,7 @@ final class SlabAllocator: @unchecked Sendable {
         init(_ reason: String) { self.reason = reason }
     }
 
-    init?(allocator: PageAllocator, log: Printk, vmallocRegion: Range<UInt>) {
+    init?(allocator: PageAllocator, log: Printk, space: VmallocSpace) {
         let memory = allocator.memory
         // Calloc'ed, so untouched parts stay unbacked zero pages: 1/64 of the direct map, virtual.
         guard let bits = calloc(memory.totalPages * PhysicalMemory.pageSize / 512, 8) else { return nil }
@@ -66,7 +66,7 @@ final class SlabAllocator: @unchecked Sendable {
         self.memory = memory
         self.allocator = allocator
         self.log = log
-        self.vmallocRegion = vmallocRegion
+        self.space = space
         meta = memory.meta
         let cpus = max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1)
         // The shard index must fit the 4 bits the slab's metadata keeps for it.
@@ -80,9 +80,6 @@ final class SlabAllocator: @unchecked Sendable {
     }
 
     deinit { Glibc.free(live) }
-
-    /// Whether `p` lies in the vmalloc region.
-    func isVmallocAddress(_ p: UnsafeRawPointer) -> Bool { vmallocRegion.contains(UInt(bitPattern: p)) }
 
     /// The cache for a request of `size` bytes, 1 … `maxCacheSize` (`kmalloc_slab`).
     func cache(for size: Int) -> KmallocCache {

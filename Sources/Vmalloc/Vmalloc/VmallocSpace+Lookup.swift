@@ -1,12 +1,6 @@
 // The region's lookups (mm/vmalloc.c): `is_vmalloc_addr`, `vmalloc_to_pfn`, `find_vm_area`.
 
 extension VmallocSpace {
-    /// The region's addresses.
-    var region: Range<UInt> {
-        let base = UInt(bitPattern: areas.base)
-        return base..<base + UInt(areas.regionSize)
-    }
-
     /// `is_vmalloc_addr`: whether p lies in the region (nil does not).
     @inline(__always)
     func contains(_ p: UnsafeRawPointer?) -> Bool { p.map(areas.contains) ?? false }

@@ -297,9 +297,9 @@ final class VmapShard: Sendable {
 
     /// Cache-line padding on both sides of the lock and its state: shards are allocated one
     /// after the other, and two threads working in their own shards must not write one line.
-    private let padBefore: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
+    private let padBefore = CacheLinePad()
     let state: Lock<State>
-    private let padAfter: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
+    private let padAfter = CacheLinePad()
 
     /// The slice [start, start + size) of the region, with pools for `nodes` nodes.
     init(start: Int, size: Int, nodes: Int) {

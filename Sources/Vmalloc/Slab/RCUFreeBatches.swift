@@ -11,8 +11,8 @@ final class RCUFreeBatches: Sendable {
     /// Pointers in a block; with its count word a block is 2 KiB.
     static let capacity = 255
     /// How long a block that is not full waits before it is queued: long enough that a burst
-    /// of frees shares a grace period, short enough that the memory comes back soon. (The
-    /// kernel waits up to 5 s and drains under pressure; here every shortage drains too.)
+    /// of frees shares a grace period, short enough that the memory comes back soon. Every VA
+    /// or memory shortage drains the blocks at once, as the kernel's kfree_rcu shrinker does.
     static let drainDelayNs: UInt64 = 5_000_000
 
     /// A block handed to RCU: word 0 is the count, words 1…count the pointers' bit patterns.

@@ -4,7 +4,7 @@ BENCH_ARGS ?=
 APT_PKGS   := libnuma-dev liburcu-dev libjemalloc2 libmimalloc2.0 pkg-config gnuplot-nox xz-utils
 
 .PHONY: deps build release test test-c test-tsan test-asan bench plot docs examples format lint fuzz ci clean \
-	clib install kernel-test check-fresh-build check-snippets
+	clib install kernel-test map-count check-fresh-build check-snippets
 
 # Swift sources swift-format checks (the toolchain's `swift format`, configured by .swift-format).
 FORMAT_PATHS := Package.swift Sources Tests Examples
@@ -121,12 +121,25 @@ fuzz: deps
 		-timeout=30 -artifact_prefix=$(FUZZ_SCRATCH)/artifacts/ \
 		$(FUZZ_SCRATCH)/corpus $(CURDIR)/Tests/Fuzz/Corpus
 
-bench: release
+bench: release map-count
 	$(SWIFT) run -c release vmalloc-bench $(BENCH_ARGS)
+
+# Each worker of full_fit_alloc_test holds the kernel's whole set, 2 x fls(CPUs) x 8192 one-page
+# areas at one VMA each: two workers need 65,536, over the default vm.max_map_count of 65,530.
+# Raise it (as root, like deps) so the suite runs full_fit at every thread count; say so.
+MAP_COUNT := 262144
+map-count:
+	@now=$$(cat /proc/sys/vm/max_map_count); \
+	if [ "$$now" -lt $(MAP_COUNT) ]; then \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		if $$SUDO sh -c 'echo $(MAP_COUNT) > /proc/sys/vm/max_map_count' 2>/dev/null; then \
+			echo "make: vm.max_map_count $$now -> $(MAP_COUNT) (full_fit at 2+ workers needs more VMAs)"; \
+		else echo "make: vm.max_map_count stays $$now (not writable): full_fit fails cleanly at 2+ workers"; fi; \
+	fi
 
 # A bench run's --json report drawn as PNG charts (ops/s, thread scaling, p50/p99) in PLOT_DIR.
 PLOT_DIR ?= bench-plots
-plot: release
+plot: release map-count
 	@mkdir -p $(PLOT_DIR)
 	$(SWIFT) run -c release vmalloc-bench $(BENCH_ARGS) --json $(PLOT_DIR)/bench.json
 	python3 scripts/plot_bench.py $(PLOT_DIR)/bench.json $(PLOT_DIR)

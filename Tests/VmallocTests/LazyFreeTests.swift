@@ -69,6 +69,25 @@ import VmallocTestSupport
         expectNothingLost(sys)
     }
 
+    /// align_shift_alloc_test's last steps ask for alignments larger than the whole region: no
+    /// purge can make room for them, so they fail without unmapping every lazily freed area.
+    @Test(arguments: [1 << 40, 1 << 62])
+    func anAlignmentNoShardCanHoldFailsWithoutAPurge(align: Int) throws {
+        let sys = try makeSystem(lazyMaxPages: 1 << 20)
+        let p = try #require(sys.vmalloc(16 * 4096))
+        sys.vfree(p)
+        let purges = sys.vmstat()[.lazyPurges, default: 0]
+        #expect(sys.__vmalloc_node(4096, align: align, .kernel.union(.noWarn), node: NUMA_NO_NODE) == nil)
+        #expect(sys.vmstat()[.lazyPurges, default: 0] == purges, "nothing was purged")
+        #expect(sys.vmallocinfo().contains("unpurged vm_area"))
+        // An alignment the region can hold still succeeds.
+        let q = try #require(sys.__vmalloc_node(4096, align: 1 << 21, .kernel, node: NUMA_NO_NODE))
+        #expect(Int(bitPattern: q) % (1 << 21) == 0)
+        sys.vfree(q)
+        sys.vm_unmap_aliases()
+        expectNothingLost(sys)
+    }
+
     @Test func lazyAreaReuseSkipsSyscalls() throws {
         let sys = try makeSystem(lazyMaxPages: 1 << 20)
         let p = try #require(sys.vmalloc(8 * 4096))

@@ -249,6 +249,7 @@ final class VmallocSpace: Sendable {
     /// areas and tries again (`alloc_vmap_area`'s retry after `purge_vmap_area_lazy`).
     private func allocVA(size: Int, align: Int, phase: Int = 0) -> Int? {
         if let off = areas.allocVA(size: size, align: align, phase: phase) { return off }
+        guard areas.fitsSomeShard(size: size, align: align) else { return nil }
         drainDeferredFrees()
         return areas.allocVA(size: size, align: align, phase: phase)
     }

@@ -49,6 +49,8 @@ final class VmapAreas: @unchecked Sendable {
     private let unretained: UnsafeMutablePointer<Unmanaged<VmapShard>>
     /// How many shards the region has (a purge visits them by index).
     let shardCount: Int
+    /// Bytes of the largest shard: no area is longer.
+    private let largestShard: Int
     /// The index of the last shard, which also takes the region's tail.
     private let lastShard: UInt
     /// Shard i starts at i << shardShift (the last one takes the rest): finding an address's
@@ -85,6 +87,7 @@ final class VmapAreas: @unchecked Sendable {
             VmapShard(start: i * slice, size: i == count - 1 ? size - i * slice : slice, nodes: nodes)
         }
         shardCount = count
+        largestShard = max(slice, size - (count - 1) * slice)
         lastShard = UInt(count - 1)
         unretained = .allocate(capacity: count)
         unretained.initialize(from: shards.map { Unmanaged.passUnretained($0) }, count: count)
@@ -164,6 +167,7 @@ final class VmapAreas: @unchecked Sendable {
     /// multiple; a class area's owner starts `lead` pages in), at the lowest address that fits
     /// in the local shard, else in the others (`alloc_vmap_area`). Returns the offset, or nil.
     func allocVA(size: Int, align: Int, phase: Int = 0) -> Int? {
+        guard fitsSomeShard(size: size, align: align) else { return nil }
         // Any free range of size + align - PAGE holds an aligned block (ranges are page-aligned).
         let length = align > PhysicalMemory.pageSize ? size + align - PhysicalMemory.pageSize : size
         if faults.shouldFail(.vmapArea) { return nil }
@@ -185,6 +189,13 @@ final class VmapAreas: @unchecked Sendable {
             if let found { return found }
         }
         return nil
+    }
+
+    /// Whether a block of `size` bytes aligned to `align` could fit in the largest shard were it
+    /// empty (a free range never spans shards). When not, no purge can help: callers fail at
+    /// once instead of unmapping every thread's lazy areas for nothing.
+    func fitsSomeShard(size: Int, align: Int) -> Bool {
+        size <= largestShard && align <= largestShard && size - PhysicalMemory.pageSize <= largestShard - align
     }
 
     /// Give [offset, offset + size) back to its shard's free ranges.

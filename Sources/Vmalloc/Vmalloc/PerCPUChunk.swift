@@ -129,7 +129,8 @@ struct PerCPUChunk: Sendable {
         let joinsPrevious = i > 0 && extents[i - 1].end == e.start
         let joinsNext = i < extents.count && extents[i].start == e.end
         let first = joinsPrevious ? i - 1 : i
-        let merged = Extent(start: joinsPrevious ? extents[i - 1].start : e.start, end: joinsNext ? extents[i].end : e.end)
+        let merged = Extent(
+            start: joinsPrevious ? extents[i - 1].start : e.start, end: joinsNext ? extents[i].end : e.end)
         replace(first..<(joinsNext ? i + 1 : i), with: merged)
     }
 
@@ -159,7 +160,9 @@ struct PerCPUChunk: Sendable {
             let p = e.baseAddress!
             // The extents after `old` move by delta: memmove (the ranges overlap), not the generic
             // insert or removeSubrange.
-            if delta != 0 { memmove(p + old.upperBound + delta, p + old.upperBound, tail * MemoryLayout<Extent>.stride) }
+            if delta != 0 {
+                memmove(p + old.upperBound + delta, p + old.upperBound, tail * MemoryLayout<Extent>.stride)
+            }
             if let a { p[old.lowerBound] = a }
             if let b { p[old.lowerBound + 1] = b }
         }

@@ -254,7 +254,7 @@ final class VmallocSpace: Sendable {
     }
 
     /// Give back what frees still in flight hold: areas waiting for an RCU grace period
-    /// (`kvfree_rcu`) hold their VA, VMAs and frames until their callback runs, and the kernel
+    /// (`kvfree_rcu`) hold their VA, VMAs and frames until they are freed, and the kernel
     /// drains them under pressure too (its kfree_rcu shrinker). Then purge the lazy areas.
     /// Returns the frames the purge freed.
     @discardableResult

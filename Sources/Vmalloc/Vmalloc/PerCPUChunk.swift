@@ -166,7 +166,7 @@ struct PerCPUChunk: Sendable {
             if let a { p[old.lowerBound] = a }
             if let b { p[old.lowerBound + 1] = b }
         }
-        if delta < 0 { extents.removeLast(-delta) }
+        for _ in 0..<max(-delta, 0) { extents.removeLast() }
         let lowerBound = Int32(old.lowerBound)
         let shiftBy = Int32(delta)
         // Through the buffer with wrapping arithmetic, so that both loops vectorise.
@@ -185,14 +185,21 @@ struct PerCPUChunk: Sendable {
         if stale { findContigHint() }
     }
 
-    /// Re-reads the longest extent starting in block `k`; whether the chunk's contig hint may
-    /// have moved (the block's longest grew past it, or the block held it and changed).
+    /// Re-reads the longest extent starting in block `k`; one longer than the chunk's contig hint
+    /// becomes it. Returns whether the hint must be found again: the block held it and changed.
     private mutating func refreshBlock(_ k: Int) -> Bool {
         let was = Int(blockLongest[k])
         var longest = 0
-        for i in Int(blockFirst[k])..<Int(blockFirst[k + 1]) { longest = max(longest, extents[i].length) }
+        var start = 0
+        for i in Int(blockFirst[k])..<Int(blockFirst[k + 1]) where extents[i].length > longest {
+            (longest, start) = (extents[i].length, Int(extents[i].start))
+        }
         blockLongest[k] = Int32(longest)
-        return longest > contigHint || (was == contigHint && contigHintStart >> Self.blockShift == k)
+        if longest > contigHint {
+            (contigHint, contigHintStart) = (longest, start)
+            return false
+        }
+        return was == contigHint && contigHintStart >> Self.blockShift == k
     }
 
     /// Finds the longest free extent again, the lowest of equals, from the block hints.
@@ -206,6 +213,23 @@ struct PerCPUChunk: Sendable {
             contigHintStart = Int(extents[i].start)
             break
         }
+    }
+
+    /// Whether the block index and the hints are what a walk of every extent finds (tests check
+    /// it after each change).
+    var hintsAreConsistent: Bool {
+        var longest = 0
+        for e in extents where e.length > longest { longest = e.length }
+        for k in blockLongest.indices {
+            let lo = k << Self.blockShift
+            let first = extents.firstIndex { Int($0.start) >= lo } ?? extents.count
+            let inBlock = extents.filter { Int($0.start) >> Self.blockShift == k }
+            guard Int(blockFirst[k]) == first, Int(blockLongest[k]) == inBlock.map(\.length).max() ?? 0 else {
+                return false
+            }
+        }
+        return Int(blockFirst[blockLongest.count]) == extents.count && contigHint == longest
+            && (longest == 0 || extents.contains { Int($0.start) == contigHintStart && $0.length == longest })
     }
 
     /// The index of the first free extent that starts after `offset` (binary search).

@@ -151,7 +151,9 @@ final class VmapAreas: @unchecked Sendable {
     }
 
     /// Store shard `k`'s lazily freed pages where other shards' purge checks read them; called
-    /// under its lock, after each change that a reuse or a free makes.
+    /// under its lock by a free and a purge. A reuse lowers the count without storing it (the
+    /// vmalloc fast path stays as it was): the others may then read it high, which only makes
+    /// a shard past its share purge a little early.
     @inline(__always)
     private func publishLazy(_ k: Int, _ s: inout VmapShard.State) {
         let pages = s.lazyPages &+ s.lazyMapRamPages
@@ -450,16 +452,13 @@ final class VmapAreas: @unchecked Sendable {
                 pageTable: pageTable)
         }
         let key = PoolKey(classPages: classPages, node: node)
-        let k = localShard
-        return withShard(k) { s in
+        return withShard(localShard) { s in
             let id = s.pool(key)
             guard id >= 0 else { return nil }
             let a = s.records.at(trusted: id)
             s.setPool(key, a.pointee.nextReusable)
             a.pointee.requested = requested
-            let start = s.revive(id, at: a, pages: pages, caller: caller, pageTable: pageTable)
-            publishLazy(k, &s)
-            return start
+            return s.revive(id, at: a, pages: pages, caller: caller, pageTable: pageTable)
         }
     }
 
@@ -474,15 +473,12 @@ final class VmapAreas: @unchecked Sendable {
         let key = PoolKey(classPages: classPages, node: node)
         // The owner would start `lead` bytes into the area: that address must be aligned.
         let lead = Int(bitPattern: base) + (classPages - pages) * PhysicalMemory.pageSize
-        let k = localShard
-        return withShard(k) { s in
+        return withShard(localShard) { s in
             let id = s.takeAligned(key, lead: lead, align: align, probe: Self.alignedReuseProbe)
             guard id >= 0 else { return nil }
             let a = s.records.at(trusted: id)
             a.pointee.requested = requested
-            let start = s.revive(id, at: a, pages: pages, caller: caller, pageTable: pageTable)
-            publishLazy(k, &s)
-            return start
+            return s.revive(id, at: a, pages: pages, caller: caller, pageTable: pageTable)
         }
     }
 
@@ -490,17 +486,13 @@ final class VmapAreas: @unchecked Sendable {
     /// home shard, and make it live again: `vm_map_ram` of the same frames costs no syscall.
     func reuseMapRam(_ list: [Page], caller: CallSite, pageTable: PageTable) -> Int? {
         let key = Self.mapRamKey(firstPfn: list[0].pfn, count: list.count)
-        let k = localShard
-        return withShard(k) { s in
+        return withShard(localShard) { s in
             let id = s.takeMapRam(key, list)
             guard id >= 0 else { return nil }
             s.lazyMapRamAreas -= 1
             // Live again: its mapping is its owner's, no longer a lingering alias.
             if s.lazyMapRamAreas == 0 { allocator.lazyAliases.subtract(1, ordering: .releasing) }
-            let start = s.revive(
-                id, at: s.records.at(trusted: id), pages: list.count, caller: caller, pageTable: pageTable)
-            publishLazy(k, &s)
-            return start
+            return s.revive(id, at: s.records.at(trusted: id), pages: list.count, caller: caller, pageTable: pageTable)
         }
     }
 

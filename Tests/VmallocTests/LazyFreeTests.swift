@@ -88,6 +88,35 @@ import VmallocTestSupport
         expectNothingLost(sys)
     }
 
+    /// A free past the lazy threshold decays the shard's small pools by a quarter
+    /// (`decay_va_pool_node`) instead of unmapping them all, and the threshold is the region's:
+    /// one thread's shard may hold all of it. The areas left are reused with no syscall, and a
+    /// full purge (`vm_unmap_aliases`) still takes everything.
+    @Test func thresholdPurgeDecaysThePoolsByAQuarter() throws {
+        let sys = try makeSystem(vmallocMiB: 4096, lazyMaxPages: 64)
+        let areas = sys.space.areas
+        let ps = try (0..<100).map { _ in try #require(sys.vmalloc(4096)) }
+        for p in ps { sys.vfree(p) }
+        // Each time the shard passes the threshold (65 pages) a quarter goes (17): three decays
+        // (51 areas) where a whole purge would take 65, or 99 with a threshold split by shards.
+        let purged = sys.vmstat()[.lazyPurges, default: 0]
+        #expect(purged == 51, "purged \(purged) of 100")
+        #expect(areas.lazyPages == 49, "\(areas.lazyPages) pages held")
+        let reusedBefore = sys.vmstat()[.vmallocLazyReuse, default: 0]
+        let syscalls = vmshim_thread_syscalls()
+        let qs = try (0..<32).map { _ in try #require(sys.vmalloc(4096)) }
+        #expect(vmshim_thread_syscalls() == syscalls)
+        #expect(sys.vmstat()[.vmallocLazyReuse, default: 0] == reusedBefore + 32)
+        for q in qs {
+            q.storeBytes(of: 7, as: Int.self)
+            sys.vfree(q)
+        }
+        sys.vm_unmap_aliases()
+        #expect(areas.lazyPages == 0)
+        #expect(!sys.vmallocinfo().contains("unpurged"))
+        expectNothingLost(sys)
+    }
+
     @Test func lazyAreaReuseSkipsSyscalls() throws {
         let sys = try makeSystem(lazyMaxPages: 1 << 20)
         let p = try #require(sys.vmalloc(8 * 4096))

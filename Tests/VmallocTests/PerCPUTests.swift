@@ -185,6 +185,48 @@ import VmallocTestSupport
         #expect(Self.chunkCount(sys) == 1)
     }
 
+    /// A chunk's first fit is the lowest aligned offset with room, whichever blocks it skips,
+    /// and its block index and hints stay what a walk of every extent finds, through random
+    /// allocations and frees (a unit that is not a whole number of blocks too).
+    @Test(arguments: [PerCPUAllocator.unitSize / PerCPUAllocator.granule, 5000])
+    func blockHintsMatchAWalk(granules: Int) {
+        var chunk = PerCPUChunk(base: 0, granules: granules)
+        var used = Array(repeating: false, count: granules)
+        var live: [(start: Int, count: Int)] = []
+        var rng = SplitMix64(seed: 7)
+        for step in 0..<2000 {
+            if live.isEmpty || rng.inclusive(0...2) > 0 {
+                let (size, align) = Self.randomRequest(&rng)
+                let count = (size + 3) / 4
+                let alignGranules = max(align / 4, 1)
+                let expected = stride(from: 0, through: granules - count, by: alignGranules).first {
+                    !used[$0..<$0 + count].contains(true)
+                }
+                let got = chunk.fits(count, align: alignGranules) ? chunk.allocate(count, align: alignGranules) : nil
+                // fits() reads the contig hint only: it may pass over a chunk that has room elsewhere.
+                if got != nil || chunk.fits(count, align: alignGranules) { #expect(got == expected, "step \(step)") }
+                if let got {
+                    for g in got..<got + count { used[g] = true }
+                    live.append((got, count))
+                }
+            } else {
+                let a = live.remove(at: rng.inclusive(0...live.count - 1))
+                let freed = chunk.free(at: a.start)
+                let again = chunk.free(at: a.start)
+                #expect(freed && !again, "a live start is freed once")
+                for g in a.start..<a.start + a.count { used[g] = false }
+            }
+            let consistent = chunk.hintsAreConsistent
+            #expect(consistent, "step \(step)")
+        }
+        for a in live {
+            let freed = chunk.free(at: a.start)
+            #expect(freed)
+        }
+        let consistent = chunk.hintsAreConsistent
+        #expect(chunk.isEmpty && chunk.contigHint == granules && consistent)
+    }
+
     @Test func twoThreadsAtOnce() throws {
         let sys = try makeSystem(mib: Self.megabytes(forAllocations: 2 * 10_000))
         let first = try #require(sys.__alloc_percpu(4, 4))

@@ -82,6 +82,23 @@ import VmallocTestSupport
         expectNothingLost(sys)
     }
 
+    /// A flood of kvfree_rcu comes back through the monitor, one grace period per round, with no
+    /// barrier: the areas it frees are there for the next vmallocs to reuse. A VA shortage's
+    /// drain (`drainDeferredFrees`) waits for the frees it hands over.
+    @Test func aFloodComesBackWithoutABarrier() throws {
+        let sys = try makeSystem()
+        let ps = try (0..<(4 * RCUFreeBatches.capacity)).map { _ in try #require(sys.vmalloc(4096)) }
+        for p in ps { sys.kvfree_rcu(p) }
+        let deadline = Date().addingTimeInterval(10)
+        while ps.contains(where: { sys.find_vm_area($0) != nil }) && Date() < deadline { usleep(1000) }
+        #expect(!ps.contains(where: { sys.find_vm_area($0) != nil }), "a handed batch was never freed")
+        let q = try #require(sys.vmalloc(4096))
+        sys.kvfree_rcu(q)
+        sys.space.drainDeferredFrees()
+        #expect(sys.find_vm_area(q) == nil, "the drain returned before the free")
+        expectNothingLost(sys)
+    }
+
     @available(*, noasync)
     @Test func nestedSectionsBalance() {
         rcu_read_lock()

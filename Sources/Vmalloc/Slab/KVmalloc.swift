@@ -10,9 +10,21 @@ final class KVmalloc: Sendable {
     private let log: Printk
     /// `kvfree_rcu`'s pending frees, by CPU.
     private let rcuBatches = RCUFreeBatches()
-    /// Queues blocks that waited long enough (`kfree_rcu_monitor`); started on the first
-    /// `kvfree_rcu`, stopped by `stop()`.
-    private let rcuMonitor = Lock<KThread?>(nil)
+    /// The monitor (`kfree_rcu_monitor`): started on the first `kvfree_rcu`, stopped for good by
+    /// `stop()`.
+    private struct Monitor {
+        var thread: KThread?
+        var stopped = false
+    }
+    private let rcuMonitor = Lock(Monitor())
+    /// Batches handed to the monitor and not yet taken, and how many were ever handed.
+    private struct Handed {
+        var blocks: [RCUFreeBatches.Block] = []
+        var count = 0
+    }
+    private let handed = Lock(Handed())
+    /// Handed batches freed so far, in the order they were handed: `flushRCUBatches` sleeps on it.
+    private let freedBlocks = EventCount()
 
     /// The family over `slab` (small and contiguous) and `space` (large and scattered).
     init(slab: SlabAllocator, space: VmallocSpace, allocator: PageAllocator, log: Printk) {
@@ -99,74 +111,108 @@ final class KVmalloc: Sendable {
     }
 
     /// `kvfree_rcu` on liburcu (bulletproof flavour): `kvfree` p after a grace period. p waits in
-    /// its CPU's batch (`RCUFreeBatches`), which goes to one `call_rcu` when full or after a
-    /// short delay; never sleeps unless RCU cannot take a block (then it waits for the grace
-    /// period here, which inside `rcu_read_lock` is a precondition failure).
+    /// its CPU's batch (`RCUFreeBatches`); a full batch, or one that waited `drainDelayNs`, goes to
+    /// the monitor, which waits for one grace period for all it holds and frees them. Never
+    /// sleeps.
     func kvfreeRCU(_ p: UnsafeMutableRawPointer?) {
         guard let p else { return }
         switch rcuBatches.add(p) {
         case .added: break
-        case .full(let block): queue(block)
+        case .full(let block): hand([block])
         case .first: wakeRCUMonitor()
         }
     }
 
-    /// `rcu_barrier`, as `kvfree_rcu_barrier` makes it: queue every pending batch, then wait
-    /// until every callback queued so far has run.
+    /// `rcu_barrier`, as `kvfree_rcu_barrier` makes it: every batch freed, then every callback
+    /// queued so far run.
     func rcuBarrier() {
         flushRCUBatches()
         vmshim_rcu_barrier()
     }
 
-    /// Queue every pending batch now, whatever its age.
+    /// Hand every pending batch to the monitor now, whatever its age, and wait until it has freed
+    /// them — unless the caller is the monitor itself or inside a read-side section, where
+    /// waiting would wait for itself (they are freed soon after).
     func flushRCUBatches() {
-        for block in rcuBatches.take(queuedBefore: .max).blocks { queue(block) }
+        let target = hand(rcuBatches.take(queuedBefore: .max).blocks)
+        guard !rcuMonitor.withLock({ $0.thread?.isCurrent ?? false }), vmshim_rcu_depth() == 0 else { return }
+        while true {
+            let seen = freedBlocks.load(ordering: .acquiring)
+            if seen >= target { return }
+            freedBlocks.wait(since: seen, timeoutNs: 100_000_000)
+        }
     }
 
-    /// Stop the batch monitor and queue what it would have queued; frees already queued still
-    /// run (each callback holds this object).
+    /// Stop the monitor, then free here, after a grace period, what it would have freed; later
+    /// batches are freed here too.
     func stop() {
-        rcuMonitor.withLock { $0 }?.stop()
+        rcuMonitor.withLock { m -> KThread? in
+            m.stopped = true
+            return m.thread
+        }?.stop()
         flushRCUBatches()
     }
 
-    /// Hand `block` to RCU; its callback kvfrees every pointer after the grace period.
-    private func queue(_ block: RCUFreeBatches.Block) {
-        let ctx = Unmanaged.passRetained(self).toOpaque()
-        let queued = Result(
-            returned: vmshim_call_rcu(
-                { ctx, words in
-                    let kv = Unmanaged<KVmalloc>.fromOpaque(ctx!).takeRetainedValue()
-                    RCUFreeBatches.drain(RCUFreeBatches.Block(words: words!.assumingMemoryBound(to: UInt.self))) {
-                        kv.kvfree($0)
-                    }
-                }, ctx, block.words))
-        guard case .failure = queued else { return }
-        Unmanaged<KVmalloc>.fromOpaque(ctx).release()
-        precondition(vmshim_rcu_depth() == 0, "kvfree_rcu() inside rcu_read_lock() cannot wait for a grace period")
-        vmshim_synchronize_rcu()
-        RCUFreeBatches.drain(block) { kvfree($0) }
+    /// Give `blocks` to the monitor and wake it (once stopped, free them here); returns how many
+    /// blocks were ever handed, this call's included, for `flushRCUBatches` to wait on.
+    @discardableResult
+    private func hand(_ blocks: [RCUFreeBatches.Block]) -> Int {
+        let total = handed.withLock { h in
+            h.blocks += blocks
+            h.count += blocks.count
+            return h.count
+        }
+        // Read after the blocks are in: a `stop` that this misses takes them in its flush.
+        if rcuMonitor.withLock({ $0.stopped }) {
+            precondition(vmshim_rcu_depth() == 0, "kvfree_rcu() inside rcu_read_lock() cannot wait for a grace period")
+            freeHanded()
+        } else if !blocks.isEmpty {
+            wakeRCUMonitor()
+        }
+        return total
     }
 
-    /// Start the monitor on first use, or wake it: a batch has started waiting.
+    /// Take every handed block, wait for a grace period, then kvfree what they hold; whether
+    /// there were any. Blocks are freed in the order they were handed (`freedBlocks` counts them).
+    @discardableResult
+    private func freeHanded() -> Bool {
+        let blocks = handed.withLock { h in
+            defer { h.blocks = [] }
+            return h.blocks
+        }
+        guard !blocks.isEmpty else { return false }
+        vmshim_synchronize_rcu()
+        for block in blocks {
+            RCUFreeBatches.drain(block) { kvfree($0) }
+            freedBlocks.signal()
+        }
+        return true
+    }
+
+    /// Start the monitor on first use, or wake it: a batch has started waiting or was handed.
     private func wakeRCUMonitor() {
-        let monitor = rcuMonitor.withLock { m -> KThread in
-            if let m { return m }
+        let monitor = rcuMonitor.withLock { m -> KThread? in
+            if m.stopped { return nil }
+            if let t = m.thread { return t }
             let started = KThread.run(name: "kvfree_rcu") { [self] t in monitorRCUBatches(t) }
-            m = started
+            m.thread = started
             return started
         }
-        monitor.queue.wakeAll()
+        monitor?.queue.wakeAll()
     }
 
-    /// The monitor's loop: queue the batches that have waited `drainDelayNs`, then sleep until
-    /// the next one is due or, with none waiting, until a batch starts.
+    /// The monitor's loop (`kfree_rcu_monitor` and its work): hand over the batches that have
+    /// waited `drainDelayNs`, free what was handed after one grace period, and go round again at
+    /// once while there is more; else sleep until the next batch is due or, with none waiting,
+    /// until one starts. Waiting for the grace period here, rather than through `call_rcu`, keeps
+    /// a flood's frees coming back within a grace period, where liburcu's callback thread sleeps
+    /// 10 ms between rounds: every free that is late is an area the next vmalloc cannot reuse.
     private func monitorRCUBatches(_ t: KThread) {
         while !t.shouldStop {
             let seen = t.queue.sequence
-            let now = Printk.monotonicNs()
-            let due = rcuBatches.take(queuedBefore: now &- RCUFreeBatches.drainDelayNs)
-            for block in due.blocks { queue(block) }
+            let due = rcuBatches.take(queuedBefore: Printk.monotonicNs() &- RCUFreeBatches.drainDelayNs)
+            hand(due.blocks)
+            if freeHanded() { continue }
             _ = t.queue.wait(since: seen, timeoutNs: due.waiting ? RCUFreeBatches.drainDelayNs : 1_000_000_000)
         }
     }

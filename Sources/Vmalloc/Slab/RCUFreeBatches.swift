@@ -4,9 +4,10 @@ import Glibc
 // Lock order: one slot lock at a time, never nested, and nothing is called under it.
 
 /// `kvfree_rcu`'s per-CPU batches (mm/slab_common.c `kfree_rcu_cpu`): freed pointers wait in a
-/// block of the CPU the caller runs on, and a block goes to RCU whole — one `call_rcu` for up
-/// to `capacity` frees — when it is full or has waited `drainDelayNs`. So a free costs a slot
-/// lock and a store instead of a callback each, and needs no `rcu_head` inside the object.
+/// block of the CPU the caller runs on, and a block goes to the monitor whole — one grace period
+/// for up to `capacity` frees and more — when it is full or has waited `drainDelayNs`. So a free
+/// costs a slot lock and a store instead of a callback each, and needs no `rcu_head` inside the
+/// object.
 final class RCUFreeBatches: Sendable {
     /// Pointers in a block; with its count word a block is 2 KiB.
     static let capacity = 255

@@ -28,6 +28,9 @@ final class KThread: Sendable {
         return t
     }
 
+    /// Whether the caller is this thread.
+    var isCurrent: Bool { id.load(ordering: .acquiring) == pthread_self() }
+
     /// Whether the body should return now (`kthread_should_stop`).
     var shouldStop: Bool { stopping.load(ordering: .acquiring) }
 
@@ -37,7 +40,7 @@ final class KThread: Sendable {
     func stop() {
         stopping.store(true, ordering: .releasing)
         queue.wakeAll()
-        guard id.load(ordering: .acquiring) != pthread_self() else { return }
+        guard !isCurrent else { return }
         while true {
             let seen = queue.sequence
             if exited.load(ordering: .acquiring) { return }

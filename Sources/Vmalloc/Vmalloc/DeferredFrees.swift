@@ -1,7 +1,8 @@
-/// Who holds frees that wait to be handed to RCU (`kvfree_rcu`'s batches, above this layer).
-/// The VA space asks it to queue them before it waits for pending RCU frees on a shortage, so
-/// memory freed just before the shortage counts.
+/// Who holds frees that wait for a grace period (`kvfree_rcu`'s batches, above this layer).
+/// The VA space asks it to free them before it purges on a shortage, so memory freed just
+/// before the shortage counts.
 protocol DeferredFrees: AnyObject, Sendable {
-    /// Queue every batched free now, whatever its age.
+    /// Free every batched free after a grace period now, whatever its age, and wait for it
+    /// (unless waiting would wait for itself).
     func flushRCUBatches()
 }

@@ -1,3 +1,5 @@
+import Glibc
+
 /// The layout of one per-CPU chunk's units (all of them share it, so it is kept once): which
 /// granules are free, as address-ordered free extents, and where each live allocation starts.
 /// The kernel's `pcpu_chunk` keeps the same facts as `alloc_map`, `bound_map` and per-block
@@ -6,6 +8,11 @@
 /// Offsets and sizes count granules of `PerCPUAllocator.granule` bytes. An allocation ends where
 /// the next one starts, where the next free extent starts, or at the unit's end, so one bitmap of
 /// starts is enough to tell a live allocation's size and to refuse any other address.
+///
+/// The unit is cut into blocks of `blockGranules`, each with the longest free extent that starts
+/// in it (the kernel's per-block `pcpu_block_md.contig_hint`): a first fit skips every block
+/// whose extents are all too short, and a change re-reads only the blocks it touched, so neither
+/// walks the whole list of extents, which alignment padding makes long.
 struct PerCPUChunk: Sendable {
     /// Free granules `start..<end`.
     struct Extent: Sendable {
@@ -23,6 +30,14 @@ struct PerCPUChunk: Sendable {
     private var extents: [Extent]
     /// One bit per granule: set where a live allocation starts.
     private var starts: [UInt64]
+    /// Granules per block: 1024 (4 KiB), so a unit has a few dozen blocks and a block a few extents.
+    static let blockShift = 10
+    static let blockGranules = 1 << blockShift
+    /// Per block, the index in `extents` of the first extent that starts in it or after it; one
+    /// more entry, `extents.count`, closes the last block.
+    private var blockFirst: [Int32]
+    /// Per block, the length of the longest free extent that starts in it.
+    private var blockLongest: [Int32]
     /// The longest free extent (`contig_hint`), which decides the chunk's slot, and where it
     /// starts (`contig_hint_start`).
     private(set) var contigHint: Int
@@ -39,6 +54,11 @@ struct PerCPUChunk: Sendable {
         self.granules = granules
         extents = [Extent(start: 0, end: Int32(granules))]
         starts = Array(repeating: 0, count: (granules + 63) / 64)
+        let blocks = (granules + Self.blockGranules - 1) >> Self.blockShift
+        blockFirst = Array(repeating: 1, count: blocks + 1)
+        blockFirst[0] = 0
+        blockLongest = Array(repeating: 0, count: blocks)
+        blockLongest[0] = Int32(granules)
         contigHint = granules
         freeGranules = granules
     }
@@ -59,17 +79,17 @@ struct PerCPUChunk: Sendable {
     /// in address order keeps the low end dense, as the kernel's hints steer it to.
     mutating func allocate(_ count: Int, align: Int) -> Int? {
         guard count <= contigHint else { return nil }
-        for i in extents.indices where extents[i].length >= count {
-            let e = extents[i]
-            let start = (Int(e.start) + align - 1) & ~(align - 1)
-            let end = start + count
-            guard end <= Int(e.end) else { continue }
-            carve(i, start: start, end: end)
-            starts[start >> 6] |= 1 << UInt64(start & 63)
-            freeGranules -= count
-            // Only a cut into the longest extent can shorten the longest.
-            if Int(e.start) == contigHintStart { findContigHint() }
-            return start
+        for b in blockLongest.indices where Int(blockLongest[b]) >= count {
+            for i in Int(blockFirst[b])..<Int(blockFirst[b + 1]) where extents[i].length >= count {
+                let e = extents[i]
+                let start = (Int(e.start) + align - 1) & ~(align - 1)
+                let end = start + count
+                guard end <= Int(e.end) else { continue }
+                carve(i, start: start, end: end)
+                starts[start >> 6] |= 1 << UInt64(start & 63)
+                freeGranules -= count
+                return start
+            }
         }
         return nil
     }
@@ -96,41 +116,120 @@ struct PerCPUChunk: Sendable {
         let before = Extent(start: e.start, end: Int32(start))
         let after = Extent(start: Int32(end), end: e.end)
         switch (before.length > 0, after.length > 0) {
-        case (true, true):
-            extents[i] = before
-            extents.insert(after, at: i + 1)
-        case (true, false): extents[i] = before
-        case (false, true): extents[i] = after
-        case (false, false): extents.remove(at: i)
+        case (true, true): replace(i..<i + 1, with: before, after)
+        case (true, false): replace(i..<i + 1, with: before)
+        case (false, true): replace(i..<i + 1, with: after)
+        case (false, false): replace(i..<i + 1)
         }
     }
 
     /// Inserts `e` before extent `i` (the first one past it), merged with the neighbours it
-    /// touches, and raises the contig hint if the result is the longest.
+    /// touches.
     private mutating func insertFree(_ e: Extent, at i: Int) {
-        var merged = e
         let joinsPrevious = i > 0 && extents[i - 1].end == e.start
         let joinsNext = i < extents.count && extents[i].start == e.end
-        switch (joinsPrevious, joinsNext) {
-        case (true, true):
-            merged = Extent(start: extents[i - 1].start, end: extents[i].end)
-            extents[i - 1] = merged
-            extents.remove(at: i)
-        case (true, false):
-            extents[i - 1].end = e.end
-            merged = extents[i - 1]
-        case (false, true):
-            extents[i].start = e.start
-            merged = extents[i]
-        case (false, false): extents.insert(e, at: i)
-        }
-        if merged.length > contigHint { (contigHint, contigHintStart) = (merged.length, Int(merged.start)) }
+        let first = joinsPrevious ? i - 1 : i
+        let merged = Extent(
+            start: joinsPrevious ? extents[i - 1].start : e.start, end: joinsNext ? extents[i].end : e.end)
+        replace(first..<(joinsNext ? i + 1 : i), with: merged)
     }
 
-    /// Finds the longest free extent again, the lowest of equals.
+    /// Replaces `extents[old]` by `a` and `b` where given (address-ordered, `b` only with `a`, in
+    /// the same gap between the neighbours), then brings the block index and hints up to date.
+    /// No extent starts in a block strictly between the starts involved (old and new; one gap
+    /// holds them all), so only the blocks of those starts are re-read; the index of the blocks
+    /// between is set from the new starts, and the later ones shift.
+    private mutating func replace(_ old: Range<Int>, with a: Extent? = nil, _ b: Extent? = nil) {
+        let shift = Self.blockShift
+        let firstOld = old.isEmpty ? -1 : Int(extents[old.lowerBound].start) >> shift
+        let lastOld = old.isEmpty ? -1 : Int(extents[old.upperBound - 1].start) >> shift
+        let aStart = a.map { Int($0.start) } ?? Int.max
+        let bStart = b.map { Int($0.start) } ?? Int.max
+        let aBlock = a == nil ? -1 : aStart >> shift
+        let bBlock = b == nil ? -1 : bStart >> shift
+        let low = min(firstOld < 0 ? Int.max : firstOld, a == nil ? Int.max : aBlock)
+        let high = max(lastOld, aBlock, bBlock)
+        let added = (a == nil ? 0 : 1) + (b == nil ? 0 : 1)
+        // Make room for the new extents, or close the gap of the old ones left over, then write.
+        let delta = added - old.count
+        let tail = extents.count - old.upperBound
+        if delta > 0 {
+            for _ in 0..<delta { extents.append(Extent(start: 0, end: 0)) }
+        }
+        extents.withUnsafeMutableBufferPointer { e in
+            let p = e.baseAddress!
+            // The extents after `old` move by delta: memmove (the ranges overlap), not the generic
+            // insert or removeSubrange.
+            if delta != 0 {
+                memmove(p + old.upperBound + delta, p + old.upperBound, tail * MemoryLayout<Extent>.stride)
+            }
+            if let a { p[old.lowerBound] = a }
+            if let b { p[old.lowerBound + 1] = b }
+        }
+        for _ in 0..<max(-delta, 0) { extents.removeLast() }
+        let lowerBound = Int32(old.lowerBound)
+        let shiftBy = Int32(delta)
+        // Through the buffer with wrapping arithmetic, so that both loops vectorise.
+        blockFirst.withUnsafeMutableBufferPointer { f in
+            if shiftBy != 0 { for k in high &+ 1..<f.count { f[k] &+= shiftBy } }
+            // Extents before `old` start before block low + 1 and those after it past block high.
+            for k in low &+ 1..<high &+ 1 {
+                let edge = k &<< shift
+                f[k] = lowerBound &+ (aStart < edge ? 1 : 0) &+ (bStart < edge ? 1 : 0)
+            }
+        }
+        var stale = refreshBlock(low)
+        if lastOld > low { stale = refreshBlock(lastOld) || stale }
+        if aBlock > low && aBlock != lastOld { stale = refreshBlock(aBlock) || stale }
+        if bBlock > low && bBlock != lastOld && bBlock != aBlock { stale = refreshBlock(bBlock) || stale }
+        if stale { findContigHint() }
+    }
+
+    /// Re-reads the longest extent starting in block `k`; one longer than the chunk's contig hint
+    /// becomes it. Returns whether the hint must be found again: the block held it and changed.
+    private mutating func refreshBlock(_ k: Int) -> Bool {
+        let was = Int(blockLongest[k])
+        var longest = 0
+        var start = 0
+        for i in Int(blockFirst[k])..<Int(blockFirst[k + 1]) where extents[i].length > longest {
+            (longest, start) = (extents[i].length, Int(extents[i].start))
+        }
+        blockLongest[k] = Int32(longest)
+        if longest > contigHint {
+            (contigHint, contigHintStart) = (longest, start)
+            return false
+        }
+        return was == contigHint && contigHintStart >> Self.blockShift == k
+    }
+
+    /// Finds the longest free extent again, the lowest of equals, from the block hints.
     private mutating func findContigHint() {
-        (contigHint, contigHintStart) = (0, 0)
-        for e in extents where e.length > contigHint { (contigHint, contigHintStart) = (e.length, Int(e.start)) }
+        // The maximum first (a loop that vectorises), then its lowest block.
+        let longest = blockLongest.withUnsafeBufferPointer { l in l.reduce(0) { max($0, $1) } }
+        let block = blockLongest.firstIndex(of: longest) ?? 0
+        contigHint = Int(longest)
+        contigHintStart = 0
+        for i in Int(blockFirst[block])..<Int(blockFirst[block + 1]) where extents[i].length == contigHint {
+            contigHintStart = Int(extents[i].start)
+            break
+        }
+    }
+
+    /// Whether the block index and the hints are what a walk of every extent finds (tests check
+    /// it after each change).
+    var hintsAreConsistent: Bool {
+        var longest = 0
+        for e in extents where e.length > longest { longest = e.length }
+        for k in blockLongest.indices {
+            let lo = k << Self.blockShift
+            let first = extents.firstIndex { Int($0.start) >= lo } ?? extents.count
+            let inBlock = extents.filter { Int($0.start) >> Self.blockShift == k }
+            guard Int(blockFirst[k]) == first, Int(blockLongest[k]) == inBlock.map(\.length).max() ?? 0 else {
+                return false
+            }
+        }
+        return Int(blockFirst[blockLongest.count]) == extents.count && contigHint == longest
+            && (longest == 0 || extents.contains { Int($0.start) == contigHintStart && $0.length == longest })
     }
 
     /// The index of the first free extent that starts after `offset` (binary search).

@@ -41,6 +41,11 @@ struct PoolHeads: @unchecked Sendable {
         for i in 0..<storage.count where storage.heads[i] >= 0 { body(storage.heads[i]) }
     }
 
+    /// Replace every head that holds an area by `body(head)`, in pool order (a purge's decay).
+    func updateHeads(_ body: (Int32) -> Int32) {
+        for i in 0..<storage.count where storage.heads[i] >= 0 { storage.heads[i] = body(storage.heads[i]) }
+    }
+
     /// Empty every pool.
     func clear() { storage.heads.update(repeating: -1, count: storage.count) }
 }

@@ -255,7 +255,7 @@ final class VmallocSpace: Sendable {
     }
 
     /// Give back what frees still in flight hold: areas waiting for an RCU grace period
-    /// (`kvfree_rcu`) hold their VA, VMAs and frames until their callback runs, and the kernel
+    /// (`kvfree_rcu`) hold their VA, VMAs and frames until they are freed, and the kernel
     /// drains them under pressure too (its kfree_rcu shrinker). Then purge the lazy areas.
     /// Returns the frames the purge freed.
     @discardableResult
@@ -398,7 +398,7 @@ final class VmallocSpace: Sendable {
         let lazy = !areas.immediateUnmap
         switch areas.removeBusy(offset: offset, kind: kind, pageTable: pageTable, lazy: lazy, pageCount: pageCount) {
         case .lazy(let due):
-            if due { purgeLazy(shardOf: offset) }
+            if due { purge(shard: areas.shardIndex(of: offset), decay: true) }
         case .removed(let r):
             // Immediate-unmap mode, vmap areas, and VM_FLUSH_RESET_PERMS (`vm_reset_perms`):
             // unmapped at once, so no later owner of the frames or the addresses inherits a
@@ -497,19 +497,22 @@ final class VmallocSpace: Sendable {
 
     // MARK: purge
 
-    /// `__purge_vmap_area_lazy`: unmap the lazily freed areas of the shard holding `offset`, or
-    /// of all shards, free their frames and return their VA. Returns the frames freed.
+    /// `__purge_vmap_area_lazy` with a full pool decay (reclaim, a shortage, `vm_unmap_aliases`,
+    /// the free page reporter): unmap every lazily freed area of all shards, free their frames
+    /// and return their VA. Returns the frames freed.
     @discardableResult
-    func purgeLazy(shardOf offset: Int? = nil) -> Int {
-        if let offset { return purge(shard: areas.shardIndex(of: offset)) }
-        return (0..<areas.shardCount).reduce(0) { $0 + purge(shard: $1) }
+    func purgeLazy() -> Int {
+        (0..<areas.shardCount).reduce(0) { $0 + purge(shard: $1) }
     }
 
-    /// Purge shard `k`: take its lazily freed areas, unmap them (adjacent ones in one syscall),
-    /// then give back their frames, VMAs and VA.
-    private func purge(shard k: Int) -> Int {
+    /// Purge shard `k`: take its lazily freed areas (with `decay`, as a free past the lazy
+    /// threshold purges: the older three quarters of each small pool stay, as the kernel's
+    /// `decay_va_pool_node` leaves them), unmap them (adjacent ones in one syscall), then give
+    /// back their frames, VMAs and VA.
+    @discardableResult
+    private func purge(shard k: Int, decay: Bool = false) -> Int {
         let (batch, unmapped) = aliasPurge.withLock { _ -> ([AreaRecord], Bool) in
-            let batch = areas.takeLazy(shard: k)
+            let batch = areas.takeLazy(shard: k, decay: decay)
             guard batch.contains(where: { $0.kind == .vmMapRam }) else { return (batch, false) }
             mapper.unmap(batch)
             // Only now, with their mappings gone, may the frames of the vm_map_ram areas be

@@ -31,7 +31,8 @@ final class VmapAreas: @unchecked Sendable {
     /// Bytes of the region.
     let regionSize: Int
     let lazyMaxPages: Int
-    /// Each shard's share of `lazyMaxPages`: past it, its lazy areas are purged.
+    /// Each shard's share of `lazyMaxPages`: past it, a free checks whether the shards together
+    /// are past `lazyMaxPages` (`lazyOverLimit`), and if so decays its own pools.
     private let lazyPagesPerShard: Int
     /// Freed areas are unmapped and returned at once, never kept lazily: any use after free faults.
     let immediateUnmap: Bool
@@ -150,6 +151,29 @@ final class VmapAreas: @unchecked Sendable {
     private func index(of offset: Int) -> Int {
         // shardShift < 64: the masking shift is the plain one, without the overshift checks.
         Int(bitPattern: min(UInt(bitPattern: offset) &>> UInt(bitPattern: shardShift), lastShard))
+    }
+
+    /// Store shard `k`'s lazily freed pages where other shards' purge checks read them; called
+    /// under its lock by a free and a purge. A reuse lowers the count without storing it (the
+    /// vmalloc fast path stays as it was): the others may then read it high, which only makes
+    /// a shard past its share purge a little early.
+    @inline(__always)
+    private func publishLazy(_ k: Int, _ s: inout VmapShard.State) {
+        let pages = s.lazyPages &+ s.lazyMapRamPages
+        unretained[k]._withUnsafeGuaranteedRef { $0.lazyPublished.store(pages, ordering: .relaxed) }
+    }
+
+    /// Whether shard `k`, holding `own` lazily freed pages, and the others, as they last
+    /// published theirs, are past `lazyMaxPages` together: the kernel counts one `vmap_lazy_nr` for
+    /// the region, so one thread that frees in a flood (kvfree_rcu's callbacks) may use the whole
+    /// of it while the others hold little. Only read when a shard is past its share: rare.
+    @inline(never)
+    private func lazyOverLimit(_ own: Int, shard k: Int) -> Bool {
+        var total = own
+        for i in 0..<shardCount where i != k {
+            total &+= unretained[i]._withUnsafeGuaranteedRef { $0.lazyPublished.load(ordering: .relaxed) }
+        }
+        return total > lazyMaxPages
     }
 
     /// This thread's home shard. Threads are dealt to shards in turn rather than by the CPU
@@ -332,7 +356,8 @@ final class VmapAreas: @unchecked Sendable {
     func removeBusy(offset: Int, kind: AreaKind, pageTable: PageTable, lazy: Bool, pageCount: Int? = nil) -> Removal {
         let perShard = lazyPagesPerShard
         let remembers = remembersFreed
-        return withShard(index(of: offset)) { s in
+        let k = index(of: offset)
+        return withShard(k) { s in
             let id = s.starts.id(at: offset)
             guard id >= 0 else { return .notFound }
             let a = s.records.at(trusted: id)
@@ -374,7 +399,9 @@ final class VmapAreas: @unchecked Sendable {
                     s.linkLazy(id)
                 }
             }
-            return .lazy(purgeDue: s.lazyPages &+ s.lazyMapRamPages > perShard)
+            publishLazy(k, &s)
+            let own = s.lazyPages &+ s.lazyMapRamPages
+            return .lazy(purgeDue: own > perShard && lazyOverLimit(own, shard: k))
         }
     }
 
@@ -480,30 +507,36 @@ final class VmapAreas: @unchecked Sendable {
         }
     }
 
-    /// Take every lazily freed area of shard `k` off it (`VmallocSpace.purge` unmaps them and
+    /// Take the lazily freed areas of shard `k` off it (`VmallocSpace.purge` unmaps them and
     /// returns their frames and VA, and takes one off `lazyAliases` when any is a `vm_map_ram`
-    /// area). Returns the areas in address order.
-    func takeLazy(shard k: Int) -> [AreaRecord] {
+    /// area): all of them, or with `decay` (a purge at the lazy threshold) all but the older
+    /// three quarters of each small pool (`VmapShard.State.decayIDs`). Every `vm_map_ram` area is
+    /// taken either way. Returns the areas in address order.
+    func takeLazy(shard k: Int, decay: Bool = false) -> [AreaRecord] {
         precondition(k >= 0 && k < shardCount, "shard index out of range")
         let batch: [AreaRecord] = withShard(k) { s in
-            let ids = s.lazyIDs
+            let ids = decay ? s.decayIDs() : s.lazyIDs
             guard !ids.isEmpty else { return [] }
             var b: [AreaRecord] = []
             b.reserveCapacity(ids.count)
+            var plainPages = 0
             for id in ids {
                 s.busy.remove(start: s.records.at(id).pointee.offset)
-                b.append(s.take(id))
+                let r = s.take(id)
+                if r.kind != .vmMapRam { plainPages += r.classPages }
+                b.append(r)
             }
             s.lazyHead = -1
             s.lazyTail = -1
-            s.smallPools.clear()
+            if !decay { s.smallPools.clear() }
             s.largePools.clear()
             s.mapRamPools.clear()
-            s.lazyPages = 0
+            s.lazyPages -= plainPages
             s.lazyMapRamPages = 0
             // The shard's count in `lazyAliases` goes with the batch: the purge drops it once
             // the mappings are gone.
             s.lazyMapRamAreas = 0
+            publishLazy(k, &s)
             return b
         }
         return batch.sorted { $0.offset < $1.offset }

@@ -1,4 +1,5 @@
 import CShim
+import Synchronization
 
 /// One slice of the vmalloc region with its own lock (the kernel's `vmap_node`, 2024): the
 /// free-VA tree of the slice, its busy areas, and its lazily freed areas. Threads allocate from
@@ -184,6 +185,48 @@ final class VmapShard: Sendable {
             return out
         }
 
+        /// The ids a purge at the lazy threshold takes (`decay_va_pool_node` without full decay):
+        /// every lazily freed area that no small pool holds, and the newest quarter of each small
+        /// pool, whose older areas stay pooled with their frames. So a flood of frees past the
+        /// threshold (kvfree_rcu's batches) leaves most of what the next vmallocs reuse mapped,
+        /// where taking everything would make each of them map a new area. The quarter rounds up
+        /// (the kernel's rounds down, but its pools hold no frames and count in no threshold): each
+        /// purge then takes at least a quarter of the shard's lazy pages, so the next one is a
+        /// quarter of the threshold's frees away, even when every pool holds fewer than four.
+        mutating func decayIDs() -> [Int32] {
+            let records = records
+            var out: [Int32] = []
+            var id = lazyHead
+            while id >= 0 {
+                out.append(id)
+                id = records.at(id).pointee.lazyNext
+            }
+            let chain = { (head: Int32) in
+                var id = head
+                while id >= 0 {
+                    out.append(id)
+                    id = records.at(id).pointee.nextReusable
+                }
+            }
+            largePools.forEachHead(chain)
+            mapRamPools.forEachHead(chain)
+            smallPools.updateHeads { head in
+                var length = 0
+                var id = head
+                while id >= 0 {
+                    length += 1
+                    id = records.at(id).pointee.nextReusable
+                }
+                id = head
+                for _ in 0..<(length + 3) >> 2 {
+                    out.append(id)
+                    id = records.at(id).pointee.nextReusable
+                }
+                return id
+            }
+            return out
+        }
+
         mutating func remember(_ id: Int32) {
             // A ring: vfree's fast path must not shift the whole history.
             let f = summary(id)
@@ -299,6 +342,11 @@ final class VmapShard: Sendable {
     /// after the other, and two threads working in their own shards must not write one line.
     private let padBefore = CacheLinePad()
     let state: Lock<State>
+    /// The shard's lazily freed pages (`lazyPages + lazyMapRamPages`) as last stored under its lock,
+    /// for other shards' purge checks (`VmapAreas.lazyOverLimit`): the kernel's threshold is one
+    /// count for the whole region (`vmap_lazy_nr`). Written by the lock's holder only; on the
+    /// lock's line, which that holder writes anyway.
+    let lazyPublished = Atomic<Int>(0)
     private let padAfter = CacheLinePad()
 
     /// The slice [start, start + size) of the region, with pools for `nodes` nodes.

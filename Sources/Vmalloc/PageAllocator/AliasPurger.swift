@@ -9,4 +9,8 @@ protocol AliasPurger: AnyObject, Sendable {
     /// Unmap every lazily freed or unmapped area now; returns the frames that came back.
     @discardableResult
     func purgeAliases() -> Int
+    /// Unmap every lazily unmapped `vm_map_ram` area that may still map a frame (`free`'s
+    /// case), with the lazily freed areas that lie beside them; returns the frames that came back.
+    @discardableResult
+    func purgeLingeringAliases() -> Int
 }

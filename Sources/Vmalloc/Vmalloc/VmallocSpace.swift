@@ -505,12 +505,13 @@ final class VmallocSpace: Sendable {
     }
 
     /// Purge shard `k`: take its lazily freed areas, unmap them (adjacent ones in one syscall),
-    /// then give back their frames, VMAs and VA.
-    private func purge(shard k: Int) -> Int {
+    /// then give back their frames, VMAs and VA. `aliasesOnly`: only when it holds lingering
+    /// `vm_map_ram` aliases (`VmapAreas.takeLazy`).
+    private func purge(shard k: Int, aliasesOnly: Bool = false) -> Int {
         let (batch, unmapped) = aliasPurge.withLock { _ -> ([AreaRecord], Bool) in
-            let batch = areas.takeLazy(shard: k)
-            guard batch.contains(where: { $0.kind == .vmMapRam }) else { return (batch, false) }
-            mapper.unmap(batch)
+            let (batch, counted) = areas.takeLazy(shard: k, aliasesOnly: aliasesOnly)
+            guard counted else { return (batch, false) }
+            if !batch.isEmpty { mapper.unmap(batch) }
             // Only now, with their mappings gone, may the frames of the vm_map_ram areas be
             // freed: the shard's count in `lazyAliases` came with the batch (`takeLazy`).
             allocator.lazyAliases.subtract(1, ordering: .releasing)
@@ -539,8 +540,16 @@ extension VmallocSpace: ReclaimSource {
 }
 
 extension VmallocSpace: AliasPurger {
-    /// A frame is being freed while lazily unmapped `vm_map_ram` areas may still map it, or an
-    /// allocation found the buddy lists short while lazily freed areas hold free frames.
+    /// An allocation found the buddy lists short while lazily freed areas hold free frames, or
+    /// free page reporting is about to punch out the free blocks.
     @discardableResult
     func purgeAliases() -> Int { purgeLazy() }
+
+    /// A frame is being freed while lazily unmapped `vm_map_ram` areas may still map it: purge
+    /// the shards that hold such areas, and no other (their lazily freed vmalloc areas stay
+    /// for reuse).
+    @discardableResult
+    func purgeLingeringAliases() -> Int {
+        (0..<areas.shardCount).reduce(0) { $0 + purge(shard: $1, aliasesOnly: true) }
+    }
 }

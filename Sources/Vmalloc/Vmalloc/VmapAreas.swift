@@ -462,21 +462,29 @@ final class VmapAreas: @unchecked Sendable {
         return withShard(localShard) { s in
             let id = s.takeMapRam(key, list)
             guard id >= 0 else { return nil }
-            s.lazyMapRamAreas -= 1
-            // Live again: its mapping is its owner's, no longer a lingering alias.
-            if s.lazyMapRamAreas == 0 { allocator.lazyAliases.subtract(1, ordering: .releasing) }
+            // Live again: its mapping is its owner's, no longer a lingering alias. The shard
+            // keeps its count in `lazyAliases` until a purge (`VmapShard.State.countsAliases`).
+            s.lazyMapRamAreas &-= 1
             return s.revive(id, at: s.records.at(trusted: id), pages: list.count, caller: caller, pageTable: pageTable)
         }
     }
 
     /// Take every lazily freed area of shard `k` off it (`VmallocSpace.purge` unmaps them and
-    /// returns their frames and VA, and takes one off `lazyAliases` when any is a `vm_map_ram`
-    /// area). Returns the areas in address order.
-    func takeLazy(shard k: Int) -> [AreaRecord] {
+    /// returns their frames and VA). `aliasesOnly`: only if the shard holds lingering
+    /// `vm_map_ram` aliases; one that counts in `lazyAliases` but holds none leaves the count
+    /// and gives nothing. Returns the areas in address order, and whether the shard counted in
+    /// `lazyAliases`: the caller then takes it off, once the areas are unmapped.
+    func takeLazy(shard k: Int, aliasesOnly: Bool) -> (areas: [AreaRecord], countedAliases: Bool) {
         precondition(k >= 0 && k < shardCount, "shard index out of range")
-        let batch: [AreaRecord] = withShard(k) { s in
+        let (batch, counted): ([AreaRecord], Bool) = withShard(k) { s in
+            let counted = s.countsAliases
+            if aliasesOnly && s.lazyMapRamAreas == 0 {
+                s.countsAliases = false
+                return ([], counted)
+            }
+            s.countsAliases = false
             let ids = s.lazyIDs
-            guard !ids.isEmpty else { return [] }
+            guard !ids.isEmpty else { return ([], counted) }
             var b: [AreaRecord] = []
             b.reserveCapacity(ids.count)
             for id in ids {
@@ -493,9 +501,9 @@ final class VmapAreas: @unchecked Sendable {
             // The shard's count in `lazyAliases` goes with the batch: the purge drops it once
             // the mappings are gone.
             s.lazyMapRamAreas = 0
-            return b
+            return (b, counted)
         }
-        return batch.sorted { $0.offset < $1.offset }
+        return (batch.sorted { $0.offset < $1.offset }, counted)
     }
 
     /// Give the VA of purged areas back to shard `k`, whose `takeLazy` returned them.

@@ -31,10 +31,16 @@ final class VmapShard: Sendable {
         /// (`VmapAreas.mapRamKey`), chained the same way; a hit is checked frame by frame.
         var mapRamPools = PoolTable()
         var lazyMapRamPages = 0
-        /// Lazily unmapped `vm_map_ram` areas in `mapRamPools`. While it is above 0 the shard
-        /// counts one in the page allocator's `lazyAliases` (changed under the shard lock on
-        /// each 0↔1 step), so the allocator purges before a frame changes hands.
+        /// Lazily unmapped `vm_map_ram` areas in `mapRamPools`. While it is above 0,
+        /// `countsAliases` is set, so the allocator purges before a frame changes hands.
         var lazyMapRamAreas = 0
+        /// Whether the shard counts one in the page allocator's `lazyAliases`. Set under the
+        /// shard lock when an area starts to linger; cleared only by a purge (under the space's
+        /// `aliasPurge` lock too), not when the last lingering area is mapped again: a
+        /// `vm_map_ram`/`vm_unmap_ram` loop then writes no line that other threads share (the
+        /// count would flip on every round). A frame free that finds the count above 0 purges
+        /// only the shards that count, and one that lingers no more just leaves the count.
+        var countsAliases = false
 
         /// Empty pools for `nodes` nodes.
         init(nodes: Int) { smallPools = PoolHeads(count: (nodes + 1) * VmapAreas.smallPoolPages) }
@@ -96,16 +102,18 @@ final class VmapShard: Sendable {
         }
 
         /// Put lazily unmapped `vm_map_ram` area `id` on its pool (`VmapAreas.mapRamKey`).
-        /// Returns whether it is the shard's first such area: the caller then adds the shard to
-        /// the page allocator's `lazyAliases`, under the same lock. Out of line, off vfree's path.
+        /// Returns whether the shard did not count in the page allocator's `lazyAliases`: the
+        /// caller then adds it, under the same lock. Out of line, off vfree's path.
         @inline(never)
         mutating func poolMapRam(_ id: Int32) -> Bool {
             let a = records.at(id)
             let key = VmapAreas.mapRamKey(firstPfn: a.pointee.runs[0].pfn, count: a.pointee.nrPages)
             a.pointee.nextReusable = mapRamPools.exchange(key, id)
-            lazyMapRamPages += a.pointee.classPages
-            lazyMapRamAreas += 1
-            return lazyMapRamAreas == 1
+            lazyMapRamPages &+= a.pointee.classPages
+            lazyMapRamAreas &+= 1
+            guard !countsAliases else { return false }
+            countsAliases = true
+            return true
         }
         var lazyPages = 0
         var vmallocPages = 0

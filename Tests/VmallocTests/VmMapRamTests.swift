@@ -93,6 +93,39 @@ import VmallocTestSupport
         expectNothingLost(sys)
     }
 
+    /// A list of scattered frames (a run per page) is taken back with no syscall whether the
+    /// caller passes the same array or an equal one built afresh (as a C caller does), and each
+    /// page then maps its own frame; a list that differs in its last frame only is mapped anew.
+    @Test func scatteredFramesAreRemappedPageByPage() throws {
+        let sys = try makeSystem(lazyMaxPages: 1 << 20)
+        let block = try #require(sys.alloc_pages(.kernel, 4))
+        let order = [5, 0, 9, 3, 14, 7, 1, 12, 10, 2, 15, 4, 8, 11, 6]
+        let frames = order.map { Page(pfn: block.pfn + $0) }
+        for (i, page) in frames.enumerated() { sys.page_address(page).storeBytes(of: UInt32(i), as: UInt32.self) }
+        let p = try #require(sys.vm_map_ram(frames))
+        sys.vm_unmap_ram(p, frames.count)
+        #expect(sys.vmalloc_to_page(p) == nil)
+        let before = vmshim_thread_syscalls()
+        let q = try #require(sys.vm_map_ram(frames))
+        sys.vm_unmap_ram(q, frames.count)
+        let r = try #require(sys.vm_map_ram(order.map { Page(pfn: block.pfn + $0) }))
+        #expect(vmshim_thread_syscalls() == before)
+        #expect(q == p && r == p)
+        for (i, page) in frames.enumerated() {
+            #expect(sys.vmalloc_to_page(r + i * 4096) == page)
+            #expect((r + i * 4096).load(as: UInt32.self) == UInt32(i))
+        }
+        sys.vm_unmap_ram(r, frames.count)
+        let other = frames.dropLast() + [Page(pfn: block.pfn + 13)]
+        let s = try #require(sys.vm_map_ram(Array(other)))
+        #expect(s != p)
+        #expect(sys.vmalloc_to_page(s + 14 * 4096) == Page(pfn: block.pfn + 13))
+        sys.vm_unmap_ram(s, frames.count)
+        sys.__free_pages(block, 4)
+        #expect(!sys.vmallocinfo().contains("unpurged"))
+        expectNothingLost(sys)
+    }
+
     /// The page allocator's alias count follows the shard's lingering areas: above 0 once one
     /// lingers, and still after a remap takes the last back (so a map/unmap loop writes no
     /// shared line); a frame free then only drops the count, purging nothing — a lazily freed
@@ -146,7 +179,7 @@ import VmallocTestSupport
             done.signal()
         }.start()
         var stale = 0
-        for i in 0..<16000 {
+        for i in 0..<10000 {
             guard let page = sys.alloc_page(.kernel), let p = sys.vm_map_ram([page]) else { continue }
             p.storeBytes(of: UInt32(i), as: UInt32.self)
             sys.vm_unmap_ram(p, 1)

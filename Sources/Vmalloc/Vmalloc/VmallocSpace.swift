@@ -483,8 +483,8 @@ final class VmallocSpace: Sendable {
             offset: offset, size: areaSize, requested: list.count * page, nrPages: list.count,
             classPages: list.count,
             flags: flags.union(.map), kind: kind, caller: site,
-            blocks: [], runs: runs, node: NUMA_NO_NODE, vmaCost: runs.count + 1,
-            prot: prot, pageArray: UInt(bitPattern: pageArray))
+            blocks: [], runs: runs, mapRamList: kind == .vmMapRam ? list : [], node: NUMA_NO_NODE,
+            vmaCost: runs.count + 1, prot: prot, pageArray: UInt(bitPattern: pageArray))
         guard mapArea(record, prot: prot, gfp: .kernel) else {
             areas.releaseVA(offset: offset, size: areaSize)
             return nil

@@ -459,14 +459,10 @@ final class VmapAreas: @unchecked Sendable {
     /// home shard, and make it live again: `vm_map_ram` of the same frames costs no syscall.
     func reuseMapRam(_ list: [Page], caller: CallSite, pageTable: PageTable) -> Int? {
         let key = Self.mapRamKey(firstPfn: list[0].pfn, count: list.count)
-        return withShard(localShard) { s in
-            let id = s.takeMapRam(key, list)
-            guard id >= 0 else { return nil }
-            // Live again: its mapping is its owner's, no longer a lingering alias. The shard
-            // keeps its count in `lazyAliases` until a purge (`VmapShard.State.countsAliases`).
-            s.lazyMapRamAreas &-= 1
-            return s.revive(id, at: s.records.at(trusted: id), pages: list.count, caller: caller, pageTable: pageTable)
-        }
+        // Live again, its mapping is its owner's, no longer a lingering alias; the shard keeps
+        // its count in `lazyAliases` until a purge (`VmapShard.State.countsAliases`).
+        let start = withShard(localShard) { s in s.reviveMapRam(key, list, caller: caller, pageTable: pageTable) }
+        return start >= 0 ? start : nil
     }
 
     /// Take every lazily freed area of shard `k` off it (`VmallocSpace.purge` unmaps them and

@@ -80,25 +80,46 @@ final class VmapShard: Sendable {
         }
 
         /// Take off pool `key` of `mapRamPools` the first area that maps exactly `list` (the
-        /// chain holds every area whose frames share the key); -1 when there is none.
+        /// chain holds every area whose frames share the key) and make it live again for
+        /// `caller`, its PTEs back; -1 when there is none, else where it starts.
         @inline(never)
-        mutating func takeMapRam(_ key: Int, _ list: [Page]) -> Int32 {
+        mutating func reviveMapRam(_ key: Int, _ list: [Page], caller: CallSite, pageTable: PageTable) -> Int {
+            let slot = mapRamPools.slot(key)
             var prev: Int32 = -1
-            var id = mapRamPools[key]
+            var id = mapRamPools.head(at: slot)
             while id >= 0 {
                 let a = records.at(id)
-                if AreaRecord.maps(a, exactly: list) {
+                if Self.remap(a, list, pageTable: pageTable) {
                     if prev >= 0 {
                         records.at(prev).pointee.nextReusable = a.pointee.nextReusable
                     } else {
-                        mapRamPools[key] = a.pointee.nextReusable
+                        mapRamPools.setHead(at: slot, a.pointee.nextReusable)
                     }
-                    return id
+                    lazyMapRamAreas &-= 1
+                    lazyMapRamPages &-= a.pointee.classPages
+                    a.pointee.state = .live
+                    a.pointee.caller = caller
+                    // A vm_map_ram area has no lead: its owner starts at its offset.
+                    return a.pointee.offset
                 }
                 prev = id
                 id = a.pointee.nextReusable
             }
             return -1
+        }
+
+        /// Whether lazily unmapped `vm_map_ram` area `a` maps exactly `list`; if so its PTEs are
+        /// back, stored from the list in one pass (no work per run of frames).
+        @inline(__always)
+        private static func remap(_ a: UnsafeMutablePointer<AreaRecord>, _ list: [Page], pageTable: PageTable) -> Bool {
+            guard AreaRecord.maps(a, exactly: list) else { return false }
+            list.withUnsafeBufferPointer { frames in
+                // A `Page` is its pfn, one word: the list is an array of words.
+                assert(MemoryLayout<Page>.stride == MemoryLayout<Int64>.stride)
+                let pfns = UnsafeRawPointer(frames.baseAddress!).assumingMemoryBound(to: Int64.self)
+                pageTable.set(leaf: a.pointee.leafTable, offset: a.pointee.offset, pfns: pfns, count: frames.count)
+            }
+            return true
         }
 
         /// Put lazily unmapped `vm_map_ram` area `id` on its pool (`VmapAreas.mapRamKey`).
@@ -238,7 +259,7 @@ final class VmapShard: Sendable {
                 caller: r.pointee.caller)
         }
 
-        /// Make lazily freed area `id` (at `a`, from `records.at(id)`), already taken off its
+        /// Make lazily freed plain area `id` (at `a`, from `records.at(id)`), already taken off its
         /// reuse pool, live again for a new owner of `pages` pages (any count of its class): the
         /// PTEs of the class's last `pages` pages back (it never left the busy tree; its guard,
         /// page `classPages`, never moved). Returns where the owner starts. Fields are read in
@@ -263,14 +284,10 @@ final class VmapShard: Sendable {
             }
             a.pointee.state = .live
             a.pointee.caller = caller
-            if a.pointee.kind == .vmMapRam {
-                lazyMapRamPages &-= frames
-            } else {
-                lazyPages &-= frames
-                vmallocPages &+= pages
-                slackPages &+= first
-                reused &+= 1
-            }
+            lazyPages &-= frames
+            vmallocPages &+= pages
+            slackPages &+= first
+            reused &+= 1
             // Run by run and field by field, in place: passing the record or its runs array, or
             // reading a computed property of it, copies it (and retains its arrays).
             if let t = UnsafeMutablePointer<UInt64>(bitPattern: a.pointee.directPTE) {

@@ -10,7 +10,7 @@ protocol AliasPurger: AnyObject, Sendable {
     @discardableResult
     func purgeAliases() -> Int
     /// Unmap every lazily unmapped `vm_map_ram` area that may still map a frame (`free`'s
-    /// case), with the lazily freed areas that lie beside them; returns the frames that came back.
+    /// case), with the other lazily freed areas of its shard; returns the frames that came back.
     @discardableResult
     func purgeLingeringAliases() -> Int
 }

@@ -109,10 +109,17 @@ final class VmapShard: Sendable {
         }
 
         /// Whether lazily unmapped `vm_map_ram` area `a` maps exactly `list`; if so its PTEs are
-        /// back, stored from the list in one pass (no work per run of frames).
+        /// back: as one run through its PTE table when it has one (`directPTE`), else stored from
+        /// the list in one pass (scattered frames: no work per run).
         @inline(__always)
         private static func remap(_ a: UnsafeMutablePointer<AreaRecord>, _ list: [Page], pageTable: PageTable) -> Bool {
             guard AreaRecord.maps(a, exactly: list) else { return false }
+            if let t = UnsafeMutablePointer<UInt64>(bitPattern: a.pointee.directPTE) {
+                // Page k maps `directPfn + k`; a pfn and a count are never negative.
+                vmshim_pte_set(
+                    t, 0, UInt64(truncatingIfNeeded: a.pointee.directPfn), UInt64(truncatingIfNeeded: list.count))
+                return true
+            }
             list.withUnsafeBufferPointer { frames in
                 // A `Page` is its pfn, one word: the list is an array of words.
                 assert(MemoryLayout<Page>.stride == MemoryLayout<Int64>.stride)

@@ -69,6 +69,18 @@ void vmshim_pt_set_run(uint8_t *direct, uint64_t root_pfn, uint64_t off, uint64_
     }
 }
 
+void vmshim_pt_set_list(uint8_t *direct, uint64_t root_pfn, uint64_t off, const int64_t *pfns, uint64_t count) {
+    while (count) {
+        uint64_t *t = pte_table(direct, root_pfn, off);
+        unsigned i = index_at(off, 1);
+        uint64_t n = 512 - i < count ? 512 - i : count;
+        if (t) vmshim_pte_set_list(t + i, pfns, n);
+        off += n << VMSHIM_PAGE_SHIFT;
+        pfns += n;
+        count -= n;
+    }
+}
+
 void vmshim_pt_clear(uint8_t *direct, uint64_t root_pfn, uint64_t off, uint64_t count) {
     while (count) {
         uint64_t *t = pte_table(direct, root_pfn, off);

@@ -18,6 +18,8 @@ int vmshim_pt_missing(uint8_t *direct, uint64_t root_pfn, uint64_t off);
 int vmshim_pt_install(uint8_t *direct, uint64_t root_pfn, uint64_t off, int level, uint64_t pfn);
 /// Set `count` PTEs from off to consecutive frames starting at pfn. Tables must exist.
 void vmshim_pt_set_run(uint8_t *direct, uint64_t root_pfn, uint64_t off, uint64_t pfn, uint64_t count);
+/// Set `count` PTEs from off to the frames of `pfns`, in order. Tables must exist.
+void vmshim_pt_set_list(uint8_t *direct, uint64_t root_pfn, uint64_t off, const int64_t *pfns, uint64_t count);
 /// Clear `count` PTEs from off (tables that are missing are skipped).
 void vmshim_pt_clear(uint8_t *direct, uint64_t root_pfn, uint64_t off, uint64_t count);
 /// The frame mapped at off, or -1.
@@ -46,6 +48,19 @@ static inline void vmshim_pte_set(uint64_t *t, uint64_t i, uint64_t pfn, uint64_
         __atomic_store_n(&e[k + 3], v + 3 * step, __ATOMIC_RELEASE);
     }
     for (; k < count; k++, v += step) __atomic_store_n(&e[k], v, __ATOMIC_RELEASE);
+}
+/// Set `count` entries of one PTE table from t[0] (within the table) to the frames of `pfns`,
+/// in order (a `vm_map_ram` page list: no work per run of consecutive frames), with release
+/// stores unrolled as in `vmshim_pte_set`.
+static inline void vmshim_pte_set_list(uint64_t *t, const int64_t *pfns, uint64_t count) {
+    uint64_t k = 0;
+    for (; k + 4 <= count; k += 4) {
+        __atomic_store_n(&t[k], ((uint64_t)pfns[k] << VMSHIM_PAGE_SHIFT) | 1ULL, __ATOMIC_RELEASE);
+        __atomic_store_n(&t[k + 1], ((uint64_t)pfns[k + 1] << VMSHIM_PAGE_SHIFT) | 1ULL, __ATOMIC_RELEASE);
+        __atomic_store_n(&t[k + 2], ((uint64_t)pfns[k + 2] << VMSHIM_PAGE_SHIFT) | 1ULL, __ATOMIC_RELEASE);
+        __atomic_store_n(&t[k + 3], ((uint64_t)pfns[k + 3] << VMSHIM_PAGE_SHIFT) | 1ULL, __ATOMIC_RELEASE);
+    }
+    for (; k < count; k++) __atomic_store_n(&t[k], ((uint64_t)pfns[k] << VMSHIM_PAGE_SHIFT) | 1ULL, __ATOMIC_RELEASE);
 }
 /// Clear `count` entries of one PTE table from t[i] (within the table), with release stores
 /// unrolled as in `vmshim_pte_set`.

@@ -5,6 +5,7 @@
 #include <numaif.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,4 +44,10 @@ int vmtest_fork_and_write(void *addr) {
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     return status;
+}
+
+int vmtest_is_readable(const void *addr) {
+    char byte;
+    struct iovec local = {&byte, 1}, remote = {(void *)addr, 1};
+    return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == 1;
 }

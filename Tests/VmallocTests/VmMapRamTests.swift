@@ -1,5 +1,8 @@
 import CShim
+import CVmallocTestSupport
+import Foundation
 import Glibc
+import Synchronization
 import Testing
 import VmallocTestSupport
 
@@ -90,12 +93,47 @@ import VmallocTestSupport
         expectNothingLost(sys)
     }
 
-    /// The page allocator's alias count follows the shard's lingering areas: above 0 while any
-    /// lazily unmapped area lingers (two, then one after a remap), 0 once none does, and freeing
-    /// the frames while they linger purges them first.
+    /// A list of scattered frames (a run per page) is taken back with no syscall whether the
+    /// caller passes the same array or an equal one built afresh (as a C caller does), and each
+    /// page then maps its own frame; a list that differs in its last frame only is mapped anew.
+    @Test func scatteredFramesAreRemappedPageByPage() throws {
+        let sys = try makeSystem(lazyMaxPages: 1 << 20)
+        let block = try #require(sys.alloc_pages(.kernel, 4))
+        let order = [5, 0, 9, 3, 14, 7, 1, 12, 10, 2, 15, 4, 8, 11, 6]
+        let frames = order.map { Page(pfn: block.pfn + $0) }
+        for (i, page) in frames.enumerated() { sys.page_address(page).storeBytes(of: UInt32(i), as: UInt32.self) }
+        let p = try #require(sys.vm_map_ram(frames))
+        sys.vm_unmap_ram(p, frames.count)
+        #expect(sys.vmalloc_to_page(p) == nil)
+        let before = vmshim_thread_syscalls()
+        let q = try #require(sys.vm_map_ram(frames))
+        sys.vm_unmap_ram(q, frames.count)
+        let r = try #require(sys.vm_map_ram(order.map { Page(pfn: block.pfn + $0) }))
+        #expect(vmshim_thread_syscalls() == before)
+        #expect(q == p && r == p)
+        for (i, page) in frames.enumerated() {
+            #expect(sys.vmalloc_to_page(r + i * 4096) == page)
+            #expect((r + i * 4096).load(as: UInt32.self) == UInt32(i))
+        }
+        sys.vm_unmap_ram(r, frames.count)
+        let other = frames.dropLast() + [Page(pfn: block.pfn + 13)]
+        let s = try #require(sys.vm_map_ram(Array(other)))
+        #expect(s != p)
+        #expect(sys.vmalloc_to_page(s + 14 * 4096) == Page(pfn: block.pfn + 13))
+        sys.vm_unmap_ram(s, frames.count)
+        sys.__free_pages(block, 4)
+        #expect(!sys.vmallocinfo().contains("unpurged"))
+        expectNothingLost(sys)
+    }
+
+    /// The page allocator's alias count follows the shard's lingering areas: above 0 once one
+    /// lingers, and still after a remap takes the last back (so a map/unmap loop writes no
+    /// shared line); a frame free then only drops the count, purging nothing — a lazily freed
+    /// vmalloc area stays for reuse — and freeing frames while they linger purges them first.
     @Test func theAliasCountFollowsTheLingeringAreas() throws {
         let sys = try makeSystem(lazyMaxPages: 1 << 20)
         let block = try #require(sys.alloc_pages(.kernel, 1))
+        let other = try #require(sys.alloc_page(.kernel))
         let f0 = [Page(pfn: block.pfn)]
         let f1 = [Page(pfn: block.pfn + 1)]
         let aliases = { sys.allocator.lazyAliases.load(ordering: .acquiring) }
@@ -110,13 +148,48 @@ import VmallocTestSupport
         #expect(aliases() > 0)
         let s = try #require(sys.vm_map_ram(f1))
         #expect(s == q)
+        #expect(aliases() > 0)
+        let v = try #require(sys.vmalloc(4096))
+        sys.vfree(v)
+        let purges = sys.allocator.stat[.lazyPurges]
+        sys.__free_page(other)
         #expect(aliases() == 0)
+        #expect(sys.allocator.stat[.lazyPurges] == purges)
+        #expect(sys.vmallocinfo().contains("unpurged"))
         sys.vm_unmap_ram(r, 1)
         #expect(aliases() > 0)
         sys.vm_unmap_ram(s, 1)
         sys.__free_pages(block, 1)
         #expect(aliases() == 0)
         #expect(!sys.vmallocinfo().contains("unpurged"))
+        expectNothingLost(sys)
+    }
+
+    /// DESIGN §4's rule for lingering aliases: once `__free_pages` returns, no lazily unmapped
+    /// area maps the frame any more — not even one that another thread's purge has taken off
+    /// its shard and not yet unmapped (the space's `aliasPurge` lock makes the free wait for
+    /// that unmap). One thread maps a frame, writes, unmaps and frees it in a loop while
+    /// another purges without pause; after every free the alias's address must not read.
+    @Test func aFreedFrameIsNeverReachedThroughALingeringAlias() throws {
+        let sys = try makeSystem(lazyMaxPages: 1 << 20)
+        let stop = Atomic(false)
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            while !stop.load(ordering: .relaxed) { sys.vm_unmap_aliases() }
+            done.signal()
+        }.start()
+        var stale = 0
+        for i in 0..<10000 {
+            guard let page = sys.alloc_page(.kernel), let p = sys.vm_map_ram([page]) else { continue }
+            p.storeBytes(of: UInt32(i), as: UInt32.self)
+            sys.vm_unmap_ram(p, 1)
+            sched_yield()  // room for the purger to take the alias before the free
+            sys.__free_page(page)
+            if vmtest_is_readable(p) != 0 { stale += 1 }
+        }
+        stop.store(true, ordering: .relaxed)
+        done.wait()
+        #expect(stale == 0, "a freed frame stayed mapped by a lingering alias \(stale) times")
         expectNothingLost(sys)
     }
 }

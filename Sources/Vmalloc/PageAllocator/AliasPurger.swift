@@ -9,4 +9,8 @@ protocol AliasPurger: AnyObject, Sendable {
     /// Unmap every lazily freed or unmapped area now; returns the frames that came back.
     @discardableResult
     func purgeAliases() -> Int
+    /// Unmap every lazily unmapped `vm_map_ram` area that may still map a frame (`free`'s
+    /// case), with the other lazily freed areas of its shard; returns the frames that came back.
+    @discardableResult
+    func purgeLingeringAliases() -> Int
 }

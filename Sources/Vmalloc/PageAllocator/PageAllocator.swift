@@ -36,9 +36,9 @@ final class PageAllocator: Sendable {
     /// wait for freed frames sleep on it (`waitForFree`), and every free wakes them.
     let freeEvents = EventCount()
     /// Above 0 while lazily unmapped `vm_map_ram` areas may still map caller frames: the VA
-    /// space adds one per shard that holds any (on its 0→1 step, under the shard's lock) and
-    /// takes it off when the last is mapped again or once a purge has unmapped them. Every free
-    /// reads it.
+    /// space adds one per shard when one starts to linger there (under the shard's lock) and
+    /// takes it off only in a purge, once the shard's are unmapped, or once it holds none (a
+    /// remap leaves it, so that a map/unmap loop writes no shared line). Every free reads it.
     let lazyAliases = AtomicCount()
     private let aliasPurger = Lock(WeakReference<any AliasPurger>(nil))
     /// Direct reclaim and kswapd, handed over by the system once built; nil until then (no
@@ -73,6 +73,9 @@ final class PageAllocator: Sendable {
     /// the frames that came back.
     @discardableResult
     func purgeAliases() -> Int { aliasPurger.withLock { $0 }.object?.purgeAliases() ?? 0 }
+
+    /// Unmap the lazily unmapped `vm_map_ram` areas that may still map frames, before one is freed.
+    private func purgeLingeringAliases() { aliasPurger.withLock { $0 }.object?.purgeLingeringAliases() }
 
     /// Check the reclaim-tracked locks this thread holds against an allocation with `gfp` under
     /// `scope` (`might_alloc`); the caller checks `vmshim_held_count() > 0` first, so a thread
@@ -234,7 +237,7 @@ final class PageAllocator: Sendable {
         guard memory.isValid(pfn), order >= 0, order <= Self.maxOrder else { return false }
         // A lazily unmapped vm_map_ram area may still map this frame: unmap those first, so a
         // stale pointer can never reach a frame that someone else is about to own.
-        if lazyAliases.load(ordering: .acquiring) > 0 { purgeAliases() }
+        if lazyAliases.load(ordering: .acquiring) > 0 { purgeLingeringAliases() }
         guard unretainedZones[memory.node(of: pfn)]._withUnsafeGuaranteedRef({ $0.give(pfn: pfn, order: order) })
         else { return false }
         vmshim_account_freed(UInt64(1) << order)

@@ -19,6 +19,10 @@ struct AreaRecord: Sendable {
     /// Frame blocks owned by the area (vmalloc only), as (pfn, order).
     var blocks: [(pfn: Int, order: Int)]
     var runs: [FrameRun]
+    /// The page list a `vm_map_ram` area was made for ([] for any other area): its frames page
+    /// by page, for a remap to compare and map (`maps`, `VmapShard.State.reviveMapRam`). The
+    /// caller's own array, kept, not copied (arrays are copied on write).
+    var mapRamList: [Page] = []
     /// The node asked for (`NUMA_NO_NODE`: any); lazily freed areas are reused only for a
     /// request of the same node.
     var node: Int
@@ -59,33 +63,18 @@ struct AreaRecord: Sendable {
     /// The frames mapped, page by page.
     var frames: [Int] { runs.flatMap { run in (run.pfn..<(run.pfn + run.count)).map { $0 } } }
 
-    /// Runs shorter than this are compared in line: the shim's call costs more than the loop.
-    static let shortRun = 16
-
-    /// Whether the area at `a` maps exactly `list`, page by page: each run against its stretch
-    /// of the list, a long one in the shim's vectorised loop (a hit reads every page anyway),
-    /// with no branch per page. Static, on the
-    /// record in its table, read run by run and field by field: a method, or reading the runs
-    /// array as a whole, would copy the record or the array (and retain them).
+    /// Whether `vm_map_ram` area `a` maps exactly `list`, page by page: `list` against its
+    /// caller's list (`mapRamList`) — the same array buffer (a caller that keeps its list) in
+    /// O(1), else one vectorised compare, with no work per run of frames. Static, on the record
+    /// in its table, field by field: a method would copy the record (and retain its arrays).
     @inline(__always)
     static func maps(_ a: UnsafeMutablePointer<AreaRecord>, exactly list: [Page]) -> Bool {
-        list.withUnsafeBufferPointer { frames in
-            // A `Page` is its pfn, one word: the list is an array of words.
-            assert(MemoryLayout<Page>.stride == MemoryLayout<Int64>.stride)
-            guard let words = UnsafeRawPointer(frames.baseAddress) else { return a.pointee.runs.isEmpty }
-            var at = 0
-            var diff = 0
-            for k in 0..<a.pointee.runs.count {
-                let (pfn, count) = (a.pointee.runs[k].pfn, a.pointee.runs[k].count)
-                guard frames.count - at >= count else { return false }
-                if count < Self.shortRun {
-                    for i in 0..<count { diff |= frames[at + i].pfn ^ (pfn &+ i) }
-                } else if !vmshim_words_are_run(words + at * MemoryLayout<Page>.stride, count, Int64(pfn)) {
-                    return false
-                }
-                at += count
+        list.withUnsafeBufferPointer { l in
+            a.pointee.mapRamList.withUnsafeBufferPointer { m in
+                guard l.count == m.count else { return false }
+                guard l.baseAddress != m.baseAddress else { return true }
+                return vmshim_equal(l.baseAddress, m.baseAddress, l.count * MemoryLayout<Page>.stride)
             }
-            return diff == 0 && at == frames.count
         }
     }
     var vmaCost: Int

@@ -119,6 +119,18 @@ final class PageTable: @unchecked Sendable {
         }
     }
 
+    /// Map `count` pages from `offset`, the start of an area whose PTE table is `leaf` (or 0),
+    /// to the frames of `pfns`, in order (tables must exist): through `leaf` when they all lie
+    /// in it, else by walks.
+    @inline(__always)
+    func set(leaf: UInt, offset: Int, pfns: UnsafePointer<Int64>, count: Int) {
+        if let t = UnsafeMutablePointer<UInt64>(bitPattern: leaf), Self.inLeaf(of: offset, offset, count) {
+            vmshim_pte_set_list(t + ((offset >> Int(VMSHIM_PAGE_SHIFT)) & 511), pfns, UInt64(count))
+        } else {
+            vmshim_pt_set_list(direct, UInt64(rootPfn), UInt64(offset), pfns, UInt64(count))
+        }
+    }
+
     /// `clear`, through `leaf`, the PTE table of `base`, when the pages all lie in it.
     @inline(__always)
     func clear(leaf: UInt, of base: Int, offset: Int, count: Int) {

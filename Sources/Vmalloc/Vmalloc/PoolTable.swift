@@ -69,6 +69,23 @@ struct PoolTable: @unchecked Sendable {
         }
     }
 
+    /// The slot of `key` (≥ 0), for `head(at:)` and `setHead(at:_:)`: a lookup and an unlink
+    /// of the head with one probe. Valid until the next insertion.
+    @inline(__always)
+    func slot(_ key: Int) -> Int {
+        precondition(key >= 0, "pool key must be non-negative")
+        return find(key, in: storage)
+    }
+
+    /// The head of the pool in `slot` (from `slot(_:)`): an area id, or -1 when the pool is
+    /// empty or its key is absent.
+    @inline(__always)
+    func head(at slot: Int) -> Int32 { storage.heads[slot] }
+
+    /// Set the head of the pool in `slot`, whose key is present (its head was ≥ 0).
+    @inline(__always)
+    func setHead(at slot: Int, _ head: Int32) { storage.heads[slot] = head }
+
     /// Make `head` the head of the pool of `key` (≥ 0, `head` ≥ 0) and return the previous head
     /// (-1: the pool was empty): a push onto the pool's chain with one probe.
     @inline(__always)

@@ -484,8 +484,8 @@ final class VmallocSpace: Sendable {
             offset: offset, size: areaSize, requested: list.count * page, nrPages: list.count,
             classPages: list.count,
             flags: flags.union(.map), kind: kind, caller: site,
-            blocks: [], runs: runs, node: NUMA_NO_NODE, vmaCost: runs.count + 1,
-            prot: prot, pageArray: UInt(bitPattern: pageArray))
+            blocks: [], runs: runs, mapRamList: kind == .vmMapRam ? list : [], node: NUMA_NO_NODE,
+            vmaCost: runs.count + 1, prot: prot, pageArray: UInt(bitPattern: pageArray))
         guard mapArea(record, prot: prot, gfp: .kernel) else {
             areas.releaseVA(offset: offset, size: areaSize)
             return nil
@@ -507,14 +507,15 @@ final class VmallocSpace: Sendable {
 
     /// Purge shard `k`: take its lazily freed areas (with `decay`, as a free past the lazy
     /// threshold purges: the older three quarters of each small pool stay, as the kernel's
-    /// `decay_va_pool_node` leaves them), unmap them (adjacent ones in one syscall), then give
-    /// back their frames, VMAs and VA.
+    /// `decay_va_pool_node` leaves them; with `aliasesOnly`, only when it holds lingering
+    /// `vm_map_ram` aliases: `VmapAreas.takeLazy`), unmap them (adjacent ones in one syscall),
+    /// then give back their frames, VMAs and VA.
     @discardableResult
-    private func purge(shard k: Int, decay: Bool = false) -> Int {
+    private func purge(shard k: Int, decay: Bool = false, aliasesOnly: Bool = false) -> Int {
         let (batch, unmapped) = aliasPurge.withLock { _ -> ([AreaRecord], Bool) in
-            let batch = areas.takeLazy(shard: k, decay: decay)
-            guard batch.contains(where: { $0.kind == .vmMapRam }) else { return (batch, false) }
-            mapper.unmap(batch)
+            let (batch, counted) = areas.takeLazy(shard: k, decay: decay, aliasesOnly: aliasesOnly)
+            guard counted else { return (batch, false) }
+            if !batch.isEmpty { mapper.unmap(batch) }
             // Only now, with their mappings gone, may the frames of the vm_map_ram areas be
             // freed: the shard's count in `lazyAliases` came with the batch (`takeLazy`).
             allocator.lazyAliases.subtract(1, ordering: .releasing)
@@ -543,8 +544,16 @@ extension VmallocSpace: ReclaimSource {
 }
 
 extension VmallocSpace: AliasPurger {
-    /// A frame is being freed while lazily unmapped `vm_map_ram` areas may still map it, or an
-    /// allocation found the buddy lists short while lazily freed areas hold free frames.
+    /// An allocation found the buddy lists short while lazily freed areas hold free frames, or
+    /// free page reporting is about to punch out the free blocks.
     @discardableResult
     func purgeAliases() -> Int { purgeLazy() }
+
+    /// A frame is being freed while lazily unmapped `vm_map_ram` areas may still map it: purge
+    /// the shards that hold such areas, and no other (their lazily freed vmalloc areas stay
+    /// for reuse).
+    @discardableResult
+    func purgeLingeringAliases() -> Int {
+        (0..<areas.shardCount).reduce(0) { $0 + purge(shard: $1, aliasesOnly: true) }
+    }
 }

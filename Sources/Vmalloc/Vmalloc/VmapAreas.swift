@@ -497,26 +497,30 @@ final class VmapAreas: @unchecked Sendable {
     /// home shard, and make it live again: `vm_map_ram` of the same frames costs no syscall.
     func reuseMapRam(_ list: [Page], caller: CallSite, pageTable: PageTable) -> Int? {
         let key = Self.mapRamKey(firstPfn: list[0].pfn, count: list.count)
-        return withShard(localShard) { s in
-            let id = s.takeMapRam(key, list)
-            guard id >= 0 else { return nil }
-            s.lazyMapRamAreas -= 1
-            // Live again: its mapping is its owner's, no longer a lingering alias.
-            if s.lazyMapRamAreas == 0 { allocator.lazyAliases.subtract(1, ordering: .releasing) }
-            return s.revive(id, at: s.records.at(trusted: id), pages: list.count, caller: caller, pageTable: pageTable)
-        }
+        // Live again, its mapping is its owner's, no longer a lingering alias; the shard keeps
+        // its count in `lazyAliases` until a purge (`VmapShard.State.countsAliases`).
+        let start = withShard(localShard) { s in s.reviveMapRam(key, list, caller: caller, pageTable: pageTable) }
+        return start >= 0 ? start : nil
     }
 
     /// Take the lazily freed areas of shard `k` off it (`VmallocSpace.purge` unmaps them and
-    /// returns their frames and VA, and takes one off `lazyAliases` when any is a `vm_map_ram`
-    /// area): all of them, or with `decay` (a purge at the lazy threshold) all but the older
-    /// three quarters of each small pool (`VmapShard.State.decayIDs`). Every `vm_map_ram` area is
-    /// taken either way. Returns the areas in address order.
-    func takeLazy(shard k: Int, decay: Bool = false) -> [AreaRecord] {
+    /// returns their frames and VA): all of them, or with `decay` (a purge at the lazy
+    /// threshold) all but the older three quarters of each small pool
+    /// (`VmapShard.State.decayIDs`); every `vm_map_ram` area is taken either way. `aliasesOnly`:
+    /// only if the shard holds lingering `vm_map_ram` aliases; one that counts in `lazyAliases`
+    /// but holds none leaves the count and gives nothing. Returns the areas in address order,
+    /// and whether the shard counted in `lazyAliases`: the caller then takes it off, once the
+    /// areas are unmapped.
+    func takeLazy(shard k: Int, decay: Bool = false, aliasesOnly: Bool = false)
+        -> (areas: [AreaRecord], countedAliases: Bool)
+    {
         precondition(k >= 0 && k < shardCount, "shard index out of range")
-        let batch: [AreaRecord] = withShard(k) { s in
+        let (batch, counted): ([AreaRecord], Bool) = withShard(k) { s in
+            let counted = s.countsAliases
+            s.countsAliases = false
+            if aliasesOnly && s.lazyMapRamAreas == 0 { return ([], counted) }
             let ids = decay ? s.decayIDs() : s.lazyIDs
-            guard !ids.isEmpty else { return [] }
+            guard !ids.isEmpty else { return ([], counted) }
             var b: [AreaRecord] = []
             b.reserveCapacity(ids.count)
             var plainPages = 0
@@ -537,9 +541,9 @@ final class VmapAreas: @unchecked Sendable {
             // the mappings are gone.
             s.lazyMapRamAreas = 0
             publishLazy(k, &s)
-            return b
+            return (b, counted)
         }
-        return batch.sorted { $0.offset < $1.offset }
+        return (batch.sorted { $0.offset < $1.offset }, counted)
     }
 
     /// Give the VA of purged areas back to shard `k`, whose `takeLazy` returned them.

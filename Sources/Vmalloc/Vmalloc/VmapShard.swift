@@ -32,10 +32,16 @@ final class VmapShard: Sendable {
         /// (`VmapAreas.mapRamKey`), chained the same way; a hit is checked frame by frame.
         var mapRamPools = PoolTable()
         var lazyMapRamPages = 0
-        /// Lazily unmapped `vm_map_ram` areas in `mapRamPools`. While it is above 0 the shard
-        /// counts one in the page allocator's `lazyAliases` (changed under the shard lock on
-        /// each 0↔1 step), so the allocator purges before a frame changes hands.
+        /// Lazily unmapped `vm_map_ram` areas in `mapRamPools`. While it is above 0,
+        /// `countsAliases` is set, so the allocator purges before a frame changes hands.
         var lazyMapRamAreas = 0
+        /// Whether the shard counts one in the page allocator's `lazyAliases`. Set under the
+        /// shard lock when an area starts to linger; cleared only by a purge (under the space's
+        /// `aliasPurge` lock too), not when the last lingering area is mapped again: a
+        /// `vm_map_ram`/`vm_unmap_ram` loop then writes no line that other threads share (the
+        /// count would flip on every round). A frame free that finds the count above 0 purges
+        /// only the shards that count, and one that lingers no more just leaves the count.
+        var countsAliases = false
 
         /// Empty pools for `nodes` nodes.
         init(nodes: Int) { smallPools = PoolHeads(count: (nodes + 1) * VmapAreas.smallPoolPages) }
@@ -75,20 +81,27 @@ final class VmapShard: Sendable {
         }
 
         /// Take off pool `key` of `mapRamPools` the first area that maps exactly `list` (the
-        /// chain holds every area whose frames share the key); -1 when there is none.
+        /// chain holds every area whose frames share the key) and make it live again for
+        /// `caller`, its PTEs back; -1 when there is none, else where it starts.
         @inline(never)
-        mutating func takeMapRam(_ key: Int, _ list: [Page]) -> Int32 {
+        mutating func reviveMapRam(_ key: Int, _ list: [Page], caller: CallSite, pageTable: PageTable) -> Int {
+            let slot = mapRamPools.slot(key)
             var prev: Int32 = -1
-            var id = mapRamPools[key]
+            var id = mapRamPools.head(at: slot)
             while id >= 0 {
                 let a = records.at(id)
-                if AreaRecord.maps(a, exactly: list) {
+                if Self.remap(a, list, pageTable: pageTable) {
                     if prev >= 0 {
                         records.at(prev).pointee.nextReusable = a.pointee.nextReusable
                     } else {
-                        mapRamPools[key] = a.pointee.nextReusable
+                        mapRamPools.setHead(at: slot, a.pointee.nextReusable)
                     }
-                    return id
+                    lazyMapRamAreas &-= 1
+                    lazyMapRamPages &-= a.pointee.classPages
+                    a.pointee.state = .live
+                    a.pointee.caller = caller
+                    // A vm_map_ram area has no lead: its owner starts at its offset.
+                    return a.pointee.offset
                 }
                 prev = id
                 id = a.pointee.nextReusable
@@ -96,17 +109,40 @@ final class VmapShard: Sendable {
             return -1
         }
 
+        /// Whether lazily unmapped `vm_map_ram` area `a` maps exactly `list`; if so its PTEs are
+        /// back: as one run through its PTE table when it has one (`directPTE`), else stored from
+        /// the list in one pass (scattered frames: no work per run).
+        @inline(__always)
+        private static func remap(_ a: UnsafeMutablePointer<AreaRecord>, _ list: [Page], pageTable: PageTable) -> Bool {
+            guard AreaRecord.maps(a, exactly: list) else { return false }
+            if let t = UnsafeMutablePointer<UInt64>(bitPattern: a.pointee.directPTE) {
+                // Page k maps `directPfn + k`; a pfn and a count are never negative.
+                vmshim_pte_set(
+                    t, 0, UInt64(truncatingIfNeeded: a.pointee.directPfn), UInt64(truncatingIfNeeded: list.count))
+                return true
+            }
+            list.withUnsafeBufferPointer { frames in
+                // A `Page` is its pfn, one word: the list is an array of words.
+                assert(MemoryLayout<Page>.stride == MemoryLayout<Int64>.stride)
+                let pfns = UnsafeRawPointer(frames.baseAddress!).assumingMemoryBound(to: Int64.self)
+                pageTable.set(leaf: a.pointee.leafTable, offset: a.pointee.offset, pfns: pfns, count: frames.count)
+            }
+            return true
+        }
+
         /// Put lazily unmapped `vm_map_ram` area `id` on its pool (`VmapAreas.mapRamKey`).
-        /// Returns whether it is the shard's first such area: the caller then adds the shard to
-        /// the page allocator's `lazyAliases`, under the same lock. Out of line, off vfree's path.
+        /// Returns whether the shard did not count in the page allocator's `lazyAliases`: the
+        /// caller then adds it, under the same lock. Out of line, off vfree's path.
         @inline(never)
         mutating func poolMapRam(_ id: Int32) -> Bool {
             let a = records.at(id)
             let key = VmapAreas.mapRamKey(firstPfn: a.pointee.runs[0].pfn, count: a.pointee.nrPages)
             a.pointee.nextReusable = mapRamPools.exchange(key, id)
-            lazyMapRamPages += a.pointee.classPages
-            lazyMapRamAreas += 1
-            return lazyMapRamAreas == 1
+            lazyMapRamPages &+= a.pointee.classPages
+            lazyMapRamAreas &+= 1
+            guard !countsAliases else { return false }
+            countsAliases = true
+            return true
         }
         var lazyPages = 0
         var vmallocPages = 0
@@ -273,7 +309,7 @@ final class VmapShard: Sendable {
                 caller: r.pointee.caller)
         }
 
-        /// Make lazily freed area `id` (at `a`, from `records.at(id)`), already taken off its
+        /// Make lazily freed plain area `id` (at `a`, from `records.at(id)`), already taken off its
         /// reuse pool, live again for a new owner of `pages` pages (any count of its class): the
         /// PTEs of the class's last `pages` pages back (it never left the busy tree; its guard,
         /// page `classPages`, never moved). Returns where the owner starts. Fields are read in
@@ -298,14 +334,10 @@ final class VmapShard: Sendable {
             }
             a.pointee.state = .live
             a.pointee.caller = caller
-            if a.pointee.kind == .vmMapRam {
-                lazyMapRamPages &-= frames
-            } else {
-                lazyPages &-= frames
-                vmallocPages &+= pages
-                slackPages &+= first
-                reused &+= 1
-            }
+            lazyPages &-= frames
+            vmallocPages &+= pages
+            slackPages &+= first
+            reused &+= 1
             // Run by run and field by field, in place: passing the record or its runs array, or
             // reading a computed property of it, copies it (and retains its arrays).
             if let t = UnsafeMutablePointer<UInt64>(bitPattern: a.pointee.directPTE) {

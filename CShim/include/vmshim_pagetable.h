@@ -25,15 +25,14 @@ int64_t vmshim_pt_lookup(uint8_t *direct, uint64_t root_pfn, uint64_t off);
 /// The PTE table covering off, or NULL when a level is missing. Tables never move or go away,
 /// so an area may keep the pointer and map or clear its pages without the walk (the fast path).
 uint64_t *vmshim_pt_leaf(uint8_t *direct, uint64_t root_pfn, uint64_t off);
-// Runs of PTEs are stored sixteen bytes (two entries) at a time where SSE2 exists, outside
-// ThreadSanitizer builds: on x86-64 every store is a release store (TSO) and an aligned 16-byte
-// store is never torn at an entry, so a reader's acquire load of an entry sees all or nothing of
-// it and everything stored before it; the release fence keeps the compiler from moving earlier
-// stores past the run. A ThreadSanitizer build keeps one atomic store per entry, which it sees.
-#ifndef __has_feature
-#define __has_feature(x) 0
-#endif
-#if defined(__SSE2__) && !__has_feature(thread_sanitizer)
+// Runs of PTEs are stored sixteen bytes (two entries) at a time where SSE2 exists: on x86-64
+// every store is a release store (TSO) and an aligned 16-byte store is never torn at an entry,
+// so a reader's acquire load of an entry sees all or nothing of it and everything stored before
+// it; the release fence keeps the compiler from moving earlier stores past the run. (These
+// functions run only inlined into Swift code, and Swift's importer reads
+// `__has_feature(thread_sanitizer)` as 0 even in a TSan build: a separate TSan path here would
+// never be taken.)
+#if defined(__SSE2__)
 #include <emmintrin.h>
 #define VMSHIM_PTE_SSE2 1
 #else

@@ -27,11 +27,25 @@ int64_t vmshim_pt_lookup(uint8_t *direct, uint64_t root_pfn, uint64_t off);
 /// The PTE table covering off, or NULL when a level is missing. Tables never move or go away,
 /// so an area may keep the pointer and map or clear its pages without the walk (the fast path).
 uint64_t *vmshim_pt_leaf(uint8_t *direct, uint64_t root_pfn, uint64_t off);
+// Runs of PTEs are stored sixteen bytes (two entries) at a time where SSE2 exists: on x86-64
+// every store is a release store (TSO) and an aligned 16-byte store is never torn at an entry,
+// so a reader's acquire load of an entry sees all or nothing of it and everything stored before
+// it; the release fence keeps the compiler from moving earlier stores past the run. (These
+// functions run only inlined into Swift code, and Swift's importer reads
+// `__has_feature(thread_sanitizer)` as 0 even in a TSan build: a separate TSan path here would
+// never be taken.)
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define VMSHIM_PTE_SSE2 1
+#else
+#define VMSHIM_PTE_SSE2 0
+#endif
+
 /// Set `count` entries of one PTE table from t[i] on (all within the table) to consecutive
 /// frames from pfn. Each entry is a release store, so a reader that loads it with acquire
-/// (`vmshim_pt_lookup`) sees everything written before; on x86-64 a release store is a plain
-/// `mov`, so the cost is the loop, which is unrolled by four. One entry, the common vmalloc of
-/// one page, is a single store.
+/// (`vmshim_pt_lookup`) sees everything written before. One entry, the common vmalloc of one
+/// page, is a single store; longer runs go two entries per store (see above), or one per store
+/// unrolled by four.
 static inline void vmshim_pte_set(uint64_t *t, uint64_t i, uint64_t pfn, uint64_t count) {
     uint64_t *e = t + i;
     uint64_t v = (pfn << VMSHIM_PAGE_SHIFT) | 1ULL;
@@ -41,12 +55,43 @@ static inline void vmshim_pte_set(uint64_t *t, uint64_t i, uint64_t pfn, uint64_
         return;
     }
     uint64_t k = 0;
+#if VMSHIM_PTE_SSE2
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    if ((uintptr_t)e & 8) {
+        __atomic_store_n(e, v, __ATOMIC_RELEASE);
+        k = 1;
+        v += step;
+    }
+    // Four independent lanes of two entries: eight entries per round.
+    __m128i x0 = _mm_set_epi64x((long long)(v + step), (long long)v);
+    const __m128i two = _mm_set1_epi64x((long long)(2 * step));
+    __m128i x1 = _mm_add_epi64(x0, two);
+    __m128i x2 = _mm_add_epi64(x1, two);
+    __m128i x3 = _mm_add_epi64(x2, two);
+    const __m128i eight = _mm_set1_epi64x((long long)(8 * step));
+    for (; k + 8 <= count; k += 8) {
+        _mm_store_si128((__m128i *)(e + k), x0);
+        _mm_store_si128((__m128i *)(e + k + 2), x1);
+        _mm_store_si128((__m128i *)(e + k + 4), x2);
+        _mm_store_si128((__m128i *)(e + k + 6), x3);
+        x0 = _mm_add_epi64(x0, eight);
+        x1 = _mm_add_epi64(x1, eight);
+        x2 = _mm_add_epi64(x2, eight);
+        x3 = _mm_add_epi64(x3, eight);
+    }
+    for (; k + 2 <= count; k += 2) {
+        _mm_store_si128((__m128i *)(e + k), x0);
+        x0 = _mm_add_epi64(x0, two);
+    }
+    v = (uint64_t)_mm_cvtsi128_si64(x0);
+#else
     for (; k + 4 <= count; k += 4, v += 4 * step) {
         __atomic_store_n(&e[k], v, __ATOMIC_RELEASE);
         __atomic_store_n(&e[k + 1], v + step, __ATOMIC_RELEASE);
         __atomic_store_n(&e[k + 2], v + 2 * step, __ATOMIC_RELEASE);
         __atomic_store_n(&e[k + 3], v + 3 * step, __ATOMIC_RELEASE);
     }
+#endif
     for (; k < count; k++, v += step) __atomic_store_n(&e[k], v, __ATOMIC_RELEASE);
 }
 /// Set `count` entries of one PTE table from t[0] (within the table) to the frames of `pfns`,
@@ -63,7 +108,7 @@ static inline void vmshim_pte_set_list(uint64_t *t, const int64_t *pfns, uint64_
     for (; k < count; k++) __atomic_store_n(&t[k], ((uint64_t)pfns[k] << VMSHIM_PAGE_SHIFT) | 1ULL, __ATOMIC_RELEASE);
 }
 /// Clear `count` entries of one PTE table from t[i] (within the table), with release stores
-/// unrolled as in `vmshim_pte_set`.
+/// as in `vmshim_pte_set`.
 static inline void vmshim_pte_clear(uint64_t *t, uint64_t i, uint64_t count) {
     uint64_t *e = t + i;
     if (__builtin_expect(count == 1, 1)) {
@@ -71,12 +116,32 @@ static inline void vmshim_pte_clear(uint64_t *t, uint64_t i, uint64_t count) {
         return;
     }
     uint64_t k = 0;
+#if VMSHIM_PTE_SSE2
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    if ((uintptr_t)e & 8) {
+        __atomic_store_n(e, 0, __ATOMIC_RELEASE);
+        k = 1;
+    }
+    const __m128i z = _mm_setzero_si128();
+    for (; k + 16 <= count; k += 16) {
+        _mm_store_si128((__m128i *)(e + k), z);
+        _mm_store_si128((__m128i *)(e + k + 2), z);
+        _mm_store_si128((__m128i *)(e + k + 4), z);
+        _mm_store_si128((__m128i *)(e + k + 6), z);
+        _mm_store_si128((__m128i *)(e + k + 8), z);
+        _mm_store_si128((__m128i *)(e + k + 10), z);
+        _mm_store_si128((__m128i *)(e + k + 12), z);
+        _mm_store_si128((__m128i *)(e + k + 14), z);
+    }
+    for (; k + 2 <= count; k += 2) _mm_store_si128((__m128i *)(e + k), z);
+#else
     for (; k + 4 <= count; k += 4) {
         __atomic_store_n(&e[k], 0, __ATOMIC_RELEASE);
         __atomic_store_n(&e[k + 1], 0, __ATOMIC_RELEASE);
         __atomic_store_n(&e[k + 2], 0, __ATOMIC_RELEASE);
         __atomic_store_n(&e[k + 3], 0, __ATOMIC_RELEASE);
     }
+#endif
     for (; k < count; k++) __atomic_store_n(&e[k], 0, __ATOMIC_RELEASE);
 }
 

@@ -106,6 +106,13 @@ final class KVmalloc: Sendable {
     @inline(__always)
     func vfree(_ p: UnsafeMutableRawPointer?) {
         guard let handed = space.freeArea(p, kind: .vmalloc, function: "vfree()") else { return }
+        freeHandedOver(handed)
+    }
+
+    /// Free what a `VM_MAP_PUT_PAGES` area handed over. Out of line: where `vfree` is inlined,
+    /// its common path then needs no large frame.
+    @inline(never)
+    private func freeHandedOver(_ handed: VmapAreas.HandedOver) {
         for pfn in handed.pfns { allocator.freePages(Page(pfn: pfn), order: 0, function: "__free_pages") }
         kvfree(UnsafeMutableRawPointer(bitPattern: handed.pageArray))
     }

@@ -112,7 +112,9 @@ public struct GFP: OptionSet, Sendable, Hashable, CustomStringConvertible {
 }
 
 // Kernel-spelled constants, so kernel code reads the same here.
-public let GFP_KERNEL = GFP.kernel
+/// `GFP_KERNEL`: computed and inlinable, so a caller in another module folds it to a constant
+/// instead of calling a global's addressor on every allocation.
+@inlinable public var GFP_KERNEL: GFP { .kernel }
 public let GFP_NOFS = GFP.nofs
 public let GFP_NOIO = GFP.noio
 public let GFP_NOWAIT = GFP.nowait

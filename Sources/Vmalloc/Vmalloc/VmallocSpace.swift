@@ -382,23 +382,39 @@ final class VmallocSpace: Sendable {
     /// `vfree`, `vunmap` and `vm_unmap_ram`: take the area starting at p that `kind`'s free
     /// function releases out of the busy tree; report (and change nothing) for anything else.
     /// Returns what a `VM_MAP_PUT_PAGES` area handed over when `vfree` removed it: the caller
-    /// frees it (the pages as `__free_page`, the array as `kvfree`).
+    /// frees it (the pages as `__free_page`, the array as `kvfree`). Only the lazy free, the
+    /// common one, is inlined; the rest is `finishFree`, so that the caller's frame stays small.
     @discardableResult @inline(__always)
     func freeArea(
         _ p: UnsafeMutableRawPointer?, kind: AreaKind, function: String, pageCount: Int? = nil
     ) -> VmapAreas.HandedOver? {
         guard let p else { return nil }
         guard areas.contains(p), Int(bitPattern: p) % PhysicalMemory.pageSize == 0 else {
-            log.warn("Trying to \(function) nonexistent vm area (\(p))", site: "free-bad-\(function)")
-            return nil
+            return finishFree(p, nil, kind: kind, function: function, pageCount: pageCount)
         }
         let offset = p - areas.base
         // vmalloc areas and vm_map_ram areas are unmapped lazily (vmap areas at once), unless
         // every use after free must fault.
         let lazy = !areas.immediateUnmap
-        switch areas.removeBusy(offset: offset, kind: kind, pageTable: pageTable, lazy: lazy, pageCount: pageCount) {
-        case .lazy(let due):
-            if due { purge(shard: areas.shardIndex(of: offset), decay: true) }
+        let removal = areas.removeBusy(
+            offset: offset, kind: kind, pageTable: pageTable, lazy: lazy, pageCount: pageCount)
+        guard case .lazy(let due) = removal else {
+            return finishFree(p, removal, kind: kind, function: function, pageCount: pageCount)
+        }
+        if due { purge(shard: areas.shardIndex(of: offset), decay: true) }
+        return nil
+    }
+
+    /// The rest of `freeArea` for p when `removal` did not free it lazily (nil: p is not even a
+    /// page of the region): release an area removed at once, or report.
+    @inline(never)
+    private func finishFree(
+        _ p: UnsafeMutableRawPointer, _ removal: VmapAreas.Removal?, kind: AreaKind, function: String,
+        pageCount: Int?
+    ) -> VmapAreas.HandedOver? {
+        switch removal {
+        case nil, .lazy:
+            log.warn("Trying to \(function) nonexistent vm area (\(p))", site: "free-bad-\(function)")
         case .removed(let r):
             // Immediate-unmap mode, vmap areas, and VM_FLUSH_RESET_PERMS (`vm_reset_perms`):
             // unmapped at once, so no later owner of the frames or the addresses inherits a

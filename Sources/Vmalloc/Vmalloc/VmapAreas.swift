@@ -305,7 +305,7 @@ final class VmapAreas: @unchecked Sendable {
     func resize(at offset: Int, to size: Int) -> Resize? {
         withShard(index(of: offset)) { s in
             guard let id = s.live(at: offset) else { return nil }
-            let a = s.records.at(id)
+            let a = s.records.at(trusted: id)
             guard a.pointee.kind == .vmalloc else { return nil }
             let old = a.pointee.requested
             guard size <= a.pointee.nrPages * PhysicalMemory.pageSize else { return .tooSmall(requested: old) }

@@ -186,10 +186,12 @@ final class VmapShard: Sendable {
             return e.value
         }
 
-        /// The live area whose owner starts exactly at offset, or nil: one probe of `starts`.
+        /// The live area whose owner starts exactly at offset, or nil: one probe of `starts`
+        /// (inlined: `vrealloc` in place is this, a field write and the lock).
+        @inline(__always)
         func live(at offset: Int) -> Int32? {
             let id = starts.id(at: offset)
-            guard id >= 0, records.at(id).pointee.state == .live else { return nil }
+            guard id >= 0, records.at(trusted: id).pointee.state == .live else { return nil }
             return id
         }
 

@@ -77,15 +77,24 @@ final class PerCPUAllocator: Sendable {
         /// first, whose longest free extent holds them; the address of unit 0's copy.
         mutating func allocate(_ count: Int, align: Int) -> Int? {
             for slot in PerCPUAllocator.slot(count)..<slots.count {
-                // By position: iterating the list itself would copy it when the chunk is refiled.
-                for i in slots[slot].indices where chunks[slots[slot][i]].fits(count, align: align) {
-                    let c = slots[slot][i]
-                    guard let offset = chunks[c].allocate(count, align: align) else { continue }
-                    refile(c)
-                    return chunks[c].base + offset * PerCPUAllocator.granule
-                }
+                guard let c = firstFit(count, align: align, in: slot),
+                    let offset = chunks[c].allocate(count, align: align)
+                else { continue }
+                refile(c)
+                return chunks[c].base + offset * PerCPUAllocator.granule
             }
             return nil
+        }
+
+        /// The first chunk in `slot` whose longest free extent holds `count` granules aligned to
+        /// `align`. Through the buffers: the list may be long when alignment fails in many chunks,
+        /// and bounds checks would make each look twice as long.
+        private func firstFit(_ count: Int, align: Int, in slot: Int) -> Int? {
+            chunks.withUnsafeBufferPointer { chunks in
+                slots[slot].withUnsafeBufferPointer { list in
+                    list.first { chunks[$0].fits(count, align: align) }
+                }
+            }
         }
 
         /// Files an empty chunk, takes `count` granules at `align` from the group, and sends the

@@ -261,6 +261,58 @@ import VmallocTestSupport
         #expect(Self.unowned(sys) == free)
     }
 
+    /// Threads allocate from groups of their own: one thread's allocations freed by another
+    /// (another group first, when their indices differ), a double free still reported, and the
+    /// spare left by them taken by a third thread instead of a new chunk.
+    @Test func freesFromAnotherThreadAndTheSpareIsShared() throws {
+        let log = LogCapture()
+        let sys = try makeSystem(
+            mib: 64 + 8 * PerCPUAllocator.unitSize * PerCPUAllocator.nrPossibleCPUs >> 20, log: log)
+        let first = try #require(sys.__alloc_percpu(4, 4))
+        sys.free_percpu(first)
+        let free = Self.unowned(sys)
+        let size = PerCPUAllocator.maxAllocation
+        // Addresses as integers, which may cross threads.
+        let live = Self.onNewThread {
+            (0..<10).compactMap { i -> Int? in
+                let p = sys.__alloc_percpu(size, 8)
+                if let p { for cpu in 0..<sys.nrCPUIds { memset(sys.per_cpu_ptr(p, cpu), Int32(i + 1), size) } }
+                return p.map { Int(bitPattern: $0) }
+            }
+        }
+        #expect(live.count == 10 && Self.chunkCount(sys) == 3)
+        Self.onNewThread {
+            for (i, p) in live.compactMap({ UnsafeMutableRawPointer(bitPattern: $0) }).enumerated() {
+                for cpu in 0..<sys.nrCPUIds {
+                    let copy = UnsafeRawBufferPointer(start: sys.per_cpu_ptr(p, cpu), count: size)
+                    #expect(copy.allSatisfy { $0 == UInt8(i + 1) })
+                }
+                sys.free_percpu(p)
+            }
+            sys.free_percpu(UnsafeMutableRawPointer(bitPattern: live[0]))
+        }
+        #expect(log.lines(containing: "is not a live per-CPU allocation").count == 1)
+        #expect(Self.chunkCount(sys) == 1)
+        #expect(Self.unowned(sys) == free)
+        let again = Self.onNewThread { sys.__alloc_percpu(size, 8).map { Int(bitPattern: $0) } }
+        #expect(again != nil && Self.chunkCount(sys) == 1)
+        sys.free_percpu(UnsafeMutableRawPointer(bitPattern: again ?? 0))
+        #expect(Self.chunkCount(sys) == 1 && Self.unowned(sys) == free)
+    }
+
+    /// What `body` returns when run on a thread of its own (a new thread index).
+    static func onNewThread<T: Sendable>(_ body: @escaping @Sendable () -> T) -> T {
+        let result = Lock<T?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            let value = body()
+            result.withLock { $0 = value }
+            done.signal()
+        }.start()
+        done.wait()
+        return result.withLock { $0! }
+    }
+
     static func verifyAndFree(
         _ sys: MemorySystem, _ a: (UnsafeMutableRawPointer, Int, UInt8), _ failures: Counter
     ) {

@@ -1,4 +1,6 @@
+import CShim
 import Glibc
+import Synchronization
 
 /// The per-CPU allocator (mm/percpu.c): every allocation has one copy per possible CPU, at the
 /// same offset in each CPU's unit of a chunk.
@@ -13,8 +15,22 @@ import Glibc
 /// fill the holes of busy chunks and empty ones stay whole. One empty chunk is kept as a spare
 /// (the kernel keeps one); any other chunk that becomes empty is vfreed.
 ///
-/// Lock order: `state` is a leaf (the kernel's `pcpu_lock`); vmalloc and vfree of chunks run
-/// outside it, as `pcpu_create_chunk` runs outside the spinlock.
+/// Where this departs from mm/percpu.c: the kernel files every chunk in one set of lists under
+/// one `pcpu_lock`, which two threads allocating at once take turn by turn (pcpu_alloc_test
+/// scaled 1.07× at 2 threads). Here chunks are split into groups, one per possible CPU, each with
+/// its own lists and lock, and a thread allocates from the group of its stable index (as
+/// `VmapAreas` picks a shard), so threads that allocate at once share no lock and no chunk. A
+/// request its group cannot hold takes the spare or a new chunk into that group, without
+/// looking at the other groups' holes: a chunk per working thread may be part-used where the
+/// kernel would have filled one first, as SLUB's per-CPU partial slabs are. The rest is the
+/// kernel's: a free may come from any thread (its own group is asked first, then the others);
+/// a chunk left empty leaves its group and becomes the spare, which any group takes before
+/// vmallocing a chunk, so at most one empty chunk stays; `bytes` counts every chunk. A single
+/// thread uses one group, so it sees the kernel's placement exactly.
+///
+/// Lock order: a group's `state` and `spare` are leaves, never held together (the kernel's
+/// `pcpu_lock`); vmalloc and vfree of chunks run outside them, as `pcpu_create_chunk` runs
+/// outside the spinlock.
 final class PerCPUAllocator: Sendable {
     /// Allocation granularity in bytes (`PCPU_MIN_ALLOC_SIZE`): the kernel's, because per-CPU
     /// data is mostly 4- and 8-byte counters, which a coarser granule would make cost double or
@@ -37,6 +53,18 @@ final class PerCPUAllocator: Sendable {
     private static func slot(_ n: Int) -> Int { Int.bitWidth - n.leadingZeroBitCount }
     private static let slotCount = slot(granulesPerUnit) + 1
 
+    /// How a free went in one group.
+    private enum Freed {
+        /// The chunk is not in this group.
+        case elsewhere
+        /// No live allocation starts there.
+        case notLive
+        case freed
+        /// The chunk became empty and left the group.
+        case emptied
+    }
+
+    /// One group's chunks: every chunk in a slot list and an index by base.
     private struct State {
         /// Every chunk; the slot lists and `index` refer to them by position.
         var chunks: [PerCPUChunk] = []
@@ -44,62 +72,58 @@ final class PerCPUAllocator: Sendable {
         var index: [Int: Int] = [:]
         /// Chunk positions by slot (`pcpu_chunk_lists`).
         var slots: [[Int]] = Array(repeating: [], count: PerCPUAllocator.slotCount)
-        /// Empty chunks now (at most one stays once a free settles).
-        var emptyChunks = 0
-        /// Bytes of all chunks, every CPU's unit (the kernel's `Percpu:` in /proc/meminfo).
-        var bytes: Int { chunks.count * PerCPUAllocator.unitSize * PerCPUAllocator.nrPossibleCPUs }
 
         /// Takes `count` granules at `align` granules from the first chunk, smallest slot
         /// first, whose longest free extent holds them; the address of unit 0's copy.
         mutating func allocate(_ count: Int, align: Int) -> Int? {
             for slot in PerCPUAllocator.slot(count)..<slots.count {
-                // By position: iterating the list itself would copy it when the chunk is refiled.
-                for i in slots[slot].indices where chunks[slots[slot][i]].fits(count, align: align) {
-                    let c = slots[slot][i]
-                    let wasEmpty = chunks[c].isEmpty
-                    guard let offset = chunks[c].allocate(count, align: align) else { continue }
-                    if wasEmpty { emptyChunks -= 1 }
-                    refile(c)
-                    return chunks[c].base + offset * PerCPUAllocator.granule
-                }
+                guard let c = firstFit(count, align: align, in: slot),
+                    let offset = chunks[c].allocate(count, align: align)
+                else { continue }
+                refile(c)
+                return chunks[c].base + offset * PerCPUAllocator.granule
             }
             return nil
         }
 
-        /// Files a new chunk.
-        mutating func add(_ chunk: PerCPUChunk) {
-            index[chunk.base] = chunks.count
-            chunks.append(chunk)
-            emptyChunks += 1
-            file(chunks.count - 1, in: PerCPUAllocator.slot(chunk.contigHint))
+        /// The first chunk in `slot` whose longest free extent holds `count` granules aligned to
+        /// `align`. Through the buffers: the list may be long when alignment fails in many chunks,
+        /// and bounds checks would make each look twice as long.
+        private func firstFit(_ count: Int, align: Int, in slot: Int) -> Int? {
+            chunks.withUnsafeBufferPointer { chunks in
+                slots[slot].withUnsafeBufferPointer { list in
+                    list.first { chunks[$0].fits(count, align: align) }
+                }
+            }
         }
 
-        /// Frees the allocation at `offset` bytes into chunk `base`; whether the chunk must go
-        /// (it became empty beside the spare), or nil when no live allocation starts there.
-        mutating func free(base: Int, offset: Int) -> Bool? {
-            guard offset % PerCPUAllocator.granule == 0, let c = index[base],
-                chunks[c].free(at: offset / PerCPUAllocator.granule)
-            else { return nil }
+        /// Files an empty chunk, takes `count` granules at `align` from the group, and sends the
+        /// chunk away again if they came from another one (frees made room meanwhile): the
+        /// address, and whether the chunk left.
+        mutating func add(_ chunk: PerCPUChunk, thenAllocate count: Int, align: Int) -> (Int?, left: Bool) {
+            let c = chunks.count
+            index[chunk.base] = c
+            chunks.append(chunk)
+            file(c, in: PerCPUAllocator.slot(chunk.contigHint))
+            let address = allocate(count, align: align)
+            guard chunks[c].isEmpty else { return (address, false) }
+            remove(c)
+            return (address, true)
+        }
+
+        /// Frees the allocation at `offset` bytes into chunk `base` (`pcpu_free_area`); a chunk
+        /// left empty leaves the group.
+        mutating func free(base: Int, offset: Int) -> Freed {
+            guard let c = index[base] else { return .elsewhere }
+            guard offset % PerCPUAllocator.granule == 0, chunks[c].free(at: offset / PerCPUAllocator.granule) else {
+                return .notLive
+            }
             guard chunks[c].isEmpty else {
                 refile(c)
-                return false
+                return .freed
             }
-            guard emptyChunks == 0 else {
-                remove(c)
-                return true
-            }
-            emptyChunks += 1
-            refile(c)
-            return false
-        }
-
-        /// Forgets chunk `base` if it is still empty beside another empty one (frees of other
-        /// threads made room while it was created); whether it must be vfreed.
-        mutating func dropIfSurplus(_ base: Int) -> Bool {
-            guard let c = index[base], chunks[c].isEmpty, emptyChunks > 1 else { return false }
             remove(c)
-            emptyChunks -= 1
-            return true
+            return .emptied
         }
 
         /// Moves chunk `c` to the slot of its contig hint (`pcpu_chunk_relocate`).
@@ -139,16 +163,27 @@ final class PerCPUAllocator: Sendable {
         }
     }
 
-    private let state = Lock(State())
+    /// A group's chunks behind their own lock, in a heap cell of its own.
+    private final class Group: Sendable {
+        let state = Lock(State())
+    }
+
+    /// One group per possible CPU; a thread allocates from its own (by its stable index).
+    private let groups: [Group]
+    /// The empty chunk kept (the kernel keeps one): its base, outside every group.
+    private let spare = Lock<Int?>(nil)
+    /// Chunks in all, the spare and those between a group and the spare included.
+    private let chunkCount = Atomic<Int>(0)
 
     /// Bytes of all chunks, every CPU's unit, the spare included (`Percpu:` in /proc/meminfo).
-    var bytes: Int { state.withLock { $0.bytes } }
+    var bytes: Int { chunkCount.load(ordering: .relaxed) * Self.unitSize * Self.nrPossibleCPUs }
     private let space: VmallocSpace
     private let log: Printk
 
     init(space: VmallocSpace, log: Printk) {
         self.space = space
         self.log = log
+        groups = (0..<Self.nrPossibleCPUs).map { _ in Group() }
     }
 
     /// `size` bytes aligned to `align` in every CPU's unit, each copy zeroed; unit 0's copy
@@ -167,23 +202,23 @@ final class PerCPUAllocator: Sendable {
         }
         let count = (size + Self.granule - 1) / Self.granule
         let alignGranules = max(align, Self.granule) / Self.granule
-        var found = state.withLock { $0.allocate(count, align: alignGranules) }
+        let group = groups[Int(vmshim_thread_index()) % groups.count]
+        var found = group.state.withLock { $0.allocate(count, align: alignGranules) }
         if found == nil {
-            // No chunk holds it: a new one does, whatever another thread took meanwhile.
-            guard let chunk = createChunk() else {
+            // No chunk of the group holds it: the spare does, or a new chunk.
+            let spareBase = spare.withLock { s in
+                defer { s = nil }
+                return s
+            }
+            guard let chunk = spareBase.map({ PerCPUChunk(base: $0, granules: Self.granulesPerUnit) }) ?? createChunk()
+            else {
                 log.warn(
                     "percpu: allocation failed, size=\(size) align=\(align) atomic=0, failed to allocate new chunk",
                     site: "percpu-fail")
                 return nil
             }
-            let (address, surplus) = state.withLock { s in
-                s.add(chunk)
-                let address = s.allocate(count, align: alignGranules)
-                return (address, s.dropIfSurplus(chunk.base))
-            }
-            if surplus, let p = UnsafeMutableRawPointer(bitPattern: chunk.base) {
-                space.freeArea(p, kind: .vmalloc, function: "vfree()")
-            }
+            let (address, left) = group.state.withLock { $0.add(chunk, thenAllocate: count, align: alignGranules) }
+            if left { release(chunk.base) }
             found = address
         }
         guard let found, let p = UnsafeMutableRawPointer(bitPattern: found) else { return nil }
@@ -192,20 +227,37 @@ final class PerCPUAllocator: Sendable {
         return p
     }
 
-    /// Frees what `allocate` returned (`free_percpu`); nil is a no-op. Any other address is
-    /// reported and changes nothing (the kernel would corrupt its maps). A chunk left empty
-    /// beside the spare is vfreed.
+    /// Frees what `allocate` returned (`free_percpu`), from any thread: the calling thread's
+    /// group is asked first, then the others. nil is a no-op. Any other address is reported and
+    /// changes nothing (the kernel would corrupt its maps). A chunk left empty becomes the spare,
+    /// or is vfreed when there is one.
     func free(_ p: UnsafeMutableRawPointer?) {
         guard let p else { return }
         let address = Int(bitPattern: p)
         let base = address & ~(Self.unitSize - 1)
-        guard let releaseChunk = state.withLock({ $0.free(base: base, offset: address - base) }) else {
+        let home = Int(vmshim_thread_index()) % groups.count
+        var outcome = Freed.elsewhere
+        for g in 0..<groups.count where outcome == .elsewhere {
+            outcome = groups[(home + g) % groups.count].state.withLock { $0.free(base: base, offset: address - base) }
+        }
+        switch outcome {
+        case .freed: return
+        case .emptied: release(base)
+        case .elsewhere, .notLive:
             log.warn("free_percpu: \(p) is not a live per-CPU allocation; nothing freed", site: "percpu-free-bad")
-            return
         }
-        if releaseChunk {
-            space.freeArea(p - (address - base), kind: .vmalloc, function: "vfree()")
+    }
+
+    /// Keeps empty chunk `base` as the spare, or vfrees it when there is one.
+    private func release(_ base: Int) {
+        let kept = spare.withLock { s in
+            guard s == nil else { return false }
+            s = base
+            return true
         }
+        guard !kept, let p = UnsafeMutableRawPointer(bitPattern: base) else { return }
+        chunkCount.subtract(1, ordering: .relaxed)
+        space.freeArea(p, kind: .vmalloc, function: "vfree()")
     }
 
     /// A new empty chunk: one vmalloc area holding every CPU's unit (`pcpu_create_chunk`).
@@ -215,6 +267,7 @@ final class PerCPUAllocator: Sendable {
                 Self.unitSize * Self.nrPossibleCPUs, align: Self.unitSize, gfp: .kernel, node: NUMA_NO_NODE,
                 flags: .alloc, site: CallSite(file: #fileID, line: #line))
         else { return nil }
+        chunkCount.add(1, ordering: .relaxed)
         return PerCPUChunk(base: Int(bitPattern: p), granules: Self.granulesPerUnit)
     }
 }

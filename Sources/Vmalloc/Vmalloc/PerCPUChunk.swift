@@ -70,28 +70,43 @@ struct PerCPUChunk: Sendable {
     /// (`pcpu_check_block_hint`). A chunk where only a shorter extent would is passed over, as
     /// the kernel passes it: one check per chunk instead of a scan of its extents.
     func fits(_ count: Int, align: Int) -> Bool {
-        let start = (contigHintStart + align - 1) & ~(align - 1)
-        return start + count <= contigHintStart + contigHint
+        Self.fits(count, align: align, in: contigHintStart, contigHintStart + contigHint)
+    }
+
+    /// Whether free granules `start..<end` hold `count` granules aligned to `align`.
+    private static func fits(_ count: Int, align: Int, in start: Int, _ end: Int) -> Bool {
+        ((start &+ align &- 1) & ~(align &- 1)) &+ count <= end
     }
 
     /// The lowest offset where `count` granules aligned to `align` granules (a power of two)
     /// fit, taken; nil when none does (`pcpu_find_block_fit` + `pcpu_alloc_area`). First fit
     /// in address order keeps the low end dense, as the kernel's hints steer it to.
     mutating func allocate(_ count: Int, align: Int) -> Int? {
-        guard count <= contigHint else { return nil }
-        for b in blockLongest.indices where Int(blockLongest[b]) >= count {
-            for i in Int(blockFirst[b])..<Int(blockFirst[b + 1]) where extents[i].length >= count {
-                let e = extents[i]
-                let start = (Int(e.start) + align - 1) & ~(align - 1)
-                let end = start + count
-                guard end <= Int(e.end) else { continue }
-                carve(i, start: start, end: end)
-                starts[start >> 6] |= 1 << UInt64(start & 63)
-                freeGranules -= count
-                return start
+        guard count <= contigHint, let i = firstFit(count, align: align) else { return nil }
+        let start = (Int(extents[i].start) + align - 1) & ~(align - 1)
+        carve(i, start: start, end: start + count)
+        starts[start >> 6] |= 1 << UInt64(start & 63)
+        freeGranules -= count
+        return start
+    }
+
+    /// The index of the first free extent that holds `count` granules aligned to `align`, in
+    /// the blocks whose longest extent is long enough. Through the buffers: a search of a few
+    /// dozen blocks and extents per allocation, which bounds checks would make twice as long.
+    private func firstFit(_ count: Int, align: Int) -> Int? {
+        blockLongest.withUnsafeBufferPointer { longest in
+            blockFirst.withUnsafeBufferPointer { first in
+                extents.withUnsafeBufferPointer { e in
+                    for b in 0..<longest.count where Int(longest[b]) >= count {
+                        for i in Int(first[b])..<Int(first[b &+ 1])
+                        where Self.fits(count, align: align, in: Int(e[i].start), Int(e[i].end)) {
+                            return i
+                        }
+                    }
+                    return nil
+                }
             }
         }
-        return nil
     }
 
     /// Frees the allocation starting at `offset`; false, with nothing changed, when no live
@@ -141,6 +156,13 @@ struct PerCPUChunk: Sendable {
     /// between is set from the new starts, and the later ones shift.
     private mutating func replace(_ old: Range<Int>, with a: Extent? = nil, _ b: Extent? = nil) {
         let shift = Self.blockShift
+        // One extent for one in the same block (an allocation from an extent's start, mostly):
+        // the index stands, and only that block is re-read.
+        if old.count == 1, let a, b == nil, Int(a.start) >> shift == Int(extents[old.lowerBound].start) >> shift {
+            extents[old.lowerBound] = a
+            if refreshBlock(Int(a.start) >> shift) { findContigHint() }
+            return
+        }
         let firstOld = old.isEmpty ? -1 : Int(extents[old.lowerBound].start) >> shift
         let lastOld = old.isEmpty ? -1 : Int(extents[old.upperBound - 1].start) >> shift
         let aStart = a.map { Int($0.start) } ?? Int.max

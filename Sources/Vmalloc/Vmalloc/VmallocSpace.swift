@@ -522,8 +522,8 @@ final class VmallocSpace: Sendable {
     }
 
     /// Purge shard `k`: take its lazily freed areas (with `decay`, as a free past the lazy
-    /// threshold purges: the older three quarters of each small pool stay, as the kernel's
-    /// `decay_va_pool_node` leaves them; with `aliasesOnly`, only when it holds lingering
+    /// threshold purges: the older part of each small pool stays, as the kernel's
+    /// `decay_va_pool_node` leaves it; with `aliasesOnly`, only when it holds lingering
     /// `vm_map_ram` aliases: `VmapAreas.takeLazy`), unmap them (adjacent ones in one syscall),
     /// then give back their frames, VMAs and VA.
     @discardableResult

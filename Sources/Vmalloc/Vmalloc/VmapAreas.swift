@@ -31,8 +31,11 @@ final class VmapAreas: @unchecked Sendable {
     /// Bytes of the region.
     let regionSize: Int
     let lazyMaxPages: Int
-    /// Each shard's share of `lazyMaxPages`: past it, a free checks whether the shards together
-    /// are past `lazyMaxPages` (`lazyOverLimit`), and if so decays its own pools.
+    /// Each shard's share of `lazyMaxPages`: past it, a free decays the shard's pools to half
+    /// of it (`VmapShard.State.decayIDs`). A share, not one count for the region as the kernel's
+    /// `vmap_lazy_nr`: here a purge is one unmap per area on the freeing thread, not a TLB flush
+    /// in a worker, and a shard past a region-wide count because others hold little would make
+    /// its thread pay for all of them at once, inside a loop that frees no more than it takes.
     private let lazyPagesPerShard: Int
     /// Freed areas are unmapped and returned at once, never kept lazily: any use after free faults.
     let immediateUnmap: Bool
@@ -151,29 +154,6 @@ final class VmapAreas: @unchecked Sendable {
     private func index(of offset: Int) -> Int {
         // shardShift < 64: the masking shift is the plain one, without the overshift checks.
         Int(bitPattern: min(UInt(bitPattern: offset) &>> UInt(bitPattern: shardShift), lastShard))
-    }
-
-    /// Store shard `k`'s lazily freed pages where other shards' purge checks read them; called
-    /// under its lock by a free and a purge. A reuse lowers the count without storing it (the
-    /// vmalloc fast path stays as it was): the others may then read it high, which only makes
-    /// a shard past its share purge a little early.
-    @inline(__always)
-    private func publishLazy(_ k: Int, _ s: inout VmapShard.State) {
-        let pages = s.lazyPages &+ s.lazyMapRamPages
-        unretained[k]._withUnsafeGuaranteedRef { $0.lazyPublished.store(pages, ordering: .relaxed) }
-    }
-
-    /// Whether shard `k`, holding `own` lazily freed pages, and the others, as they last
-    /// published theirs, are past `lazyMaxPages` together: the kernel counts one `vmap_lazy_nr` for
-    /// the region, so one thread that frees in a flood (kvfree_rcu's callbacks) may use the whole
-    /// of it while the others hold little. Only read when a shard is past its share: rare.
-    @inline(never)
-    private func lazyOverLimit(_ own: Int, shard k: Int) -> Bool {
-        var total = own
-        for i in 0..<shardCount where i != k {
-            total &+= unretained[i]._withUnsafeGuaranteedRef { $0.lazyPublished.load(ordering: .relaxed) }
-        }
-        return total > lazyMaxPages
     }
 
     /// This thread's home shard. Threads are dealt to shards in turn rather than by the CPU
@@ -399,9 +379,7 @@ final class VmapAreas: @unchecked Sendable {
                     s.linkLazy(id)
                 }
             }
-            publishLazy(k, &s)
-            let own = s.lazyPages &+ s.lazyMapRamPages
-            return .lazy(purgeDue: own > perShard && lazyOverLimit(own, shard: k))
+            return .lazy(purgeDue: s.lazyPages &+ s.lazyMapRamPages > perShard)
         }
     }
 
@@ -505,7 +483,7 @@ final class VmapAreas: @unchecked Sendable {
 
     /// Take the lazily freed areas of shard `k` off it (`VmallocSpace.purge` unmaps them and
     /// returns their frames and VA): all of them, or with `decay` (a purge at the lazy
-    /// threshold) all but the older three quarters of each small pool
+    /// threshold) all but the older part of each small pool, about half the shard's share
     /// (`VmapShard.State.decayIDs`); every `vm_map_ram` area is taken either way. `aliasesOnly`:
     /// only if the shard holds lingering `vm_map_ram` aliases; one that counts in `lazyAliases`
     /// but holds none leaves the count and gives nothing. Returns the areas in address order,
@@ -519,7 +497,7 @@ final class VmapAreas: @unchecked Sendable {
             let counted = s.countsAliases
             s.countsAliases = false
             if aliasesOnly && s.lazyMapRamAreas == 0 { return ([], counted) }
-            let ids = decay ? s.decayIDs() : s.lazyIDs
+            let ids = decay ? s.decayIDs(keeping: lazyPagesPerShard / 2) : s.lazyIDs
             guard !ids.isEmpty else { return ([], counted) }
             var b: [AreaRecord] = []
             b.reserveCapacity(ids.count)
@@ -540,7 +518,6 @@ final class VmapAreas: @unchecked Sendable {
             // The shard's count in `lazyAliases` goes with the batch: the purge drops it once
             // the mappings are gone.
             s.lazyMapRamAreas = 0
-            publishLazy(k, &s)
             return (b, counted)
         }
         return (batch.sorted { $0.offset < $1.offset }, counted)

@@ -224,14 +224,16 @@ final class VmapShard: Sendable {
         }
 
         /// The ids a purge at the lazy threshold takes (`decay_va_pool_node` without full decay):
-        /// every lazily freed area that no small pool holds, and the newest quarter of each small
+        /// every lazily freed area that no small pool holds, and the newest part of each small
         /// pool, whose older areas stay pooled with their frames. So a flood of frees past the
-        /// threshold (kvfree_rcu's batches) leaves most of what the next vmallocs reuse mapped,
-        /// where taking everything would make each of them map a new area. The quarter rounds up
-        /// (the kernel's rounds down, but its pools hold no frames and count in no threshold): each
-        /// purge then takes at least a quarter of the shard's lazy pages, so the next one is a
-        /// quarter of the threshold's frees away, even when every pool holds fewer than four.
-        mutating func decayIDs() -> [Int32] {
+        /// threshold (kvfree_rcu's batches) leaves much of what the next vmallocs reuse mapped,
+        /// where taking everything would make each of them map a new area. Each pool gives at
+        /// least a quarter, rounded up (the kernel's rounds down, but its pools hold no frames
+        /// and count in no threshold), and enough that the shard keeps about `keep` lazy pages:
+        /// the next purge is then many frees away. Were the shard left just under its threshold,
+        /// a loop of vmalloc and vfree over a big pool would purge (one unmap per area) again
+        /// and again.
+        mutating func decayIDs(keeping keep: Int) -> [Int32] {
             let records = records
             var out: [Int32] = []
             var id = lazyHead
@@ -248,6 +250,10 @@ final class VmapShard: Sendable {
             }
             largePools.forEachHead(chain)
             mapRamPools.forEachHead(chain)
+            // Each small pool gives the share of its areas that the shard must lose: own - keep
+            // of own pages.
+            let own = max(lazyPages, 1)
+            let excess = min(max(own - keep, 0), own)
             smallPools.updateHeads { head in
                 var length = 0
                 var id = head
@@ -256,7 +262,7 @@ final class VmapShard: Sendable {
                     id = records.at(id).pointee.nextReusable
                 }
                 id = head
-                for _ in 0..<(length + 3) >> 2 {
+                for _ in 0..<max((length + 3) >> 2, (length * excess + own - 1) / own) {
                     out.append(id)
                     id = records.at(id).pointee.nextReusable
                 }
@@ -376,11 +382,6 @@ final class VmapShard: Sendable {
     /// after the other, and two threads working in their own shards must not write one line.
     private let padBefore = CacheLinePad()
     let state: Lock<State>
-    /// The shard's lazily freed pages (`lazyPages + lazyMapRamPages`) as last stored under its lock,
-    /// for other shards' purge checks (`VmapAreas.lazyOverLimit`): the kernel's threshold is one
-    /// count for the whole region (`vmap_lazy_nr`). Written by the lock's holder only; on the
-    /// lock's line, which that holder writes anyway.
-    let lazyPublished = Atomic<Int>(0)
     private let padAfter = CacheLinePad()
 
     /// The slice [start, start + size) of the region, with pools for `nodes` nodes.

@@ -202,24 +202,33 @@ final class VmapShard: Sendable {
             lazyTail = id
         }
 
-        /// Every lazily freed area's id: the lazy list, oldest first, then the reuse pools.
-        var lazyIDs: [Int32] {
+        /// The ids of the lazily freed areas outside the small pools: the lazy list, oldest
+        /// first, then the large and `vm_map_ram` pools.
+        private var unpooledLazyIDs: [Int32] {
             var out: [Int32] = []
             var id = lazyHead
             while id >= 0 {
                 out.append(id)
                 id = records.at(id).pointee.lazyNext
             }
-            let chain = { (head: Int32) in
-                var id = head
-                while id >= 0 {
-                    out.append(id)
-                    id = records.at(id).pointee.nextReusable
-                }
+            largePools.forEachHead { appendPool($0, to: &out) }
+            mapRamPools.forEachHead { appendPool($0, to: &out) }
+            return out
+        }
+
+        /// Append the ids of the pool chain that starts at `head`.
+        private func appendPool(_ head: Int32, to out: inout [Int32]) {
+            var id = head
+            while id >= 0 {
+                out.append(id)
+                id = records.at(id).pointee.nextReusable
             }
-            smallPools.forEachHead(chain)
-            largePools.forEachHead(chain)
-            mapRamPools.forEachHead(chain)
+        }
+
+        /// Every lazily freed area's id.
+        var lazyIDs: [Int32] {
+            var out = unpooledLazyIDs
+            smallPools.forEachHead { appendPool($0, to: &out) }
             return out
         }
 
@@ -235,25 +244,11 @@ final class VmapShard: Sendable {
         /// and again.
         mutating func decayIDs(keeping keep: Int) -> [Int32] {
             let records = records
-            var out: [Int32] = []
-            var id = lazyHead
-            while id >= 0 {
-                out.append(id)
-                id = records.at(id).pointee.lazyNext
-            }
-            let chain = { (head: Int32) in
-                var id = head
-                while id >= 0 {
-                    out.append(id)
-                    id = records.at(id).pointee.nextReusable
-                }
-            }
-            largePools.forEachHead(chain)
-            mapRamPools.forEachHead(chain)
+            var out = unpooledLazyIDs
             // Each small pool gives the share of its areas that the shard must lose: own - keep
             // of own pages.
             let own = max(lazyPages, 1)
-            let excess = min(max(own - keep, 0), own)
+            let excess = max(own - keep, 0)
             smallPools.updateHeads { head in
                 var length = 0
                 var id = head

@@ -4,7 +4,7 @@ import VmallocTestSupport
 
 @testable import Vmalloc
 
-/// The reuse pools (`PoolHeads` per node, `PoolTable` above 256 pages, aligned requests served
+/// The reuse pools (`PoolHeads` per node, an `IDTable` above 256 pages, aligned requests served
 /// from their class's pool): which lazily freed area a request takes back, with no syscall.
 @Suite struct ReusePoolTests {
     /// A node-specific request takes back an area freed by a request for the same node, and only

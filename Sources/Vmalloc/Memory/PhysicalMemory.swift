@@ -167,13 +167,24 @@ final class PhysicalMemory: @unchecked Sendable {
 extension PhysicalMemory {
     /// Whether `node` is a node of this system or `NUMA_NO_NODE`; otherwise warns once per call
     /// site, naming the node count, and the caller returns nil having taken nothing.
+    /// Inlined: the fast paths ask on every call, and the answer is one compare.
+    @inline(__always)
     func validNode(_ node: Int, _ function: String, log: Printk, site: @autoclosure () -> String) -> Bool {
-        guard node != NUMA_NO_NODE && !(0..<nodeCount).contains(node) else { return true }
-        let at = site()
+        guard !isNodeOrAny(node) else { return true }
+        warnBadNode(node, function, log: log, site: site())
+        return false
+    }
+
+    /// Whether `node` is `NUMA_NO_NODE` or a node of this system: node + 1 in 0...nodeCount,
+    /// one unsigned compare.
+    @inline(__always)
+    func isNodeOrAny(_ node: Int) -> Bool { UInt(bitPattern: node &+ 1) <= UInt(bitPattern: nodeCount) }
+
+    @inline(never)
+    private func warnBadNode(_ node: Int, _ function: String, log: Printk, site at: String) {
         log.warnOnce(
             "\(function): node \(node) out of range: this system has \(nodeCount) node(s) (\(at))",
             site: "\(function)-node@\(at)")
-        return false
     }
 }
 

@@ -38,8 +38,8 @@ struct AreaTable: @unchecked Sendable {
     }
 
     /// `at` without the range check, for an id the shard's own bookkeeping handed out (a reuse
-    /// pool's head, a `StartIndex` entry): those name stored records by construction, and the
-    /// fast paths take one per operation. Same validity rules for the pointer as `at`.
+    /// pool's head, the id of an owner start): those name stored records by construction, and
+    /// the fast paths take one per operation. Same validity rules for the pointer as `at`.
     @inline(__always)
     func at(trusted id: Int32) -> UnsafeMutablePointer<AreaRecord> {
         storage.base + Int(truncatingIfNeeded: id)

@@ -105,10 +105,8 @@ final class VmallocSpace: Sendable {
         _ size: Int, align: Int, gfp: GFP, node: Int, flags: VMFlags, site: CallSite
     ) -> UnsafeMutableRawPointer? {
         let page = PhysicalMemory.pageSize
-        // node + 1 in 0...nodeCount: NUMA_NO_NODE (-1) or a node of this system.
         let common =
-            flags == .alloc && align > 0 && align & (align &- 1) == 0
-            && UInt(bitPattern: node &+ 1) <= UInt(bitPattern: memory.nodeCount) && size > 0
+            flags == .alloc && align > 0 && align & (align &- 1) == 0 && memory.isNodeOrAny(node) && size > 0
             && size <= SizeClass.maxPages * page && !gfp.contains(.noFail) && vmshim_held_count() == 0
         if common,
             let p = reuse(
@@ -248,8 +246,10 @@ final class VmallocSpace: Sendable {
     /// VA for an area, aligned `phase` bytes in (`VmapAreas.allocVA`); a failure purges the lazy
     /// areas and tries again (`alloc_vmap_area`'s retry after `purge_vmap_area_lazy`).
     private func allocVA(size: Int, align: Int, phase: Int = 0) -> Int? {
-        if let off = areas.allocVA(size: size, align: align, phase: phase) { return off }
+        // No purge makes room for a block longer than any shard: fail at once instead of
+        // unmapping every thread's lazy areas for nothing.
         guard areas.fitsSomeShard(size: size, align: align) else { return nil }
+        if let off = areas.allocVA(size: size, align: align, phase: phase) { return off }
         drainDeferredFrees()
         return areas.allocVA(size: size, align: align, phase: phase)
     }
@@ -443,11 +443,7 @@ final class VmallocSpace: Sendable {
     /// it proves them valid (they were checked when it was made), so `mapPages`' O(pages) check
     /// runs only on a miss.
     func vmMapRam(_ pages: [Page], node: Int, site: CallSite) -> UnsafeMutableRawPointer? {
-        // node + 1 in 0...nodeCount: NUMA_NO_NODE or a node of this system; else warn and refuse.
-        guard
-            UInt(bitPattern: node &+ 1) <= UInt(bitPattern: memory.nodeCount)
-                || memory.validNode(node, "vm_map_ram", log: log, site: "\(site)")
-        else { return nil }
+        guard memory.validNode(node, "vm_map_ram", log: log, site: "\(site)") else { return nil }
         if !pages.isEmpty, !areas.immediateUnmap, let off = areas.reuseMapRam(pages, caller: site, pageTable: pageTable)
         {
             return areas.address(off)

@@ -170,8 +170,8 @@ final class VmapAreas: @unchecked Sendable {
     /// Take `size` bytes of VA whose address `phase` bytes in is aligned to `align` (a page
     /// multiple; a class area's owner starts `lead` pages in), at the lowest address that fits
     /// in the local shard, else in the others (`alloc_vmap_area`). Returns the offset, or nil.
+    /// The caller checks `fitsSomeShard` first.
     func allocVA(size: Int, align: Int, phase: Int = 0) -> Int? {
-        guard fitsSomeShard(size: size, align: align) else { return nil }
         // Any free range of size + align - PAGE holds an aligned block (ranges are page-aligned).
         let length = align > PhysicalMemory.pageSize ? size + align - PhysicalMemory.pageSize : size
         if faults.shouldFail(.vmapArea) { return nil }
@@ -196,8 +196,8 @@ final class VmapAreas: @unchecked Sendable {
     }
 
     /// Whether a block of `size` bytes aligned to `align` could fit in the largest shard were it
-    /// empty (a free range never spans shards). When not, no purge can help: callers fail at
-    /// once instead of unmapping every thread's lazy areas for nothing.
+    /// empty (a free range never spans shards): when not, `allocVA` cannot succeed, whatever a
+    /// purge frees, and the length it computes could overflow.
     func fitsSomeShard(size: Int, align: Int) -> Bool {
         size <= largestShard && align <= largestShard && size - PhysicalMemory.pageSize <= largestShard - align
     }
@@ -338,7 +338,7 @@ final class VmapAreas: @unchecked Sendable {
         let remembers = remembersFreed
         let k = index(of: offset)
         return withShard(k) { s in
-            let id = s.starts.id(at: offset)
+            let id = s.starts[offset]
             guard id >= 0 else { return .notFound }
             let a = s.records.at(trusted: id)
             guard a.pointee.state == .live else { return .notFound }
@@ -418,7 +418,7 @@ final class VmapAreas: @unchecked Sendable {
 
     /// The key of the `vm_map_ram` pool for an area whose frames start at `firstPfn`, `count`
     /// of them: O(1) to compute from a page list or from an area's first run. Lists that share
-    /// it share a chain, and a hit is checked frame by frame (`AreaRecord.mapsExactly`).
+    /// it share a chain, and a hit is checked page by page (`AreaRecord.maps(_:exactly:)`).
     @inline(__always)
     static func mapRamKey(firstPfn: Int, count: Int) -> Int { (firstPfn << 24 ^ count) & Int.max }
 

@@ -11,8 +11,12 @@ final class VmapShard: Sendable {
         var busy = RangeTree()
         /// Area records by id; vacant slots hold `AreaRecord.vacant` (no Optional to copy).
         var records = AreaTable()
-        /// Every stored area's id by its owner's start: vfree's lookup.
-        var starts = StartIndex()
+        /// Every stored area's id by its owner's start: vfree's lookup. An area is entered when
+        /// it is stored and keeps its entry while lazily freed (a revival for an owner of another
+        /// size moves it) until its record is taken: a hit may name a lazily freed area, so
+        /// callers check `state`. No two areas share a start: an owner starts inside its own
+        /// area's VA, and the areas' VA never overlaps.
+        var starts = IDTable()
         var vacantIDs: [Int32] = []
         /// Lazily freed areas that no reuse pool holds: still mapped, still holding their frames,
         /// still in `busy`. Linked through the records, oldest first. (Pooled ones are reached
@@ -27,10 +31,10 @@ final class VmapShard: Sendable {
         /// class whose owner start is aligned enough (`VmapAreas.reuseLazy`), so alignment is no
         /// part of the key.
         var smallPools: PoolHeads
-        var largePools = PoolTable()
+        var largePools = IDTable()
         /// Lazily unmapped `vm_map_ram` areas by (first frame, frame count)
         /// (`VmapAreas.mapRamKey`), chained the same way; a hit is checked frame by frame.
-        var mapRamPools = PoolTable()
+        var mapRamPools = IDTable()
         var lazyMapRamPages = 0
         /// Lazily unmapped `vm_map_ram` areas in `mapRamPools`. While it is above 0,
         /// `countsAliases` is set, so the allocator purges before a frame changes hands.
@@ -87,14 +91,14 @@ final class VmapShard: Sendable {
         mutating func reviveMapRam(_ key: Int, _ list: [Page], caller: CallSite, pageTable: PageTable) -> Int {
             let slot = mapRamPools.slot(key)
             var prev: Int32 = -1
-            var id = mapRamPools.head(at: slot)
+            var id = mapRamPools.id(at: slot)
             while id >= 0 {
                 let a = records.at(id)
                 if Self.remap(a, list, pageTable: pageTable) {
                     if prev >= 0 {
                         records.at(prev).pointee.nextReusable = a.pointee.nextReusable
                     } else {
-                        mapRamPools.setHead(at: slot, a.pointee.nextReusable)
+                        mapRamPools.setID(at: slot, a.pointee.nextReusable)
                     }
                     lazyMapRamAreas &-= 1
                     lazyMapRamPages &-= a.pointee.classPages
@@ -190,7 +194,7 @@ final class VmapShard: Sendable {
         /// (inlined: `vrealloc` in place is this, a field write and the lock).
         @inline(__always)
         func live(at offset: Int) -> Int32? {
-            let id = starts.id(at: offset)
+            let id = starts[offset]
             guard id >= 0, records.at(trusted: id).pointee.state == .live else { return nil }
             return id
         }
@@ -211,8 +215,8 @@ final class VmapShard: Sendable {
                 out.append(id)
                 id = records.at(id).pointee.lazyNext
             }
-            largePools.forEachHead { appendPool($0, to: &out) }
-            mapRamPools.forEachHead { appendPool($0, to: &out) }
+            largePools.forEachID { appendPool($0, to: &out) }
+            mapRamPools.forEachID { appendPool($0, to: &out) }
             return out
         }
 

@@ -154,6 +154,8 @@ final class PhysicalMemory: @unchecked Sendable {
 
     /// The node the calling CPU belongs to (`numa_node_id()`).
     var localNode: Int {
+        // One node is every CPU's: no need to ask which CPU this is.
+        guard nodeCount > 1 else { return 0 }
         let cpu = Int(vmshim_cpu())
         return cpu >= 0 && cpu < cpuNode.count ? cpuNode[cpu] : 0
     }

@@ -43,7 +43,7 @@ final class FreePageReporter: Sendable {
             let seen = t.queue.sequence
             t.queue.wait(since: seen, timeoutNs: tick)
             guard !t.shouldStop else { return }
-            let events = allocator.freeEvents.load(ordering: .acquiring)
+            let events = allocator.freeEvents.value
             if events != lastEvents {
                 lastEvents = events
                 quietTicks = 0
@@ -54,7 +54,7 @@ final class FreePageReporter: Sendable {
                     pending = false
                     allocator.giveBackFreeMemory()
                     // Our own purge bumped the counter: that is not a new burst.
-                    lastEvents = allocator.freeEvents.load(ordering: .acquiring)
+                    lastEvents = allocator.freeEvents.value
                 }
             }
         }

@@ -26,9 +26,10 @@ final class PageAllocator: Sendable {
     /// The same zones, reached without a retain: every frame taken or freed would otherwise
     /// write the zone object's refcount, a line all threads share. `zones` keeps them alive.
     private let unretainedZones: [Unmanaged<Zone>]
-    let zonelists: [[Int]]
+    /// Each node's zonelist: its nodes nearest first.
+    var zonelists: [[Int]] { (0..<zones.count).map { memory.zonelist(from: $0) } }
     /// The zonelists as `NodeList`s over one buffer, for the allocation path: copying a row of
-    /// `zonelists` out retains its buffer, a refcount write every allocating thread shares.
+    /// an array of arrays out retains its buffer, a refcount write every allocating thread shares.
     private let nodeOrder: NodeOrder
     let stat = VMStat()
     let log: Printk
@@ -39,7 +40,9 @@ final class PageAllocator: Sendable {
     /// space adds one per shard when one starts to linger there (under the shard's lock) and
     /// takes it off only in a purge, once the shard's are unmapped, or once it holds none (a
     /// remap leaves it, so that a map/unmap loop writes no shared line). Every free reads it.
-    let lazyAliases = AtomicCount()
+    /// Changed with the wrapping operations (one `lock xadd`; the checked ones are a `cmpxchg`
+    /// loop): it counts shards, far from overflow.
+    let lazyAliases = Atomic<Int>(0)
     private let aliasPurger = Lock(WeakReference<any AliasPurger>(nil))
     /// Direct reclaim and kswapd, handed over by the system once built; nil until then (no
     /// reclaim, no kswapd). Held strongly: the reclaimer keeps the allocator's owners (the VA
@@ -53,8 +56,7 @@ final class PageAllocator: Sendable {
         self.faults = faults
         zones = (0..<memory.nodeCount).map { Zone(node: $0, memory: memory, minFreePages: minFreePages)! }
         unretainedZones = zones.map { Unmanaged.passUnretained($0) }
-        zonelists = (0..<memory.nodeCount).map { memory.zonelist(from: $0) }
-        nodeOrder = NodeOrder(zonelists)
+        nodeOrder = NodeOrder((0..<memory.nodeCount).map { memory.zonelist(from: $0) })
     }
 
     deinit { nodeOrder.deallocate() }
@@ -94,8 +96,7 @@ final class PageAllocator: Sendable {
         if vmshim_held_count() > 0 { checkHeldLocks(gfpIn, scope: scope, site: site) }
         let list: NodeList
         if node == NUMA_NO_NODE {
-            // One node is every CPU's local node: no need to ask which CPU this is.
-            list = nodeOrder.zonelist(zones.count == 1 ? 0 : memory.localNode)
+            list = nodeOrder.zonelist(memory.localNode)
         } else {
             list = gfp.contains(.thisNode) ? nodeOrder.only(node) : nodeOrder.zonelist(node)
         }
@@ -163,7 +164,7 @@ final class PageAllocator: Sendable {
             guard noFail else { return nil }
             if let site { warnNofailUnderMemalloc(gfp, site: site) }
             while true {
-                let seen = freeEvents.load(ordering: .acquiring)
+                let seen = freeEvents.value
                 if let pfn = take(nodes, order, mark) { return pfn }
                 stat.add(.nofailRetries)
                 waitForFree(since: seen)
@@ -174,7 +175,7 @@ final class PageAllocator: Sendable {
         var rounds = 0
         var slept: UInt64 = 0
         while true {
-            let seen = freeEvents.load(ordering: .acquiring)
+            let seen = freeEvents.value
             let kswapdBefore = stat[.pgstealKswapd]
             if gfp.contains(.kswapdReclaim) { wakeKswapd(list, reclaim) }
             let reclaimed = reclaim?.direct(gfp: gfp, order: order, nodes: list) ?? 0

@@ -18,8 +18,8 @@ final class Zone: Sendable {
     /// The lock and the free count share a line on purpose: both are written by every take
     /// and give, under the lock, so one line moves between the threads that use the zone.
     let lock: Lock<Lists>
-    /// Free frames, readable without the lock (watermark checks, meminfo). Changed by wrapping
-    /// adds (one `lock xadd`): the count stays between 0 and `managed`.
+    /// Free frames, readable without the lock (watermark checks, meminfo): the free lists' count,
+    /// stored by whoever changed them, under the lock (a plain store: the lock orders the writers).
     let freeCount: Atomic<Int>
 
     init?(node: Int, memory: PhysicalMemory, minFreePages: Int?) {
@@ -60,7 +60,7 @@ final class Zone: Sendable {
             guard Int(vmshim_zone_free_pages(l.zone)) - need >= mark else { return nil }
             let idx = vmshim_zone_alloc(l.zone, UInt32(order))
             guard idx >= 0 else { return nil }
-            freeCount.wrappingSubtract(need, ordering: .relaxed)
+            freeCount.store(Int(vmshim_zone_free_pages(l.zone)), ordering: .relaxed)
             return firstPfn + Int(idx)
         }
     }
@@ -70,7 +70,7 @@ final class Zone: Sendable {
         lock.withLock { l in
             let freed = Result(returned: vmshim_zone_free(l.zone, UInt32(pfn - firstPfn), UInt32(order)))
             guard case .success = freed else { return false }
-            freeCount.wrappingAdd(1 << order, ordering: .relaxed)
+            freeCount.store(Int(vmshim_zone_free_pages(l.zone)), ordering: .relaxed)
             return true
         }
     }

@@ -144,7 +144,7 @@ final class KVmalloc: Sendable {
         let target = hand(rcuBatches.take(queuedBefore: .max).blocks)
         guard !rcuMonitor.withLock({ $0.thread?.isCurrent ?? false }), vmshim_rcu_depth() == 0 else { return }
         while true {
-            let seen = freedBlocks.load(ordering: .acquiring)
+            let seen = freedBlocks.value
             if seen >= target { return }
             freedBlocks.wait(since: seen, timeoutNs: 100_000_000)
         }

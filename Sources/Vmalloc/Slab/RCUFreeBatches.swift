@@ -46,8 +46,7 @@ final class RCUFreeBatches: Sendable {
     private let slots: [Slot]
 
     init() {
-        let cpus = max(Int(sysconf(Int32(_SC_NPROCESSORS_CONF))), 1)
-        slots = (0..<cpus).map { _ in Slot() }
+        slots = (0..<PerCPUAllocator.nrPossibleCPUs).map { _ in Slot() }
     }
 
     deinit {

@@ -21,9 +21,9 @@ final class EventCount: Sendable {
     /// A count at zero with nobody asleep.
     init() {}
 
-    /// The events counted so far; pass it to `wait(since:timeoutNs:)`. Every load is
-    /// sequentially consistent, which serves any ordering asked for (on x86 a plain `mov`).
-    func load(ordering: AtomicLoadOrdering) -> Int { count.load(ordering: .sequentiallyConsistent) }
+    /// The events counted so far; pass it to `wait(since:timeoutNs:)`. Sequentially consistent
+    /// (on x86 a plain `mov`), as every access to the count is.
+    var value: Int { count.load(ordering: .sequentiallyConsistent) }
 
     /// Count one event and wake every sleeper; no syscall when nobody sleeps.
     @inline(__always)

@@ -49,7 +49,8 @@ enum TaskScope {
 
     /// Run `body` with `scope` added to the current task's flags (and its child tasks').
     static func with<R>(_ scope: ScopeFlags, _ body: () async throws -> R) async rethrows -> R {
-        entered.store(true, ordering: .relaxed)
+        // Stored once: a store on every entry would make every task's scope write one shared line.
+        if !entered.load(ordering: .relaxed) { entered.store(true, ordering: .relaxed) }
         return try await $flags.withValue(flags.union(scope)) { try await body() }
     }
 }

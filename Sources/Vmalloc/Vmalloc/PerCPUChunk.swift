@@ -1,4 +1,4 @@
-import Glibc
+import CShim
 
 /// The layout of one per-CPU chunk's units (all of them share it, so it is kept once): which
 /// granules are free, as address-ordered free extents, and where each live allocation starts.
@@ -175,20 +175,18 @@ struct PerCPUChunk: Sendable {
         // Make room for the new extents, or close the gap of the old ones left over, then write.
         let delta = added - old.count
         let tail = extents.count - old.upperBound
-        if delta > 0 {
-            for _ in 0..<delta { extents.append(Extent(start: 0, end: 0)) }
-        }
+        if delta > 0 { extents.append(contentsOf: repeatElement(Extent(start: 0, end: 0), count: delta)) }
         extents.withUnsafeMutableBufferPointer { e in
             let p = e.baseAddress!
-            // The extents after `old` move by delta: memmove (the ranges overlap), not the generic
-            // insert or removeSubrange.
+            // The extents after `old` move by delta: one memmove (`vmshim_copy`; the ranges
+            // overlap), not the generic insert or removeSubrange.
             if delta != 0 {
-                memmove(p + old.upperBound + delta, p + old.upperBound, tail * MemoryLayout<Extent>.stride)
+                vmshim_copy(p + old.upperBound + delta, p + old.upperBound, tail * MemoryLayout<Extent>.stride)
             }
             if let a { p[old.lowerBound] = a }
             if let b { p[old.lowerBound + 1] = b }
         }
-        for _ in 0..<max(-delta, 0) { extents.removeLast() }
+        if delta < 0 { extents.removeLast(-delta) }
         let lowerBound = Int32(old.lowerBound)
         let shiftBy = Int32(delta)
         // Through the buffer with wrapping arithmetic, so that both loops vectorise.

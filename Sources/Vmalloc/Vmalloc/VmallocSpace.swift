@@ -296,7 +296,7 @@ final class VmallocSpace: Sendable {
                 log.warnOnce("vm_struct allocation failed. Retrying. (\(site))", site: "vm-struct-retry@\(site)")
             }
             allocator.stat.add(.nofailRetries)
-            allocator.waitForFree(since: allocator.freeEvents.load(ordering: .acquiring))
+            allocator.waitForFree(since: allocator.freeEvents.value)
         }
     }
 
@@ -342,7 +342,7 @@ final class VmallocSpace: Sendable {
             if tryMap(r, prot: prot) { return true }
             guard gfp.contains(.noFail) else { return false }
             allocator.stat.add(.nofailRetries)
-            let seen = allocator.freeEvents.load(ordering: .acquiring)
+            let seen = allocator.freeEvents.value
             if purgeLazy() == 0 { allocator.waitForFree(since: seen) }
         }
     }
@@ -530,7 +530,7 @@ final class VmallocSpace: Sendable {
             if !batch.isEmpty { mapper.unmap(batch) }
             // Only now, with their mappings gone, may the frames of the vm_map_ram areas be
             // freed: the shard's count in `lazyAliases` came with the batch (`takeLazy`).
-            allocator.lazyAliases.subtract(1, ordering: .releasing)
+            allocator.lazyAliases.wrappingSubtract(1, ordering: .releasing)
             return (batch, true)
         }
         guard !batch.isEmpty else { return 0 }

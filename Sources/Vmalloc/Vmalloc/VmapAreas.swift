@@ -366,7 +366,7 @@ final class VmapAreas: @unchecked Sendable {
                 // The frames stay the caller's: the mapping may linger only until one of them is
                 // freed (the page allocator purges first) or until the next purge. The allocator
                 // learns of it here, under the lock, before vm_unmap_ram returns.
-                if s.poolMapRam(id) { allocator.lazyAliases.add(1, ordering: .releasing) }
+                if s.poolMapRam(id) { allocator.lazyAliases.wrappingAdd(1, ordering: .releasing) }
             } else {
                 // Every frame of the class is lazily freed now, the slack included.
                 s.lazyPages &+= frames

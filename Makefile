@@ -125,16 +125,17 @@ bench: release map-count
 	$(SWIFT) run -c release vmalloc-bench $(BENCH_ARGS)
 
 # Each worker of full_fit_alloc_test holds the kernel's whole set, 2 x fls(CPUs) x 8192 one-page
-# areas at one VMA each: two workers need 65,536, over the default vm.max_map_count of 65,530.
-# Raise it (as root, like deps) so the suite runs full_fit at every thread count; say so.
-MAP_COUNT := 262144
+# areas at one VMA each, and the suite runs up to one worker per CPU: on 2 CPUs two workers need
+# 65,536, over the default vm.max_map_count of 65,530. Raise it (as root, like deps; sudo -n never
+# asks) to what every worker needs plus 64 Ki for the rest, so full_fit runs at every thread count.
 map-count:
-	@now=$$(cat /proc/sys/vm/max_map_count); \
-	if [ "$$now" -lt $(MAP_COUNT) ]; then \
-		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-		if $$SUDO sh -c 'echo $(MAP_COUNT) > /proc/sys/vm/max_map_count' 2>/dev/null; then \
-			echo "make: vm.max_map_count $$now -> $(MAP_COUNT) (full_fit at 2+ workers needs more VMAs)"; \
-		else echo "make: vm.max_map_count stays $$now (not writable): full_fit fails cleanly at 2+ workers"; fi; \
+	@n=$$(nproc); fls=0; c=$$n; while [ $$c -gt 0 ]; do fls=$$((fls + 1)); c=$$((c >> 1)); done; \
+	need=$$((n * 2 * fls * 8192 + 65536)); now=$$(cat /proc/sys/vm/max_map_count); \
+	if [ "$$now" -lt $$need ]; then \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo -n"; \
+		if $$SUDO sh -c "echo $$need > /proc/sys/vm/max_map_count" 2>/dev/null; then \
+			echo "make: vm.max_map_count $$now -> $$need (full_fit's $$n workers need $$((need - 65536)) VMAs)"; \
+		else echo "make: vm.max_map_count stays $$now (not writable): full_fit fails cleanly where workers need more"; fi; \
 	fi
 
 # A bench run's --json report drawn as PNG charts (ops/s, thread scaling, p50/p99) in PLOT_DIR.

@@ -27,14 +27,15 @@ int64_t vmshim_pt_lookup(uint8_t *direct, uint64_t root_pfn, uint64_t off);
 /// The PTE table covering off, or NULL when a level is missing. Tables never move or go away,
 /// so an area may keep the pointer and map or clear its pages without the walk (the fast path).
 uint64_t *vmshim_pt_leaf(uint8_t *direct, uint64_t root_pfn, uint64_t off);
-// Runs of PTEs are stored sixteen bytes (two entries) at a time where SSE2 exists: on x86-64
-// every store is a release store (TSO) and an aligned 16-byte store is never torn at an entry,
-// so a reader's acquire load of an entry sees all or nothing of it and everything stored before
-// it; the release fence keeps the compiler from moving earlier stores past the run. (These
-// functions run only inlined into Swift code, and Swift's importer reads
-// `__has_feature(thread_sanitizer)` as 0 even in a TSan build: a separate TSan path here would
-// never be taken.)
-#if defined(__SSE2__)
+// Runs of PTEs are stored sixteen bytes (two entries) at a time on x86-64: there every store is
+// a release store (TSO), and an aligned 16-byte store writes each of its 8-byte halves whole (an
+// x86-64 assumption, not a C11 guarantee: in C11 terms the plain stores race with the readers'
+// acquire loads), so a reader's acquire load of an entry sees all or nothing of it and everything
+// stored before it; the release fence keeps the compiler from moving earlier stores past the
+// run. (vmshim_pte_set and vmshim_pte_clear run only inlined into Swift code, and Swift's
+// importer reads `__has_feature(thread_sanitizer)` as 0 even in a TSan build: a separate TSan
+// path here would never be taken.)
+#if defined(__SSE2__) && defined(__x86_64__)
 #include <emmintrin.h>
 #define VMSHIM_PTE_SSE2 1
 #else
@@ -50,8 +51,9 @@ static inline void vmshim_pte_set(uint64_t *t, uint64_t i, uint64_t pfn, uint64_
     uint64_t *e = t + i;
     uint64_t v = (pfn << VMSHIM_PAGE_SHIFT) | 1ULL;
     const uint64_t step = 1ULL << VMSHIM_PAGE_SHIFT;
-    if (__builtin_expect(count == 1, 1)) {
-        __atomic_store_n(e, v, __ATOMIC_RELEASE);
+    // One entry, or none (the run loops below would store the odd entry of an empty run).
+    if (__builtin_expect(count <= 1, 1)) {
+        if (count) __atomic_store_n(e, v, __ATOMIC_RELEASE);
         return;
     }
     uint64_t k = 0;
@@ -111,8 +113,9 @@ static inline void vmshim_pte_set_list(uint64_t *t, const int64_t *pfns, uint64_
 /// as in `vmshim_pte_set`.
 static inline void vmshim_pte_clear(uint64_t *t, uint64_t i, uint64_t count) {
     uint64_t *e = t + i;
-    if (__builtin_expect(count == 1, 1)) {
-        __atomic_store_n(e, 0, __ATOMIC_RELEASE);
+    // One entry, or none (as in vmshim_pte_set).
+    if (__builtin_expect(count <= 1, 1)) {
+        if (count) __atomic_store_n(e, 0, __ATOMIC_RELEASE);
         return;
     }
     uint64_t k = 0;

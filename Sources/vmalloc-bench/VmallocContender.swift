@@ -17,16 +17,14 @@ final class VmallocContender: AlignedAllocating, HugeAllocating, PageMapping, No
     }
 
     static func make() -> Result<any Contender, ContenderUnavailable> {
-        var configuration = MemorySystem.Configuration()
+        // The library's environment knobs apply (`VMALLOC_FREE_PAGE_REPORTING_MS=0` turns the free
+        // page reporter off: under a slow tool such as callgrind it would fire inside the timed
+        // loop and empty the reuse pools).
+        var configuration = MemorySystem.Configuration.fromEnvironment()
         // pcpu_alloc_test keeps ~20 MiB per worker in every CPU's units (35,000 objects of
         // ~600 bytes): CPUs² × 32 MiB lets one worker per CPU finish, as it does in the kernel.
         configuration.memoryPerNode = max(1 << 30, possibleCPUs * possibleCPUs * (32 << 20))
         configuration.logger = BenchLog.logger
-        // The free page reporter purges the reuse pools once frees pause for its delay: under a
-        // slow tool (callgrind) that fires inside the timed loop, so a run may turn it off.
-        if let v = getenv("VMALLOC_FREE_PAGE_REPORTING_MS").flatMap({ Int(String(cString: $0)) }) {
-            configuration.freePageReportingDelay = v > 0 ? .milliseconds(v) : nil
-        }
         do {
             return .success(VmallocContender(try MemorySystem(configuration)))
         } catch {

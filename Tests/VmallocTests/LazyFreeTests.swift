@@ -105,13 +105,10 @@ import VmallocTestSupport
         #expect(areas.lazyPages >= share / 2 && areas.lazyPages <= share, "\(areas.lazyPages) pages held")
         // Another thread (its own home shard where there are two) fills its shard as well: a
         // region-wide count would now put this thread's shard past the threshold on every free.
-        let done = DispatchSemaphore(value: 0)
-        Thread {
+        onNewThread {
             let qs = (0..<share).compactMap { _ in sys.vmalloc(4096) }
             for q in qs { sys.vfree(q) }
-            done.signal()
-        }.start()
-        done.wait()
+        }
         let reusedBefore = sys.vmstat()[.vmallocLazyReuse, default: 0]
         let purgesBefore = sys.vmstat()[.lazyPurges, default: 0]
         let syscalls = vmshim_thread_syscalls()

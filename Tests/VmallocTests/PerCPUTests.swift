@@ -273,7 +273,7 @@ import VmallocTestSupport
         let free = Self.unowned(sys)
         let size = PerCPUAllocator.maxAllocation
         // Addresses as integers, which may cross threads.
-        let live = Self.onNewThread {
+        let live = onNewThread {
             (0..<10).compactMap { i -> Int? in
                 let p = sys.__alloc_percpu(size, 8)
                 if let p { for cpu in 0..<sys.nrCPUIds { memset(sys.per_cpu_ptr(p, cpu), Int32(i + 1), size) } }
@@ -281,7 +281,7 @@ import VmallocTestSupport
             }
         }
         #expect(live.count == 10 && Self.chunkCount(sys) == 3)
-        Self.onNewThread {
+        onNewThread {
             for (i, p) in live.compactMap({ UnsafeMutableRawPointer(bitPattern: $0) }).enumerated() {
                 for cpu in 0..<sys.nrCPUIds {
                     let copy = UnsafeRawBufferPointer(start: sys.per_cpu_ptr(p, cpu), count: size)
@@ -294,23 +294,10 @@ import VmallocTestSupport
         #expect(log.lines(containing: "is not a live per-CPU allocation").count == 1)
         #expect(Self.chunkCount(sys) == 1)
         #expect(Self.unowned(sys) == free)
-        let again = Self.onNewThread { sys.__alloc_percpu(size, 8).map { Int(bitPattern: $0) } }
+        let again = onNewThread { sys.__alloc_percpu(size, 8).map { Int(bitPattern: $0) } }
         #expect(again != nil && Self.chunkCount(sys) == 1)
         sys.free_percpu(UnsafeMutableRawPointer(bitPattern: again ?? 0))
         #expect(Self.chunkCount(sys) == 1 && Self.unowned(sys) == free)
-    }
-
-    /// What `body` returns when run on a thread of its own (a new thread index).
-    static func onNewThread<T: Sendable>(_ body: @escaping @Sendable () -> T) -> T {
-        let result = Lock<T?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        Thread {
-            let value = body()
-            result.withLock { $0 = value }
-            done.signal()
-        }.start()
-        done.wait()
-        return result.withLock { $0! }
     }
 
     static func verifyAndFree(

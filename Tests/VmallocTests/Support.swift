@@ -1,4 +1,5 @@
 import CShim
+import Foundation
 import Testing
 import VmallocTestSupport
 
@@ -74,4 +75,17 @@ func freePages(_ sys: MemorySystem, node: Int = 0) -> Int {
 func setFree(_ sys: MemorySystem, to target: Int, using cache: FrameCache) {
     let free = freePages(sys)
     if free > target { cache.fill(limit: free - target) } else { cache.release(target - free) }
+}
+
+/// What `body` returns when run on a thread of its own (a new thread index).
+func onNewThread<T: Sendable>(_ body: @escaping @Sendable () -> T) -> T {
+    let result = Lock<T?>(nil)
+    let done = DispatchSemaphore(value: 0)
+    Thread {
+        let value = body()
+        result.withLock { $0 = value }
+        done.signal()
+    }.start()
+    done.wait()
+    return result.withLock { $0! }
 }

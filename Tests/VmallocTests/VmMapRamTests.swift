@@ -165,7 +165,7 @@ import VmallocTestSupport
         expectNothingLost(sys)
     }
 
-    /// DESIGN §4's rule for lingering aliases: once `__free_pages` returns, no lazily unmapped
+    /// The rule for lingering aliases (ARCHITECTURE, "VA space and lazy free"): once `__free_pages` returns, no lazily unmapped
     /// area maps the frame any more — not even one that another thread's purge has taken off
     /// its shard and not yet unmapped (the space's `aliasPurge` lock makes the free wait for
     /// that unmap). One thread maps a frame, writes, unmaps and frees it in a loop while
@@ -179,9 +179,13 @@ import VmallocTestSupport
             done.signal()
         }.start()
         var stale = 0
+        var rounds = 0
         for i in 0..<10000 {
             guard let page = sys.alloc_page(.kernel), let p = sys.vm_map_ram([page]) else { continue }
             p.storeBytes(of: UInt32(i), as: UInt32.self)
+            // The probe must see a live mapping, or a stale one would go unseen too.
+            #expect(vmtest_is_readable(p) != 0, "a live vm_map_ram area did not read")
+            rounds += 1
             sys.vm_unmap_ram(p, 1)
             sched_yield()  // room for the purger to take the alias before the free
             sys.__free_page(page)
@@ -189,6 +193,7 @@ import VmallocTestSupport
         }
         stop.store(true, ordering: .relaxed)
         done.wait()
+        #expect(rounds > 0, "no round mapped its frame")
         #expect(stale == 0, "a freed frame stayed mapped by a lingering alias \(stale) times")
         expectNothingLost(sys)
     }

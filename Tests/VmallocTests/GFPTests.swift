@@ -6,6 +6,8 @@ import VmallocTestSupport
 @Suite struct GFPTests {
     @Test func kernelValues() {
         #expect(GFP_KERNEL.rawValue == 0xcc0)
+        // `.kernel` is an inlinable literal: it must stay the union of its named bits.
+        #expect(GFP.kernel == [.reclaim, .io, .fs])
         #expect(GFP_NOFS.rawValue == 0xc40)
         #expect(GFP_NOIO.rawValue == 0xc00)
         #expect((GFP_NOFS | __GFP_ZERO).description == "GFP_NOFS|__GFP_ZERO")

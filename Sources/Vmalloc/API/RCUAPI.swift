@@ -6,7 +6,8 @@ import CShim
 extension MemorySystem {
     /// `kvfree` p after a grace period (`kvfree_rcu_mightsleep`): every reader inside
     /// `rcu_read_lock` when it is called may keep using the memory until it leaves. nil is a
-    /// no-op. When the callback cannot be queued, waits for the grace period here and frees.
+    /// no-op. p waits in its CPU's batch; a thread of the system frees the batch after a grace
+    /// period.
     public func kvfree_rcu(_ p: UnsafeMutableRawPointer?) { kv.kvfreeRCU(p) }
 
     /// Wait for a grace period (`synchronize_rcu`). Inside a read-side section it would wait

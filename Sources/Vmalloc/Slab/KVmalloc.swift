@@ -120,7 +120,7 @@ final class KVmalloc: Sendable {
     /// `kvfree_rcu` on liburcu (bulletproof flavour): `kvfree` p after a grace period. p waits in
     /// its CPU's batch (`RCUFreeBatches`); a full batch, or one that waited `drainDelayNs`, goes to
     /// the monitor, which waits for one grace period for all it holds and frees them. Never
-    /// sleeps.
+    /// waits for a grace period itself, until `stop()` (then it frees in the caller).
     func kvfreeRCU(_ p: UnsafeMutableRawPointer?) {
         guard let p else { return }
         switch rcuBatches.add(p) {

@@ -1,7 +1,8 @@
 import CShim
 import Glibc
 
-// Lock order: one slot lock at a time, never nested, and nothing is called under it.
+// Lock order: one slot lock at a time, never nested; under it only a new block's malloc and the
+// clock are called, never a lock or an allocator of this library.
 
 /// `kvfree_rcu`'s per-CPU batches (mm/slab_common.c `kfree_rcu_cpu`): freed pointers wait in a
 /// block of the CPU the caller runs on, and a block goes to the monitor whole — one grace period

@@ -60,8 +60,8 @@ final class PerCPUAllocator: Sendable {
         /// No live allocation starts there.
         case notLive
         case freed
-        /// The chunk became empty and left the group.
-        case emptied
+        /// The chunk became empty and left the group: here it is, as it stands.
+        case emptied(PerCPUChunk)
     }
 
     /// One group's chunks: every chunk in a slot list and an index by base.
@@ -99,16 +99,15 @@ final class PerCPUAllocator: Sendable {
 
         /// Files an empty chunk, takes `count` granules at `align` from the group, and sends the
         /// chunk away again if they came from another one (frees made room meanwhile): the
-        /// address, and whether the chunk left.
-        mutating func add(_ chunk: PerCPUChunk, thenAllocate count: Int, align: Int) -> (Int?, left: Bool) {
+        /// address, and the chunk if it left.
+        mutating func add(_ chunk: PerCPUChunk, thenAllocate count: Int, align: Int) -> (Int?, left: PerCPUChunk?) {
             let c = chunks.count
             index[chunk.base] = c
             chunks.append(chunk)
             file(c, in: PerCPUAllocator.slot(chunk.contigHint))
             let address = allocate(count, align: align)
-            guard chunks[c].isEmpty else { return (address, false) }
-            remove(c)
-            return (address, true)
+            guard chunks[c].isEmpty else { return (address, nil) }
+            return (address, remove(c))
         }
 
         /// Frees the allocation at `offset` bytes into chunk `base` (`pcpu_free_area`); a chunk
@@ -122,8 +121,7 @@ final class PerCPUAllocator: Sendable {
                 refile(c)
                 return .freed
             }
-            remove(c)
-            return .emptied
+            return .emptied(remove(c))
         }
 
         /// Moves chunk `c` to the slot of its contig hint (`pcpu_chunk_relocate`).
@@ -149,8 +147,8 @@ final class PerCPUAllocator: Sendable {
             chunks[last].slotIndex = position
         }
 
-        /// Forgets chunk `c`: the last chunk moves into its position.
-        private mutating func remove(_ c: Int) {
+        /// Forgets chunk `c` and returns it: the last chunk moves into its position.
+        private mutating func remove(_ c: Int) -> PerCPUChunk {
             unfile(c)
             index[chunks[c].base] = nil
             let last = chunks.count - 1
@@ -159,7 +157,7 @@ final class PerCPUAllocator: Sendable {
                 index[chunks[c].base] = c
                 slots[chunks[c].slot][chunks[c].slotIndex] = c
             }
-            chunks.removeLast()
+            return chunks.removeLast()
         }
     }
 
@@ -170,8 +168,9 @@ final class PerCPUAllocator: Sendable {
 
     /// One group per possible CPU; a thread allocates from its own (by its stable index).
     private let groups: [Group]
-    /// The empty chunk kept (the kernel keeps one): its base, outside every group.
-    private let spare = Lock<Int?>(nil)
+    /// The empty chunk kept (the kernel keeps one), outside every group: kept whole, so a
+    /// group that takes it back (a thread whose only allocation comes and goes) rebuilds nothing.
+    private let spare = Lock<PerCPUChunk?>(nil)
     /// Chunks in all, the spare and those between a group and the spare included.
     private let chunkCount = Atomic<Int>(0)
 
@@ -206,19 +205,18 @@ final class PerCPUAllocator: Sendable {
         var found = group.state.withLock { $0.allocate(count, align: alignGranules) }
         if found == nil {
             // No chunk of the group holds it: the spare does, or a new chunk.
-            let spareBase = spare.withLock { s in
+            let kept = spare.withLock { s in
                 defer { s = nil }
                 return s
             }
-            guard let chunk = spareBase.map({ PerCPUChunk(base: $0, granules: Self.granulesPerUnit) }) ?? createChunk()
-            else {
+            guard let chunk = kept ?? createChunk() else {
                 log.warn(
                     "percpu: allocation failed, size=\(size) align=\(align) atomic=0, failed to allocate new chunk",
                     site: "percpu-fail")
                 return nil
             }
             let (address, left) = group.state.withLock { $0.add(chunk, thenAllocate: count, align: alignGranules) }
-            if left { release(chunk.base) }
+            if let left { release(left) }
             found = address
         }
         guard let found, let p = UnsafeMutableRawPointer(bitPattern: found) else { return nil }
@@ -237,25 +235,27 @@ final class PerCPUAllocator: Sendable {
         let base = address & ~(Self.unitSize - 1)
         let home = Int(vmshim_thread_index()) % groups.count
         var outcome = Freed.elsewhere
-        for g in 0..<groups.count where outcome == .elsewhere {
+        for g in 0..<groups.count {
             outcome = groups[(home + g) % groups.count].state.withLock { $0.free(base: base, offset: address - base) }
+            if case .elsewhere = outcome { continue }
+            break
         }
         switch outcome {
         case .freed: return
-        case .emptied: release(base)
+        case .emptied(let chunk): release(chunk)
         case .elsewhere, .notLive:
             log.warn("free_percpu: \(p) is not a live per-CPU allocation; nothing freed", site: "percpu-free-bad")
         }
     }
 
-    /// Keeps empty chunk `base` as the spare, or vfrees it when there is one.
-    private func release(_ base: Int) {
+    /// Keeps empty `chunk` as the spare, or vfrees it when there is one.
+    private func release(_ chunk: PerCPUChunk) {
         let kept = spare.withLock { s in
             guard s == nil else { return false }
-            s = base
+            s = chunk
             return true
         }
-        guard !kept, let p = UnsafeMutableRawPointer(bitPattern: base) else { return }
+        guard !kept, let p = UnsafeMutableRawPointer(bitPattern: chunk.base) else { return }
         chunkCount.subtract(1, ordering: .relaxed)
         space.freeArea(p, kind: .vmalloc, function: "vfree()")
     }

@@ -60,9 +60,7 @@ void vmshim_pt_set_run(uint8_t *direct, uint64_t root_pfn, uint64_t off, uint64_
         uint64_t *t = pte_table(direct, root_pfn, off);
         unsigned i = index_at(off, 1);
         uint64_t n = 512 - i < count ? 512 - i : count;
-        if (t)
-            for (uint64_t k = 0; k < n; k++)
-                __atomic_store_n(&t[i + k], ((pfn + k) << VMSHIM_PAGE_SHIFT) | PT_PRESENT, __ATOMIC_RELEASE);
+        if (t) vmshim_pte_set(t, i, pfn, n);
         off += n << VMSHIM_PAGE_SHIFT;
         pfn += n;
         count -= n;
@@ -86,8 +84,7 @@ void vmshim_pt_clear(uint8_t *direct, uint64_t root_pfn, uint64_t off, uint64_t 
         uint64_t *t = pte_table(direct, root_pfn, off);
         unsigned i = index_at(off, 1);
         uint64_t n = 512 - i < count ? 512 - i : count;
-        if (t)
-            for (uint64_t k = 0; k < n; k++) __atomic_store_n(&t[i + k], 0, __ATOMIC_RELEASE);
+        if (t) vmshim_pte_clear(t, i, n);
         off += n << VMSHIM_PAGE_SHIFT;
         count -= n;
     }

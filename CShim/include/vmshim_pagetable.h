@@ -32,10 +32,16 @@ uint64_t *vmshim_pt_leaf(uint8_t *direct, uint64_t root_pfn, uint64_t off);
 // x86-64 assumption, not a C11 guarantee: in C11 terms the plain stores race with the readers'
 // acquire loads), so a reader's acquire load of an entry sees all or nothing of it and everything
 // stored before it; the release fence keeps the compiler from moving earlier stores past the
-// run. (vmshim_pte_set and vmshim_pte_clear run only inlined into Swift code, and Swift's
-// importer reads `__has_feature(thread_sanitizer)` as 0 even in a TSan build: a separate TSan
-// path here would never be taken.)
-#if defined(__SSE2__) && defined(__x86_64__)
+// run. ThreadSanitizer does not see vector stores: a C file of the shim built with it (the page
+// table's walks that cross PTE tables) takes the release-store loops instead. Swift's importer
+// reads `__has_feature(thread_sanitizer)` as 0 even in a TSan build, so code inlined into Swift
+// keeps the vector stores there, as TSan never saw those either.
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define VMSHIM_PTE_TSAN 1
+#endif
+#endif
+#if defined(__SSE2__) && defined(__x86_64__) && !defined(VMSHIM_PTE_TSAN)
 #include <emmintrin.h>
 #define VMSHIM_PTE_SSE2 1
 #else

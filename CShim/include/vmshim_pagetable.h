@@ -57,11 +57,12 @@ static inline void vmshim_pte_set(uint64_t *t, uint64_t i, uint64_t pfn, uint64_
     uint64_t *e = t + i;
     uint64_t v = (pfn << VMSHIM_PAGE_SHIFT) | 1ULL;
     const uint64_t step = 1ULL << VMSHIM_PAGE_SHIFT;
-    // One entry, or none (the run loops below would store the odd entry of an empty run).
-    if (__builtin_expect(count <= 1, 1)) {
-        if (count) __atomic_store_n(e, v, __ATOMIC_RELEASE);
+    if (__builtin_expect(count == 1, 1)) {
+        __atomic_store_n(e, v, __ATOMIC_RELEASE);
         return;
     }
+    // The odd-entry peel below would store one entry of an empty run.
+    if (count == 0) return;
     uint64_t k = 0;
 #if VMSHIM_PTE_SSE2
     __atomic_thread_fence(__ATOMIC_RELEASE);
@@ -119,11 +120,11 @@ static inline void vmshim_pte_set_list(uint64_t *t, const int64_t *pfns, uint64_
 /// as in `vmshim_pte_set`.
 static inline void vmshim_pte_clear(uint64_t *t, uint64_t i, uint64_t count) {
     uint64_t *e = t + i;
-    // One entry, or none (as in vmshim_pte_set).
-    if (__builtin_expect(count <= 1, 1)) {
-        if (count) __atomic_store_n(e, 0, __ATOMIC_RELEASE);
+    if (__builtin_expect(count == 1, 1)) {
+        __atomic_store_n(e, 0, __ATOMIC_RELEASE);
         return;
     }
+    if (count == 0) return;  // as in vmshim_pte_set
     uint64_t k = 0;
 #if VMSHIM_PTE_SSE2
     __atomic_thread_fence(__ATOMIC_RELEASE);

@@ -38,11 +38,14 @@ struct IDTable: @unchecked Sendable {
 
         deinit { slots.deallocate() }
 
-        /// The slot where the probe for `key` begins: the top bits of key × 2^64/φ, which
-        /// spreads consecutive keys and page-aligned ones alike.
+        /// The slot where the probe for `key` begins: the top bits of key × 2^64/φ, the key
+        /// rotated right by a page shift first, so that page-aligned keys (owner starts) carry
+        /// their entropy in the product's top bits as consecutive ones (pool keys) do.
         @inline(__always)
         func home(_ key: Int) -> Int {
-            Int(truncatingIfNeeded: (UInt64(bitPattern: Int64(key)) &* 0x9E37_79B9_7F4A_7C15) &>> hashShift)
+            let k = UInt64(bitPattern: Int64(key))
+            let rotated = k &>> 12 | k &<< 52
+            return Int(truncatingIfNeeded: (rotated &* 0x9E37_79B9_7F4A_7C15) &>> hashShift)
         }
 
         /// The slot holding `key`, or the free slot where it would go.
@@ -58,10 +61,10 @@ struct IDTable: @unchecked Sendable {
     private static let empty = Int.min
     private let storage = Storage(slots: 16)
 
-    /// The id of `key` (≥ 0), or -1 when it has none.
+    /// The id of `key`, or -1 when it has none (a negative key has none: the probe ends at a
+    /// free slot, whose id is -1; so lookups need no check, as vfree's takes any address).
     subscript(key: Int) -> Int32 {
         @inline(__always) get {
-            precondition(key >= 0, "table key must be non-negative")
             let s = storage
             return s.slots[s.find(key)].id
         }

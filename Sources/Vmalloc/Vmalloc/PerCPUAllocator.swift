@@ -60,8 +60,8 @@ final class PerCPUAllocator: Sendable {
         /// No live allocation starts there.
         case notLive
         case freed
-        /// The chunk became empty and left the group: here it is, as it stands.
-        case emptied(PerCPUChunk)
+        /// The chunk became empty and left the group: it waits in the group's `emptied`.
+        case emptied
     }
 
     /// One group's chunks: every chunk in a slot list and an index by base.
@@ -72,6 +72,9 @@ final class PerCPUAllocator: Sendable {
         var index: [Int: Int] = [:]
         /// Chunk positions by slot (`pcpu_chunk_lists`).
         var slots: [[Int]] = Array(repeating: [], count: PerCPUAllocator.slotCount)
+        /// Chunks that `free` emptied and took out, until the freeing threads take them (one
+        /// each: two frees may empty two chunks before either comes back).
+        var emptied: [PerCPUChunk] = []
 
         /// Takes `count` granules at `align` granules from the first chunk, smallest slot
         /// first, whose longest free extent holds them; the address of unit 0's copy.
@@ -121,7 +124,8 @@ final class PerCPUAllocator: Sendable {
                 refile(c)
                 return .freed
             }
-            return .emptied(remove(c))
+            emptied.append(remove(c))
+            return .emptied
         }
 
         /// Moves chunk `c` to the slot of its contig hint (`pcpu_chunk_relocate`).
@@ -235,14 +239,17 @@ final class PerCPUAllocator: Sendable {
         let base = address & ~(Self.unitSize - 1)
         let home = Int(vmshim_thread_index()) % groups.count
         var outcome = Freed.elsewhere
-        for g in 0..<groups.count {
-            outcome = groups[(home + g) % groups.count].state.withLock { $0.free(base: base, offset: address - base) }
-            if case .elsewhere = outcome { continue }
-            break
+        var group = home
+        for g in 0..<groups.count where outcome == .elsewhere {
+            group = (home + g) % groups.count
+            outcome = groups[group].state.withLock { $0.free(base: base, offset: address - base) }
         }
         switch outcome {
         case .freed: return
-        case .emptied(let chunk): release(chunk)
+        case .emptied:
+            // Taken in a second, rare lock round: a chunk in the outcome of every free would
+            // make each one copy and destroy a large enum.
+            if let chunk = groups[group].state.withLock({ $0.emptied.popLast() }) { release(chunk) }
         case .elsewhere, .notLive:
             log.warn("free_percpu: \(p) is not a live per-CPU allocation; nothing freed", site: "percpu-free-bad")
         }

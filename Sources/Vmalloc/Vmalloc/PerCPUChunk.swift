@@ -175,7 +175,11 @@ struct PerCPUChunk: Sendable {
         // Make room for the new extents, or close the gap of the old ones left over, then write.
         let delta = added - old.count
         let tail = extents.count - old.upperBound
-        if delta > 0 { extents.append(contentsOf: repeatElement(Extent(start: 0, end: 0), count: delta)) }
+        // One or two extents at most, one by one: the generic append(contentsOf:) and
+        // removeLast(_:) cost more than these loops (callgrind).
+        if delta > 0 {
+            for _ in 0..<delta { extents.append(Extent(start: 0, end: 0)) }
+        }
         extents.withUnsafeMutableBufferPointer { e in
             let p = e.baseAddress!
             // The extents after `old` move by delta: one memmove (`vmshim_copy`; the ranges
@@ -186,7 +190,7 @@ struct PerCPUChunk: Sendable {
             if let a { p[old.lowerBound] = a }
             if let b { p[old.lowerBound + 1] = b }
         }
-        if delta < 0 { extents.removeLast(-delta) }
+        for _ in 0..<max(-delta, 0) { extents.removeLast() }
         let lowerBound = Int32(old.lowerBound)
         let shiftBy = Int32(delta)
         // Through the buffer with wrapping arithmetic, so that both loops vectorise.

@@ -66,12 +66,12 @@ final class PerCPUAllocator: Sendable {
 
     /// One group's chunks: every chunk in a slot list and an index by base.
     private struct State {
-        /// Every chunk; the slot lists and `index` refer to them by position.
+        /// Every chunk, at its `position`.
         var chunks: [PerCPUChunk] = []
         /// Chunk positions by `base`, for frees (`pcpu_chunk_addr_search`).
-        var index: [Int: Int] = [:]
-        /// Chunk positions by slot (`pcpu_chunk_lists`).
-        var slots: [[Int]] = Array(repeating: [], count: PerCPUAllocator.slotCount)
+        let index = IDTable()
+        /// Chunks by slot (`pcpu_chunk_lists`), each at its `slotIndex`.
+        var slots: [[PerCPUChunk]] = Array(repeating: [], count: PerCPUAllocator.slotCount)
         /// Chunks that `free` emptied and took out, until the freeing threads take them (one
         /// each: two frees may empty two chunks before either comes back).
         var emptied: [PerCPUChunk] = []
@@ -79,89 +79,86 @@ final class PerCPUAllocator: Sendable {
         /// Takes `count` granules at `align` granules from the first chunk, smallest slot
         /// first, whose longest free extent holds them; the address of unit 0's copy.
         mutating func allocate(_ count: Int, align: Int) -> Int? {
-            for slot in PerCPUAllocator.slot(count)..<slots.count {
-                guard let c = firstFit(count, align: align, in: slot),
-                    let offset = chunks[c].allocate(count, align: align)
+            for slot in PerCPUAllocator.slot(count)..<PerCPUAllocator.slotCount {
+                guard let chunk = firstFit(count, align: align, in: slot),
+                    let offset = chunk.allocate(count, align: align)
                 else { continue }
-                refile(c)
-                return chunks[c].base + offset * PerCPUAllocator.granule
+                refile(chunk)
+                return chunk.base &+ offset &* PerCPUAllocator.granule
             }
             return nil
         }
 
         /// The first chunk in `slot` whose longest free extent holds `count` granules aligned to
-        /// `align`. Through the buffers: the list may be long when alignment fails in many chunks,
+        /// `align`. Through the buffer: the list may be long when alignment fails in many chunks,
         /// and bounds checks would make each look twice as long.
-        private func firstFit(_ count: Int, align: Int, in slot: Int) -> Int? {
-            chunks.withUnsafeBufferPointer { chunks in
-                slots[slot].withUnsafeBufferPointer { list in
-                    list.first { chunks[$0].fits(count, align: align) }
-                }
-            }
+        private func firstFit(_ count: Int, align: Int, in slot: Int) -> PerCPUChunk? {
+            slots[slot].withUnsafeBufferPointer { list in list.first { $0.fits(count, align: align) } }
         }
 
         /// Files an empty chunk, takes `count` granules at `align` from the group, and sends the
         /// chunk away again if they came from another one (frees made room meanwhile): the
         /// address, and the chunk if it left.
         mutating func add(_ chunk: PerCPUChunk, thenAllocate count: Int, align: Int) -> (Int?, left: PerCPUChunk?) {
-            let c = chunks.count
-            index[chunk.base] = c
+            chunk.position = chunks.count
+            index.insert(chunk.base, Int32(chunk.position))
             chunks.append(chunk)
-            file(c, in: PerCPUAllocator.slot(chunk.contigHint))
+            file(chunk, in: PerCPUAllocator.slot(chunk.contigHint))
             let address = allocate(count, align: align)
-            guard chunks[c].isEmpty else { return (address, nil) }
-            return (address, remove(c))
+            guard chunk.isEmpty else { return (address, nil) }
+            remove(chunk)
+            return (address, chunk)
         }
 
         /// Frees the allocation at `offset` bytes into chunk `base` (`pcpu_free_area`); a chunk
         /// left empty leaves the group.
         mutating func free(base: Int, offset: Int) -> Freed {
-            guard let c = index[base] else { return .elsewhere }
-            guard offset % PerCPUAllocator.granule == 0, chunks[c].free(at: offset / PerCPUAllocator.granule) else {
+            let c = index[base]
+            guard c >= 0 else { return .elsewhere }
+            let chunk = chunks[Int(c)]
+            guard offset & (PerCPUAllocator.granule - 1) == 0, chunk.free(at: offset / PerCPUAllocator.granule) else {
                 return .notLive
             }
-            guard chunks[c].isEmpty else {
-                refile(c)
+            guard chunk.isEmpty else {
+                refile(chunk)
                 return .freed
             }
-            emptied.append(remove(c))
+            remove(chunk)
+            emptied.append(chunk)
             return .emptied
         }
 
-        /// Moves chunk `c` to the slot of its contig hint (`pcpu_chunk_relocate`).
-        private mutating func refile(_ c: Int) {
-            let slot = PerCPUAllocator.slot(chunks[c].contigHint)
-            guard slot != chunks[c].slot else { return }
-            unfile(c)
-            file(c, in: slot)
+        /// Moves `chunk` to the slot of its contig hint (`pcpu_chunk_relocate`).
+        private mutating func refile(_ chunk: PerCPUChunk) {
+            let slot = PerCPUAllocator.slot(chunk.contigHint)
+            guard slot != chunk.slot else { return }
+            unfile(chunk)
+            file(chunk, in: slot)
         }
 
-        private mutating func file(_ c: Int, in slot: Int) {
-            chunks[c].slot = slot
-            chunks[c].slotIndex = slots[slot].count
-            slots[slot].append(c)
+        private mutating func file(_ chunk: PerCPUChunk, in slot: Int) {
+            chunk.slot = slot
+            chunk.slotIndex = slots[slot].count
+            slots[slot].append(chunk)
         }
 
-        /// Takes chunk `c` out of its slot's list: the list's last entry takes its place.
-        private mutating func unfile(_ c: Int) {
-            let (slot, position) = (chunks[c].slot, chunks[c].slotIndex)
-            let last = slots[slot].removeLast()
-            guard last != c else { return }
-            slots[slot][position] = last
-            chunks[last].slotIndex = position
+        /// Takes `chunk` out of its slot's list: the list's last entry takes its place.
+        private mutating func unfile(_ chunk: PerCPUChunk) {
+            let last = slots[chunk.slot].removeLast()
+            guard last !== chunk else { return }
+            last.slotIndex = chunk.slotIndex
+            slots[chunk.slot][chunk.slotIndex] = last
         }
 
-        /// Forgets chunk `c` and returns it: the last chunk moves into its position.
-        private mutating func remove(_ c: Int) -> PerCPUChunk {
-            unfile(c)
-            index[chunks[c].base] = nil
-            let last = chunks.count - 1
-            if c != last {
-                chunks.swapAt(c, last)
-                index[chunks[c].base] = c
-                slots[chunks[c].slot][chunks[c].slotIndex] = c
-            }
-            return chunks.removeLast()
+        /// Forgets `chunk`: the last chunk moves into its position.
+        private mutating func remove(_ chunk: PerCPUChunk) {
+            unfile(chunk)
+            index.remove(chunk.base)
+            let last = chunks.removeLast()
+            guard last !== chunk else { return }
+            last.position = chunk.position
+            index[last.base] = Int32(last.position)
+            chunks[last.position] = last
         }
     }
 

@@ -130,7 +130,10 @@ final class PerCPUChunk: @unchecked Sendable {
         // The block's longest may have been this extent, and the chunk's hint.
         let stale = old.length == Int(blockLongest[block])
         let wasHint = Int(old.start) == contigHintStart
+        // The longer of what is left before and after the allocation (empty: nothing).
+        var left = Extent(start: old.start, end: Int32(start))
         if start == Int(old.start) {
+            left = Extent(start: Int32(end), end: old.end)
             if end == Int(old.end) {
                 remove(i)
             } else {
@@ -138,17 +141,19 @@ final class PerCPUChunk: @unchecked Sendable {
                 let to = end &>> Self.blockShift
                 // Blocks after the old start, up to the new one, no longer count it as before them.
                 addToFirsts(block &+ 1..<to &+ 1, -1)
-                if to != block { lengthen(to, Int(old.end) &- end) }
+                if to != block { lengthen(to, left.length) }
             }
         } else {
             extents[i].end = Int32(start)
             if end < Int(old.end) {
-                insert(Extent(start: Int32(end), end: old.end), at: i &+ 1)
-                lengthen(end &>> Self.blockShift, Int(old.end) &- end)
+                let after = Extent(start: Int32(end), end: old.end)
+                insert(after, at: i &+ 1)
+                lengthen(end &>> Self.blockShift, after.length)
+                if after.length > left.length { left = after }
             }
         }
         if stale { rescan(block) }
-        if wasHint { findContigHint() }
+        if wasHint { findContigHint(likely: left) }
     }
 
     /// Frees the allocation starting at `offset`; false, with nothing changed, when no live
@@ -247,11 +252,16 @@ final class PerCPUChunk: @unchecked Sendable {
         blockLongest[k] = Int32(longest)
     }
 
-    /// Finds the longest free extent again, the lowest of equals, from the block hints.
-    private func findContigHint() {
+    /// Finds the longest free extent again from the block hints: `likely` when it is as long
+    /// as any (what is left of the old one mostly is), else the lowest of the longest.
+    private func findContigHint(likely: Extent) {
         // The maximum first (a loop that vectorises), then its lowest block.
         var longest: Int32 = 0
         for k in 0..<blockCount { longest = max(longest, blockLongest[k]) }
+        if Int(longest) == likely.length {
+            (contigHint, contigHintStart) = (likely.length, Int(likely.start))
+            return
+        }
         var block = 0
         while blockLongest[block] != longest { block &+= 1 }
         contigHint = Int(longest)

@@ -222,7 +222,8 @@ final class PerCPUAllocator: Sendable {
         }
         guard let found, let p = UnsafeMutableRawPointer(bitPattern: found) else { return nil }
         // Every copy is cleared, as pcpu_alloc memsets each possible CPU's.
-        for cpu in 0..<Self.nrPossibleCPUs { memset(p + cpu * Self.unitSize, 0, count * Self.granule) }
+        // (One group per possible CPU: their count, without the global's lazy-initialisation check.)
+        for cpu in 0..<groups.count { memset(p + cpu * Self.unitSize, 0, count * Self.granule) }
         return p
     }
 

@@ -185,27 +185,43 @@ import VmallocTestSupport
         #expect(Self.chunkCount(sys) == 1)
     }
 
-    /// A chunk's first fit is the lowest aligned offset with room, whichever blocks it skips,
-    /// and its block index and hints stay what a walk of every extent finds, through random
-    /// allocations and frees (a unit that is not a whole number of blocks too).
-    @Test(arguments: [PerCPUAllocator.unitSize / PerCPUAllocator.granule, 5000])
-    func blockHintsMatchAWalk(granules: Int) {
-        var chunk = PerCPUChunk(base: 0, granules: granules)
+    /// A chunk's first fit is the lowest aligned offset with room, whichever blocks it skips;
+    /// its free extents are exactly the model's free runs and its block index and hints what a
+    /// walk of every extent finds, after every allocation and free; a live start frees once; and
+    /// the chunk is whole again after the last free. Requests from one granule to a block and
+    /// more, at alignments up to a page, in random order (a unit that is not a whole number of
+    /// blocks too): an error in an index shift, a merge or a hint shows as a mismatch at its step.
+    @Test(arguments: [
+        (PerCPUAllocator.unitSize / PerCPUAllocator.granule, UInt64(7)),
+        (PerCPUAllocator.unitSize / PerCPUAllocator.granule, UInt64(8)),
+        (5000, UInt64(7)),
+    ])
+    func chunkMatchesAModel(granules: Int, seed: UInt64) {
+        let chunk = PerCPUChunk(base: 0, granules: granules)
         var used = Array(repeating: false, count: granules)
         var live: [(start: Int, count: Int)] = []
-        var rng = SplitMix64(seed: 7)
+        var rng = SplitMix64(seed: seed)
+        var mismatches = 0
+        var runs = [0..<granules]
         for step in 0..<2000 {
             if live.isEmpty || rng.inclusive(0...2) > 0 {
-                let (size, align) = Self.randomRequest(&rng)
+                // pcpu_alloc_test's requests mostly, and now and then a granule or a whole block.
+                var (size, align) = Self.randomRequest(&rng)
+                switch rng.inclusive(0...9) {
+                case 0: size = 1
+                case 1: size = rng.inclusive(1...PerCPUAllocator.maxAllocation / 4)
+                default: break
+                }
                 let count = (size + 3) / 4
                 let alignGranules = max(align / 4, 1)
-                let expected = stride(from: 0, through: granules - count, by: alignGranules).first {
-                    !used[$0..<$0 + count].contains(true)
-                }
+                // The model's first fit: the lowest aligned start with room in a free run.
+                let expected = runs.lazy.map { ($0.lowerBound + alignGranules - 1) / alignGranules * alignGranules }
+                    .enumerated().first { $1 + count <= runs[$0].upperBound }?.element
                 let got = chunk.fits(count, align: alignGranules) ? chunk.allocate(count, align: alignGranules) : nil
                 // fits() reads the contig hint only: it may pass over a chunk that has room elsewhere.
                 if got != nil || chunk.fits(count, align: alignGranules) { #expect(got == expected, "step \(step)") }
                 if let got {
+                    #expect(got % alignGranules == 0 && !used[got..<got + count].contains(true), "step \(step)")
                     for g in got..<got + count { used[g] = true }
                     live.append((got, count))
                 }
@@ -216,15 +232,58 @@ import VmallocTestSupport
                 #expect(freed && !again, "a live start is freed once")
                 for g in a.start..<a.start + a.count { used[g] = false }
             }
-            let consistent = chunk.hintsAreConsistent
-            #expect(consistent, "step \(step)")
+            runs = Self.freeRuns(used)
+            if chunk.freeRanges != runs || !chunk.hintsAreConsistent { mismatches += 1 }
         }
+        #expect(mismatches == 0)
         for a in live {
             let freed = chunk.free(at: a.start)
             #expect(freed)
         }
         let consistent = chunk.hintsAreConsistent
-        #expect(chunk.isEmpty && chunk.contigHint == granules && consistent)
+        #expect(chunk.isEmpty && chunk.contigHint == granules && chunk.freeRanges == [0..<granules] && consistent)
+    }
+
+    /// The maximal runs of false in `used` (through the buffer: called at every step).
+    static func freeRuns(_ used: [Bool]) -> [Range<Int>] {
+        used.withUnsafeBufferPointer { u in
+            var runs: [Range<Int>] = []
+            var g = 0
+            while g < u.count {
+                while g < u.count && u[g] { g += 1 }
+                let start = g
+                while g < u.count && !u[g] { g += 1 }
+                if g > start { runs.append(start..<g) }
+            }
+            return runs
+        }
+    }
+
+    /// pcpu_alloc_test's pattern through the allocator, with frees in random order: every
+    /// allocation aligned and apart from every live one (a model of live ranges), and every chunk
+    /// but the spare gone at the end.
+    @Test func allocationsStayAlignedAndApart() throws {
+        let sys = try makeSystem(mib: Self.megabytes(forAllocations: 6_000))
+        var rng = SplitMix64(seed: 5)
+        var live: [(start: Int, size: Int)] = []
+        var overlaps = 0
+        var misaligned = 0
+        for _ in 0..<12_000 {
+            if live.isEmpty || rng.next(3) != 0 {
+                let r = Self.randomRequest(&rng)
+                let allocated = try #require(sys.__alloc_percpu(r.size, r.align))
+                let p = Int(bitPattern: allocated)
+                if p % r.align != 0 { misaligned += 1 }
+                overlaps += live.count { $0.start < p + r.size && p < $0.start + $0.size }
+                live.append((p, r.size))
+            } else {
+                let a = live.remove(at: rng.next(live.count))
+                sys.free_percpu(UnsafeMutableRawPointer(bitPattern: a.start))
+            }
+        }
+        for a in live { sys.free_percpu(UnsafeMutableRawPointer(bitPattern: a.start)) }
+        #expect(overlaps == 0 && misaligned == 0)
+        #expect(Self.chunkCount(sys) == 1)
     }
 
     @Test func twoThreadsAtOnce() throws {

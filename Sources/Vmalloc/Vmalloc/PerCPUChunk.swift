@@ -288,21 +288,36 @@ final class PerCPUChunk: @unchecked Sendable {
         return min(limit, (word &<< 6) &+ bits.trailingZeroBitCount)
     }
 
+    /// The free extents, in address order (tests compare them with a model of every granule).
+    var freeRanges: [Range<Int>] { (0..<extentCount).map { Int(extents[$0].start)..<Int(extents[$0].end) } }
+
     /// Whether the block index and the hints are what a walk of every extent finds, and the
     /// extents are ordered, apart and non-empty (tests check it after each change).
     var hintsAreConsistent: Bool {
-        let all = (0..<extentCount).map { extents[$0] }
-        let ordered = zip(all, all.dropFirst()).allSatisfy { $0.end < $1.start } && all.allSatisfy { $0.length > 0 }
-        let longest = all.map(\.length).max() ?? 0
-        for k in 0..<blockCount {
-            let first = all.firstIndex { Int($0.start) >= k << Self.blockShift } ?? all.count
-            let inBlock = all.filter { Int($0.start) >> Self.blockShift == k }
-            guard Int(blockFirst[k]) == first, Int(blockLongest[k]) == inBlock.map(\.length).max() ?? 0 else {
-                return false
+        var longestExtent = 0
+        var hintFound = false
+        var free = 0
+        var block = 0
+        var blockMax = 0
+        for i in 0..<extentCount {
+            let e = extents[i]
+            guard e.length > 0, i == 0 || extents[i - 1].end < e.start else { return false }
+            (free, longestExtent) = (free + e.length, max(longestExtent, e.length))
+            // Close the blocks before this extent's: each counts the extents before it.
+            while Int(e.start) >> Self.blockShift > block {
+                guard Int(blockLongest[block]) == blockMax, Int(blockFirst[block + 1]) == i else { return false }
+                (block, blockMax) = (block + 1, 0)
             }
+            blockMax = max(blockMax, e.length)
         }
-        return ordered && Int(blockFirst[blockCount]) == all.count && contigHint == longest
-            && (longest == 0 || all.contains { Int($0.start) == contigHintStart && $0.length == longest })
-            && freeGranules == all.reduce(0) { $0 + $1.length }
+        while block < blockCount {
+            guard Int(blockLongest[block]) == blockMax, Int(blockFirst[block + 1]) == extentCount else { return false }
+            (block, blockMax) = (block + 1, 0)
+        }
+        for i in 0..<extentCount where Int(extents[i].start) == contigHintStart && extents[i].length == contigHint {
+            hintFound = true
+        }
+        return blockFirst[0] == 0 && contigHint == longestExtent && (longestExtent == 0 || hintFound)
+            && freeGranules == free
     }
 }

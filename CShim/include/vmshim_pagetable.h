@@ -53,14 +53,21 @@ uint64_t *vmshim_pt_leaf(uint8_t *direct, uint64_t root_pfn, uint64_t off);
 /// (`vmshim_pt_lookup`) sees everything written before. One entry, the common vmalloc of one
 /// page, is a single store; longer runs go two entries per store (see above), or one per store
 /// unrolled by four.
-static inline void vmshim_pte_set(uint64_t *t, uint64_t i, uint64_t pfn, uint64_t count) {
+static inline void vmshim_pte_set_many(uint64_t *e, uint64_t v, uint64_t count);
+static inline __attribute__((always_inline)) void vmshim_pte_set(uint64_t *t, uint64_t i, uint64_t pfn,
+                                                                 uint64_t count) {
     uint64_t *e = t + i;
     uint64_t v = (pfn << VMSHIM_PAGE_SHIFT) | 1ULL;
-    const uint64_t step = 1ULL << VMSHIM_PAGE_SHIFT;
     if (__builtin_expect(count == 1, 1)) {
         __atomic_store_n(e, v, __ATOMIC_RELEASE);
         return;
     }
+    vmshim_pte_set_many(e, v, count);
+}
+/// `vmshim_pte_set` of a run other than one entry, from e on, the first entry `v`: out of line,
+/// so that where the one-entry store inlines (vmalloc's reuse) no loop comes with it.
+static inline __attribute__((noinline)) void vmshim_pte_set_many(uint64_t *e, uint64_t v, uint64_t count) {
+    const uint64_t step = 1ULL << VMSHIM_PAGE_SHIFT;
     // The odd-entry peel below would store one entry of an empty run.
     if (count == 0) return;
     uint64_t k = 0;
@@ -118,12 +125,18 @@ static inline void vmshim_pte_set_list(uint64_t *t, const int64_t *pfns, uint64_
 }
 /// Clear `count` entries of one PTE table from t[i] (within the table), with release stores
 /// as in `vmshim_pte_set`.
-static inline void vmshim_pte_clear(uint64_t *t, uint64_t i, uint64_t count) {
+static inline void vmshim_pte_clear_many(uint64_t *e, uint64_t count);
+static inline __attribute__((always_inline)) void vmshim_pte_clear(uint64_t *t, uint64_t i, uint64_t count) {
     uint64_t *e = t + i;
     if (__builtin_expect(count == 1, 1)) {
         __atomic_store_n(e, 0, __ATOMIC_RELEASE);
         return;
     }
+    vmshim_pte_clear_many(e, count);
+}
+/// `vmshim_pte_clear` of a run other than one entry, from e on: out of line, as
+/// `vmshim_pte_set_many`.
+static inline __attribute__((noinline)) void vmshim_pte_clear_many(uint64_t *e, uint64_t count) {
     if (count == 0) return;  // as in vmshim_pte_set
     uint64_t k = 0;
 #if VMSHIM_PTE_SSE2

@@ -340,7 +340,7 @@ final class VmapShard: Sendable {
             let first = frames &- pages
             let start = a.pointee.offset &+ first &<< Int(VMSHIM_PAGE_SHIFT)
             // The owner starts elsewhere in the class: move its entry.
-            if pages != a.pointee.nrPages { moveStart(id, at: a, to: start, pages: pages) }
+            if pages != a.pointee.nrPages { moveStart(at: a, to: start, pages: pages) }
             a.pointee.state = .live
             a.pointee.caller = caller
             lazyPages &-= frames
@@ -360,9 +360,10 @@ final class VmapShard: Sendable {
 
         /// Enter revived area `id` (at `a`) under its new owner's start, of `pages` pages.
         @inline(never)
-        private mutating func moveStart(_ id: Int32, at a: UnsafeMutablePointer<AreaRecord>, to start: Int, pages: Int) {
-            starts.remove(a.pointee.offset &+ (a.pointee.classPages &- a.pointee.nrPages) &<< Int(VMSHIM_PAGE_SHIFT))
-            starts.insert(start, id)
+        private mutating func moveStart(at a: UnsafeMutablePointer<AreaRecord>, to start: Int, pages: Int) {
+            starts.rekey(
+                from: a.pointee.offset &+ (a.pointee.classPages &- a.pointee.nrPages) &<< Int(VMSHIM_PAGE_SHIFT),
+                to: start)
             a.pointee.nrPages = pages
         }
 

@@ -288,7 +288,8 @@ final class VmapAreas: @unchecked Sendable {
             let a = s.records.at(trusted: id)
             guard a.pointee.kind == .vmalloc else { return nil }
             let old = a.pointee.requested
-            guard size <= a.pointee.nrPages * PhysicalMemory.pageSize else { return .tooSmall(requested: old) }
+            // An area's pages are pages of the region: their bytes cannot overflow.
+            guard size <= a.pointee.nrPages &<< Int(VMSHIM_PAGE_SHIFT) else { return .tooSmall(requested: old) }
             a.pointee.requested = size
             return .resized(from: old)
         }

@@ -51,48 +51,57 @@ uint64_t *vmshim_pt_leaf(uint8_t *direct, uint64_t root_pfn, uint64_t off);
 /// Set `count` entries of one PTE table from t[i] on (all within the table) to consecutive
 /// frames from pfn. Each entry is a release store, so a reader that loads it with acquire
 /// (`vmshim_pt_lookup`) sees everything written before. One entry, the common vmalloc of one
-/// page, is a single store; longer runs go two entries per store (see above), or one per store
-/// unrolled by four.
-static inline void vmshim_pte_set(uint64_t *t, uint64_t i, uint64_t pfn, uint64_t count) {
+/// page, is a single store; runs of eight or more go two entries per store (see above), or one
+/// per store unrolled by four; shorter ones one per store.
+static inline void vmshim_pte_set_many(uint64_t *e, uint64_t v, uint64_t count);
+static inline __attribute__((always_inline)) void vmshim_pte_set(uint64_t *t, uint64_t i, uint64_t pfn,
+                                                                 uint64_t count) {
     uint64_t *e = t + i;
     uint64_t v = (pfn << VMSHIM_PAGE_SHIFT) | 1ULL;
-    const uint64_t step = 1ULL << VMSHIM_PAGE_SHIFT;
     if (__builtin_expect(count == 1, 1)) {
         __atomic_store_n(e, v, __ATOMIC_RELEASE);
         return;
     }
-    // The odd-entry peel below would store one entry of an empty run.
-    if (count == 0) return;
+    vmshim_pte_set_many(e, v, count);
+}
+/// `vmshim_pte_set` of a run other than one entry, from e on, the first entry `v`: out of line,
+/// so that where the one-entry store inlines (vmalloc's reuse) no loop comes with it.
+static inline __attribute__((noinline)) void vmshim_pte_set_many(uint64_t *e, uint64_t v, uint64_t count) {
+    const uint64_t step = 1ULL << VMSHIM_PAGE_SHIFT;
     uint64_t k = 0;
 #if VMSHIM_PTE_SSE2
-    __atomic_thread_fence(__ATOMIC_RELEASE);
-    if ((uintptr_t)e & 8) {
-        __atomic_store_n(e, v, __ATOMIC_RELEASE);
-        k = 1;
-        v += step;
+    // A short run (a few pages, none when empty) takes the one-entry stores at the end: cheaper
+    // than setting the lanes up.
+    if (count >= 8) {
+        __atomic_thread_fence(__ATOMIC_RELEASE);
+        if ((uintptr_t)e & 8) {
+            __atomic_store_n(e, v, __ATOMIC_RELEASE);
+            k = 1;
+            v += step;
+        }
+        // Four independent lanes of two entries: eight entries per round.
+        __m128i x0 = _mm_set_epi64x((long long)(v + step), (long long)v);
+        const __m128i two = _mm_set1_epi64x((long long)(2 * step));
+        __m128i x1 = _mm_add_epi64(x0, two);
+        __m128i x2 = _mm_add_epi64(x1, two);
+        __m128i x3 = _mm_add_epi64(x2, two);
+        const __m128i eight = _mm_set1_epi64x((long long)(8 * step));
+        for (; k + 8 <= count; k += 8) {
+            _mm_store_si128((__m128i *)(e + k), x0);
+            _mm_store_si128((__m128i *)(e + k + 2), x1);
+            _mm_store_si128((__m128i *)(e + k + 4), x2);
+            _mm_store_si128((__m128i *)(e + k + 6), x3);
+            x0 = _mm_add_epi64(x0, eight);
+            x1 = _mm_add_epi64(x1, eight);
+            x2 = _mm_add_epi64(x2, eight);
+            x3 = _mm_add_epi64(x3, eight);
+        }
+        for (; k + 2 <= count; k += 2) {
+            _mm_store_si128((__m128i *)(e + k), x0);
+            x0 = _mm_add_epi64(x0, two);
+        }
+        v = (uint64_t)_mm_cvtsi128_si64(x0);
     }
-    // Four independent lanes of two entries: eight entries per round.
-    __m128i x0 = _mm_set_epi64x((long long)(v + step), (long long)v);
-    const __m128i two = _mm_set1_epi64x((long long)(2 * step));
-    __m128i x1 = _mm_add_epi64(x0, two);
-    __m128i x2 = _mm_add_epi64(x1, two);
-    __m128i x3 = _mm_add_epi64(x2, two);
-    const __m128i eight = _mm_set1_epi64x((long long)(8 * step));
-    for (; k + 8 <= count; k += 8) {
-        _mm_store_si128((__m128i *)(e + k), x0);
-        _mm_store_si128((__m128i *)(e + k + 2), x1);
-        _mm_store_si128((__m128i *)(e + k + 4), x2);
-        _mm_store_si128((__m128i *)(e + k + 6), x3);
-        x0 = _mm_add_epi64(x0, eight);
-        x1 = _mm_add_epi64(x1, eight);
-        x2 = _mm_add_epi64(x2, eight);
-        x3 = _mm_add_epi64(x3, eight);
-    }
-    for (; k + 2 <= count; k += 2) {
-        _mm_store_si128((__m128i *)(e + k), x0);
-        x0 = _mm_add_epi64(x0, two);
-    }
-    v = (uint64_t)_mm_cvtsi128_si64(x0);
 #else
     for (; k + 4 <= count; k += 4, v += 4 * step) {
         __atomic_store_n(&e[k], v, __ATOMIC_RELEASE);
@@ -118,32 +127,41 @@ static inline void vmshim_pte_set_list(uint64_t *t, const int64_t *pfns, uint64_
 }
 /// Clear `count` entries of one PTE table from t[i] (within the table), with release stores
 /// as in `vmshim_pte_set`.
-static inline void vmshim_pte_clear(uint64_t *t, uint64_t i, uint64_t count) {
+static inline void vmshim_pte_clear_many(uint64_t *e, uint64_t count);
+static inline __attribute__((always_inline)) void vmshim_pte_clear(uint64_t *t, uint64_t i, uint64_t count) {
     uint64_t *e = t + i;
     if (__builtin_expect(count == 1, 1)) {
         __atomic_store_n(e, 0, __ATOMIC_RELEASE);
         return;
     }
-    if (count == 0) return;  // as in vmshim_pte_set
+    vmshim_pte_clear_many(e, count);
+}
+/// `vmshim_pte_clear` of a run other than one entry, from e on: out of line, as
+/// `vmshim_pte_set_many`.
+static inline __attribute__((noinline)) void vmshim_pte_clear_many(uint64_t *e, uint64_t count) {
     uint64_t k = 0;
 #if VMSHIM_PTE_SSE2
-    __atomic_thread_fence(__ATOMIC_RELEASE);
-    if ((uintptr_t)e & 8) {
-        __atomic_store_n(e, 0, __ATOMIC_RELEASE);
-        k = 1;
+    // A short run (a few pages, none when empty) takes the one-entry stores at the end, as in
+    // `vmshim_pte_set_many`.
+    if (count >= 8) {
+        __atomic_thread_fence(__ATOMIC_RELEASE);
+        if ((uintptr_t)e & 8) {
+            __atomic_store_n(e, 0, __ATOMIC_RELEASE);
+            k = 1;
+        }
+        const __m128i z = _mm_setzero_si128();
+        for (; k + 16 <= count; k += 16) {
+            _mm_store_si128((__m128i *)(e + k), z);
+            _mm_store_si128((__m128i *)(e + k + 2), z);
+            _mm_store_si128((__m128i *)(e + k + 4), z);
+            _mm_store_si128((__m128i *)(e + k + 6), z);
+            _mm_store_si128((__m128i *)(e + k + 8), z);
+            _mm_store_si128((__m128i *)(e + k + 10), z);
+            _mm_store_si128((__m128i *)(e + k + 12), z);
+            _mm_store_si128((__m128i *)(e + k + 14), z);
+        }
+        for (; k + 2 <= count; k += 2) _mm_store_si128((__m128i *)(e + k), z);
     }
-    const __m128i z = _mm_setzero_si128();
-    for (; k + 16 <= count; k += 16) {
-        _mm_store_si128((__m128i *)(e + k), z);
-        _mm_store_si128((__m128i *)(e + k + 2), z);
-        _mm_store_si128((__m128i *)(e + k + 4), z);
-        _mm_store_si128((__m128i *)(e + k + 6), z);
-        _mm_store_si128((__m128i *)(e + k + 8), z);
-        _mm_store_si128((__m128i *)(e + k + 10), z);
-        _mm_store_si128((__m128i *)(e + k + 12), z);
-        _mm_store_si128((__m128i *)(e + k + 14), z);
-    }
-    for (; k + 2 <= count; k += 2) _mm_store_si128((__m128i *)(e + k), z);
 #else
     for (; k + 4 <= count; k += 4) {
         __atomic_store_n(&e[k], 0, __ATOMIC_RELEASE);

@@ -124,8 +124,18 @@ struct IDTable: @unchecked Sendable {
     /// Remove `key`'s entry, if any.
     func remove(_ key: Int) {
         let s = storage
-        var i = s.find(key)
+        let i = s.find(key)
         guard s.slots[i].key == key else { return }
+        vacate(i)
+        s.count -= 1
+    }
+
+    /// Empty `slot` (holding a key), keeping every other entry reachable; the count is the
+    /// caller's to update.
+    @inline(__always)
+    private func vacate(_ slot: Int) {
+        let s = storage
+        var i = slot
         // Backward shift: move each later entry of the cluster whose home does not lie
         // cyclically in (i, j] into the hole, so every entry stays reachable from its home.
         var j = i
@@ -141,7 +151,18 @@ struct IDTable: @unchecked Sendable {
             }
         }
         s.slots[i] = Slot(key: Self.empty, id: -1)
-        s.count -= 1
+    }
+
+    /// Move `old`'s entry (present) to `new` (≥ 0, absent): one removal and a store into the
+    /// free slot `new` probes to, with no growth (the count stays) and no duplicate check (a
+    /// revived area's owner start moves within its own VA, where no other area starts).
+    @inline(__always)
+    func rekey(from old: Int, to new: Int) {
+        let s = storage
+        let i = s.find(old)
+        let id = s.slots[i].id
+        vacate(i)
+        s.slots[s.find(new)] = Slot(key: new, id: id)
     }
 
     /// Put a new key in free slot `slot`, doubling the table past half full.

@@ -36,6 +36,13 @@ struct PoolHeads: @unchecked Sendable {
         }
     }
 
+    /// Pool `i`'s head without the range check, for an index that `VmapAreas.PoolKey` computed
+    /// from a checked node and a small class: in range by construction (the fast paths).
+    subscript(trusted i: Int) -> Int32 {
+        @inline(__always) get { storage.heads[i] }
+        @inline(__always) nonmutating set { storage.heads[i] = newValue }
+    }
+
     /// Call `body` with every head that holds an area, in pool order (no copy of the heads).
     func forEachHead(_ body: (Int32) -> Void) {
         for i in 0..<storage.count where storage.heads[i] >= 0 { body(storage.heads[i]) }

@@ -288,7 +288,8 @@ final class VmapAreas: @unchecked Sendable {
             let a = s.records.at(trusted: id)
             guard a.pointee.kind == .vmalloc else { return nil }
             let old = a.pointee.requested
-            guard size <= a.pointee.nrPages * PhysicalMemory.pageSize else { return .tooSmall(requested: old) }
+            // An area's pages are pages of the region: their bytes cannot overflow.
+            guard size <= a.pointee.nrPages &<< Int(VMSHIM_PAGE_SHIFT) else { return .tooSmall(requested: old) }
             a.pointee.requested = size
             return .resized(from: old)
         }
@@ -348,12 +349,7 @@ final class VmapAreas: @unchecked Sendable {
             guard kind.releases(found) else { return .wrongKind(found) }
             if let n = pageCount, n != pages { return .notFound }
             if remembers { s.remember(id) }
-            // pages ≤ frames, and both are counts of the region's pages: no wrapping below.
-            if let t = UnsafeMutablePointer<UInt64>(bitPattern: a.pointee.directPTE) {
-                vmshim_pte_clear(t, UInt64(truncatingIfNeeded: frames &- pages), UInt64(truncatingIfNeeded: pages))
-            } else {
-                pageTable.clear(leaf: a.pointee.leafTable, of: a.pointee.offset, offset: offset, count: pages)
-            }
+            Self.clearPTEs(a, owner: offset, pageTable: pageTable)
             if found == .vmalloc {
                 s.vmallocPages &-= pages
                 s.slackPages &-= frames &- pages
@@ -371,15 +367,80 @@ final class VmapAreas: @unchecked Sendable {
                 // Every frame of the class is lazily freed now, the slack included.
                 s.lazyPages &+= frames
                 // An area whose pages set_memory_* changed is never revived: a new owner gets RW.
-                if a.pointee.flags == .alloc && a.pointee.permSpans.isEmpty {
-                    let key = PoolKey(classPages: frames, node: a.pointee.node)
-                    a.pointee.nextReusable = s.pool(key)
-                    s.setPool(key, id)
+                if Self.revivable(a) {
+                    s.pushPool(id, at: a, PoolKey(classPages: frames, node: a.pointee.node))
                 } else {
                     s.linkLazy(id)
                 }
             }
             return .lazy(purgeDue: s.lazyPages &+ s.lazyMapRamPages > perShard)
+        }
+    }
+
+    /// Whether a lazily freed area may serve a new owner: a plain vmalloc area whose pages
+    /// `set_memory_*` never changed (a new owner gets RW).
+    @inline(__always)
+    private static func revivable(_ a: UnsafeMutablePointer<AreaRecord>) -> Bool {
+        a.pointee.flags == .alloc && a.pointee.permSpans.isEmpty
+    }
+
+    /// Clear the PTEs of the owner's pages of area `a`, whose owner starts at offset: through
+    /// its `directPTE` when it has one, else out of line.
+    @inline(__always)
+    private static func clearPTEs(_ a: UnsafeMutablePointer<AreaRecord>, owner offset: Int, pageTable: PageTable) {
+        // pages ≤ frames, and both are counts of the region's pages: no wrapping below.
+        let pages = a.pointee.nrPages
+        if let t = UnsafeMutablePointer<UInt64>(bitPattern: a.pointee.directPTE) {
+            vmshim_pte_clear(
+                t, UInt64(truncatingIfNeeded: a.pointee.classPages &- pages), UInt64(truncatingIfNeeded: pages))
+        } else {
+            clearPTEsByTable(a, owner: offset, pageTable: pageTable)
+        }
+    }
+
+    /// `clearPTEs` of an area without `directPTE` (its class's frames in several runs, or its
+    /// PTEs in two tables): through its PTE table when the owner's PTEs lie in it, else by walks.
+    @inline(never)
+    private static func clearPTEsByTable(
+        _ a: UnsafeMutablePointer<AreaRecord>, owner offset: Int, pageTable: PageTable
+    ) {
+        pageTable.clear(leaf: a.pointee.leafTable, of: a.pointee.offset, offset: offset, count: a.pointee.nrPages)
+    }
+
+    /// What `freeLazily` did.
+    enum LazyFree {
+        /// The area is lazily freed onto its reuse pool; `purgeDue`: its shard is past its share.
+        case freed(purgeDue: Bool)
+        /// Not vfree's common case: nothing changed, `removeBusy` takes it.
+        case declined
+    }
+
+    /// `vfree`'s common case in one short critical section: the live plain vmalloc area whose
+    /// owner starts at offset, of a small pool's class, lazily freed onto its reuse pool as
+    /// `removeBusy` frees it. Any other area, or none, is `.declined` with nothing changed.
+    /// Apart from `removeBusy` so that the path every vfree takes tests only what decides it
+    /// (the kind, the state, the flags) and keeps a small frame; inlined into vfree.
+    @inline(__always)
+    func freeLazily(offset: Int, pageTable: PageTable) -> LazyFree {
+        let perShard = lazyPagesPerShard
+        guard !remembersFreed else { return .declined }
+        return withShard(index(of: offset)) { s in
+            let id = s.starts[offset]
+            guard id >= 0 else { return .declined }
+            let a = s.records.at(trusted: id)
+            guard a.pointee.state == .live, a.pointee.kind == .vmalloc, Self.revivable(a) else { return .declined }
+            let pages = a.pointee.nrPages
+            let frames = a.pointee.classPages
+            let key = PoolKey(classPages: frames, node: a.pointee.node)
+            guard key.small >= 0 else { return .declined }
+            Self.clearPTEs(a, owner: offset, pageTable: pageTable)
+            // pages ≤ frames ≤ `smallPoolPages`: no wrapping below.
+            s.vmallocPages &-= pages
+            s.slackPages &-= frames &- pages
+            s.lazyPages &+= frames
+            a.pointee.state = .lazy
+            s.pushPool(id, at: a, key)
+            return .freed(purgeDue: s.lazyPages &+ s.lazyMapRamPages > perShard)
         }
     }
 

@@ -52,12 +52,19 @@ final class VmapShard: Sendable {
 
         @inline(__always)
         func pool(_ key: VmapAreas.PoolKey) -> Int32 {
-            key.small >= 0 ? smallPools[key.small] : largePools[key.large]
+            key.small >= 0 ? smallPools[trusted: key.small] : largePools[key.large]
         }
 
         @inline(__always)
         mutating func setPool(_ key: VmapAreas.PoolKey, _ id: Int32) {
-            if key.small >= 0 { smallPools[key.small] = id } else { largePools[key.large] = id }
+            if key.small >= 0 { smallPools[trusted: key.small] = id } else { largePools[key.large] = id }
+        }
+
+        /// Put lazily freed plain area `id` (at `a`) on top of pool `key`: the next reuse takes it.
+        @inline(__always)
+        mutating func pushPool(_ id: Int32, at a: UnsafeMutablePointer<AreaRecord>, _ key: VmapAreas.PoolKey) {
+            a.pointee.nextReusable = pool(key)
+            setPool(key, id)
         }
 
         /// Take off pool `key` the newest of its first `probe` areas whose address `lead` bytes
@@ -320,45 +327,57 @@ final class VmapShard: Sendable {
         /// reuse pool, live again for a new owner of `pages` pages (any count of its class): the
         /// PTEs of the class's last `pages` pages back (it never left the busy tree; its guard,
         /// page `classPages`, never moved). Returns where the owner starts. Fields are read in
-        /// place: no record copy, no retain on this path.
-        // Out of line: the reuse closure that calls it is then small enough to inline into
-        // vmalloc, which saves more than this call costs.
-        @inline(never)
+        /// place: no record copy, no retain on this path. Inlined into vmalloc's reuse: an owner
+        /// of the previous owner's size whose PTEs lie in one table (the common reuse) stores
+        /// them here, and only the other cases call out.
+        @inline(__always)
         mutating func revive(
             _ id: Int32, at a: UnsafeMutablePointer<AreaRecord>, pages: Int, caller: CallSite, pageTable: PageTable
         ) -> Int {
             // Counts and offsets below are bounded by the region's pages and bytes (pages ≤ the
             // class's frames), so wrapping operators cannot wrap; they skip the overflow traps.
             let frames = a.pointee.classPages
-            let base = a.pointee.offset
             let first = frames &- pages
-            let start = base &+ first &<< Int(VMSHIM_PAGE_SHIFT)
-            if pages != a.pointee.nrPages {
-                // The owner starts elsewhere in the class: move its entry.
-                starts.remove(base &+ (frames &- a.pointee.nrPages) &<< Int(VMSHIM_PAGE_SHIFT))
-                starts.insert(start, id)
-                a.pointee.nrPages = pages
-            }
+            let start = a.pointee.offset &+ first &<< Int(VMSHIM_PAGE_SHIFT)
+            // The owner starts elsewhere in the class: move its entry.
+            if pages != a.pointee.nrPages { moveStart(at: a, to: start, pages: pages) }
             a.pointee.state = .live
             a.pointee.caller = caller
             lazyPages &-= frames
             vmallocPages &+= pages
             slackPages &+= first
             reused &+= 1
-            // Run by run and field by field, in place: passing the record or its runs array, or
-            // reading a computed property of it, copies it (and retains its arrays).
             if let t = UnsafeMutablePointer<UInt64>(bitPattern: a.pointee.directPTE) {
                 // Non-negative by the invariant above: the bit pattern is the value.
                 vmshim_pte_set(
                     t, UInt64(truncatingIfNeeded: first), UInt64(truncatingIfNeeded: a.pointee.directPfn &+ first),
                     UInt64(truncatingIfNeeded: pages))
             } else {
-                let leaf = a.pointee.leafTable
-                for k in 0..<a.pointee.runs.count {
-                    pageTable.mapOwner(a.pointee.runs[k], from: first, base: base, leaf: leaf)
-                }
+                Self.mapOwner(a, from: first, pageTable: pageTable)
             }
             return start
+        }
+
+        /// Enter revived area `id` (at `a`) under its new owner's start, of `pages` pages.
+        @inline(never)
+        private mutating func moveStart(at a: UnsafeMutablePointer<AreaRecord>, to start: Int, pages: Int) {
+            starts.rekey(
+                from: a.pointee.offset &+ (a.pointee.classPages &- a.pointee.nrPages) &<< Int(VMSHIM_PAGE_SHIFT),
+                to: start)
+            a.pointee.nrPages = pages
+        }
+
+        /// Store the PTEs of area `a`'s pages from page `first` on, run by run (an area without
+        /// `directPTE`).
+        @inline(never)
+        private static func mapOwner(_ a: UnsafeMutablePointer<AreaRecord>, from first: Int, pageTable: PageTable) {
+            // Run by run and field by field, in place: passing the record or its runs array, or
+            // reading a computed property of it, copies it (and retains its arrays).
+            let base = a.pointee.offset
+            let leaf = a.pointee.leafTable
+            for k in 0..<a.pointee.runs.count {
+                pageTable.mapOwner(a.pointee.runs[k], from: first, base: base, leaf: leaf)
+            }
         }
 
         /// Give VA back, merging with its free neighbours (`merge_or_add_vmap_area`).

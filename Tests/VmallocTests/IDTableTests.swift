@@ -1,0 +1,45 @@
+import Testing
+
+@testable import Vmalloc
+
+/// The shard's key → id table (`IDTable`): a revival for an owner of another size moves its
+/// area's entry from one owner start to another (`rekey`) without a removal and an insertion.
+@Suite struct IDTableTests {
+    /// Rekeying entries inside long probe clusters leaves every other key where a lookup finds
+    /// it and the moved one under its new key only; a later round of removals and insertions
+    /// still finds everything. Fails if the vacated slot is not refilled from its cluster (keys
+    /// behind it become unreachable).
+    @Test func rekeyKeepsEveryEntryReachable() {
+        let table = IDTable()
+        let page = 4096
+        // Owner starts of 64-page classes: many share a probe cluster in a table of this size.
+        var ids: [Int: Int32] = [:]
+        for i in 0..<600 {
+            let key = i * 64 * page + 63 * page
+            table.insert(key, Int32(i))
+            ids[key] = Int32(i)
+        }
+        var rng = SystemRandomNumberGenerator()
+        for round in 0..<2000 {
+            let old = ids.keys.randomElement(using: &rng)!
+            // A new owner start inside the same class: 1 to 64 pages from its end.
+            let base = old / (64 * page) * (64 * page)
+            let new = base + (64 - Int.random(in: 1...64, using: &rng)) * page
+            guard new != old else { continue }
+            table.rekey(from: old, to: new)
+            ids[new] = ids.removeValue(forKey: old)
+            #expect(table[old] == -1, "round \(round)")
+        }
+        for (key, id) in ids { #expect(table[key] == id) }
+        for (key, _) in ids.prefix(300) {
+            table.remove(key)
+            ids[key] = nil
+        }
+        for i in 600..<900 {
+            let key = i * 64 * page
+            table.insert(key, Int32(i))
+            ids[key] = Int32(i)
+        }
+        for (key, id) in ids { #expect(table[key] == id) }
+    }
+}

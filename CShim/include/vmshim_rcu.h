@@ -18,8 +18,13 @@ void vmshim_synchronize_rcu(void);
 /// read-side section when it was taken has left. Starts nothing: someone must call
 /// `vmshim_synchronize_rcu` after it.
 uint64_t vmshim_get_state_synchronize_rcu(void);
+/// The newest grace period known to have ended; read it through the poll below.
+extern uint64_t vmshim_gp_completed;
 /// Whether a full grace period has passed since `cookie` was taken (poll_state_synchronize_rcu).
-int vmshim_poll_state_synchronize_rcu(uint64_t cookie);
+/// Inline: every kvfree_rcu with a sealed batch polls.
+static inline int vmshim_poll_state_synchronize_rcu(uint64_t cookie) {
+    return __atomic_load_n(&vmshim_gp_completed, __ATOMIC_ACQUIRE) >= cookie;
+}
 /// Callback run after a grace period, on liburcu's call_rcu thread.
 typedef void (*vmshim_rcu_fn)(void *ctx, void *ptr);
 /// Queue fn(ctx, ptr) to run after a grace period (call_rcu). 0, or -ENOMEM.

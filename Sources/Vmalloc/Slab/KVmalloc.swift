@@ -153,11 +153,16 @@ final class KVmalloc: Sendable {
             return
         }
         precondition(vmshim_rcu_depth() == 0, "kvfree_rcu() inside rcu_read_lock() cannot wait for a grace period")
-        freeAfterGracePeriod(taken + handed.withLock { h in
+        freeAfterGracePeriod(taken + takeHanded())
+        rcuBatches.waitForFrees()
+    }
+
+    /// Take what flushes handed over.
+    private func takeHanded() -> [RCUFreeBatches.Taken] {
+        handed.withLock { h in
             defer { h = [] }
             return h
-        })
-        rcuBatches.waitForFrees()
+        }
     }
 
     /// Stop the monitor, then free here, after a grace period, what it would have freed; later
@@ -221,10 +226,7 @@ final class KVmalloc: Sendable {
             // sees the flag and wakes this thread.
             monitorIdle.store(true, ordering: .sequentiallyConsistent)
             let due = rcuBatches.take(startedBefore: Printk.monotonicNs() &- RCUFreeBatches.drainDelayNs)
-            let blocks = due.blocks + handed.withLock { h in
-                defer { h = [] }
-                return h
-            }
+            let blocks = due.blocks + takeHanded()
             if due.waiting || !blocks.isEmpty { monitorIdle.store(false, ordering: .sequentiallyConsistent) }
             if !blocks.isEmpty {
                 freeAfterGracePeriod(blocks)

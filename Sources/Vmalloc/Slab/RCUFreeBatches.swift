@@ -58,6 +58,7 @@ final class RCUFreeBatches: Sendable {
         var spare: UnsafeMutablePointer<UInt>?
 
         /// Queue p; a full block is sealed with a cookie taken after its last pointer went in.
+        @inline(__always)
         mutating func append(_ p: UInt) -> Added {
             var added = Added()
             let block: UnsafeMutablePointer<UInt>
@@ -100,6 +101,7 @@ final class RCUFreeBatches: Sendable {
 
         /// Copy up to `drainPerCall` pointers of the oldest block, if its grace period has passed,
         /// into `out`; an emptied block becomes the spare or is freed. Returns how many.
+        @inline(__always)
         mutating func takeReady(into out: Taken) -> Int {
             guard let block = oldest, vmshim_poll_state_synchronize_rcu(UInt64(block[cookieWord])) != 0 else {
                 return 0

@@ -24,6 +24,12 @@ final class KVmalloc: Sendable {
     /// Whether the monitor found no batch at all (or has not started) and sleeps until a kvfree_rcu
     /// wakes it.
     private let monitorIdle = Atomic<Bool>(true)
+    /// Whether the monitor, having just run a grace period, looks for the next request within
+    /// `gracePeriodIntervalNs` by itself: requests then need no wakeup.
+    private let monitorPolls = Atomic<Bool>(false)
+    /// How long after a grace period the monitor waits before the next one: the requests of that
+    /// interval share it, and no sealing CPU pays a wakeup and the switch to the monitor.
+    private static let gracePeriodIntervalNs: UInt64 = 250_000
     /// Batches a flush took where it could not wait for a grace period: the monitor frees them.
     private let handed = Lock([RCUFreeBatches.Taken]())
 
@@ -183,6 +189,7 @@ final class KVmalloc: Sendable {
     private func requestGracePeriod(_ cookie: UInt64) {
         guard gracePeriodWanted.load(ordering: .relaxed) < cookie else { return }
         gracePeriodWanted.max(cookie, ordering: .sequentiallyConsistent)
+        if monitorPolls.load(ordering: .sequentiallyConsistent) { return }
         if !wakeRCUMonitor() { flushRCUBatches() }
     }
 
@@ -208,18 +215,23 @@ final class KVmalloc: Sendable {
     }
 
     /// The monitor's loop (`kfree_rcu_monitor`, and the grace-period kthread that polled cookies
-    /// rely on): run grace periods while a sealed batch waits for one; free the batches that
-    /// have waited `drainDelayNs` (their CPU has not come back) and those flushes handed over;
-    /// go round again at once while there was work, else sleep until the next batch is due or,
-    /// with none at all, until a kvfree_rcu starts one. Waiting for the grace period here,
+    /// rely on): run grace periods while a sealed batch waits for one, at most one per
+    /// `gracePeriodIntervalNs` while they keep coming; free the batches that have waited
+    /// `drainDelayNs` (their CPU has not come back) and those flushes handed over; go round again
+    /// at once while there was work, else sleep until the next batch is due or, with none at
+    /// all, until a kvfree_rcu starts one. Waiting for the grace period here,
     /// rather than through `call_rcu`, keeps a flood's frees coming back within a grace period,
     /// where liburcu's callback thread sleeps 10 ms between rounds: every free that is late is an
     /// area the next vmalloc cannot reuse.
     private func monitorRCUBatches(_ t: KThread) {
         while !t.shouldStop {
             let seen = t.queue.sequence
+            // Cleared before the request is read: a request after this wakes the monitor.
+            monitorPolls.store(false, ordering: .sequentiallyConsistent)
             if vmshim_poll_state_synchronize_rcu(gracePeriodWanted.load(ordering: .sequentiallyConsistent)) == 0 {
                 vmshim_synchronize_rcu()
+                monitorPolls.store(true, ordering: .sequentiallyConsistent)
+                _ = t.queue.wait(since: t.queue.sequence, timeoutNs: Self.gracePeriodIntervalNs)
                 continue
             }
             // Idle until the scan finds a batch: a kvfree_rcu that starts one after the scan
@@ -234,6 +246,8 @@ final class KVmalloc: Sendable {
             }
             _ = t.queue.wait(since: seen, timeoutNs: due.waiting ? RCUFreeBatches.drainDelayNs : 1_000_000_000)
         }
+        // Stopped: a request must now find no one polling, and free its batch itself.
+        monitorPolls.store(false, ordering: .sequentiallyConsistent)
     }
 }
 

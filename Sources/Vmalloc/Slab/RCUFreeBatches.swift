@@ -144,37 +144,50 @@ final class RCUFreeBatches: Sendable {
     }
 
     private let slots: [Slot]
+    /// The same slots, reached without a retain (as `VmapAreas` reaches its shards): a retain
+    /// writes the slot's header, a line the thread that ran on that CPU before also wrote.
+    /// `slots` keeps them alive.
+    private let unretained: Unretained
+    /// Unchecked Sendable: written once at init, then only read; `slots` owns what it points to.
+    private struct Unretained: @unchecked Sendable {
+        let slots: UnsafeMutablePointer<Unmanaged<Slot>>
+    }
 
     init() {
         slots = (0..<PerCPUAllocator.nrPossibleCPUs).map { _ in Slot() }
+        unretained = Unretained(slots: .allocate(capacity: slots.count))
+        unretained.slots.initialize(from: slots.map { Unmanaged.passUnretained($0) }, count: slots.count)
     }
 
     deinit {
         // Blocks still pending belong to nobody once their owner is gone: free the blocks (the
         // owner flushed what it meant to free before it let go).
         for s in slots { s.pending.withLock { $0.release() } }
+        unretained.slots.deallocate()
     }
 
     /// Put p in the block of the CPU the caller runs on; then, if that CPU's oldest sealed block
     /// has seen its grace period, `free` up to `drainPerCall` of its pointers here.
     @inline(__always)
     func add(_ p: UnsafeMutableRawPointer, free: (UnsafeMutableRawPointer) -> Void) -> Added {
-        let slot = slots[Int(max(vmshim_cpu(), 0)) % slots.count]
-        return withUnsafeTemporaryAllocation(of: UInt.self, capacity: Self.drainPerCall) { buffer in
-            // Bit patterns and a Sendable wrapper: the lock's region check lets no pointer in.
-            let out = Taken(words: buffer.baseAddress!, slot: 0)
-            let bits = UInt(bitPattern: p)
-            let (added, ready) = slot.pending.withLock { s in
-                let added = s.append(bits)
-                let ready = s.takeReady(into: out)
-                if ready > 0 { slot.inFlight.wrappingAdd(1, ordering: .relaxed) }
-                return (added, ready)
+        let k = Int(max(vmshim_cpu(), 0)) % slots.count
+        return unretained.slots[k]._withUnsafeGuaranteedRef { slot in
+            withUnsafeTemporaryAllocation(of: UInt.self, capacity: Self.drainPerCall) { buffer in
+                // Bit patterns and a Sendable wrapper: the lock's region check lets no pointer in.
+                let out = Taken(words: buffer.baseAddress!, slot: 0)
+                let bits = UInt(bitPattern: p)
+                let (added, ready) = slot.pending.withLock { s in
+                    let added = s.append(bits)
+                    let ready = s.takeReady(into: out)
+                    if ready > 0 { slot.inFlight.wrappingAdd(1, ordering: .relaxed) }
+                    return (added, ready)
+                }
+                if ready > 0 {
+                    for i in 0..<ready { free(UnsafeMutableRawPointer(bitPattern: out.words[i])!) }
+                    slot.inFlight.wrappingSubtract(1, ordering: .releasing)
+                }
+                return added
             }
-            if ready > 0 {
-                for i in 0..<ready { free(UnsafeMutableRawPointer(bitPattern: out.words[i])!) }
-                slot.inFlight.wrappingSubtract(1, ordering: .releasing)
-            }
-            return added
         }
     }
 

@@ -184,10 +184,9 @@ final class KVmalloc: Sendable {
     /// Whether the caller is the monitor.
     private var isMonitor: Bool { rcuMonitor.withLock { $0.thread?.isCurrent ?? false } }
 
-    /// A batch was sealed with `cookie`: have the monitor run a grace period after it, unless one
-    /// it will run anyway does (once stopped, free it here).
+    /// A batch was sealed with `cookie`: have the monitor run a grace period after it — with no
+    /// wakeup while it polls for requests by itself (once stopped, free the batch here).
     private func requestGracePeriod(_ cookie: UInt64) {
-        guard gracePeriodWanted.load(ordering: .relaxed) < cookie else { return }
         gracePeriodWanted.max(cookie, ordering: .sequentiallyConsistent)
         if monitorPolls.load(ordering: .sequentiallyConsistent) { return }
         if !wakeRCUMonitor() { flushRCUBatches() }

@@ -24,7 +24,26 @@ int vmshim_rcu_read_unlock(void) {
 
 int vmshim_rcu_depth(void) { return rcu_depth; }
 
-void vmshim_synchronize_rcu(void) { urcu_bp_synchronize_rcu(); }
+/* Polled grace periods (liburcu 0.14's get_state/poll_state_synchronize_rcu; 0.13 has none):
+ * grace periods started through this shim are numbered in order, and vmshim_gp_completed is the
+ * highest number known to have ended. A cookie names the first grace period to start after it was
+ * taken; once that one, or any later one, has ended, so has a full grace period. */
+static uint64_t gp_started;
+uint64_t vmshim_gp_completed;
+
+void vmshim_synchronize_rcu(void) {
+    uint64_t gp = __atomic_add_fetch(&gp_started, 1, __ATOMIC_SEQ_CST);
+    urcu_bp_synchronize_rcu();
+    uint64_t done = __atomic_load_n(&vmshim_gp_completed, __ATOMIC_RELAXED);
+    /* Concurrent callers end in any order: the highest number wins. Release pairs with the
+     * acquire in vmshim_poll_state_synchronize_rcu, so frees made after a poll come after the
+     * grace period (ThreadSanitizer cannot see liburcu's own ordering). */
+    while (done < gp &&
+           !__atomic_compare_exchange_n(&vmshim_gp_completed, &done, gp, 1, __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
+    }
+}
+
+uint64_t vmshim_get_state_synchronize_rcu(void) { return __atomic_load_n(&gp_started, __ATOMIC_SEQ_CST) + 1; }
 
 struct deferred {
     struct rcu_head head; /* first: call_rcu hands the callback this address */

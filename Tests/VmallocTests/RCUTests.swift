@@ -38,6 +38,40 @@ import VmallocTestSupport
         expectNothingLost(sys)
     }
 
+    /// The freeing CPU's own later kvfree_rcu calls free its full batches once their grace
+    /// period has passed: a flood after p, which seals p's batch and the next ones and keeps
+    /// polling them, must not free p while a reader that entered before is still inside.
+    @Test func aReaderKeepsAFullBatchFromItsOwnCPU() throws {
+        let sys = try makeSystem()
+        let p = try #require(sys.vmalloc(4096))
+        fill(p, 4096, seed: 12)
+        let f = ReaderFlags()
+        let addr = Int(bitPattern: p)
+        Thread {
+            rcu_read_lock()
+            f.entered.store(true, ordering: .releasing)
+            while !f.leave.load(ordering: .acquiring) { usleep(1000) }
+            f.intact.store(check(UnsafeRawPointer(bitPattern: addr)!, 4096, seed: 12), ordering: .relaxed)
+            rcu_read_unlock()
+            f.done.store(true, ordering: .releasing)
+        }.start()
+        while !f.entered.load(ordering: .acquiring) { usleep(1000) }
+        sys.kvfree_rcu(p)
+        for round in 0..<20 {
+            for _ in 0..<RCUFreeBatches.capacity { sys.kvfree_rcu(sys.kmalloc(64, .kernel)) }
+            if round % 5 == 4 { usleep(10_000) }  // time for any grace period that could end
+        }
+        #expect(sys.find_vm_area(p) != nil, "freed under a reader")
+        #expect(check(p, 4096, seed: 12))
+        f.leave.store(true, ordering: .releasing)
+        while !f.done.load(ordering: .acquiring) { usleep(1000) }
+        let intact = f.intact.load(ordering: .relaxed)
+        #expect(intact)
+        sys.rcu_barrier()
+        #expect(sys.find_vm_area(p) == nil, "not freed after rcu_barrier")
+        expectNothingLost(sys)
+    }
+
     @Test func kmallocMemoryAndNilToo() throws {
         let sys = try makeSystem()
         let small = try #require(sys.kmalloc(100, .kernel))

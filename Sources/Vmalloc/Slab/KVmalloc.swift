@@ -1,4 +1,5 @@
 import CShim
+import Synchronization
 
 /// The kvmalloc family (mm/util.c) and the frees that need both allocators: physically
 /// contiguous memory when it is cheap to get, virtually contiguous memory otherwise; `kvfree`,
@@ -17,14 +18,20 @@ final class KVmalloc: Sendable {
         var stopped = false
     }
     private let rcuMonitor = Lock(Monitor())
-    /// Batches handed to the monitor and not yet taken, and how many were ever handed.
-    private struct Handed {
-        var blocks: [RCUFreeBatches.Block] = []
-        var count = 0
-    }
-    private let handed = Lock(Handed())
-    /// Handed batches freed so far, in the order they were handed: `flushRCUBatches` sleeps on it.
-    private let freedBlocks = EventCount()
+    /// The newest cookie a sealed batch waits on: the monitor runs grace periods until it has
+    /// passed (what `start_poll_synchronize_rcu` asks of the kernel's grace-period kthread).
+    private let gracePeriodWanted = Atomic<UInt64>(0)
+    /// Whether the monitor found no batch at all (or has not started) and sleeps until a kvfree_rcu
+    /// wakes it.
+    private let monitorIdle = Atomic<Bool>(true)
+    /// Whether the monitor, having just run a grace period, looks for the next request within
+    /// `gracePeriodIntervalNs` by itself: requests then need no wakeup.
+    private let monitorPolls = Atomic<Bool>(false)
+    /// How long after a grace period the monitor waits before the next one: the requests of that
+    /// interval share it, and no sealing CPU pays a wakeup and the switch to the monitor.
+    private static let gracePeriodIntervalNs: UInt64 = 250_000
+    /// Batches a flush took where it could not wait for a grace period: the monitor frees them.
+    private let handed = Lock([RCUFreeBatches.Taken]())
 
     /// The family over `slab` (small and contiguous) and `space` (large and scattered).
     init(slab: SlabAllocator, space: VmallocSpace, allocator: PageAllocator, log: Printk) {
@@ -118,15 +125,17 @@ final class KVmalloc: Sendable {
     }
 
     /// `kvfree_rcu` on liburcu (bulletproof flavour): `kvfree` p after a grace period. p waits in
-    /// its CPU's batch (`RCUFreeBatches`); a full batch, or one that waited `drainDelayNs`, goes to
-    /// the monitor, which waits for one grace period for all it holds and frees them. Never
-    /// waits for a grace period itself, until `stop()` (then it frees in the caller).
+    /// its CPU's batch (`RCUFreeBatches`); a full batch is sealed and asks the monitor for a grace
+    /// period, and this CPU's later calls free it, a few pointers each, once it has passed. What
+    /// nobody comes back for, the monitor frees after `drainDelayNs`. Never waits for a grace
+    /// period itself, until `stop()` (then a full batch is freed in the caller).
     func kvfreeRCU(_ p: UnsafeMutableRawPointer?) {
         guard let p else { return }
-        switch rcuBatches.add(p) {
-        case .added: break
-        case .full(let block): hand([block])
-        case .first: wakeRCUMonitor()
+        let added = rcuBatches.add(p) { kvfree($0) }
+        if let cookie = added.sealed {
+            requestGracePeriod(cookie)
+        } else if added.started, monitorIdle.load(ordering: .sequentiallyConsistent) {
+            wakeRCUMonitor()
         }
     }
 
@@ -137,21 +146,33 @@ final class KVmalloc: Sendable {
         vmshim_rcu_barrier()
     }
 
-    /// Hand every pending batch to the monitor now, whatever its age, and wait until it has freed
-    /// them — unless the caller is the monitor itself or inside a read-side section, where
-    /// waiting would wait for itself (they are freed soon after).
+    /// Free every pending batch after a grace period now, whatever its age, and wait until every
+    /// free already running (a CPU's, the monitor's) has finished — unless the caller is the
+    /// monitor itself or inside a read-side section, where waiting would wait for itself: then
+    /// the monitor frees them soon after.
     func flushRCUBatches() {
-        let target = hand(rcuBatches.take(queuedBefore: .max).blocks)
-        guard !rcuMonitor.withLock({ $0.thread?.isCurrent ?? false }), vmshim_rcu_depth() == 0 else { return }
-        while true {
-            let seen = freedBlocks.value
-            if seen >= target { return }
-            freedBlocks.wait(since: seen, timeoutNs: 100_000_000)
+        let taken = rcuBatches.take(startedBefore: .max).blocks
+        let stopped = rcuMonitor.withLock { m in m.stopped }
+        guard stopped || (vmshim_rcu_depth() == 0 && !isMonitor) else {
+            handed.withLock { $0 += taken }
+            wakeRCUMonitor()
+            return
+        }
+        precondition(vmshim_rcu_depth() == 0, "kvfree_rcu() inside rcu_read_lock() cannot wait for a grace period")
+        freeAfterGracePeriod(taken + takeHanded())
+        rcuBatches.waitForFrees()
+    }
+
+    /// Take what flushes handed over.
+    private func takeHanded() -> [RCUFreeBatches.Taken] {
+        handed.withLock { h in
+            defer { h = [] }
+            return h
         }
     }
 
     /// Stop the monitor, then free here, after a grace period, what it would have freed; later
-    /// batches are freed here too.
+    /// full batches are freed here too.
     func stop() {
         rcuMonitor.withLock { m -> KThread? in
             m.stopped = true
@@ -160,44 +181,27 @@ final class KVmalloc: Sendable {
         flushRCUBatches()
     }
 
-    /// Give `blocks` to the monitor and wake it (once stopped, free them here); returns how many
-    /// blocks were ever handed, this call's included, for `flushRCUBatches` to wait on.
-    @discardableResult
-    private func hand(_ blocks: [RCUFreeBatches.Block]) -> Int {
-        let total = handed.withLock { h in
-            h.blocks += blocks
-            h.count += blocks.count
-            return h.count
-        }
-        // Read after the blocks are in: a `stop` that this misses takes them in its flush.
-        if rcuMonitor.withLock({ $0.stopped }) {
-            precondition(vmshim_rcu_depth() == 0, "kvfree_rcu() inside rcu_read_lock() cannot wait for a grace period")
-            freeHanded()
-        } else if !blocks.isEmpty {
-            wakeRCUMonitor()
-        }
-        return total
+    /// Whether the caller is the monitor.
+    private var isMonitor: Bool { rcuMonitor.withLock { $0.thread?.isCurrent ?? false } }
+
+    /// A batch was sealed with `cookie`: have the monitor run a grace period after it — with no
+    /// wakeup while it polls for requests by itself (once stopped, free the batch here).
+    private func requestGracePeriod(_ cookie: UInt64) {
+        gracePeriodWanted.max(cookie, ordering: .sequentiallyConsistent)
+        if monitorPolls.load(ordering: .sequentiallyConsistent) { return }
+        if !wakeRCUMonitor() { flushRCUBatches() }
     }
 
-    /// Take every handed block, wait for a grace period, then kvfree what they hold; whether
-    /// there were any. Blocks are freed in the order they were handed (`freedBlocks` counts them).
-    @discardableResult
-    private func freeHanded() -> Bool {
-        let blocks = handed.withLock { h in
-            defer { h.blocks = [] }
-            return h.blocks
-        }
-        guard !blocks.isEmpty else { return false }
-        vmshim_synchronize_rcu()
-        for block in blocks {
-            RCUFreeBatches.drain(block) { kvfree($0) }
-            freedBlocks.signal()
-        }
-        return true
+    /// Wait for a grace period unless every block's has passed, then kvfree what they hold.
+    private func freeAfterGracePeriod(_ blocks: [RCUFreeBatches.Taken]) {
+        guard !blocks.isEmpty else { return }
+        if blocks.contains(where: { vmshim_poll_state_synchronize_rcu($0.cookie) == 0 }) { vmshim_synchronize_rcu() }
+        rcuBatches.free(blocks) { kvfree($0) }
     }
 
-    /// Start the monitor on first use, or wake it: a batch has started waiting or was handed.
-    private func wakeRCUMonitor() {
+    /// Start the monitor on first use, or wake it; false once it is stopped.
+    @discardableResult
+    private func wakeRCUMonitor() -> Bool {
         let monitor = rcuMonitor.withLock { m -> KThread? in
             if m.stopped { return nil }
             if let t = m.thread { return t }
@@ -206,22 +210,43 @@ final class KVmalloc: Sendable {
             return started
         }
         monitor?.queue.wakeAll()
+        return monitor != nil
     }
 
-    /// The monitor's loop (`kfree_rcu_monitor` and its work): hand over the batches that have
-    /// waited `drainDelayNs`, free what was handed after one grace period, and go round again at
-    /// once while there is more; else sleep until the next batch is due or, with none waiting,
-    /// until one starts. Waiting for the grace period here, rather than through `call_rcu`, keeps
-    /// a flood's frees coming back within a grace period, where liburcu's callback thread sleeps
-    /// 10 ms between rounds: every free that is late is an area the next vmalloc cannot reuse.
+    /// The monitor's loop (`kfree_rcu_monitor`, and the grace-period kthread that polled cookies
+    /// rely on): run grace periods while a sealed batch waits for one, at most one per
+    /// `gracePeriodIntervalNs` while they keep coming; free the batches that have waited
+    /// `drainDelayNs` (their CPU has not come back) and those flushes handed over; go round again
+    /// at once while there was work, else sleep until the next batch is due or, with none at
+    /// all, until a kvfree_rcu starts one. Waiting for the grace period here,
+    /// rather than through `call_rcu`, keeps a flood's frees coming back within a grace period,
+    /// where liburcu's callback thread sleeps 10 ms between rounds: every free that is late is an
+    /// area the next vmalloc cannot reuse.
     private func monitorRCUBatches(_ t: KThread) {
         while !t.shouldStop {
             let seen = t.queue.sequence
-            let due = rcuBatches.take(queuedBefore: Printk.monotonicNs() &- RCUFreeBatches.drainDelayNs)
-            hand(due.blocks)
-            if freeHanded() { continue }
+            // Cleared before the request is read: a request after this wakes the monitor.
+            monitorPolls.store(false, ordering: .sequentiallyConsistent)
+            if vmshim_poll_state_synchronize_rcu(gracePeriodWanted.load(ordering: .sequentiallyConsistent)) == 0 {
+                vmshim_synchronize_rcu()
+                monitorPolls.store(true, ordering: .sequentiallyConsistent)
+                _ = t.queue.wait(since: t.queue.sequence, timeoutNs: Self.gracePeriodIntervalNs)
+                continue
+            }
+            // Idle until the scan finds a batch: a kvfree_rcu that starts one after the scan
+            // sees the flag and wakes this thread.
+            monitorIdle.store(true, ordering: .sequentiallyConsistent)
+            let due = rcuBatches.take(startedBefore: Printk.monotonicNs() &- RCUFreeBatches.drainDelayNs)
+            let blocks = due.blocks + takeHanded()
+            if due.waiting || !blocks.isEmpty { monitorIdle.store(false, ordering: .sequentiallyConsistent) }
+            if !blocks.isEmpty {
+                freeAfterGracePeriod(blocks)
+                continue
+            }
             _ = t.queue.wait(since: seen, timeoutNs: due.waiting ? RCUFreeBatches.drainDelayNs : 1_000_000_000)
         }
+        // Stopped: a request must now find no one polling, and free its batch itself.
+        monitorPolls.store(false, ordering: .sequentiallyConsistent)
     }
 }
 

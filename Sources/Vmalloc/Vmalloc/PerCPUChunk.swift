@@ -35,10 +35,14 @@ final class PerCPUChunk: @unchecked Sendable {
     static let blockShift = 10
     static let blockGranules = 1 << blockShift
     private let blockCount: Int
-    /// Maximal free extents, ordered by start and never adjacent (neighbours merge on free).
+    /// Maximal free extents, ordered by start and never adjacent (neighbours merge on free):
+    /// `extentCount` of them from `extents`, somewhere in `storage`. An insert or a removal
+    /// moves the extents on its shorter side, so the start moves too: frees in allocation
+    /// order remove the second extent each time, which would otherwise move all the others.
     private var extents: UnsafeMutablePointer<Extent>
     private var extentCount = 1
-    private var extentCapacity = 16
+    private var storage: UnsafeMutablePointer<Extent>
+    private var storageCapacity = 16
     /// One bit per granule: set where a live allocation starts.
     private let starts: UnsafeMutablePointer<UInt64>
     private let startWords: Int
@@ -64,7 +68,8 @@ final class PerCPUChunk: @unchecked Sendable {
         self.base = base
         self.granules = granules
         blockCount = (granules + Self.blockGranules - 1) >> Self.blockShift
-        extents = .allocate(capacity: extentCapacity)
+        storage = .allocate(capacity: storageCapacity)
+        extents = storage
         extents[0] = Extent(start: 0, end: Int32(granules))
         startWords = (granules + 63) >> 6
         starts = .allocate(capacity: startWords)
@@ -80,7 +85,7 @@ final class PerCPUChunk: @unchecked Sendable {
     }
 
     deinit {
-        extents.deallocate()
+        storage.deallocate()
         starts.deallocate()
         blockFirst.deallocate()
         blockLongest.deallocate()
@@ -212,28 +217,44 @@ final class PerCPUChunk: @unchecked Sendable {
         for k in blocks { blockFirst[k] &+= delta }
     }
 
-    /// Inserts `e` at index `i`: the later extents move up one (one memmove), and every block
-    /// after `e`'s counts one more extent before it.
+    /// Inserts `e` at index `i`: the earlier extents move down one when there is room before
+    /// them and they are fewer, else the later ones move up (one memmove either way); every
+    /// block after `e`'s counts one more extent before it.
     private func insert(_ e: Extent, at i: Int) {
-        if extentCount == extentCapacity {
-            // At most one extent per two granules: an allocation or a hole between any two.
-            let grown = UnsafeMutablePointer<Extent>.allocate(capacity: extentCapacity * 2)
-            grown.moveInitialize(from: extents, count: extentCount)
-            extents.deallocate()
-            (extents, extentCapacity) = (grown, extentCapacity * 2)
+        if extents > storage && i < extentCount &- i {
+            extents -= 1
+            vmshim_copy(extents, extents + 1, i &* MemoryLayout<Extent>.stride)
+        } else {
+            if extents + extentCount == storage + storageCapacity { reallocate() }
+            vmshim_copy(extents + i + 1, extents + i, (extentCount &- i) &* MemoryLayout<Extent>.stride)
         }
-        vmshim_copy(extents + i + 1, extents + i, (extentCount &- i) * MemoryLayout<Extent>.stride)
         extents[i] = e
         extentCount &+= 1
         addToFirsts((Int(e.start) &>> Self.blockShift) &+ 1..<blockCount &+ 1, 1)
     }
 
-    /// Removes extent `i`: the later extents move down one, and every block after its start
-    /// counts one fewer before it.
+    /// Moves the extents to the start of a new buffer of twice their number (at least 16):
+    /// sized by the count, not the old buffer, so a start that drifts up never grows it.
+    private func reallocate() {
+        // At most one extent per two granules: an allocation or a hole between any two.
+        storageCapacity = max(16, extentCount * 2)
+        let moved = UnsafeMutablePointer<Extent>.allocate(capacity: storageCapacity)
+        moved.moveInitialize(from: extents, count: extentCount)
+        storage.deallocate()
+        (storage, extents) = (moved, moved)
+    }
+
+    /// Removes extent `i`, moving the extents on its shorter side; every block after its
+    /// start counts one fewer before it.
     private func remove(_ i: Int) {
         let block = Int(extents[i].start) &>> Self.blockShift
         extentCount &-= 1
-        vmshim_copy(extents + i, extents + i + 1, (extentCount &- i) * MemoryLayout<Extent>.stride)
+        if i < extentCount &- i {
+            vmshim_copy(extents + 1, extents, i &* MemoryLayout<Extent>.stride)
+            extents += 1
+        } else {
+            vmshim_copy(extents + i, extents + i + 1, (extentCount &- i) &* MemoryLayout<Extent>.stride)
+        }
         addToFirsts(block &+ 1..<blockCount &+ 1, -1)
     }
 

@@ -76,6 +76,9 @@ final class PerCPUAllocator: Sendable {
         let index = IDTable()
         /// Chunks by slot (`pcpu_chunk_lists`), each at its `slotIndex`.
         var slots: [[Unmanaged<PerCPUChunk>]] = Array(repeating: [], count: PerCPUAllocator.slotCount)
+        /// Bit s set while slot s's list holds a chunk: a request visits only those lists
+        /// (`slotCount` is 17, fls of a unit's granules plus one).
+        var filledSlots: UInt = 0
         /// Chunks that `free` emptied and took out, until the freeing threads take them (one
         /// each: two frees may empty two chunks before either comes back).
         var emptied: [PerCPUChunk] = []
@@ -87,7 +90,10 @@ final class PerCPUAllocator: Sendable {
         /// Takes `count` granules at `align` granules from the first chunk, smallest slot
         /// first, whose longest free extent holds them; the address of unit 0's copy.
         mutating func allocate(_ count: Int, align: Int) -> Int? {
-            for slot in PerCPUAllocator.slot(count)..<PerCPUAllocator.slotCount {
+            var candidates = filledSlots & ~((1 &<< UInt(PerCPUAllocator.slot(count))) &- 1)
+            while candidates != 0 {
+                let slot = candidates.trailingZeroBitCount
+                candidates &= candidates &- 1
                 guard let found = firstFit(count, align: align, in: slot) else { continue }
                 let address = found._withUnsafeGuaranteedRef { chunk -> Int? in
                     guard let offset = chunk.allocate(count, align: align) else { return nil }
@@ -150,11 +156,13 @@ final class PerCPUAllocator: Sendable {
             chunk.slot = slot
             chunk.slotIndex = slots[slot].count
             slots[slot].append(.passUnretained(chunk))
+            filledSlots |= 1 &<< UInt(slot)
         }
 
         /// Takes `chunk` out of its slot's list: the list's last entry takes its place.
         private mutating func unfile(_ chunk: PerCPUChunk) {
             let last = slots[chunk.slot].removeLast()
+            if slots[chunk.slot].isEmpty { filledSlots &= ~(1 &<< UInt(chunk.slot)) }
             guard last.toOpaque() != Unmanaged.passUnretained(chunk).toOpaque() else { return }
             last._withUnsafeGuaranteedRef { $0.slotIndex = chunk.slotIndex }
             slots[chunk.slot][chunk.slotIndex] = last

@@ -55,6 +55,10 @@ final class PerCPUChunk: @unchecked Sendable {
     /// starts (`contig_hint_start`): extents never share a start, so it names that extent.
     private(set) var contigHint: Int
     private var contigHintStart = 0
+    /// At least the length of every free extent but the hint's: when an allocation cuts the
+    /// hint and what is left of it is as long, it stays the hint without a look at every
+    /// block (in a chunk that fills from its low end, every allocation cuts the hint).
+    private var otherExtentsBound = 0
     /// Free granules in all (`free_bytes`).
     private var freeGranules: Int
     /// The chunk's slot and its index in that slot's list, kept by `PerCPUAllocator`.
@@ -158,7 +162,14 @@ final class PerCPUChunk: @unchecked Sendable {
             }
         }
         if stale { rescan(block) }
-        if wasHint { findContigHint(likely: left) }
+        guard wasHint else { return }
+        // The shorter piece of the old hint is now one of the others.
+        otherExtentsBound = max(otherExtentsBound, old.length &- (end &- start) &- left.length)
+        if left.length >= otherExtentsBound {
+            (contigHint, contigHintStart) = (left.length, Int(left.start))
+        } else {
+            findContigHint(likely: left)
+        }
     }
 
     /// Frees the allocation starting at `offset`; false, with nothing changed, when no live
@@ -205,8 +216,15 @@ final class PerCPUChunk: @unchecked Sendable {
             insert(merged, at: i)
         }
         lengthen(Int(merged.start) &>> Self.blockShift, merged.length)
-        // An extent that merged away was shorter than the merged one, so the hint only grows.
-        if merged.length > contigHint { (contigHint, contigHintStart) = (merged.length, Int(merged.start)) }
+        // An extent that merged away was shorter than the merged one, so the hint only grows;
+        // the old hint, unless it merged away, becomes one of the others.
+        if merged.length > contigHint {
+            otherExtentsBound = max(otherExtentsBound, contigHint)
+            (contigHint, contigHintStart) = (merged.length, Int(merged.start))
+        } else {
+            otherExtentsBound = max(otherExtentsBound, merged.length)
+        }
+        if extentCount == 1 { otherExtentsBound = 0 }
         return true
     }
 
@@ -279,6 +297,8 @@ final class PerCPUChunk: @unchecked Sendable {
         // The maximum first (a loop that vectorises), then its lowest block.
         var longest: Int32 = 0
         for k in 0..<blockCount { longest = max(longest, blockLongest[k]) }
+        // No extent is longer than the longest.
+        otherExtentsBound = min(otherExtentsBound, Int(longest))
         if Int(longest) == likely.length {
             (contigHint, contigHintStart) = (likely.length, Int(likely.start))
             return
@@ -335,8 +355,12 @@ final class PerCPUChunk: @unchecked Sendable {
             guard Int(blockLongest[block]) == blockMax, Int(blockFirst[block + 1]) == extentCount else { return false }
             (block, blockMax) = (block + 1, 0)
         }
-        for i in 0..<extentCount where Int(extents[i].start) == contigHintStart && extents[i].length == contigHint {
-            hintFound = true
+        for i in 0..<extentCount {
+            if Int(extents[i].start) == contigHintStart && extents[i].length == contigHint {
+                hintFound = true
+            } else if extents[i].length > otherExtentsBound {
+                return false
+            }
         }
         return blockFirst[0] == 0 && contigHint == longestExtent && (longestExtent == 0 || hintFound)
             && freeGranules == free

@@ -277,12 +277,14 @@ final class PerCPUAllocator: Sendable {
         guard let p else { return }
         let address = Int(bitPattern: p)
         let base = address & ~(Self.unitSize - 1)
-        let home = Int(vmshim_thread_index()) % groups.count
-        var outcome = Freed.elsewhere
-        var group = home
-        for g in 0..<groups.count where outcome == .elsewhere {
-            group = (home + g) % groups.count
-            outcome = withGroup(group) { $0.free(base: base, offset: address - base) }
+        var group = Int(vmshim_thread_index()) % groups.count
+        var outcome = withGroup(group) { $0.free(base: base, offset: address &- base) }
+        if outcome == .elsewhere {
+            // Freed by another thread than the allocating one: ask the other groups in turn.
+            for g in 1..<groups.count where outcome == .elsewhere {
+                group = (group &+ 1) % groups.count
+                outcome = withGroup(group) { $0.free(base: base, offset: address &- base) }
+            }
         }
         switch outcome {
         case .freed: return

@@ -51,6 +51,10 @@ final class PerCPUChunk: @unchecked Sendable {
     private let blockFirst: UnsafeMutablePointer<Int32>
     /// Per block, the length of the longest free extent that starts in it.
     private let blockLongest: UnsafeMutablePointer<Int32>
+    /// Per block, at least the length of every extent starting in it but one of the longest
+    /// (the second longest, or more): when an allocation cuts the block's longest and a piece
+    /// left in the block is as long, that piece is the new longest without a walk of the block.
+    private let blockBound: UnsafeMutablePointer<Int32>
     /// The longest free extent (`contig_hint`), which decides the chunk's slot, and where it
     /// starts (`contig_hint_start`): extents never share a start, so it names that extent.
     private(set) var contigHint: Int
@@ -84,6 +88,8 @@ final class PerCPUChunk: @unchecked Sendable {
         blockLongest = .allocate(capacity: blockCount)
         blockLongest.initialize(repeating: 0, count: blockCount)
         blockLongest[0] = Int32(granules)
+        blockBound = .allocate(capacity: blockCount)
+        blockBound.initialize(repeating: 0, count: blockCount)
         contigHint = granules
         freeGranules = granules
     }
@@ -93,6 +99,7 @@ final class PerCPUChunk: @unchecked Sendable {
         starts.deallocate()
         blockFirst.deallocate()
         blockLongest.deallocate()
+        blockBound.deallocate()
     }
 
     /// Whether nothing is allocated in the chunk.
@@ -139,29 +146,39 @@ final class PerCPUChunk: @unchecked Sendable {
         // The block's longest may have been this extent, and the chunk's hint.
         let stale = old.length == Int(blockLongest[block])
         let wasHint = Int(old.start) == contigHintStart
-        // The longer of what is left before and after the allocation (empty: nothing).
-        var left = Extent(start: old.start, end: Int32(start))
-        if start == Int(old.start) {
-            left = Extent(start: Int32(end), end: old.end)
-            if end == Int(old.end) {
+        // What is left before and after the allocation (empty: nothing).
+        let before = Extent(start: old.start, end: Int32(start))
+        let after = Extent(start: Int32(end), end: old.end)
+        let afterBlock = end &>> Self.blockShift
+        if before.length == 0 {
+            if after.length == 0 {
                 remove(i)
             } else {
                 extents[i].start = Int32(end)
-                let to = end &>> Self.blockShift
                 // Blocks after the old start, up to the new one, no longer count it as before them.
-                addToFirsts(block &+ 1..<to &+ 1, -1)
-                if to != block { lengthen(to, left.length) }
+                addToFirsts(block &+ 1..<afterBlock &+ 1, -1)
             }
         } else {
             extents[i].end = Int32(start)
-            if end < Int(old.end) {
-                let after = Extent(start: Int32(end), end: old.end)
-                insert(after, at: i &+ 1)
-                lengthen(end &>> Self.blockShift, after.length)
-                if after.length > left.length { left = after }
+            if after.length != 0 { insert(after, at: i &+ 1) }
+        }
+        // The pieces left in the old extent's block, longer first; one in a later block is noted there.
+        var (kept, other) = (before.length, 0)
+        if afterBlock == block {
+            (kept, other) = (max(kept, after.length), min(kept, after.length))
+        } else if after.length != 0 {
+            lengthen(afterBlock, after.length)
+        }
+        // A piece of an extent that was not the block's longest was no longer than the bound.
+        if stale {
+            if kept >= Int(blockBound[block]) {
+                blockLongest[block] = Int32(kept)
+                blockBound[block] = max(blockBound[block], Int32(other))
+            } else {
+                rescan(block)
             }
         }
-        if stale { rescan(block) }
+        let left = after.length > before.length ? after : before
         guard wasHint else { return }
         // The shorter piece of the old hint is now one of the others.
         otherExtentsBound = max(otherExtentsBound, old.length &- (end &- start) &- left.length)
@@ -276,19 +293,33 @@ final class PerCPUChunk: @unchecked Sendable {
         addToFirsts(block &+ 1..<blockCount &+ 1, -1)
     }
 
-    /// Notes a free extent of `length` granules starting in block `k`.
+    /// Notes a free extent of `length` granules starting in block `k` (a new one, or one that
+    /// grew: its shorter self, if it was the longest, stays in the bound, which only has to
+    /// be at least the others).
     @inline(__always)
     private func lengthen(_ k: Int, _ length: Int) {
-        if length > Int(blockLongest[k]) { blockLongest[k] = Int32(length) }
+        let longest = blockLongest[k]
+        if length > Int(longest) {
+            blockBound[k] = max(blockBound[k], longest)
+            blockLongest[k] = Int32(length)
+        } else {
+            blockBound[k] = max(blockBound[k], Int32(length))
+        }
     }
 
-    /// Re-reads the longest extent starting in block `k`.
+    /// Re-reads the two longest extents starting in block `k`.
     private func rescan(_ k: Int) {
-        var longest = 0
-        for i in Int(blockFirst[k])..<Int(blockFirst[k &+ 1]) where extents[i].length > longest {
-            longest = extents[i].length
+        var (longest, second) = (0, 0)
+        for i in Int(blockFirst[k])..<Int(blockFirst[k &+ 1]) {
+            let length = extents[i].length
+            if length > longest {
+                (longest, second) = (length, longest)
+            } else if length > second {
+                second = length
+            }
         }
         blockLongest[k] = Int32(longest)
+        blockBound[k] = Int32(second)
     }
 
     /// Finds the longest free extent again from the block hints: `likely` when it is as long
@@ -340,20 +371,25 @@ final class PerCPUChunk: @unchecked Sendable {
         var free = 0
         var block = 0
         var blockMax = 0
+        var blockSecond = 0
         for i in 0..<extentCount {
             let e = extents[i]
             guard e.length > 0, i == 0 || extents[i - 1].end < e.start else { return false }
             (free, longestExtent) = (free + e.length, max(longestExtent, e.length))
             // Close the blocks before this extent's: each counts the extents before it.
             while Int(e.start) >> Self.blockShift > block {
-                guard Int(blockLongest[block]) == blockMax, Int(blockFirst[block + 1]) == i else { return false }
-                (block, blockMax) = (block + 1, 0)
+                guard Int(blockLongest[block]) == blockMax, Int(blockBound[block]) >= blockSecond,
+                    Int(blockFirst[block + 1]) == i
+                else { return false }
+                (block, blockMax, blockSecond) = (block + 1, 0, 0)
             }
-            blockMax = max(blockMax, e.length)
+            (blockMax, blockSecond) = (max(blockMax, e.length), max(blockSecond, min(blockMax, e.length)))
         }
         while block < blockCount {
-            guard Int(blockLongest[block]) == blockMax, Int(blockFirst[block + 1]) == extentCount else { return false }
-            (block, blockMax) = (block + 1, 0)
+            guard Int(blockLongest[block]) == blockMax, Int(blockBound[block]) >= blockSecond,
+                Int(blockFirst[block + 1]) == extentCount
+            else { return false }
+            (block, blockMax, blockSecond) = (block + 1, 0, 0)
         }
         for i in 0..<extentCount {
             if Int(extents[i].start) == contigHintStart && extents[i].length == contigHint {

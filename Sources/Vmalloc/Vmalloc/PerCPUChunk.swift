@@ -121,17 +121,24 @@ final class PerCPUChunk: @unchecked Sendable {
     /// in address order keeps the low end dense, as the kernel's hints steer it to.
     func allocate(_ count: Int, align: Int) -> Int? {
         guard count <= contigHint else { return nil }
+        // The buffer in a local and plain counters: the scan is most of an allocation's cost,
+        // and the property would be reloaded for every extent.
+        let extents = self.extents
         var b = 0
         while b < blockCount {
             if Int(blockLongest[b]) >= count {
-                for i in Int(blockFirst[b])..<Int(blockFirst[b &+ 1]) {
-                    let start = Self.alignUp(Int(extents[i].start), align)
-                    if start &+ count <= Int(extents[i].end) {
+                var i = Int(blockFirst[b])
+                let end = Int(blockFirst[b &+ 1])
+                while i < end {
+                    let e = extents[i]
+                    let start = Self.alignUp(Int(e.start), align)
+                    if start &+ count <= Int(e.end) {
                         take(i, start: start, end: start &+ count)
                         starts[start &>> 6] |= 1 &<< UInt64(start & 63)
                         freeGranules &-= count
                         return start
                     }
+                    i &+= 1
                 }
             }
             b &+= 1

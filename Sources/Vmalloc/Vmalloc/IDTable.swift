@@ -10,8 +10,11 @@
 /// that of an area still in the shard's busy tree, so the table never holds more keys than the
 /// shard has areas, and a pool that empties and fills again costs no removal and no insertion.
 ///
-/// Reference semantics, as `AreaTable`: owned by one `VmapShard.State`, never copied.
-/// Unchecked Sendable: the storage is reached only under the owning shard's lock.
+/// `PerCPUAllocator` uses one per group the same way, for its chunks' positions by base (the
+/// kernel's `pcpu_chunk_addr_search`).
+///
+/// Reference semantics, as `AreaTable`: owned by one `VmapShard.State` (or per-CPU group state),
+/// never copied. Unchecked Sendable: the storage is reached only under the owner's lock.
 struct IDTable: @unchecked Sendable {
     private struct Slot {
         /// A key (≥ 0), or `empty`.

@@ -65,26 +65,42 @@ final class PerCPUAllocator: Sendable {
     }
 
     /// One group's chunks: every chunk in a slot list and an index by base.
-    private struct State {
-        /// Every chunk, at its `position`.
-        var chunks: [PerCPUChunk] = []
+    ///
+    /// The lists hold chunks as `Unmanaged`, so that the paths reach a chunk without a retain
+    /// and a release each (about a fifth of a pair's cost): `chunks` owns one reference to each
+    /// chunk, taken by `add` and handed back by `remove`; the slot lists borrow it.
+    private struct State: ~Copyable {
+        /// Every chunk, at its `position`, each with the reference the group owns.
+        var chunks: [Unmanaged<PerCPUChunk>] = []
         /// Chunk positions by `base`, for frees (`pcpu_chunk_addr_search`).
         let index = IDTable()
         /// Chunks by slot (`pcpu_chunk_lists`), each at its `slotIndex`.
-        var slots: [[PerCPUChunk]] = Array(repeating: [], count: PerCPUAllocator.slotCount)
+        var slots: [[Unmanaged<PerCPUChunk>]] = Array(repeating: [], count: PerCPUAllocator.slotCount)
+        /// Bit s set while slot s's list holds a chunk: a request visits only those lists
+        /// (`slotCount` is 17, fls of a unit's granules plus one).
+        var filledSlots: UInt = 0
         /// Chunks that `free` emptied and took out, until the freeing threads take them (one
         /// each: two frees may empty two chunks before either comes back).
         var emptied: [PerCPUChunk] = []
 
+        deinit {
+            for chunk in chunks { chunk.release() }
+        }
+
         /// Takes `count` granules at `align` granules from the first chunk, smallest slot
         /// first, whose longest free extent holds them; the address of unit 0's copy.
         mutating func allocate(_ count: Int, align: Int) -> Int? {
-            for slot in PerCPUAllocator.slot(count)..<PerCPUAllocator.slotCount {
-                guard let chunk = firstFit(count, align: align, in: slot),
-                    let offset = chunk.allocate(count, align: align)
-                else { continue }
-                refile(chunk)
-                return chunk.base &+ offset &* PerCPUAllocator.granule
+            var candidates = filledSlots & ~((1 &<< UInt(PerCPUAllocator.slot(count))) &- 1)
+            while candidates != 0 {
+                let slot = candidates.trailingZeroBitCount
+                candidates &= candidates &- 1
+                guard let found = firstFit(count, align: align, in: slot) else { continue }
+                let address = found._withUnsafeGuaranteedRef { chunk -> Int? in
+                    guard let offset = chunk.allocate(count, align: align) else { return nil }
+                    refile(chunk)
+                    return chunk.base &+ offset &* PerCPUAllocator.granule
+                }
+                if let address { return address }
             }
             return nil
         }
@@ -92,8 +108,10 @@ final class PerCPUAllocator: Sendable {
         /// The first chunk in `slot` whose longest free extent holds `count` granules aligned to
         /// `align`. Through the buffer: the list may be long when alignment fails in many chunks,
         /// and bounds checks would make each look twice as long.
-        private func firstFit(_ count: Int, align: Int, in slot: Int) -> PerCPUChunk? {
-            slots[slot].withUnsafeBufferPointer { list in list.first { $0.fits(count, align: align) } }
+        private func firstFit(_ count: Int, align: Int, in slot: Int) -> Unmanaged<PerCPUChunk>? {
+            slots[slot].withUnsafeBufferPointer { list in
+                list.first { $0._withUnsafeGuaranteedRef { $0.fits(count, align: align) } }
+            }
         }
 
         /// Files an empty chunk, takes `count` granules at `align` from the group, and sends the
@@ -102,12 +120,11 @@ final class PerCPUAllocator: Sendable {
         mutating func add(_ chunk: PerCPUChunk, thenAllocate count: Int, align: Int) -> (Int?, left: PerCPUChunk?) {
             chunk.position = chunks.count
             index.insert(chunk.base, Int32(chunk.position))
-            chunks.append(chunk)
+            chunks.append(.passRetained(chunk))
             file(chunk, in: PerCPUAllocator.slot(chunk.contigHint))
             let address = allocate(count, align: align)
             guard chunk.isEmpty else { return (address, nil) }
-            remove(chunk)
-            return (address, chunk)
+            return (address, remove(chunk))
         }
 
         /// Frees the allocation at `offset` bytes into chunk `base` (`pcpu_free_area`); a chunk
@@ -115,17 +132,16 @@ final class PerCPUAllocator: Sendable {
         mutating func free(base: Int, offset: Int) -> Freed {
             let c = index[base]
             guard c >= 0 else { return .elsewhere }
-            let chunk = chunks[Int(c)]
-            guard offset & (PerCPUAllocator.granule - 1) == 0, chunk.free(at: offset / PerCPUAllocator.granule) else {
-                return .notLive
+            return chunks[Int(c)]._withUnsafeGuaranteedRef { chunk in
+                guard offset & (PerCPUAllocator.granule - 1) == 0, chunk.free(at: offset / PerCPUAllocator.granule)
+                else { return .notLive }
+                guard chunk.isEmpty else {
+                    refile(chunk)
+                    return .freed
+                }
+                emptied.append(remove(chunk))
+                return .emptied
             }
-            guard chunk.isEmpty else {
-                refile(chunk)
-                return .freed
-            }
-            remove(chunk)
-            emptied.append(chunk)
-            return .emptied
         }
 
         /// Moves `chunk` to the slot of its contig hint (`pcpu_chunk_relocate`).
@@ -139,26 +155,34 @@ final class PerCPUAllocator: Sendable {
         private mutating func file(_ chunk: PerCPUChunk, in slot: Int) {
             chunk.slot = slot
             chunk.slotIndex = slots[slot].count
-            slots[slot].append(chunk)
+            slots[slot].append(.passUnretained(chunk))
+            filledSlots |= 1 &<< UInt(slot)
         }
 
         /// Takes `chunk` out of its slot's list: the list's last entry takes its place.
         private mutating func unfile(_ chunk: PerCPUChunk) {
             let last = slots[chunk.slot].removeLast()
-            guard last !== chunk else { return }
-            last.slotIndex = chunk.slotIndex
+            if slots[chunk.slot].isEmpty { filledSlots &= ~(1 &<< UInt(chunk.slot)) }
+            guard last.toOpaque() != Unmanaged.passUnretained(chunk).toOpaque() else { return }
+            last._withUnsafeGuaranteedRef { $0.slotIndex = chunk.slotIndex }
             slots[chunk.slot][chunk.slotIndex] = last
         }
 
-        /// Forgets `chunk`: the last chunk moves into its position.
-        private mutating func remove(_ chunk: PerCPUChunk) {
+        /// Forgets `chunk`: the last chunk moves into its position. The group's reference,
+        /// which the caller now owns.
+        private mutating func remove(_ chunk: PerCPUChunk) -> PerCPUChunk {
             unfile(chunk)
             index.remove(chunk.base)
+            let owned = Unmanaged.passUnretained(chunk)
             let last = chunks.removeLast()
-            guard last !== chunk else { return }
-            last.position = chunk.position
-            index[last.base] = Int32(last.position)
-            chunks[last.position] = last
+            if last.toOpaque() != owned.toOpaque() {
+                last._withUnsafeGuaranteedRef { moved in
+                    moved.position = chunk.position
+                    index[moved.base] = Int32(moved.position)
+                }
+                chunks[chunk.position] = last
+            }
+            return owned.takeRetainedValue()
         }
     }
 
@@ -169,6 +193,11 @@ final class PerCPUAllocator: Sendable {
 
     /// One group per possible CPU; a thread allocates from its own (by its stable index).
     private let groups: [Group]
+    /// The same groups, reached without a retain (as `VmapAreas` reaches its shards): a
+    /// retain and a release of the group per operation cost more than the lock. A buffer of
+    /// `groups.count`: the indices are remainders, in range by construction. Unsafe only in
+    /// name: the buffer is written once, in `init`, and each group behind it is Sendable.
+    nonisolated(unsafe) private let unretained: UnsafeMutablePointer<Unmanaged<Group>>
     /// The empty chunk kept (the kernel keeps one), outside every group: kept whole, so a
     /// group that takes it back (a thread whose only allocation comes and goes) rebuilds nothing.
     private let spare = Lock<PerCPUChunk?>(nil)
@@ -184,6 +213,19 @@ final class PerCPUAllocator: Sendable {
         self.space = space
         self.log = log
         groups = (0..<Self.nrPossibleCPUs).map { _ in Group() }
+        unretained = .allocate(capacity: groups.count)
+        unretained.initialize(from: groups.map { Unmanaged.passUnretained($0) }, count: groups.count)
+    }
+
+    deinit {
+        unretained.deallocate()
+    }
+
+    /// Runs `body` under the lock of group `g` (0 ≤ g < `groups.count`, unchecked) without
+    /// retaining it.
+    @inline(__always)
+    private func withGroup<R>(_ g: Int, _ body: (inout State) -> R) -> R {
+        unretained[g]._withUnsafeGuaranteedRef { $0.state.withLock { s in body(&s) } }
     }
 
     /// `size` bytes aligned to `align` in every CPU's unit, each copy zeroed; unit 0's copy
@@ -202,8 +244,8 @@ final class PerCPUAllocator: Sendable {
         }
         let count = (size + Self.granule - 1) / Self.granule
         let alignGranules = max(align, Self.granule) / Self.granule
-        let group = groups[Int(vmshim_thread_index()) % groups.count]
-        var found = group.state.withLock { $0.allocate(count, align: alignGranules) }
+        let group = Int(vmshim_thread_index()) % groups.count
+        var found = withGroup(group) { $0.allocate(count, align: alignGranules) }
         if found == nil {
             // No chunk of the group holds it: the spare does, or a new chunk.
             let kept = spare.withLock { s in
@@ -216,7 +258,7 @@ final class PerCPUAllocator: Sendable {
                     site: "percpu-fail")
                 return nil
             }
-            let (address, left) = group.state.withLock { $0.add(chunk, thenAllocate: count, align: alignGranules) }
+            let (address, left) = withGroup(group) { $0.add(chunk, thenAllocate: count, align: alignGranules) }
             if let left { release(left) }
             found = address
         }
@@ -235,19 +277,21 @@ final class PerCPUAllocator: Sendable {
         guard let p else { return }
         let address = Int(bitPattern: p)
         let base = address & ~(Self.unitSize - 1)
-        let home = Int(vmshim_thread_index()) % groups.count
-        var outcome = Freed.elsewhere
-        var group = home
-        for g in 0..<groups.count where outcome == .elsewhere {
-            group = (home + g) % groups.count
-            outcome = groups[group].state.withLock { $0.free(base: base, offset: address - base) }
+        var group = Int(vmshim_thread_index()) % groups.count
+        var outcome = withGroup(group) { $0.free(base: base, offset: address &- base) }
+        if outcome == .elsewhere {
+            // Freed by another thread than the allocating one: ask the other groups in turn.
+            for g in 1..<groups.count where outcome == .elsewhere {
+                group = (group &+ 1) % groups.count
+                outcome = withGroup(group) { $0.free(base: base, offset: address &- base) }
+            }
         }
         switch outcome {
         case .freed: return
         case .emptied:
             // Taken in a second, rare lock round: a chunk in the outcome of every free would
             // make each one copy and destroy a large enum.
-            if let chunk = groups[group].state.withLock({ $0.emptied.popLast() }) { release(chunk) }
+            if let chunk = withGroup(group, { $0.emptied.popLast() }) { release(chunk) }
         case .elsewhere, .notLive:
             log.warn("free_percpu: \(p) is not a live per-CPU allocation; nothing freed", site: "percpu-free-bad")
         }

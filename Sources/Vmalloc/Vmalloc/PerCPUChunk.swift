@@ -35,10 +35,14 @@ final class PerCPUChunk: @unchecked Sendable {
     static let blockShift = 10
     static let blockGranules = 1 << blockShift
     private let blockCount: Int
-    /// Maximal free extents, ordered by start and never adjacent (neighbours merge on free).
+    /// Maximal free extents, ordered by start and never adjacent (neighbours merge on free):
+    /// `extentCount` of them from `extents`, somewhere in `storage`. An insert or a removal
+    /// moves the extents on its shorter side, so the start moves too: frees in allocation
+    /// order remove the second extent each time, which would otherwise move all the others.
     private var extents: UnsafeMutablePointer<Extent>
     private var extentCount = 1
-    private var extentCapacity = 16
+    private var storage: UnsafeMutablePointer<Extent>
+    private var storageCapacity = 16
     /// One bit per granule: set where a live allocation starts.
     private let starts: UnsafeMutablePointer<UInt64>
     private let startWords: Int
@@ -47,10 +51,18 @@ final class PerCPUChunk: @unchecked Sendable {
     private let blockFirst: UnsafeMutablePointer<Int32>
     /// Per block, the length of the longest free extent that starts in it.
     private let blockLongest: UnsafeMutablePointer<Int32>
+    /// Per block, at least the length of every extent starting in it but one of the longest
+    /// (the second longest, or more): when an allocation cuts the block's longest and a piece
+    /// left in the block is as long, that piece is the new longest without a walk of the block.
+    private let blockBound: UnsafeMutablePointer<Int32>
     /// The longest free extent (`contig_hint`), which decides the chunk's slot, and where it
     /// starts (`contig_hint_start`): extents never share a start, so it names that extent.
     private(set) var contigHint: Int
     private var contigHintStart = 0
+    /// At least the length of every free extent but the hint's: when an allocation cuts the
+    /// hint and what is left of it is as long, it stays the hint without a look at every
+    /// block (in a chunk that fills from its low end, every allocation cuts the hint).
+    private var otherExtentsBound = 0
     /// Free granules in all (`free_bytes`).
     private var freeGranules: Int
     /// The chunk's slot and its index in that slot's list, kept by `PerCPUAllocator`.
@@ -64,7 +76,8 @@ final class PerCPUChunk: @unchecked Sendable {
         self.base = base
         self.granules = granules
         blockCount = (granules + Self.blockGranules - 1) >> Self.blockShift
-        extents = .allocate(capacity: extentCapacity)
+        storage = .allocate(capacity: storageCapacity)
+        extents = storage
         extents[0] = Extent(start: 0, end: Int32(granules))
         startWords = (granules + 63) >> 6
         starts = .allocate(capacity: startWords)
@@ -75,15 +88,18 @@ final class PerCPUChunk: @unchecked Sendable {
         blockLongest = .allocate(capacity: blockCount)
         blockLongest.initialize(repeating: 0, count: blockCount)
         blockLongest[0] = Int32(granules)
+        blockBound = .allocate(capacity: blockCount)
+        blockBound.initialize(repeating: 0, count: blockCount)
         contigHint = granules
         freeGranules = granules
     }
 
     deinit {
-        extents.deallocate()
+        storage.deallocate()
         starts.deallocate()
         blockFirst.deallocate()
         blockLongest.deallocate()
+        blockBound.deallocate()
     }
 
     /// Whether nothing is allocated in the chunk.
@@ -105,17 +121,24 @@ final class PerCPUChunk: @unchecked Sendable {
     /// in address order keeps the low end dense, as the kernel's hints steer it to.
     func allocate(_ count: Int, align: Int) -> Int? {
         guard count <= contigHint else { return nil }
+        // The buffer in a local and plain counters: the scan is most of an allocation's cost,
+        // and the property would be reloaded for every extent.
+        let extents = self.extents
         var b = 0
         while b < blockCount {
             if Int(blockLongest[b]) >= count {
-                for i in Int(blockFirst[b])..<Int(blockFirst[b &+ 1]) {
-                    let start = Self.alignUp(Int(extents[i].start), align)
-                    if start &+ count <= Int(extents[i].end) {
+                var i = Int(blockFirst[b])
+                let end = Int(blockFirst[b &+ 1])
+                while i < end {
+                    let e = extents[i]
+                    let start = Self.alignUp(Int(e.start), align)
+                    if start &+ count <= Int(e.end) {
                         take(i, start: start, end: start &+ count)
                         starts[start &>> 6] |= 1 &<< UInt64(start & 63)
                         freeGranules &-= count
                         return start
                     }
+                    i &+= 1
                 }
             }
             b &+= 1
@@ -130,30 +153,47 @@ final class PerCPUChunk: @unchecked Sendable {
         // The block's longest may have been this extent, and the chunk's hint.
         let stale = old.length == Int(blockLongest[block])
         let wasHint = Int(old.start) == contigHintStart
-        // The longer of what is left before and after the allocation (empty: nothing).
-        var left = Extent(start: old.start, end: Int32(start))
-        if start == Int(old.start) {
-            left = Extent(start: Int32(end), end: old.end)
-            if end == Int(old.end) {
+        // What is left before and after the allocation (empty: nothing).
+        let before = Extent(start: old.start, end: Int32(start))
+        let after = Extent(start: Int32(end), end: old.end)
+        let afterBlock = end &>> Self.blockShift
+        if before.length == 0 {
+            if after.length == 0 {
                 remove(i)
             } else {
                 extents[i].start = Int32(end)
-                let to = end &>> Self.blockShift
                 // Blocks after the old start, up to the new one, no longer count it as before them.
-                addToFirsts(block &+ 1..<to &+ 1, -1)
-                if to != block { lengthen(to, left.length) }
+                addToFirsts(block &+ 1..<afterBlock &+ 1, -1)
             }
         } else {
             extents[i].end = Int32(start)
-            if end < Int(old.end) {
-                let after = Extent(start: Int32(end), end: old.end)
-                insert(after, at: i &+ 1)
-                lengthen(end &>> Self.blockShift, after.length)
-                if after.length > left.length { left = after }
+            if after.length != 0 { insert(after, at: i &+ 1) }
+        }
+        // The pieces left in the old extent's block, longer first; one in a later block is noted there.
+        var (kept, other) = (before.length, 0)
+        if afterBlock == block {
+            (kept, other) = (max(kept, after.length), min(kept, after.length))
+        } else if after.length != 0 {
+            lengthen(afterBlock, after.length)
+        }
+        // A piece of an extent that was not the block's longest was no longer than the bound.
+        if stale {
+            if kept >= Int(blockBound[block]) {
+                blockLongest[block] = Int32(kept)
+                blockBound[block] = max(blockBound[block], Int32(other))
+            } else {
+                rescan(block)
             }
         }
-        if stale { rescan(block) }
-        if wasHint { findContigHint(likely: left) }
+        let left = after.length > before.length ? after : before
+        guard wasHint else { return }
+        // The shorter piece of the old hint is now one of the others.
+        otherExtentsBound = max(otherExtentsBound, old.length &- (end &- start) &- left.length)
+        if left.length >= otherExtentsBound {
+            (contigHint, contigHintStart) = (left.length, Int(left.start))
+        } else {
+            findContigHint(likely: left)
+        }
     }
 
     /// Frees the allocation starting at `offset`; false, with nothing changed, when no live
@@ -200,8 +240,15 @@ final class PerCPUChunk: @unchecked Sendable {
             insert(merged, at: i)
         }
         lengthen(Int(merged.start) &>> Self.blockShift, merged.length)
-        // An extent that merged away was shorter than the merged one, so the hint only grows.
-        if merged.length > contigHint { (contigHint, contigHintStart) = (merged.length, Int(merged.start)) }
+        // An extent that merged away was shorter than the merged one, so the hint only grows;
+        // the old hint, unless it merged away, becomes one of the others.
+        if merged.length > contigHint {
+            otherExtentsBound = max(otherExtentsBound, contigHint)
+            (contigHint, contigHintStart) = (merged.length, Int(merged.start))
+        } else {
+            otherExtentsBound = max(otherExtentsBound, merged.length)
+        }
+        if extentCount == 1 { otherExtentsBound = 0 }
         return true
     }
 
@@ -212,44 +259,74 @@ final class PerCPUChunk: @unchecked Sendable {
         for k in blocks { blockFirst[k] &+= delta }
     }
 
-    /// Inserts `e` at index `i`: the later extents move up one (one memmove), and every block
-    /// after `e`'s counts one more extent before it.
+    /// Inserts `e` at index `i`: the earlier extents move down one when there is room before
+    /// them and they are fewer, else the later ones move up (one memmove either way); every
+    /// block after `e`'s counts one more extent before it.
     private func insert(_ e: Extent, at i: Int) {
-        if extentCount == extentCapacity {
-            // At most one extent per two granules: an allocation or a hole between any two.
-            let grown = UnsafeMutablePointer<Extent>.allocate(capacity: extentCapacity * 2)
-            grown.moveInitialize(from: extents, count: extentCount)
-            extents.deallocate()
-            (extents, extentCapacity) = (grown, extentCapacity * 2)
+        if extents > storage && i < extentCount &- i {
+            extents -= 1
+            vmshim_copy(extents, extents + 1, i &* MemoryLayout<Extent>.stride)
+        } else {
+            if extents + extentCount == storage + storageCapacity { reallocate() }
+            vmshim_copy(extents + i + 1, extents + i, (extentCount &- i) &* MemoryLayout<Extent>.stride)
         }
-        vmshim_copy(extents + i + 1, extents + i, (extentCount &- i) * MemoryLayout<Extent>.stride)
         extents[i] = e
         extentCount &+= 1
         addToFirsts((Int(e.start) &>> Self.blockShift) &+ 1..<blockCount &+ 1, 1)
     }
 
-    /// Removes extent `i`: the later extents move down one, and every block after its start
-    /// counts one fewer before it.
+    /// Moves the extents to the start of a new buffer of twice their number (at least 16):
+    /// sized by the count, not the old buffer, so a start that drifts up never grows it.
+    private func reallocate() {
+        // At most one extent per two granules: an allocation or a hole between any two.
+        storageCapacity = max(16, extentCount * 2)
+        let moved = UnsafeMutablePointer<Extent>.allocate(capacity: storageCapacity)
+        moved.moveInitialize(from: extents, count: extentCount)
+        storage.deallocate()
+        (storage, extents) = (moved, moved)
+    }
+
+    /// Removes extent `i`, moving the extents on its shorter side; every block after its
+    /// start counts one fewer before it.
     private func remove(_ i: Int) {
         let block = Int(extents[i].start) &>> Self.blockShift
         extentCount &-= 1
-        vmshim_copy(extents + i, extents + i + 1, (extentCount &- i) * MemoryLayout<Extent>.stride)
+        if i < extentCount &- i {
+            vmshim_copy(extents + 1, extents, i &* MemoryLayout<Extent>.stride)
+            extents += 1
+        } else {
+            vmshim_copy(extents + i, extents + i + 1, (extentCount &- i) &* MemoryLayout<Extent>.stride)
+        }
         addToFirsts(block &+ 1..<blockCount &+ 1, -1)
     }
 
-    /// Notes a free extent of `length` granules starting in block `k`.
+    /// Notes a free extent of `length` granules starting in block `k` (a new one, or one that
+    /// grew: its shorter self, if it was the longest, stays in the bound, which only has to
+    /// be at least the others).
     @inline(__always)
     private func lengthen(_ k: Int, _ length: Int) {
-        if length > Int(blockLongest[k]) { blockLongest[k] = Int32(length) }
+        let longest = blockLongest[k]
+        if length > Int(longest) {
+            blockBound[k] = max(blockBound[k], longest)
+            blockLongest[k] = Int32(length)
+        } else {
+            blockBound[k] = max(blockBound[k], Int32(length))
+        }
     }
 
-    /// Re-reads the longest extent starting in block `k`.
+    /// Re-reads the two longest extents starting in block `k`.
     private func rescan(_ k: Int) {
-        var longest = 0
-        for i in Int(blockFirst[k])..<Int(blockFirst[k &+ 1]) where extents[i].length > longest {
-            longest = extents[i].length
+        var (longest, second) = (0, 0)
+        for i in Int(blockFirst[k])..<Int(blockFirst[k &+ 1]) {
+            let length = extents[i].length
+            if length > longest {
+                (longest, second) = (length, longest)
+            } else if length > second {
+                second = length
+            }
         }
         blockLongest[k] = Int32(longest)
+        blockBound[k] = Int32(second)
     }
 
     /// Finds the longest free extent again from the block hints: `likely` when it is as long
@@ -258,6 +335,8 @@ final class PerCPUChunk: @unchecked Sendable {
         // The maximum first (a loop that vectorises), then its lowest block.
         var longest: Int32 = 0
         for k in 0..<blockCount { longest = max(longest, blockLongest[k]) }
+        // No extent is longer than the longest.
+        otherExtentsBound = min(otherExtentsBound, Int(longest))
         if Int(longest) == likely.length {
             (contigHint, contigHintStart) = (likely.length, Int(likely.start))
             return
@@ -299,23 +378,32 @@ final class PerCPUChunk: @unchecked Sendable {
         var free = 0
         var block = 0
         var blockMax = 0
+        var blockSecond = 0
         for i in 0..<extentCount {
             let e = extents[i]
             guard e.length > 0, i == 0 || extents[i - 1].end < e.start else { return false }
             (free, longestExtent) = (free + e.length, max(longestExtent, e.length))
             // Close the blocks before this extent's: each counts the extents before it.
             while Int(e.start) >> Self.blockShift > block {
-                guard Int(blockLongest[block]) == blockMax, Int(blockFirst[block + 1]) == i else { return false }
-                (block, blockMax) = (block + 1, 0)
+                guard Int(blockLongest[block]) == blockMax, Int(blockBound[block]) >= blockSecond,
+                    Int(blockFirst[block + 1]) == i
+                else { return false }
+                (block, blockMax, blockSecond) = (block + 1, 0, 0)
             }
-            blockMax = max(blockMax, e.length)
+            (blockMax, blockSecond) = (max(blockMax, e.length), max(blockSecond, min(blockMax, e.length)))
         }
         while block < blockCount {
-            guard Int(blockLongest[block]) == blockMax, Int(blockFirst[block + 1]) == extentCount else { return false }
-            (block, blockMax) = (block + 1, 0)
+            guard Int(blockLongest[block]) == blockMax, Int(blockBound[block]) >= blockSecond,
+                Int(blockFirst[block + 1]) == extentCount
+            else { return false }
+            (block, blockMax, blockSecond) = (block + 1, 0, 0)
         }
-        for i in 0..<extentCount where Int(extents[i].start) == contigHintStart && extents[i].length == contigHint {
-            hintFound = true
+        for i in 0..<extentCount {
+            if Int(extents[i].start) == contigHintStart && extents[i].length == contigHint {
+                hintFound = true
+            } else if extents[i].length > otherExtentsBound {
+                return false
+            }
         }
         return blockFirst[0] == 0 && contigHint == longestExtent && (longestExtent == 0 || hintFound)
             && freeGranules == free

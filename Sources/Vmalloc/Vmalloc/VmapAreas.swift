@@ -44,6 +44,9 @@ final class VmapAreas: @unchecked Sendable {
     private let sizeClasses: Bool
     /// Whether freed areas are remembered for use-after-free fault reports (only when reports are on).
     let remembersFreed: Bool
+    /// Whether a vfree may take `freeLazily`: areas are freed lazily and not remembered (one
+    /// flag, so that the common vfree tests one byte for both).
+    let freesLazilyFast: Bool
     private let shards: [VmapShard]
     /// The same shards, reached without a retain: two threads retaining one shared object
     /// write one cache line, which is what kept the fast path from scaling. `shards` keeps
@@ -80,6 +83,7 @@ final class VmapAreas: @unchecked Sendable {
         immediateUnmap = c.immediateUnmap
         sizeClasses = mapper.guardMarkers && !c.immediateUnmap
         remembersFreed = c.faultReports
+        freesLazilyFast = !c.immediateUnmap && !c.faultReports
         let cpus = max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1)
         // A small system would hold most of its frames in lazily freed areas: cap at a quarter.
         lazyMaxPages = c.lazyMaxPages ?? min(Self.lazyMaxPages(cpus: cpus), totalPages / 4)
@@ -159,10 +163,11 @@ final class VmapAreas: @unchecked Sendable {
     /// This thread's home shard. Threads are dealt to shards in turn rather than by the CPU
     /// they happen to run on, so a thread that migrates keeps freeing into the pool it
     /// allocates from; with a shard per CPU (`shardLayout`), threads started together up to
-    /// the CPU count never share one.
+    /// the CPU count never share one, and take no division.
     @inline(__always)
     private var localShard: Int {
-        lastShard == 0 ? 0 : Int(bitPattern: UInt(vmshim_thread_index()) % (lastShard &+ 1))
+        let i = UInt(vmshim_thread_index())
+        return Int(bitPattern: i <= lastShard ? i : i % (lastShard &+ 1))
     }
 
     // MARK: VA allocation
@@ -420,10 +425,10 @@ final class VmapAreas: @unchecked Sendable {
     /// `removeBusy` frees it. Any other area, or none, is `.declined` with nothing changed.
     /// Apart from `removeBusy` so that the path every vfree takes tests only what decides it
     /// (the kind, the state, the flags) and keeps a small frame; inlined into vfree.
+    /// The caller checked `freesLazilyFast`.
     @inline(__always)
     func freeLazily(offset: Int, pageTable: PageTable) -> LazyFree {
         let perShard = lazyPagesPerShard
-        guard !remembersFreed else { return .declined }
         return withShard(index(of: offset)) { s in
             let id = s.starts[offset]
             guard id >= 0 else { return .declined }

@@ -7,10 +7,10 @@ import Testing
 @Suite struct StartIndexTests {
     static let page = PhysicalMemory.pageSize
 
-    @Test func findsOnlyExactStartsInsideItsSlice() {
+    @Test func findsOnlyExactStartsInsideItsSlice() throws {
         // A slice of 64 pages that starts 16 pages into the region.
         let start = 16 * Self.page
-        let index = StartIndex(start: start, size: 64 * Self.page)
+        let index = try StartIndex(start: start, size: 64 * Self.page)
         index.insert(start, 0)
         index.insert(start + 5 * Self.page, 7)
         index.insert(start + 63 * Self.page, 9)
@@ -31,5 +31,11 @@ import Testing
         index.remove(start - Self.page)
         #expect(index[start + 8 * Self.page] == -1)
         #expect(index[start] == 0 && index[start + 63 * Self.page] == 9)
+    }
+
+    /// An index that cannot be mapped (here 4 PiB of entries, past any address space) is an
+    /// error the system's init reports, not a crash.
+    @Test func anUnmappableIndexThrows() {
+        #expect(throws: MemorySystemError.self) { try StartIndex(start: 0, size: 1 << 62) }
     }
 }

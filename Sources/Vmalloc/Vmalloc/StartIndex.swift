@@ -18,10 +18,10 @@ struct StartIndex: @unchecked Sendable {
         let entries: UnsafeMutablePointer<Int32>
         let bytes: Int
 
-        init(count: Int) {
+        init(count: Int) throws(MemorySystemError) {
             bytes = count * MemoryLayout<Int32>.stride
             let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
-            guard let p, p != MAP_FAILED else { fatalError("StartIndex: no mapping for \(count) entries") }
+            guard let p, p != MAP_FAILED else { throw .systemCallFailed("mmap(start index)", errno: errno) }
             entries = p.bindMemory(to: Int32.self, capacity: count)
         }
 
@@ -35,10 +35,11 @@ struct StartIndex: @unchecked Sendable {
     private let start: Int
     private let pages: UInt
 
-    /// An empty index of the slice [start, start + size) of the region.
-    init(start: Int, size: Int) {
+    /// An empty index of the slice [start, start + size) of the region; throws when its mapping
+    /// cannot be had (a strict overcommit policy counts it whole).
+    init(start: Int, size: Int) throws(MemorySystemError) {
         let pages = max(size >> Int(VMSHIM_PAGE_SHIFT), 1)
-        block = Block(count: pages)
+        block = try Block(count: pages)
         entries = block.entries
         self.start = start
         self.pages = UInt(pages)

@@ -59,7 +59,7 @@ final class VmallocSpace: Sendable {
         }
         pageTable = table
         mapper = try VmapMapper(c, memory: allocator.memory, log: log, faults: faults)
-        areas = VmapAreas(c, mapper: mapper, allocator: allocator, faults: faults)
+        areas = try VmapAreas(c, mapper: mapper, allocator: allocator, faults: faults)
         self.allocator = allocator
         memory = allocator.memory
         self.log = log

@@ -70,8 +70,11 @@ final class VmapAreas: @unchecked Sendable {
     private let allocator: PageAllocator
 
     /// The VA of `mapper`'s reservation, in shards, with reuse pools for each node of
-    /// `allocator`'s memory; its frames cap the default lazy threshold.
-    init(_ c: VmallocSpace.Configuration, mapper: VmapMapper, allocator: PageAllocator, faults: FaultInjector) {
+    /// `allocator`'s memory; its frames cap the default lazy threshold. Throws when a shard's
+    /// start index cannot be mapped.
+    init(
+        _ c: VmallocSpace.Configuration, mapper: VmapMapper, allocator: PageAllocator, faults: FaultInjector
+    ) throws(MemorySystemError) {
         let size = mapper.size
         let totalPages = allocator.memory.totalPages
         let nodes = allocator.memory.nodeCount
@@ -91,8 +94,8 @@ final class VmapAreas: @unchecked Sendable {
         lazyPagesPerShard = max(lazyMaxPages / count, 1)
         shardShift = shift
         let slice = 1 << shardShift
-        shards = (0..<count).map { i in
-            VmapShard(start: i * slice, size: i == count - 1 ? size - i * slice : slice, nodes: nodes)
+        shards = try (0..<count).map { i throws(MemorySystemError) in
+            try VmapShard(start: i * slice, size: i == count - 1 ? size - i * slice : slice, nodes: nodes)
         }
         shardCount = count
         largestShard = max(slice, size - (count - 1) * slice)

@@ -48,9 +48,9 @@ final class VmapShard: Sendable {
         var countsAliases = false
 
         /// Empty pools for `nodes` nodes, and an empty start index of the slice [start, start + size).
-        init(start: Int, size: Int, nodes: Int) {
+        init(start: Int, size: Int, nodes: Int) throws(MemorySystemError) {
             smallPools = PoolHeads(count: (nodes + 1) * VmapAreas.smallPoolPages)
-            starts = StartIndex(start: start, size: size)
+            starts = try StartIndex(start: start, size: size)
         }
 
         @inline(__always)
@@ -406,8 +406,8 @@ final class VmapShard: Sendable {
     private let padAfter = CacheLinePad()
 
     /// The slice [start, start + size) of the region, with pools for `nodes` nodes.
-    init(start: Int, size: Int, nodes: Int) {
-        var s = State(start: start, size: size, nodes: nodes)
+    init(start: Int, size: Int, nodes: Int) throws(MemorySystemError) {
+        var s = try State(start: start, size: size, nodes: nodes)
         s.free.insert(start: start, size: size)
         state = Lock(s)
     }

@@ -5,7 +5,24 @@
 #define _GNU_SOURCE
 #include "vmshim_pagetable.h"
 
+#include <cpuid.h>
 #include <stddef.h>
+
+int vmshim_pte_avx2;
+
+/* AVX2 in CPUID leaf 7, and the YMM state enabled by the OS (OSXSAVE, then XCR0's SSE and AVX
+   bits): without the latter the instructions fault even where the CPU has them. */
+__attribute__((constructor)) static void detect_avx2(void) {
+#if defined(__x86_64__)
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE) || !(c & bit_AVX)) return;
+    unsigned lo, hi;
+    __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    if ((lo & 6) != 6) return;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return;
+    vmshim_pte_avx2 = (b & bit_AVX2) != 0;
+#endif
+}
 
 #define PT_PRESENT 1ULL
 #define PT_BITS 9

@@ -5,8 +5,9 @@ import VmallocTestSupport
 @testable import Vmalloc
 
 /// The PTE stores of one table (`vmshim_pte_set`/`vmshim_pte_clear`): a run of any length from
-/// any entry, odd or even (the sixteen-byte stores start on an even one), none included, sets or
-/// clears exactly its entries and leaves its neighbours alone.
+/// any entry (the sixteen-byte stores start on an even one, the 32-byte stores of a CPU with
+/// AVX2 on a multiple of four), none included, sets or clears exactly its entries and leaves its
+/// neighbours alone, whatever is left after the whole rounds of vector stores.
 @Suite struct PTEStoreTests {
     static let sentinel: UInt64 = 0xDEAD_BEEF
     static let pfn: UInt64 = 0x12345
@@ -17,7 +18,9 @@ import VmallocTestSupport
         defer { raw.deallocate() }
         let table = raw.bindMemory(to: UInt64.self, capacity: 512)
         for first in 0..<4 {
-            for count in [0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 64, 100, 256] + [512 - first] {
+            for count in [0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 19, 20, 23, 31, 33, 36, 47, 48, 49, 64, 100, 256] + [
+                512 - first
+            ] {
                 table.update(repeating: Self.sentinel, count: 512)
                 vmshim_pte_set(table, UInt64(first), Self.pfn, UInt64(count))
                 let set = (0..<512).filter { k in

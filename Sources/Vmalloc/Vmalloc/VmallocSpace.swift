@@ -59,7 +59,7 @@ final class VmallocSpace: Sendable {
         }
         pageTable = table
         mapper = try VmapMapper(c, memory: allocator.memory, log: log, faults: faults)
-        areas = VmapAreas(c, mapper: mapper, allocator: allocator, faults: faults)
+        areas = try VmapAreas(c, mapper: mapper, allocator: allocator, faults: faults)
         self.allocator = allocator
         memory = allocator.memory
         self.log = log
@@ -393,17 +393,17 @@ final class VmallocSpace: Sendable {
             return finishFree(p, nil, kind: kind, function: function, pageCount: pageCount)
         }
         let offset = p - areas.base
-        // vmalloc areas and vm_map_ram areas are unmapped lazily (vmap areas at once), unless
-        // every use after free must fault.
-        let lazy = !areas.immediateUnmap
         // The common vfree first, in a short critical section of its own; anything else then
         // takes the whole removal.
-        if lazy && kind == .vmalloc && pageCount == nil,
+        if areas.freesLazilyFast && kind == .vmalloc && pageCount == nil,
             case .freed(let due) = areas.freeLazily(offset: offset, pageTable: pageTable)
         {
             if due { purge(shard: areas.shardIndex(of: offset), decay: true) }
             return nil
         }
+        // vmalloc areas and vm_map_ram areas are unmapped lazily (vmap areas at once), unless
+        // every use after free must fault.
+        let lazy = !areas.immediateUnmap
         let removal = areas.removeBusy(
             offset: offset, kind: kind, pageTable: pageTable, lazy: lazy, pageCount: pageCount)
         guard case .lazy(let due) = removal else {

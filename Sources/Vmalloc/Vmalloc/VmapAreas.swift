@@ -44,6 +44,9 @@ final class VmapAreas: @unchecked Sendable {
     private let sizeClasses: Bool
     /// Whether freed areas are remembered for use-after-free fault reports (only when reports are on).
     let remembersFreed: Bool
+    /// Whether a vfree may take `freeLazily`: areas are freed lazily and not remembered (one
+    /// flag, so that the common vfree tests one byte for both).
+    let freesLazilyFast: Bool
     private let shards: [VmapShard]
     /// The same shards, reached without a retain: two threads retaining one shared object
     /// write one cache line, which is what kept the fast path from scaling. `shards` keeps
@@ -67,8 +70,11 @@ final class VmapAreas: @unchecked Sendable {
     private let allocator: PageAllocator
 
     /// The VA of `mapper`'s reservation, in shards, with reuse pools for each node of
-    /// `allocator`'s memory; its frames cap the default lazy threshold.
-    init(_ c: VmallocSpace.Configuration, mapper: VmapMapper, allocator: PageAllocator, faults: FaultInjector) {
+    /// `allocator`'s memory; its frames cap the default lazy threshold. Throws when a shard's
+    /// start index cannot be mapped.
+    init(
+        _ c: VmallocSpace.Configuration, mapper: VmapMapper, allocator: PageAllocator, faults: FaultInjector
+    ) throws(MemorySystemError) {
         let size = mapper.size
         let totalPages = allocator.memory.totalPages
         let nodes = allocator.memory.nodeCount
@@ -80,6 +86,7 @@ final class VmapAreas: @unchecked Sendable {
         immediateUnmap = c.immediateUnmap
         sizeClasses = mapper.guardMarkers && !c.immediateUnmap
         remembersFreed = c.faultReports
+        freesLazilyFast = !c.immediateUnmap && !c.faultReports
         let cpus = max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1)
         // A small system would hold most of its frames in lazily freed areas: cap at a quarter.
         lazyMaxPages = c.lazyMaxPages ?? min(Self.lazyMaxPages(cpus: cpus), totalPages / 4)
@@ -87,8 +94,8 @@ final class VmapAreas: @unchecked Sendable {
         lazyPagesPerShard = max(lazyMaxPages / count, 1)
         shardShift = shift
         let slice = 1 << shardShift
-        shards = (0..<count).map { i in
-            VmapShard(start: i * slice, size: i == count - 1 ? size - i * slice : slice, nodes: nodes)
+        shards = try (0..<count).map { i throws(MemorySystemError) in
+            try VmapShard(start: i * slice, size: i == count - 1 ? size - i * slice : slice, nodes: nodes)
         }
         shardCount = count
         largestShard = max(slice, size - (count - 1) * slice)
@@ -159,10 +166,11 @@ final class VmapAreas: @unchecked Sendable {
     /// This thread's home shard. Threads are dealt to shards in turn rather than by the CPU
     /// they happen to run on, so a thread that migrates keeps freeing into the pool it
     /// allocates from; with a shard per CPU (`shardLayout`), threads started together up to
-    /// the CPU count never share one.
+    /// the CPU count never share one, and take no division.
     @inline(__always)
     private var localShard: Int {
-        lastShard == 0 ? 0 : Int(bitPattern: UInt(vmshim_thread_index()) % (lastShard &+ 1))
+        let i = UInt(vmshim_thread_index())
+        return Int(bitPattern: i <= lastShard ? i : i % (lastShard &+ 1))
     }
 
     // MARK: VA allocation
@@ -420,10 +428,10 @@ final class VmapAreas: @unchecked Sendable {
     /// `removeBusy` frees it. Any other area, or none, is `.declined` with nothing changed.
     /// Apart from `removeBusy` so that the path every vfree takes tests only what decides it
     /// (the kind, the state, the flags) and keeps a small frame; inlined into vfree.
+    /// The caller checked `freesLazilyFast`.
     @inline(__always)
     func freeLazily(offset: Int, pageTable: PageTable) -> LazyFree {
         let perShard = lazyPagesPerShard
-        guard !remembersFreed else { return .declined }
         return withShard(index(of: offset)) { s in
             let id = s.starts[offset]
             guard id >= 0 else { return .declined }

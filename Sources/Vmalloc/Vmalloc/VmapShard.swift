@@ -16,7 +16,7 @@ final class VmapShard: Sendable {
         /// size moves it) until its record is taken: a hit may name a lazily freed area, so
         /// callers check `state`. No two areas share a start: an owner starts inside its own
         /// area's VA, and the areas' VA never overlaps.
-        var starts = IDTable()
+        var starts: StartIndex
         var vacantIDs: [Int32] = []
         /// Lazily freed areas that no reuse pool holds: still mapped, still holding their frames,
         /// still in `busy`. Linked through the records, oldest first. (Pooled ones are reached
@@ -47,8 +47,11 @@ final class VmapShard: Sendable {
         /// only the shards that count, and one that lingers no more just leaves the count.
         var countsAliases = false
 
-        /// Empty pools for `nodes` nodes.
-        init(nodes: Int) { smallPools = PoolHeads(count: (nodes + 1) * VmapAreas.smallPoolPages) }
+        /// Empty pools for `nodes` nodes, and an empty start index of the slice [start, start + size).
+        init(start: Int, size: Int, nodes: Int) throws(MemorySystemError) {
+            smallPools = PoolHeads(count: (nodes + 1) * VmapAreas.smallPoolPages)
+            starts = try StartIndex(start: start, size: size)
+        }
 
         @inline(__always)
         func pool(_ key: VmapAreas.PoolKey) -> Int32 {
@@ -359,7 +362,7 @@ final class VmapShard: Sendable {
         }
 
         /// Enter revived area `id` (at `a`) under its new owner's start, of `pages` pages.
-        @inline(never)
+        @inline(__always)
         private mutating func moveStart(at a: UnsafeMutablePointer<AreaRecord>, to start: Int, pages: Int) {
             starts.rekey(
                 from: a.pointee.offset &+ (a.pointee.classPages &- a.pointee.nrPages) &<< Int(VMSHIM_PAGE_SHIFT),
@@ -403,8 +406,8 @@ final class VmapShard: Sendable {
     private let padAfter = CacheLinePad()
 
     /// The slice [start, start + size) of the region, with pools for `nodes` nodes.
-    init(start: Int, size: Int, nodes: Int) {
-        var s = State(nodes: nodes)
+    init(start: Int, size: Int, nodes: Int) throws(MemorySystemError) {
+        var s = try State(start: start, size: size, nodes: nodes)
         s.free.insert(start: start, size: size)
         state = Lock(s)
     }

@@ -136,8 +136,9 @@ extension MemorySystem {
     public func find_vm_area(_ p: UnsafeRawPointer) -> VMArea? { findVMArea(p)?.area }
     /// `find_vm_area` with the caller as recorded (a C caller's return address stays one).
     package func findVMArea(_ p: UnsafeRawPointer) -> (area: VMArea, caller: CallSite)? { space.findArea(p) }
-    /// Purge every lazily freed area now: its mapping, frames and VA come back (`vm_unmap_aliases`).
-    public func vm_unmap_aliases() { space.purgeLazy() }
+    /// Purge every lazily freed area now: its mapping, frames and VA come back (`vm_unmap_aliases`);
+    /// the per-CPU allocator's kept empty chunks but the spare go with them.
+    public func vm_unmap_aliases() { space.purgeAll() }
 
     // MARK: pages
 

@@ -20,9 +20,10 @@ import VmallocTestSupport
         sys.vmallocinfo().split(separator: "\n").filter { $0.contains("PerCPUAllocator.swift") }.count
     }
 
-    /// Free frames plus the page-table pages built meanwhile (those stay with the VA space).
+    /// Free frames plus the page-table pages built meanwhile (those stay with the VA space),
+    /// after a full purge: lazily freed areas and kept empty chunks but the spare.
     static func unowned(_ sys: MemorySystem) -> Int {
-        sys.vm_unmap_aliases()
+        sys.space.purgeAll()
         let info = sys.meminfo()
         return info.memFree + info.pageTables
     }
@@ -124,8 +125,8 @@ import VmallocTestSupport
 
     /// pcpu_alloc_test: 35,000 random requests, then every one freed in order, twice; the
     /// emptied chunks are kept, counted in `Percpu:`, and serve the second round without a new
-    /// chunk; `vm_unmap_aliases` then gives back all but the spare: the frames come back exactly,
-    /// and the frame metadata tiles memory.
+    /// chunk; a full purge then gives back all but the spare: the frames come back exactly, and
+    /// the frame metadata tiles memory.
     @Test func testVmallocPatternLosesNothing() throws {
         let sys = try makeSystem(mib: Self.megabytes(forAllocations: 35_000))
         // The spare chunk exists from here on, on both sides of the comparison.
@@ -159,9 +160,10 @@ import VmallocTestSupport
         #expect(audit.held.reduce(0) { $0 + ($1[VMSHIM_OWNER_VMALLOC] ?? 0) } == chunkPages)
     }
 
-    /// Five chunks filled and emptied: all five are kept, until a pass that gives memory back
-    /// vfrees all but the spare, and the free frames are then the start's less the spare's.
-    enum GiveBack: CaseIterable { case vmUnmapAliases, reclaim, frameShortage, reporter }
+    /// Five chunks filled and emptied: all five are kept, through `vm_unmap_aliases` too (the
+    /// kernel's leaves percpu chunks alone), until a pass that gives memory back vfrees all but
+    /// the spare, and the free frames are then the start's less the spare's.
+    enum GiveBack: CaseIterable { case reclaim, frameShortage, reporter }
 
     @Test(arguments: GiveBack.allCases)
     func emptyChunksAreKeptUntilGivenBack(_ way: GiveBack) throws {
@@ -180,10 +182,10 @@ import VmallocTestSupport
         }
         #expect(Self.chunkCount(sys) == 5)
         for p in live { sys.free_percpu(p) }
+        sys.vm_unmap_aliases()
         #expect(Self.chunkCount(sys) == 5 && sys.percpu.keptChunks == 5)
         #expect(sys.meminfo().percpu == 5 * chunkBytes)
         switch way {
-        case .vmUnmapAliases: sys.vm_unmap_aliases()
         case .reclaim: _ = sys.reclaim.shrink(gfp: GFP_KERNEL, node: 0, target: .max)
         case .frameShortage:
             // More frames than are free: there only once the kept chunks' frames are back.
@@ -222,7 +224,7 @@ import VmallocTestSupport
         }
         for a in live { Self.verifyAndFree(sys, a, failures) }
         #expect(failures.count == 0)
-        sys.vm_unmap_aliases()
+        sys.space.purgeAll()
         #expect(Self.chunkCount(sys) == 1)
     }
 
@@ -324,7 +326,7 @@ import VmallocTestSupport
         }
         for a in live { sys.free_percpu(UnsafeMutableRawPointer(bitPattern: a.start)) }
         #expect(overlaps == 0 && misaligned == 0)
-        sys.vm_unmap_aliases()
+        sys.space.purgeAll()
         #expect(Self.chunkCount(sys) == 1)
     }
 

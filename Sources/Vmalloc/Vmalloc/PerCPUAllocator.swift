@@ -24,8 +24,9 @@ import Synchronization
 /// memory is asked for: all but one (the kernel's spare) are vfreed whenever the VA space purges
 /// everything (`KeptAreas`): when frees pause (the free page reporter's pass), under memory
 /// pressure (the space's `ReclaimSource` pass, and a page allocation that finds the buddy lists
-/// short), on a VA or VMA shortage and on `vm_unmap_aliases`, just before the lazily freed areas
-/// are purged, so their frames come back in the same pass.
+/// short) and on a VA or VMA shortage, just before the lazily freed areas are purged, so their
+/// frames come back in the same pass. Not on `vm_unmap_aliases`, which in the kernel leaves
+/// percpu chunks alone: a caller that purges between runs keeps them.
 ///
 /// Where this departs from mm/percpu.c: the kernel files every chunk in one set of lists under
 /// one `pcpu_lock`, which two threads allocating at once take turn by turn (pcpu_alloc_test

@@ -268,7 +268,8 @@ final class VmallocSpace: Sendable {
         return purgeAll()
     }
 
-    /// `purgeLazy` with the kept areas (`KeptAreas`) vfreed first, so their frames come back too.
+    /// `purgeLazy` with the kept areas (`KeptAreas`) vfreed first, so their frames come back too
+    /// (a shortage, reclaim, free page reporting; not `vm_unmap_aliases`).
     @discardableResult
     func purgeAll() -> Int {
         keptAreas.withLock { $0 }.object?.releaseKeptAreas()

@@ -20,9 +20,10 @@ import VmallocTestSupport
         sys.vmallocinfo().split(separator: "\n").filter { $0.contains("PerCPUAllocator.swift") }.count
     }
 
-    /// Free frames plus the page-table pages built meanwhile (those stay with the VA space).
+    /// Free frames plus the page-table pages built meanwhile (those stay with the VA space),
+    /// after a full purge: lazily freed areas and kept empty chunks but the spare.
     static func unowned(_ sys: MemorySystem) -> Int {
-        sys.vm_unmap_aliases()
+        sys.space.purgeAll()
         let info = sys.meminfo()
         return info.memFree + info.pageTables
     }
@@ -123,43 +124,84 @@ import VmallocTestSupport
     }
 
     /// pcpu_alloc_test: 35,000 random requests, then every one freed in order, twice; the
-    /// frames come back exactly, only the spare chunk stays, and the frame metadata tiles memory.
+    /// emptied chunks are kept, counted in `Percpu:`, and serve the second round without a new
+    /// chunk; a full purge then gives back all but the spare: the frames come back exactly, and
+    /// the frame metadata tiles memory.
     @Test func testVmallocPatternLosesNothing() throws {
         let sys = try makeSystem(mib: Self.megabytes(forAllocations: 35_000))
         // The spare chunk exists from here on, on both sides of the comparison.
         let first = try #require(sys.__alloc_percpu(4, 4))
         sys.free_percpu(first)
         let free = Self.unowned(sys)
-        var rng = SplitMix64(seed: 2024)
-        for _ in 0..<2 {
+        var created = 0
+        for round in 0..<2 {
+            // The same requests each round: the second needs exactly the first's chunks.
+            var rng = SplitMix64(seed: 2024)
             var live: [UnsafeMutableRawPointer] = []
             live.reserveCapacity(35_000)
             for _ in 0..<35_000 {
                 let r = Self.randomRequest(&rng)
                 live.append(try #require(sys.__alloc_percpu(r.size, r.align)))
             }
-            #expect(Self.chunkCount(sys) > 1)
+            let chunks = Self.chunkCount(sys)
+            #expect(chunks > 1)
+            if round == 0 { created = sys.percpu.chunksCreated }
+            #expect(sys.percpu.chunksCreated == created, "round \(round)")
             for p in live { sys.free_percpu(p) }
-            #expect(Self.chunkCount(sys) == 1)
-            #expect(Self.unowned(sys) == free)
+            #expect(Self.chunkCount(sys) == chunks && sys.percpu.keptChunks == chunks, "round \(round)")
+            #expect(sys.meminfo().percpu == chunks * PerCPUAllocator.unitSize * sys.nrCPUIds)
         }
+        #expect(Self.unowned(sys) == free)
+        #expect(Self.chunkCount(sys) == 1 && sys.percpu.keptChunks == 1)
+        #expect(sys.meminfo().percpu == PerCPUAllocator.unitSize * sys.nrCPUIds)
         let audit = sys.audit()
         #expect(audit.consistent)
         let chunkPages = PerCPUAllocator.unitSize * sys.nrCPUIds / 4096
         #expect(audit.held.reduce(0) { $0 + ($1[VMSHIM_OWNER_VMALLOC] ?? 0) } == chunkPages)
     }
 
-    @Test func emptyChunksGoBackButTheSpare() throws {
-        let sys = try makeSystem(mib: 64 + 8 * PerCPUAllocator.unitSize * PerCPUAllocator.nrPossibleCPUs >> 20)
+    /// Five chunks filled and emptied: all five are kept, through `vm_unmap_aliases` too (the
+    /// kernel's leaves percpu chunks alone), until a pass that gives memory back vfrees all but
+    /// the spare, and the free frames are then the start's less the spare's.
+    enum GiveBack: CaseIterable { case reclaim, frameShortage, reporter }
+
+    @Test(arguments: GiveBack.allCases)
+    func emptyChunksAreKeptUntilGivenBack(_ way: GiveBack) throws {
+        let chunkBytes = PerCPUAllocator.unitSize * PerCPUAllocator.nrPossibleCPUs
+        let sys = try makeSystem(
+            mib: 64 + 8 * chunkBytes >> 20, minFreePages: 16,
+            freePageReportingDelay: way == .reporter ? .milliseconds(100) : nil)
         let free = Self.unowned(sys)
+        if way == .reporter {
+            // Past the reporter's first pass, so only these frees can start the next one.
+            Thread.sleep(forTimeInterval: 0.5)
+        }
         let perChunk = PerCPUAllocator.unitSize / PerCPUAllocator.maxAllocation
         let live = try (0..<5 * perChunk).map { _ in
             try #require(sys.__alloc_percpu(PerCPUAllocator.maxAllocation, 8))
         }
         #expect(Self.chunkCount(sys) == 5)
         for p in live { sys.free_percpu(p) }
-        #expect(Self.chunkCount(sys) == 1)
-        #expect(free - Self.unowned(sys) == PerCPUAllocator.unitSize * sys.nrCPUIds)
+        sys.vm_unmap_aliases()
+        #expect(Self.chunkCount(sys) == 5 && sys.percpu.keptChunks == 5)
+        #expect(sys.meminfo().percpu == 5 * chunkBytes)
+        switch way {
+        case .reclaim: _ = sys.reclaim.shrink(gfp: GFP_KERNEL, node: 0, target: .max)
+        case .frameShortage:
+            // More frames than are free: there only once the kept chunks' frames are back.
+            let p = sys.vmalloc(sys.meminfo().memFree + 2 * chunkBytes)
+            #expect(p != nil)
+            sys.vfree(p)
+        case .reporter:
+            // Frees paused: the reporter's pass vfrees and purges them, with no call from here.
+            func unownedNow() -> Int { sys.meminfo().memFree + sys.meminfo().pageTables }
+            let deadline = Date().addingTimeInterval(10)
+            while unownedNow() != free - chunkBytes, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+            #expect(free - unownedNow() == chunkBytes)
+        }
+        #expect(Self.chunkCount(sys) == 1 && sys.percpu.keptChunks == 1)
+        #expect(sys.meminfo().percpu == chunkBytes)
+        #expect(free - Self.unowned(sys) == chunkBytes)
     }
 
     /// Allocations and frees in random order: no allocation overlaps another (each keeps the
@@ -182,6 +224,7 @@ import VmallocTestSupport
         }
         for a in live { Self.verifyAndFree(sys, a, failures) }
         #expect(failures.count == 0)
+        sys.space.purgeAll()
         #expect(Self.chunkCount(sys) == 1)
     }
 
@@ -283,6 +326,7 @@ import VmallocTestSupport
         }
         for a in live { sys.free_percpu(UnsafeMutableRawPointer(bitPattern: a.start)) }
         #expect(overlaps == 0 && misaligned == 0)
+        sys.space.purgeAll()
         #expect(Self.chunkCount(sys) == 1)
     }
 
@@ -316,8 +360,8 @@ import VmallocTestSupport
         }
         group.wait()
         #expect(failures.count == 0)
-        #expect(Self.chunkCount(sys) == 1)
         #expect(Self.unowned(sys) == free)
+        #expect(Self.chunkCount(sys) == 1)
     }
 
     /// Threads allocate from groups of their own: one thread's allocations freed by another
@@ -351,10 +395,11 @@ import VmallocTestSupport
             sys.free_percpu(UnsafeMutableRawPointer(bitPattern: live[0]))
         }
         #expect(log.lines(containing: "is not a live per-CPU allocation").count == 1)
-        #expect(Self.chunkCount(sys) == 1)
         #expect(Self.unowned(sys) == free)
+        #expect(Self.chunkCount(sys) == 1)
+        let created = sys.percpu.chunksCreated
         let again = onNewThread { sys.__alloc_percpu(size, 8).map { Int(bitPattern: $0) } }
-        #expect(again != nil && Self.chunkCount(sys) == 1)
+        #expect(again != nil && Self.chunkCount(sys) == 1 && sys.percpu.chunksCreated == created)
         sys.free_percpu(UnsafeMutableRawPointer(bitPattern: again ?? 0))
         #expect(Self.chunkCount(sys) == 1 && Self.unowned(sys) == free)
     }

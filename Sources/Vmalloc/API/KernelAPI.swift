@@ -137,6 +137,8 @@ extension MemorySystem {
     /// `find_vm_area` with the caller as recorded (a C caller's return address stays one).
     package func findVMArea(_ p: UnsafeRawPointer) -> (area: VMArea, caller: CallSite)? { space.findArea(p) }
     /// Purge every lazily freed area now: its mapping, frames and VA come back (`vm_unmap_aliases`).
+    /// The per-CPU allocator's kept empty chunks stay, as the kernel's leaves percpu chunks alone:
+    /// callers (a benchmark settling between runs) purge this way without emptying that cache.
     public func vm_unmap_aliases() { space.purgeLazy() }
 
     // MARK: pages

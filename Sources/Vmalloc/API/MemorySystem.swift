@@ -138,6 +138,7 @@ public final class MemorySystem: Sendable {
         reclaim.addSource(slab)
         allocator.setAliasPurger(space)
         space.setDeferredFrees(kv)
+        space.setKeptAreas(percpu)
         // Last, so a failed init leaves no thread behind.
         if configuration.kswapd { reclaim.startKswapd() }
         freePageReporter?.start()

@@ -12,23 +12,36 @@ import Synchronization
 ///
 /// Chunks are filed in slots by their longest free extent, as the kernel's `pcpu_chunk_lists`:
 /// a request scans only the slots whose chunks can hold it, smallest first, so small requests
-/// fill the holes of busy chunks and empty ones stay whole. One empty chunk is kept as a spare
-/// (the kernel keeps one); any other chunk that becomes empty is vfreed.
+/// fill the holes of busy chunks and empty ones stay whole. A chunk that becomes empty is kept,
+/// mapped and populated, and a group that needs a chunk takes a kept one before vmallocing one.
+///
+/// Where this departs from mm/percpu.c in keeping empty chunks: the kernel keeps one spare and
+/// vfrees every other empty chunk soon after (`pcpu_balance_free` from `pcpu_balance_workfn`),
+/// because there populating a chunk is page-list work. Here mapping a chunk costs syscalls and a
+/// fault per page (about 1 µs a page, 64 pages a unit per CPU), so a workload that frees its
+/// per-CPU memory and allocates it again (pcpu_alloc_test's repeats) would pay that each time:
+/// it ran at 0.53–0.66× glibc's speed. So every empty chunk is kept, counted in `bytes`, until
+/// memory is asked for: all but one (the kernel's spare) are vfreed whenever the VA space purges
+/// everything (`KeptAreas`): when frees pause (the free page reporter's pass), under memory
+/// pressure (the space's `ReclaimSource` pass, and a page allocation that finds the buddy lists
+/// short) and on a VA or VMA shortage, just before the lazily freed areas are purged, so their
+/// frames come back in the same pass. Not on `vm_unmap_aliases`, which in the kernel leaves
+/// percpu chunks alone: a caller that purges between runs keeps them.
 ///
 /// Where this departs from mm/percpu.c: the kernel files every chunk in one set of lists under
 /// one `pcpu_lock`, which two threads allocating at once take turn by turn (pcpu_alloc_test
 /// scaled 1.07× at 2 threads). Here chunks are split into groups, one per possible CPU, each with
 /// its own lists and lock, and a thread allocates from the group of its stable index (as
 /// `VmapAreas` picks a shard), so threads that allocate at once share no lock and no chunk. A
-/// request its group cannot hold takes the spare or a new chunk into that group, without
+/// request its group cannot hold takes a kept chunk or a new one into that group, without
 /// looking at the other groups' holes: a chunk per working thread may be part-used where the
 /// kernel would have filled one first, as SLUB's per-CPU partial slabs are. The rest is the
 /// kernel's: a free may come from any thread (its own group is asked first, then the others);
-/// a chunk left empty leaves its group and becomes the spare, which any group takes before
-/// vmallocing a chunk, so at most one empty chunk stays; `bytes` counts every chunk. A single
-/// thread uses one group, so it sees the kernel's placement exactly.
+/// a chunk left empty leaves its group and is kept, and any group takes a kept chunk before
+/// vmallocing one; `bytes` counts every chunk. A single thread uses one group, so it sees the
+/// kernel's placement exactly.
 ///
-/// Lock order: a group's `state` and `spare` are leaves, never held together (the kernel's
+/// Lock order: a group's `state` and `kept` are leaves, never held together (the kernel's
 /// `pcpu_lock`); vmalloc and vfree of chunks run outside them, as `pcpu_create_chunk` runs
 /// outside the spinlock.
 final class PerCPUAllocator: Sendable {
@@ -198,14 +211,21 @@ final class PerCPUAllocator: Sendable {
     /// `groups.count`: the indices are remainders, in range by construction. Unsafe only in
     /// name: the buffer is written once, in `init`, and each group behind it is Sendable.
     nonisolated(unsafe) private let unretained: UnsafeMutablePointer<Unmanaged<Group>>
-    /// The empty chunk kept (the kernel keeps one), outside every group: kept whole, so a
-    /// group that takes it back (a thread whose only allocation comes and goes) rebuilds nothing.
-    private let spare = Lock<PerCPUChunk?>(nil)
-    /// Chunks in all, the spare and those between a group and the spare included.
+    /// The empty chunks kept, outside every group, the spare (the kernel's one) first: kept
+    /// whole, so a group that takes one back (a thread whose only allocation comes and goes)
+    /// rebuilds nothing.
+    private let kept = Lock<[PerCPUChunk]>([])
+    /// Chunks in all, the kept ones and those between a group and `kept` included.
     private let chunkCount = Atomic<Int>(0)
+    /// Chunks vmalloced since the start (`pcpu_create_chunk` calls that succeeded).
+    private let created = Atomic<Int>(0)
 
-    /// Bytes of all chunks, every CPU's unit, the spare included (`Percpu:` in /proc/meminfo).
+    /// Bytes of all chunks, every CPU's unit, the kept ones included (`Percpu:` in /proc/meminfo).
     var bytes: Int { chunkCount.load(ordering: .relaxed) * Self.unitSize * Self.nrPossibleCPUs }
+    /// Chunks vmalloced since the start: a round served from kept chunks adds none.
+    var chunksCreated: Int { created.load(ordering: .relaxed) }
+    /// Empty chunks kept, the spare included.
+    var keptChunks: Int { kept.withLock { $0.count } }
     private let space: VmallocSpace
     private let log: Printk
 
@@ -247,19 +267,15 @@ final class PerCPUAllocator: Sendable {
         let group = Int(vmshim_thread_index()) % groups.count
         var found = withGroup(group) { $0.allocate(count, align: alignGranules) }
         if found == nil {
-            // No chunk of the group holds it: the spare does, or a new chunk.
-            let kept = spare.withLock { s in
-                defer { s = nil }
-                return s
-            }
-            guard let chunk = kept ?? createChunk() else {
+            // No chunk of the group holds it: a kept empty chunk does, or a new chunk.
+            guard let chunk = kept.withLock({ $0.popLast() }) ?? createChunk() else {
                 log.warn(
                     "percpu: allocation failed, size=\(size) align=\(align) atomic=0, failed to allocate new chunk",
                     site: "percpu-fail")
                 return nil
             }
             let (address, left) = withGroup(group) { $0.add(chunk, thenAllocate: count, align: alignGranules) }
-            if let left { release(left) }
+            if let left { keep(left) }
             found = address
         }
         guard let found, let p = UnsafeMutableRawPointer(bitPattern: found) else { return nil }
@@ -271,8 +287,7 @@ final class PerCPUAllocator: Sendable {
 
     /// Frees what `allocate` returned (`free_percpu`), from any thread: the calling thread's
     /// group is asked first, then the others. nil is a no-op. Any other address is reported and
-    /// changes nothing (the kernel would corrupt its maps). A chunk left empty becomes the spare,
-    /// or is vfreed when there is one.
+    /// changes nothing (the kernel would corrupt its maps). A chunk left empty is kept.
     func free(_ p: UnsafeMutableRawPointer?) {
         guard let p else { return }
         let address = Int(bitPattern: p)
@@ -291,22 +306,21 @@ final class PerCPUAllocator: Sendable {
         case .emptied:
             // Taken in a second, rare lock round: a chunk in the outcome of every free would
             // make each one copy and destroy a large enum.
-            if let chunk = withGroup(group, { $0.emptied.popLast() }) { release(chunk) }
+            if let chunk = withGroup(group, { $0.emptied.popLast() }) { keep(chunk) }
         case .elsewhere, .notLive:
             log.warn("free_percpu: \(p) is not a live per-CPU allocation; nothing freed", site: "percpu-free-bad")
         }
     }
 
-    /// Keeps empty `chunk` as the spare, or vfrees it when there is one.
-    private func release(_ chunk: PerCPUChunk) {
-        let kept = spare.withLock { s in
-            guard s == nil else { return false }
-            s = chunk
-            return true
+    /// Keeps empty `chunk`. One beyond the spare is a free event, as a frame freed is: the
+    /// free page reporter waits for frees to pause before it gives kept chunks back, and these
+    /// frees free no frame.
+    private func keep(_ chunk: PerCPUChunk) {
+        let count = kept.withLock { k in
+            k.append(chunk)
+            return k.count
         }
-        guard !kept, let p = UnsafeMutableRawPointer(bitPattern: chunk.base) else { return }
-        chunkCount.subtract(1, ordering: .relaxed)
-        space.freeArea(p, kind: .vmalloc, function: "vfree()")
+        if count > 1 { space.allocator.freeEvents.signal() }
     }
 
     /// A new empty chunk: one vmalloc area holding every CPU's unit (`pcpu_create_chunk`).
@@ -317,6 +331,26 @@ final class PerCPUAllocator: Sendable {
                 flags: .alloc, site: CallSite(file: #fileID, line: #line))
         else { return nil }
         chunkCount.add(1, ordering: .relaxed)
+        created.add(1, ordering: .relaxed)
         return PerCPUChunk(base: Int(bitPattern: p), granules: Self.granulesPerUnit)
+    }
+}
+
+extension PerCPUAllocator: KeptAreas {
+    /// Vfrees every kept empty chunk but the spare (the kernel's `pcpu_balance_free`, run here
+    /// when memory is asked for rather than after each free); returns how many went. Their
+    /// areas are freed lazily: the caller's purge gives back their frames.
+    @discardableResult
+    func releaseKeptAreas() -> Int {
+        let surplus = kept.withLock { k -> [PerCPUChunk] in
+            guard k.count > 1 else { return [] }
+            defer { k.removeSubrange(1...) }
+            return Array(k[1...])
+        }
+        for chunk in surplus {
+            chunkCount.subtract(1, ordering: .relaxed)
+            space.freeArea(UnsafeMutableRawPointer(bitPattern: chunk.base), kind: .vmalloc, function: "vfree()")
+        }
+        return surplus.count
     }
 }

@@ -45,6 +45,9 @@ final class VmallocSpace: Sendable {
     let log: Printk
     /// `kvfree_rcu`'s batches, flushed before a shortage waits for RCU (weak: they sit above).
     private let deferredFrees = Lock(WeakReference<any DeferredFrees>(nil))
+    /// Emptied areas kept mapped for reuse (per-CPU chunks), vfreed before a full purge (weak: the
+    /// keeper holds the space).
+    private let keptAreas = Lock(WeakReference<any KeptAreas>(nil))
     /// Held by a purge while it takes a shard's lazy areas and, when some are lingering
     /// `vm_map_ram` aliases, until it has unmapped them: a frame free that purges first waits
     /// here for another thread's purge that took an alias of its frame but has not unmapped it.
@@ -262,6 +265,14 @@ final class VmallocSpace: Sendable {
     func drainDeferredFrees() -> Int {
         deferredFrees.withLock { $0 }.object?.flushRCUBatches()
         vmshim_rcu_drain()
+        return purgeAll()
+    }
+
+    /// `purgeLazy` with the kept areas (`KeptAreas`) vfreed first, so their frames come back too
+    /// (a shortage, reclaim, free page reporting; not `vm_unmap_aliases`).
+    @discardableResult
+    func purgeAll() -> Int {
+        keptAreas.withLock { $0 }.object?.releaseKeptAreas()
         return purgeLazy()
     }
 
@@ -269,6 +280,9 @@ final class VmallocSpace: Sendable {
     func setDeferredFrees(_ frees: any DeferredFrees) {
         deferredFrees.withLock { $0 = WeakReference(frees) }
     }
+
+    /// Name who keeps emptied areas mapped (held weakly; see `KeptAreas`).
+    func setKeptAreas(_ kept: any KeptAreas) { keptAreas.withLock { $0 = WeakReference(kept) } }
 
     /// `alloc_vmap_area`'s report when no range fits even after a purge, unless `__GFP_NOWARN`.
     private func warnNoVA(_ bytes: Int, _ gfp: GFP) {
@@ -559,7 +573,7 @@ final class VmallocSpace: Sendable {
 
 extension VmallocSpace: ReclaimSource {
     /// Reclaim purges the lazily freed areas (their frames are free memory no one owns), after
-    /// the RCU frees in flight have run.
+    /// the RCU frees in flight have run and the kept areas are vfreed.
     func reclaim() -> Int { drainDeferredFrees() }
 }
 
@@ -567,7 +581,7 @@ extension VmallocSpace: AliasPurger {
     /// An allocation found the buddy lists short while lazily freed areas hold free frames, or
     /// free page reporting is about to punch out the free blocks.
     @discardableResult
-    func purgeAliases() -> Int { purgeLazy() }
+    func purgeAliases() -> Int { purgeAll() }
 
     /// A frame is being freed while lazily unmapped `vm_map_ram` areas may still map it: purge
     /// the shards that hold such areas, and no other (their lazily freed vmalloc areas stay

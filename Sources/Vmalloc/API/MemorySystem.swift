@@ -37,7 +37,9 @@ public final class MemorySystem: Sendable {
         public var faultReports: Bool
         /// How long frees must pause before freed memory is given back to the OS by itself: the
         /// lazily freed areas are purged and free blocks of 2 MiB or more punched out of the memfds
-        /// (free page reporting). nil: only `reportFreePages()` / `vm_unmap_aliases()` do it.
+        /// (free page reporting), and the per-CPU allocator's kept empty chunks are vfreed. nil:
+        /// `vm_unmap_aliases()` purges and `reportFreePages()` punches only when called, and kept
+        /// chunks go back only under memory or VA pressure.
         public var freePageReportingDelay: Duration?
         /// VMAs this system may use (nil: no own cap); the process-wide `vm.max_map_count`
         /// budget applies to all systems together in any case.

@@ -67,13 +67,9 @@ int64_t vmshim_zone_alloc(vmshim_zone *z, unsigned order) {
     return idx;
 }
 
-int vmshim_zone_free(vmshim_zone *z, uint32_t idx, unsigned order) {
-    if (idx >= z->nr_pages || order >= VMSHIM_NR_ORDERS) return -EINVAL;
-    vmshim_page *p = &z->meta[idx];
-    if (p->flags != VMSHIM_PG_HEAD || p->order != order) return -EINVAL;
-    p->flags = 0;
-    p->owner = VMSHIM_OWNER_NONE;
-    p->priv = 0;
+// __free_one_page: put the aligned block idx of `order` (its head already cleared) on the free
+// lists, merged with every free buddy.
+static void free_block(vmshim_zone *z, uint32_t idx, unsigned order) {
     while (order < VMSHIM_NR_ORDERS - 1) {
         uint32_t buddy = idx ^ (1u << order);
         if (buddy >= z->nr_pages || buddy + (1u << order) > z->nr_pages) break;
@@ -84,6 +80,44 @@ int vmshim_zone_free(vmshim_zone *z, uint32_t idx, unsigned order) {
         order++;
     }
     list_add(z, idx, order);
+}
+
+int vmshim_zone_free(vmshim_zone *z, uint32_t idx, unsigned order) {
+    if (idx >= z->nr_pages || order >= VMSHIM_NR_ORDERS) return -EINVAL;
+    vmshim_page *p = &z->meta[idx];
+    if (p->flags != VMSHIM_PG_HEAD || p->order != order) return -EINVAL;
+    p->flags = 0;
+    p->owner = VMSHIM_OWNER_NONE;
+    p->priv = 0;
+    free_block(z, idx, order);
+    return 0;
+}
+
+int vmshim_zone_split(vmshim_zone *z, uint32_t idx, unsigned order, uint32_t keep) {
+    if (idx >= z->nr_pages || order >= VMSHIM_NR_ORDERS || keep == 0 || keep > 1u << order) return -EINVAL;
+    vmshim_page *p = &z->meta[idx];
+    if (p->flags != VMSHIM_PG_HEAD || p->order != order) return -EINVAL;
+    vmshim_owner owner = p->owner;
+    // The kept frames, largest block first: each block starts at the sum of the larger ones, so
+    // it is aligned to its own size (split_page makes every frame its own block; whole aligned
+    // blocks keep the area's frames few to free and let them merge at once when they are).
+    uint32_t off = 0;
+    for (unsigned o = order + 1; o-- > 0;) {
+        if (!(keep & (1u << o))) continue;
+        vmshim_page *h = &z->meta[idx + off];
+        h->flags = VMSHIM_PG_HEAD;
+        h->order = (uint8_t)o;
+        h->owner = owner;
+        h->priv = 0;
+        off += 1u << o;
+    }
+    // The tail, smallest block first, back on the free lists (make_alloc_exact's free_page of
+    // each tail frame, which merge there the same way): off is aligned to each block in turn.
+    for (unsigned o = 0; off < 1u << order; o++) {
+        if (!(off & (1u << o))) continue;
+        free_block(z, idx + off, o);
+        off += 1u << o;
+    }
     return 0;
 }
 

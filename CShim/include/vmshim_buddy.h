@@ -25,6 +25,12 @@ int64_t vmshim_zone_alloc(vmshim_zone *zone, unsigned order);
 /// Return a block taken by vmshim_zone_alloc, merging with free buddies. 0, or -EINVAL when
 /// idx does not head an allocated block of that order (double free, wrong order): nothing changes.
 int vmshim_zone_free(vmshim_zone *zone, uint32_t idx, unsigned order);
+/// `split_page` and the tail free of `alloc_pages_exact` (mm/page_alloc.c: make_alloc_exact): of the
+/// allocated block idx of `order`, keep the first `keep` frames (1 ... 2^order) as allocated
+/// aligned blocks, largest first, each headed with the block's owner, and return the rest to the
+/// free lists as aligned blocks, merging with free buddies (the accounting of vmshim_zone_free).
+/// 0, or -EINVAL when idx does not head an allocated block of that order or keep is out of range.
+int vmshim_zone_split(vmshim_zone *zone, uint32_t idx, unsigned order, uint32_t keep);
 /// Up to `max` free blocks of order ≥ min_order: their first frame's index and order.
 /// Returns how many were written.
 uint32_t vmshim_zone_free_blocks(const vmshim_zone *zone, unsigned min_order, uint32_t *idx_out,

@@ -25,7 +25,7 @@ final class PageAllocator: Sendable {
     let zones: [Zone]
     /// The same zones, reached without a retain: every frame taken or freed would otherwise
     /// write the zone object's refcount, a line all threads share. `zones` keeps them alive.
-    private let unretainedZones: [Unmanaged<Zone>]
+    let unretainedZones: [Unmanaged<Zone>]
     /// Each node's zonelist: its nodes nearest first.
     var zonelists: [[Int]] { (0..<zones.count).map { memory.zonelist(from: $0) } }
     /// The zonelists as `NodeList`s over one buffer, for the allocation path: copying a row of
@@ -94,12 +94,7 @@ final class PageAllocator: Sendable {
         let isVmalloc = owner == VMSHIM_OWNER_VMALLOC
         let gfp = scope.apply(to: isVmalloc ? gfpIn : checkNofail(gfpIn, order: order, site: site))
         if vmshim_held_count() > 0 { checkHeldLocks(gfpIn, scope: scope, site: site) }
-        let list: NodeList
-        if node == NUMA_NO_NODE {
-            list = nodeOrder.zonelist(memory.localNode)
-        } else {
-            list = gfp.contains(.thisNode) ? nodeOrder.only(node) : nodeOrder.zonelist(node)
-        }
+        let list = nodeList(gfp, node: node)
         // As fail_page_alloc: NOFAIL requests are never failed on purpose.
         let injected = !gfp.contains(.noFail) && faults.shouldFail(.pageAlloc)
         if !injected,
@@ -120,6 +115,14 @@ final class PageAllocator: Sendable {
                 site: site)
         }
         return nil
+    }
+
+    /// The nodes an allocation for `node` tries, in order: the local node's zonelist for
+    /// `NUMA_NO_NODE`, only `node` with `__GFP_THISNODE`, else its zonelist.
+    @inline(__always)
+    func nodeList(_ gfp: GFP, node: Int) -> NodeList {
+        if node == NUMA_NO_NODE { return nodeOrder.zonelist(memory.localNode) }
+        return gfp.contains(.thisNode) ? nodeOrder.only(node) : nodeOrder.zonelist(node)
     }
 
     /// The frames of lazily freed vmalloc areas are free (`vfree` handed them back; only their

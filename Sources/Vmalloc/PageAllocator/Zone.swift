@@ -65,6 +65,27 @@ final class Zone: Sendable {
         }
     }
 
+    /// Take the block of 2^order frames that covers `keep` frames (`alloc_pages_exact`) if that
+    /// leaves the watermark free, marked as held by `owner`, and give its tail back at once
+    /// (`vmshim_zone_split`): the first `keep` frames stay held as aligned blocks. Returns the pfn.
+    /// The tail counts as never taken, not as freed (no `vmshim_account_freed`, no free event):
+    /// it was free before the call, so neither reclaim progress nor a waiter gains by it.
+    func takeExact(order: Int, keep: Int, owner: vmshim_owner, watermark: Watermark) -> Int? {
+        let need = 1 << order
+        let mark = threshold(watermark)
+        if freeCount.load(ordering: .relaxed) - need < mark { return nil }
+        return lock.withLock { l in
+            guard Int(vmshim_zone_free_pages(l.zone)) - need >= mark else { return nil }
+            let idx = vmshim_zone_alloc(l.zone, UInt32(order))
+            guard idx >= 0 else { return nil }
+            l.zone.pointee.meta[Int(idx)].owner = owner
+            // Cannot fail: idx heads the block of that order just taken, and keep is in range.
+            _ = vmshim_zone_split(l.zone, UInt32(idx), UInt32(order), UInt32(keep))
+            freeCount.store(Int(vmshim_zone_free_pages(l.zone)), ordering: .relaxed)
+            return firstPfn + Int(idx)
+        }
+    }
+
     /// Return a block; false when pfn does not head an allocated block of that order.
     func give(pfn: Int, order: Int) -> Bool {
         lock.withLock { l in

@@ -315,14 +315,27 @@ final class VmallocSpace: Sendable {
     }
 
     /// Frames for nrPages, high-order blocks first so the area is a few runs: high orders are
-    /// tried without reclaim, warnings or NOFAIL; order 0 carries the caller's full mask.
+    /// tried without reclaim, warnings or NOFAIL; order 0 carries the caller's full mask. A count
+    /// that is not a power of two (below 2^maxOrder, or what is left above it) is first tried as
+    /// one exact run (`allocExactOpportunistic`): the blocks of its set bits, taken one by one,
+    /// would come from unrelated places and map as several runs (mmaps, slow PTE updates).
     private func allocFrames(_ nrPages: Int, gfp: GFP, node: Int) -> [(pfn: Int, order: Int)]? {
         var blocks: [(pfn: Int, order: Int)] = []
         var remaining = nrPages
         var order = PageAllocator.maxOrder
         let light = gfp.subtracting([.noFail, .directReclaim, .retryMayFail]).union([.noWarn, .noRetry])
+        var triedExact = false
         while remaining > 0 {
-            order = min(order, Int.bitWidth - remaining.leadingZeroBitCount - 1)
+            let fits = Int.bitWidth - remaining.leadingZeroBitCount - 1
+            if !triedExact, order >= fits + 1, remaining & (remaining - 1) != 0 {
+                triedExact = true
+                if let run = allocator.allocExactOpportunistic(
+                    light, pages: remaining, node: node, owner: VMSHIM_OWNER_VMALLOC)
+                {
+                    return blocks + run
+                }
+            }
+            order = min(order, fits)
             if order > 0 {
                 if let p = allocator.allocate(light, order: order, node: node, owner: VMSHIM_OWNER_VMALLOC) {
                     blocks.append((p.pfn, order))

@@ -1,0 +1,35 @@
+import CShim
+
+extension PageAllocator {
+    /// `alloc_pages_exact_nid` tried once, opportunistically: `pages` frames (at most 2^maxOrder)
+    /// as one run of consecutive frames, out of the block of the order that covers them, whose
+    /// tail goes back to the free lists at once. Held by `owner`, as aligned blocks largest first
+    /// (each freed on its own with `free(pfn:order:)`). Nil, with nothing taken and no warning,
+    /// unless such a block is free above the low watermark on a node of the zonelist of `node`
+    /// (`NUMA_NO_NODE`: the local one; only `node` itself with `__GFP_THISNODE`): no drain, no
+    /// reclaim, no wait, as the kernel's `__GFP_NORETRY` high-order try in
+    /// `vm_area_alloc_pages`, so the caller falls back to smaller blocks where today's would.
+    func allocExactOpportunistic(_ gfp: GFP, pages: Int, node: Int, owner: vmshim_owner) -> [(pfn: Int, order: Int)]? {
+        let order = Int.bitWidth - (pages - 1).leadingZeroBitCount
+        guard pages > 0, order <= Self.maxOrder else { return nil }
+        // As fail_page_alloc: NOFAIL requests are never failed on purpose.
+        if !gfp.contains(.noFail) && faults.shouldFail(.pageAlloc) { return nil }
+        for n in nodeList(gfp, node: node).nodes {
+            guard
+                let pfn = unretainedZones[n]._withUnsafeGuaranteedRef({
+                    $0.takeExact(order: order, keep: pages, owner: owner, watermark: .low)
+                })
+            else { continue }
+            // The blocks `vmshim_zone_split` kept: the set bits of `pages`, largest first.
+            var blocks: [(pfn: Int, order: Int)] = []
+            blocks.reserveCapacity(pages.nonzeroBitCount)
+            var at = pfn
+            for o in stride(from: order, through: 0, by: -1) where pages & (1 << o) != 0 {
+                blocks.append((at, o))
+                at += 1 << o
+            }
+            return blocks
+        }
+        return nil
+    }
+}

@@ -13,26 +13,13 @@ import VmallocTestSupport
         let p = try #require(sys.vmalloc(3 * 4096))
         fill(p, 3 * 4096, seed: 11)
         let free0 = sys.meminfo().memFree
-        let f = ReaderFlags()
-        let addr = Int(bitPattern: p)
-        Thread {
-            rcu_read_lock()  // no registration: the thread registers on first use
-            f.entered.store(true, ordering: .releasing)
-            while !f.leave.load(ordering: .acquiring) { usleep(1000) }
-            f.intact.store(check(UnsafeRawPointer(bitPattern: addr)!, 3 * 4096, seed: 11), ordering: .relaxed)
-            rcu_read_unlock()
-            f.done.store(true, ordering: .releasing)
-        }.start()
-        while !f.entered.load(ordering: .acquiring) { usleep(1000) }
+        let reader = Reader(holding: p, 3 * 4096, seed: 11)
         sys.kvfree_rcu(p)
         usleep(200_000)
         #expect(sys.find_vm_area(p) != nil, "freed under a reader")
         #expect(sys.meminfo().memFree == free0)
         #expect(check(p, 3 * 4096, seed: 11))
-        f.leave.store(true, ordering: .releasing)
-        while !f.done.load(ordering: .acquiring) { usleep(1000) }
-        let intact = f.intact.load(ordering: .relaxed)
-        #expect(intact)
+        #expect(reader.leaveAndCheck())
         sys.rcu_barrier()
         #expect(sys.find_vm_area(p) == nil, "not freed after rcu_barrier")
         expectNothingLost(sys)
@@ -45,17 +32,7 @@ import VmallocTestSupport
         let sys = try makeSystem()
         let p = try #require(sys.vmalloc(4096))
         fill(p, 4096, seed: 12)
-        let f = ReaderFlags()
-        let addr = Int(bitPattern: p)
-        Thread {
-            rcu_read_lock()
-            f.entered.store(true, ordering: .releasing)
-            while !f.leave.load(ordering: .acquiring) { usleep(1000) }
-            f.intact.store(check(UnsafeRawPointer(bitPattern: addr)!, 4096, seed: 12), ordering: .relaxed)
-            rcu_read_unlock()
-            f.done.store(true, ordering: .releasing)
-        }.start()
-        while !f.entered.load(ordering: .acquiring) { usleep(1000) }
+        let reader = Reader(holding: p, 4096, seed: 12)
         sys.kvfree_rcu(p)
         for round in 0..<20 {
             for _ in 0..<RCUFreeBatches.capacity { sys.kvfree_rcu(sys.kmalloc(64, .kernel)) }
@@ -63,10 +40,7 @@ import VmallocTestSupport
         }
         #expect(sys.find_vm_area(p) != nil, "freed under a reader")
         #expect(check(p, 4096, seed: 12))
-        f.leave.store(true, ordering: .releasing)
-        while !f.done.load(ordering: .acquiring) { usleep(1000) }
-        let intact = f.intact.load(ordering: .relaxed)
-        #expect(intact)
+        #expect(reader.leaveAndCheck())
         sys.rcu_barrier()
         #expect(sys.find_vm_area(p) == nil, "not freed after rcu_barrier")
         expectNothingLost(sys)
@@ -163,10 +137,32 @@ import VmallocTestSupport
     }
 }
 
-/// What the reader thread and the test share.
-final class ReaderFlags: Sendable {
-    let entered = Atomic<Bool>(false)
-    let leave = Atomic<Bool>(false)
-    let done = Atomic<Bool>(false)
-    let intact = Atomic<Bool>(false)
+/// A thread inside `rcu_read_lock` that holds `bytes` bytes filled with `seed` from before the
+/// test frees them until `leaveAndCheck`, and checks them as it leaves.
+final class Reader: Sendable {
+    private let entered = Atomic<Bool>(false)
+    private let leave = Atomic<Bool>(false)
+    private let done = Atomic<Bool>(false)
+    private let intact = Atomic<Bool>(false)
+
+    /// Starts the reader and returns once it is inside its read-side section.
+    init(holding p: UnsafeMutableRawPointer, _ bytes: Int, seed: UInt8) {
+        let addr = Int(bitPattern: p)
+        Thread { [self] in
+            rcu_read_lock()  // no registration: the thread registers on first use
+            entered.store(true, ordering: .releasing)
+            while !leave.load(ordering: .acquiring) { usleep(1000) }
+            intact.store(check(UnsafeRawPointer(bitPattern: addr)!, bytes, seed: seed), ordering: .relaxed)
+            rcu_read_unlock()
+            done.store(true, ordering: .releasing)
+        }.start()
+        while !entered.load(ordering: .acquiring) { usleep(1000) }
+    }
+
+    /// Lets the reader leave and waits for it: whether the bytes were intact when it left.
+    func leaveAndCheck() -> Bool {
+        leave.store(true, ordering: .releasing)
+        while !done.load(ordering: .acquiring) { usleep(1000) }
+        return intact.load(ordering: .relaxed)
+    }
 }

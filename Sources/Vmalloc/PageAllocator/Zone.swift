@@ -52,18 +52,7 @@ final class Zone: Sendable {
     }
 
     /// Take a block of 2^order frames if that leaves the watermark free; returns its pfn.
-    func take(order: Int, watermark: Watermark) -> Int? {
-        let need = 1 << order
-        let mark = threshold(watermark)
-        if freeCount.load(ordering: .relaxed) - need < mark { return nil }
-        return lock.withLock { l in
-            guard Int(vmshim_zone_free_pages(l.zone)) - need >= mark else { return nil }
-            let idx = vmshim_zone_alloc(l.zone, UInt32(order))
-            guard idx >= 0 else { return nil }
-            freeCount.store(Int(vmshim_zone_free_pages(l.zone)), ordering: .relaxed)
-            return firstPfn + Int(idx)
-        }
-    }
+    func take(order: Int, watermark: Watermark) -> Int? { take(order: order, watermark: watermark) { _, _ in } }
 
     /// Take the block of 2^order frames that covers `keep` frames (`alloc_pages_exact`) if that
     /// leaves the watermark free, marked as held by `owner`, and give its tail back at once
@@ -71,6 +60,19 @@ final class Zone: Sendable {
     /// The tail counts as never taken, not as freed (no `vmshim_account_freed`, no free event):
     /// it was free before the call, so neither reclaim progress nor a waiter gains by it.
     func takeExact(order: Int, keep: Int, owner: vmshim_owner, watermark: Watermark) -> Int? {
+        take(order: order, watermark: watermark) { zone, idx in
+            zone.pointee.meta[Int(idx)].owner = owner
+            // Cannot fail: idx heads the block of that order just taken, and keep is in range.
+            _ = vmshim_zone_split(zone, idx, UInt32(order), UInt32(keep))
+        }
+    }
+
+    /// Take a block of 2^order frames if that leaves the watermark free, and let `taken` change
+    /// it (by its index in the zone) under the same lock hold; returns its pfn.
+    @inline(__always)
+    private func take(
+        order: Int, watermark: Watermark, _ taken: (UnsafeMutablePointer<vmshim_zone>, UInt32) -> Void
+    ) -> Int? {
         let need = 1 << order
         let mark = threshold(watermark)
         if freeCount.load(ordering: .relaxed) - need < mark { return nil }
@@ -78,9 +80,7 @@ final class Zone: Sendable {
             guard Int(vmshim_zone_free_pages(l.zone)) - need >= mark else { return nil }
             let idx = vmshim_zone_alloc(l.zone, UInt32(order))
             guard idx >= 0 else { return nil }
-            l.zone.pointee.meta[Int(idx)].owner = owner
-            // Cannot fail: idx heads the block of that order just taken, and keep is in range.
-            _ = vmshim_zone_split(l.zone, UInt32(idx), UInt32(order), UInt32(keep))
+            taken(l.zone, UInt32(idx))
             freeCount.store(Int(vmshim_zone_free_pages(l.zone)), ordering: .relaxed)
             return firstPfn + Int(idx)
         }

@@ -296,7 +296,7 @@ final class PerCPUAllocator: Sendable {
         var outcome = withGroup(group) { $0.free(base: base, offset: address &- base) }
         if outcome == .elsewhere {
             // Freed by another thread than the allocating one: ask the other groups in turn.
-            for g in 1..<groups.count where outcome == .elsewhere {
+            for _ in 1..<groups.count where outcome == .elsewhere {
                 group = (group &+ 1) % groups.count
                 outcome = withGroup(group) { $0.free(base: base, offset: address &- base) }
             }

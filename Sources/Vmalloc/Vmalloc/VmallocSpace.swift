@@ -428,6 +428,13 @@ final class VmallocSpace: Sendable {
             if due { purge(shard: areas.shardIndex(of: offset), decay: true) }
             return nil
         }
+        // The common vm_unmap_ram likewise: a remap of the same frames then finds it lingering.
+        if areas.freesLazilyFast && kind == .vmMapRam, let n = pageCount,
+            case .freed(let due) = areas.unmapRamLazily(offset: offset, pageCount: n, pageTable: pageTable)
+        {
+            if due { purge(shard: areas.shardIndex(of: offset), decay: true) }
+            return nil
+        }
         // vmalloc areas and vm_map_ram areas are unmapped lazily (vmap areas at once), unless
         // every use after free must fault.
         let lazy = !areas.immediateUnmap

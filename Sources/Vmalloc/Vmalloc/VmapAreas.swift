@@ -370,7 +370,7 @@ final class VmapAreas: @unchecked Sendable {
                 // The frames stay the caller's: the mapping may linger only until one of them is
                 // freed (the page allocator purges first) or until the next purge. The allocator
                 // learns of it here, under the lock, before vm_unmap_ram returns.
-                if s.poolMapRam(id) { allocator.lazyAliases.wrappingAdd(1, ordering: .releasing) }
+                if s.poolMapRam(id, at: a) { allocator.lazyAliases.wrappingAdd(1, ordering: .releasing) }
             } else {
                 // Every frame of the class is lazily freed now, the slack included.
                 s.lazyPages &+= frames
@@ -448,6 +448,30 @@ final class VmapAreas: @unchecked Sendable {
             s.lazyPages &+= frames
             a.pointee.state = .lazy
             s.pushPool(id, at: a, key)
+            return .freed(purgeDue: s.lazyPages &+ s.lazyMapRamPages > perShard)
+        }
+    }
+
+    /// `vm_unmap_ram`'s common case in one short critical section, as `freeLazily` is vfree's:
+    /// the live `vm_map_ram` area of `pageCount` pages whose owner starts at offset, its PTEs
+    /// cleared and left lingering on its pool as `removeBusy` leaves it (a vm_map_ram area has
+    /// no lead, no `VM_FLUSH_RESET_PERMS`, and no slack). Any other area, or none, is
+    /// `.declined` with nothing changed. Inlined into vm_unmap_ram; the caller checked
+    /// `freesLazilyFast`.
+    @inline(__always)
+    func unmapRamLazily(offset: Int, pageCount: Int, pageTable: PageTable) -> LazyFree {
+        let perShard = lazyPagesPerShard
+        return withShard(index(of: offset)) { s in
+            let id = s.starts[offset]
+            guard id >= 0 else { return .declined }
+            let a = s.records.at(trusted: id)
+            guard a.pointee.state == .live, a.pointee.kind == .vmMapRam, a.pointee.nrPages == pageCount else {
+                return .declined
+            }
+            Self.clearPTEs(a, owner: offset, pageTable: pageTable)
+            a.pointee.state = .lazy
+            // The allocator learns of the lingering alias here, under the lock (`removeBusy`).
+            if s.poolMapRam(id, at: a) { allocator.lazyAliases.wrappingAdd(1, ordering: .releasing) }
             return .freed(purgeDue: s.lazyPages &+ s.lazyMapRamPages > perShard)
         }
     }
@@ -542,6 +566,7 @@ final class VmapAreas: @unchecked Sendable {
 
     /// Take a lazily unmapped `vm_map_ram` area that maps exactly `list` (not empty), from the
     /// home shard, and make it live again: `vm_map_ram` of the same frames costs no syscall.
+    @inline(__always)
     func reuseMapRam(_ list: [Page], caller: CallSite, pageTable: PageTable) -> Int? {
         let key = Self.mapRamKey(firstPfn: list[0].pfn, count: list.count)
         // Live again, its mapping is its owner's, no longer a lingering alias; the shard keeps

@@ -96,8 +96,9 @@ final class VmapShard: Sendable {
 
         /// Take off pool `key` of `mapRamPools` the first area that maps exactly `list` (the
         /// chain holds every area whose frames share the key) and make it live again for
-        /// `caller`, its PTEs back; -1 when there is none, else where it starts.
-        @inline(never)
+        /// `caller`, its PTEs back; -1 when there is none, else where it starts. Inlined into
+        /// vm_map_ram: a remap of the same page list is its common case.
+        @inline(__always)
         mutating func reviveMapRam(_ key: Int, _ list: [Page], caller: CallSite, pageTable: PageTable) -> Int {
             let slot = mapRamPools.slot(key)
             var prev: Int32 = -1
@@ -144,13 +145,14 @@ final class VmapShard: Sendable {
             return true
         }
 
-        /// Put lazily unmapped `vm_map_ram` area `id` on its pool (`VmapAreas.mapRamKey`).
+        /// Put lazily unmapped `vm_map_ram` area `id` (at `a`) on its pool (`VmapAreas.mapRamKey`).
         /// Returns whether the shard did not count in the page allocator's `lazyAliases`: the
-        /// caller then adds it, under the same lock. Out of line, off vfree's path.
-        @inline(never)
-        mutating func poolMapRam(_ id: Int32) -> Bool {
-            let a = records.at(id)
-            let key = VmapAreas.mapRamKey(firstPfn: a.pointee.runs[0].pfn, count: a.pointee.nrPages)
+        /// caller then adds it, under the same lock. Inlined into vm_unmap_ram's fast path.
+        @inline(__always)
+        mutating func poolMapRam(_ id: Int32, at a: UnsafeMutablePointer<AreaRecord>) -> Bool {
+            // With a `directPTE`, page 0 maps `directPfn`: the first frame without the runs array.
+            let first = a.pointee.directPTE != 0 ? a.pointee.directPfn : a.pointee.runs[0].pfn
+            let key = VmapAreas.mapRamKey(firstPfn: first, count: a.pointee.nrPages)
             a.pointee.nextReusable = mapRamPools.exchange(key, id)
             lazyMapRamPages &+= a.pointee.classPages
             lazyMapRamAreas &+= 1

@@ -2,14 +2,14 @@ import Testing
 
 @testable import Vmalloc
 
-/// The shard's key → id table (`IDTable`): a revival for an owner of another size moves its
-/// area's entry from one owner start to another (`rekey`) without a removal and an insertion.
+/// The key → id table (`IDTable`) of the shards' large and vm_map_ram pools and the per-CPU
+/// groups' chunks: a removal refills its slot from the probe cluster behind it.
 @Suite struct IDTableTests {
-    /// Rekeying entries inside long probe clusters leaves every other key where a lookup finds
-    /// it and the moved one under its new key only; a later round of removals and insertions
-    /// still finds everything. Fails if the vacated slot is not refilled from its cluster (keys
-    /// behind it become unreachable).
-    @Test func rekeyKeepsEveryEntryReachable() {
+    /// Moving entries to new keys (a removal and an insertion) inside long probe clusters leaves
+    /// every other key where a lookup finds it and the moved one under its new key only; a later
+    /// round of removals and insertions still finds everything. Fails if the vacated slot is not
+    /// refilled from its cluster (keys behind it become unreachable).
+    @Test func removalsKeepEveryEntryReachable() {
         let table = IDTable()
         let page = 4096
         // Owner starts of 64-page classes: many share a probe cluster in a table of this size.
@@ -26,8 +26,10 @@ import Testing
             let base = old / (64 * page) * (64 * page)
             let new = base + (64 - Int.random(in: 1...64, using: &rng)) * page
             guard new != old else { continue }
-            table.rekey(from: old, to: new)
-            ids[new] = ids.removeValue(forKey: old)
+            let id = ids.removeValue(forKey: old)!
+            table.remove(old)
+            table.insert(new, id)
+            ids[new] = id
             #expect(table[old] == -1, "round \(round)")
         }
         for (key, id) in ids { #expect(table[key] == id) }

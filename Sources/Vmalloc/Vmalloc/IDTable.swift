@@ -156,18 +156,6 @@ struct IDTable: @unchecked Sendable {
         s.slots[i] = Slot(key: Self.empty, id: -1)
     }
 
-    /// Move `old`'s entry (present) to `new` (≥ 0, absent): one removal and a store into the
-    /// free slot `new` probes to, with no growth (the count stays) and no duplicate check (a
-    /// revived area's owner start moves within its own VA, where no other area starts).
-    @inline(__always)
-    func rekey(from old: Int, to new: Int) {
-        let s = storage
-        let i = s.find(old)
-        let id = s.slots[i].id
-        vacate(i)
-        s.slots[s.find(new)] = Slot(key: new, id: id)
-    }
-
     /// Put a new key in free slot `slot`, doubling the table past half full.
     private func insert(_ key: Int, _ id: Int32, at slot: Int) {
         let s = storage

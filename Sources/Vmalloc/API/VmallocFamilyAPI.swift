@@ -36,14 +36,13 @@ extension MemorySystem {
     }
 
     /// `vrealloc` for the C surface, which names its caller by return address. Inlined into
-    /// `vrealloc`, and a size other than 0 goes straight to the space, whose in-place resize is
-    /// inlined here in turn: most calls are then one function under the caller's, not three.
-    /// Size 0 frees as `vfree` does (handed-over pages too), which is KVmalloc's.
+    /// `vrealloc`, as KVmalloc's `vreallocNode` and the space's in-place resize are in turn: most
+    /// calls are then one function under the caller's, not three.
     @inline(__always)
     package func vreallocNode(_ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP, site: CallSite)
         -> UnsafeMutableRawPointer?
     {
-        size == 0 ? kv.vreallocNode(p, size, gfp, site: site) : space.vreallocArea(p, size, gfp, site: site)
+        kv.vreallocNode(p, size, gfp, site: site)
     }
 
     /// Free a vmalloc area from any context (`vfree_atomic`): takes none of the locks `vfree`

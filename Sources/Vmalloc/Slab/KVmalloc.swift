@@ -92,6 +92,7 @@ final class KVmalloc: Sendable {
 
     /// `vrealloc`: size 0 is `vfree`, whatever area p starts (handed-over pages go too);
     /// otherwise the area is resized in place or moved.
+    @inline(__always)
     func vreallocNode(_ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP, site: CallSite)
         -> UnsafeMutableRawPointer?
     {

@@ -204,6 +204,40 @@ import VmallocTestSupport
         #expect(free - Self.unowned(sys) == chunkBytes)
     }
 
+    /// The reporter's pass after the frees leaves chunks kept for less than `keptDelays`
+    /// reporting delays (a program pausing between rounds keeps them), and a later pass, with no
+    /// further free or call, gives them back: the free frames are then the start's less the
+    /// spare's.
+    @Test func theReporterGivesKeptChunksBackOnceKeptLongEnough() throws {
+        let chunkBytes = PerCPUAllocator.unitSize * PerCPUAllocator.nrPossibleCPUs
+        let delay = Duration.milliseconds(50)
+        let sys = try makeSystem(mib: 64 + 8 * chunkBytes >> 20, minFreePages: 16, freePageReportingDelay: delay)
+        // Past the reporter's first pass, so only these frees can start the next one.
+        Thread.sleep(forTimeInterval: 0.3)
+        let free = Self.unowned(sys)
+        let perChunk = PerCPUAllocator.unitSize / PerCPUAllocator.maxAllocation
+        let live = try (0..<5 * perChunk).map { _ in
+            try #require(sys.__alloc_percpu(PerCPUAllocator.maxAllocation, 8))
+        }
+        let freed = Date()
+        for p in live { sys.free_percpu(p) }
+        // A touched vmalloc area freed beside them: its memory leaves the memfds once a pass ran.
+        let area = try #require(sys.vmalloc(8 << 20))
+        memset(area, 1, 8 << 20)
+        let resident = sys.residentBytes()
+        sys.vfree(area)
+        let deadline = Date().addingTimeInterval(10)
+        while sys.residentBytes() > resident - (4 << 20), Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        #expect(Date() < deadline, "no reporter pass")
+        #expect(sys.percpu.keptChunks == 5, "a pass within the keep time vfreed kept chunks")
+        let keep = Double(PerCPUAllocator.keptDelays) * 0.05
+        #expect(keep >= 1)
+        while sys.percpu.keptChunks > 1, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        #expect(sys.percpu.keptChunks == 1 && Self.chunkCount(sys) == 1)
+        #expect(Date().timeIntervalSince(freed) >= keep, "given back before the keep time")
+        #expect(free - Self.unowned(sys) == chunkBytes)
+    }
+
     /// Allocations and frees in random order: no allocation overlaps another (each keeps the
     /// mark written into every copy), and the chunks all go back but the spare.
     @Test func randomInterleavingKeepsEveryCopyIntact() throws {

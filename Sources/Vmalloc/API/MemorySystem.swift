@@ -37,7 +37,8 @@ public final class MemorySystem: Sendable {
         public var faultReports: Bool
         /// How long frees must pause before freed memory is given back to the OS by itself: the
         /// lazily freed areas are purged and free blocks of 2 MiB or more punched out of the memfds
-        /// (free page reporting), and the per-CPU allocator's kept empty chunks are vfreed. nil:
+        /// (free page reporting), and the per-CPU allocator's empty chunks kept for 30 such delays
+        /// are vfreed (the reporter passes again every delay while some are kept). nil:
         /// `vm_unmap_aliases()` purges and `reportFreePages()` punches only when called, and kept
         /// chunks go back only under memory or VA pressure.
         public var freePageReportingDelay: Duration?
@@ -130,7 +131,7 @@ public final class MemorySystem: Sendable {
         }
         self.slab = slab
         kv = KVmalloc(slab: slab, space: space, allocator: allocator, log: log)
-        percpu = PerCPUAllocator(space: space, log: log)
+        percpu = PerCPUAllocator(space: space, log: log, reportingDelay: configuration.freePageReportingDelay)
         proc = ProcFS(memory: memory, allocator: allocator, space: space, slab: slab, percpu: percpu)
         freePageReporter = configuration.freePageReportingDelay.map { [allocator] in
             FreePageReporter(allocator: allocator, delay: $0)

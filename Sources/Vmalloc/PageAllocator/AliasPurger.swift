@@ -9,6 +9,10 @@ protocol AliasPurger: AnyObject, Sendable {
     /// Unmap every lazily freed or unmapped area now; returns the frames that came back.
     @discardableResult
     func purgeAliases() -> Int
+    /// Free page reporting's purge: vfree the areas kept for reuse (`KeptAreas`) that have been
+    /// kept long enough, then unmap every lazily freed area if frees paused (`afterPause`) or
+    /// some kept area went. Whether it purged, and whether kept areas wait for a later pass.
+    func purgeIdleAliases(afterPause: Bool) -> (purged: Bool, waiting: Bool)
     /// Unmap every lazily unmapped `vm_map_ram` area that may still map a frame (`free`'s
     /// case), with the other lazily freed areas of its shard; returns the frames that came back.
     @discardableResult

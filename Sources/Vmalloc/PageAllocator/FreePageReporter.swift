@@ -5,8 +5,10 @@ import Synchronization
 /// purge delay): a thread that looks every quarter of the delay and, once frames were freed and
 /// then `delay` passed with no further free, purges the lazily freed vmalloc areas (their frames
 /// come back to the buddy lists) and punches every free block of 2 MiB or more out of the memfds
-/// (`PageAllocator.reportFreePages`). The allocation and free paths add nothing: the thread only
-/// reads the free-event counter they already bump.
+/// (`PageAllocator.reportFreePages`). Areas kept empty for reuse (the per-CPU allocator's
+/// chunks) go only once kept long enough: while some wait, the thread passes again every
+/// `delay`. The allocation and free paths add nothing: the thread only reads the free-event
+/// counter they already bump.
 ///
 /// The thread holds the page allocator, never the `MemorySystem`, so it cannot keep the system
 /// alive; the system stops it in its `deinit`.
@@ -38,6 +40,8 @@ final class FreePageReporter: Sendable {
         var lastEvents = -1
         var quietTicks = 0
         var pending = false
+        // Kept areas not yet kept long enough: another pass after another delay.
+        var waiting = false
         let tick = max(delayNs / 4, 1_000_000)
         while !t.shouldStop {
             let seen = t.queue.sequence
@@ -48,11 +52,12 @@ final class FreePageReporter: Sendable {
                 lastEvents = events
                 quietTicks = 0
                 pending = true
-            } else if pending {
+            } else if pending || waiting {
                 quietTicks += 1
                 if UInt64(quietTicks) * tick >= delayNs {
+                    waiting = allocator.giveBackFreeMemory(afterPause: pending)
                     pending = false
-                    allocator.giveBackFreeMemory()
+                    quietTicks = 0
                     // Our own purge bumped the counter: that is not a new burst.
                     lastEvents = allocator.freeEvents.value
                 }

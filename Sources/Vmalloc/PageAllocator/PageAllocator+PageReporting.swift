@@ -33,10 +33,16 @@ extension PageAllocator {
         return released
     }
 
-    /// Purge the lazily freed areas (through the `AliasPurger`), so their frames are free, then
-    /// report every large free block.
-    func giveBackFreeMemory() {
-        purgeAliases()
-        reportFreePages()
+    /// Free page reporting's pass, after frees paused (`afterPause`) or while areas kept for
+    /// reuse wait to be kept long enough: vfree those kept long enough and purge the lazily
+    /// freed areas (through the `AliasPurger`), so their frames are free, then report every
+    /// large free block. A pass that only waits for kept areas purges and reports nothing until
+    /// one goes: a loop that reuses its areas without freeing frames keeps them. True while
+    /// kept areas wait for a later pass.
+    @discardableResult
+    func giveBackFreeMemory(afterPause: Bool) -> Bool {
+        let (purged, waiting) = purgeIdleAliases(afterPause: afterPause)
+        if purged { reportFreePages() }
+        return waiting
     }
 }

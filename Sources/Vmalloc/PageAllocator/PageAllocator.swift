@@ -76,6 +76,11 @@ final class PageAllocator: Sendable {
     @discardableResult
     func purgeAliases() -> Int { aliasPurger.withLock { $0 }.object?.purgeAliases() ?? 0 }
 
+    /// `AliasPurger.purgeIdleAliases` through the purger, if any.
+    func purgeIdleAliases(afterPause: Bool) -> (purged: Bool, waiting: Bool) {
+        aliasPurger.withLock { $0 }.object?.purgeIdleAliases(afterPause: afterPause) ?? (afterPause, false)
+    }
+
     /// Unmap the lazily unmapped `vm_map_ram` areas that may still map frames, before one is freed.
     private func purgeLingeringAliases() { aliasPurger.withLock { $0 }.object?.purgeLingeringAliases() }
 

@@ -18,15 +18,19 @@ import Synchronization
 /// Where this departs from mm/percpu.c in keeping empty chunks: the kernel keeps one spare and
 /// vfrees every other empty chunk soon after (`pcpu_balance_free` from `pcpu_balance_workfn`),
 /// because there populating a chunk is page-list work. Here mapping a chunk costs syscalls and a
-/// fault per page (about 1 µs a page, 64 pages a unit per CPU), so a workload that frees its
-/// per-CPU memory and allocates it again (pcpu_alloc_test's repeats) would pay that each time:
-/// it ran at 0.53–0.66× glibc's speed. So every empty chunk is kept, counted in `bytes`, until
-/// memory is asked for: all but one (the kernel's spare) are vfreed whenever the VA space purges
-/// everything (`KeptAreas`): when frees pause (the free page reporter's pass), under memory
-/// pressure (the space's `ReclaimSource` pass, and a page allocation that finds the buddy lists
-/// short) and on a VA or VMA shortage, just before the lazily freed areas are purged, so their
-/// frames come back in the same pass. Not on `vm_unmap_aliases`, which in the kernel leaves
-/// percpu chunks alone: a caller that purges between runs keeps them.
+/// fault per page (1 µs a page whose memfd page is resident, 3.5 µs one punched out, measured on
+/// the 2-CPU VM; 64 pages a unit per CPU), so a workload that frees its per-CPU memory and
+/// allocates it again (pcpu_alloc_test's repeats) would pay that each time: a repeat that
+/// rebuilt its chunks ran at 2.1–2.8 M ops/s, one that found them kept at 4.6–5.1 M, against
+/// glibc's 3.0–4.0 M. So every empty chunk is kept, counted in `bytes`, until memory is asked
+/// for, or until it has been kept `keptDelays` free page reporting delays (30 s by default): all
+/// but one (the kernel's spare) are vfreed whenever the VA space purges everything
+/// (`KeptAreas`), under memory pressure (the space's `ReclaimSource` pass, and a page allocation
+/// that finds the buddy lists short) and on a VA or VMA shortage, just before the lazily freed
+/// areas are purged, so their frames come back in the same pass; the free page reporter's pass
+/// vfrees those kept long enough and comes back for the others (`releaseIdleKeptAreas`). Not on
+/// `vm_unmap_aliases`, which in the kernel leaves percpu chunks alone: a caller that purges
+/// between runs keeps them.
 ///
 /// Where this departs from mm/percpu.c: the kernel files every chunk in one set of lists under
 /// one `pcpu_lock`, which two threads allocating at once take turn by turn (pcpu_alloc_test
@@ -59,6 +63,13 @@ final class PerCPUAllocator: Sendable {
     /// Possible CPUs, one unit each (`nr_cpu_ids`): configured processors, as
     /// `sysconf(_SC_NPROCESSORS_CONF)` counts them, at least 1.
     static let nrPossibleCPUs = max(1, sysconf(Int32(_SC_NPROCESSORS_CONF)))
+    /// How many free page reporting delays an empty chunk is kept before the reporter vfrees
+    /// it: 30 (30 s at the default 1 s), the time the kernel's page reporting takes to give back
+    /// every free page of an idle system (mm/page_reporting.c, budgeted passes 2 s apart). The
+    /// first pause in frees gives the lazily freed areas back; a program that pauses between
+    /// rounds of per-CPU allocations (pcpu_alloc_test's repeats, seconds apart in the bench)
+    /// keeps its chunks.
+    static let keptDelays = 30
 
     private static let granulesPerUnit = unitSize / granule
     /// Slot of a chunk whose longest free extent is n granules: fls(n), so every chunk in a slot
@@ -228,10 +239,17 @@ final class PerCPUAllocator: Sendable {
     var keptChunks: Int { kept.withLock { $0.count } }
     private let space: VmallocSpace
     private let log: Printk
+    /// Nanoseconds a kept chunk waits before the reporter's pass vfrees it (`keptDelays`
+    /// reporting delays).
+    private let keepNs: UInt64
 
-    init(space: VmallocSpace, log: Printk) {
+    /// Chunks from `space`; kept ones wait `keptDelays` times `reportingDelay` for the free
+    /// page reporter (nil: no reporter, they go back only under pressure).
+    init(space: VmallocSpace, log: Printk, reportingDelay: Duration?) {
         self.space = space
         self.log = log
+        let (s, atto) = (reportingDelay ?? .zero).components
+        keepNs = UInt64(Self.keptDelays) * (UInt64(max(s, 0)) * 1_000_000_000 + UInt64(max(atto, 0) / 1_000_000_000))
         groups = (0..<Self.nrPossibleCPUs).map { _ in Group() }
         unretained = .allocate(capacity: groups.count)
         unretained.initialize(from: groups.map { Unmanaged.passUnretained($0) }, count: groups.count)
@@ -316,6 +334,7 @@ final class PerCPUAllocator: Sendable {
     /// free page reporter waits for frees to pause before it gives kept chunks back, and these
     /// frees free no frame.
     private func keep(_ chunk: PerCPUChunk) {
+        chunk.keptSince = Printk.monotonicNs()
         let count = kept.withLock { k in
             k.append(chunk)
             return k.count
@@ -341,16 +360,26 @@ extension PerCPUAllocator: KeptAreas {
     /// when memory is asked for rather than after each free); returns how many went. Their
     /// areas are freed lazily: the caller's purge gives back their frames.
     @discardableResult
-    func releaseKeptAreas() -> Int {
-        let surplus = kept.withLock { k -> [PerCPUChunk] in
-            guard k.count > 1 else { return [] }
-            defer { k.removeSubrange(1...) }
-            return Array(k[1...])
+    func releaseKeptAreas() -> Int { releaseKept(keptFor: 0).released }
+
+    /// Vfrees the kept empty chunks but the spare that have been kept `keptDelays` reporting
+    /// delays; how many went, and whether others are kept still (the reporter comes back).
+    func releaseIdleKeptAreas() -> (released: Int, waiting: Bool) { releaseKept(keptFor: keepNs) }
+
+    private func releaseKept(keptFor ns: UInt64) -> (released: Int, waiting: Bool) {
+        let now = Printk.monotonicNs()
+        let (surplus, waiting) = kept.withLock { k -> ([PerCPUChunk], Bool) in
+            // After the spare, chunks are in the order they were kept (a group takes the last):
+            // the ones kept long enough are a prefix.
+            var end = min(k.count, 1)
+            while end < k.count && now &- k[end].keptSince >= ns { end += 1 }
+            defer { k.removeSubrange(min(k.count, 1)..<end) }
+            return (Array(k[min(k.count, 1)..<end]), end < k.count)
         }
         for chunk in surplus {
             chunkCount.subtract(1, ordering: .relaxed)
             space.freeArea(UnsafeMutableRawPointer(bitPattern: chunk.base), kind: .vmalloc, function: "vfree()")
         }
-        return surplus.count
+        return (surplus.count, waiting)
     }
 }

@@ -70,6 +70,8 @@ final class PerCPUChunk: @unchecked Sendable {
     var slotIndex = 0
     /// The chunk's index in its group's list of chunks, kept by `PerCPUAllocator`.
     var position = 0
+    /// When the chunk was last kept empty (monotonic ns), set by `PerCPUAllocator`.
+    var keptSince: UInt64 = 0
 
     /// An empty chunk of `granules` granules per unit whose unit 0 is at `base`.
     init(base: Int, granules: Int) {

@@ -598,10 +598,18 @@ extension VmallocSpace: ReclaimSource {
 }
 
 extension VmallocSpace: AliasPurger {
-    /// An allocation found the buddy lists short while lazily freed areas hold free frames, or
-    /// free page reporting is about to punch out the free blocks.
+    /// An allocation found the buddy lists short while lazily freed areas hold free frames.
     @discardableResult
     func purgeAliases() -> Int { purgeAll() }
+
+    /// Free page reporting's pass: the kept areas kept long enough vfreed, then `purgeLazy`
+    /// after a pause in frees or when some went.
+    func purgeIdleAliases(afterPause: Bool) -> (purged: Bool, waiting: Bool) {
+        let kept = keptAreas.withLock { $0 }.object?.releaseIdleKeptAreas()
+        let purge = afterPause || (kept?.released ?? 0) > 0
+        if purge { purgeLazy() }
+        return (purge, kept?.waiting ?? false)
+    }
 
     /// A frame is being freed while lazily unmapped `vm_map_ram` areas may still map it: purge
     /// the shards that hold such areas, and no other (their lazily freed vmalloc areas stay

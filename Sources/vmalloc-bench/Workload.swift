@@ -231,16 +231,16 @@ private final class LongBusyList: BusyListTest, WorkloadInstance {
 private final class RandomSize: WorkloadInstance {
     let contender: any Contender
     let iterations: Int
-    var random: SplitMix64
+    let random: LoopState<SplitMix64>
 
     init(_ contender: any Contender, _ parameters: WorkloadParameters) {
         self.contender = contender
         iterations = parameters.loops
-        random = SplitMix64(seed: parameters.seed)
+        random = LoopState(SplitMix64(seed: parameters.seed))
     }
 
     func iterate(_ i: Int) -> Bool {
-        let size = random.inclusive(1...100) * pageSize
+        let size = random.pointer.pointee.inclusive(1...100) * pageSize
         guard let p = contender.allocate(size) else { return false }
         touch(p, size)
         contender.free(p, size: size)
@@ -277,16 +277,16 @@ private final class FixAlign: WorkloadInstance {
 private final class RandomSizeAlign: WorkloadInstance {
     let contender: any AlignedAllocating
     let iterations: Int
-    var random: SplitMix64
+    let random: LoopState<SplitMix64>
 
     init(_ contender: any AlignedAllocating, _ parameters: WorkloadParameters) {
         self.contender = contender
         iterations = parameters.loops
-        random = SplitMix64(seed: parameters.seed)
+        random = LoopState(SplitMix64(seed: parameters.seed))
     }
 
     func iterate(_ i: Int) -> Bool {
-        let rnd = random.u8()
+        let rnd = random.pointer.pointee.u8()
         let align = 1 << (rnd % 23)
         let size = (rnd % 10 + 1) * pageSize
         guard let p = contender.allocate(size, align: align, zeroed: true) else { return false }
@@ -326,29 +326,31 @@ private final class PcpuAlloc: WorkloadInstance {
     static let count = 35_000
     let contender: any PerCPUAllocating
     let iterations = 2 * count
-    var live: [UnsafeMutableRawPointer?] = Array(repeating: nil, count: count)
-    var random: SplitMix64
+    let live = LoopState([UnsafeMutableRawPointer?](repeating: nil, count: count))
+    let random: LoopState<SplitMix64>
 
     init(_ contender: any PerCPUAllocating, _ parameters: WorkloadParameters) {
         self.contender = contender
-        random = SplitMix64(seed: parameters.seed)
+        random = LoopState(SplitMix64(seed: parameters.seed))
     }
 
     func iterate(_ i: Int) -> Bool {
-        guard i < Self.count else {
-            contender.freePerCPU(live[i - Self.count]!)
-            live[i - Self.count] = nil
-            return true
+        live.pointer.pointee.withUnsafeMutableBufferPointer { live in
+            guard i < Self.count else {
+                contender.freePerCPU(live[i - Self.count]!)
+                live[i - Self.count] = nil
+                return true
+            }
+            let size = random.pointer.pointee.inclusive(1...pageSize / 4)
+            let align = 1 << random.pointer.pointee.inclusive(1...11)
+            live[i] = contender.allocatePerCPU(size, align: align)
+            return live[i] != nil
         }
-        let size = random.inclusive(1...pageSize / 4)
-        let align = 1 << random.inclusive(1...11)
-        live[i] = contender.allocatePerCPU(size, align: align)
-        return live[i] != nil
     }
 
     /// Frees what a failed or truncated run left allocated.
     func teardown() {
-        for p in live.compactMap(\.self) { contender.freePerCPU(p) }
+        for p in live.pointer.pointee.compactMap(\.self) { contender.freePerCPU(p) }
     }
 }
 
@@ -410,17 +412,19 @@ private final class NoBlock: WorkloadInstance {
     let contender: any NonBlockingAllocating
     let size: Int
     let iterations: Int
-    var random: SplitMix64
+    let random: LoopState<SplitMix64>
 
     init(_ contender: any NonBlockingAllocating, _ parameters: WorkloadParameters) {
         self.contender = contender
         size = parameters.nrPages * pageSize
         iterations = parameters.loops
-        random = SplitMix64(seed: parameters.seed)
+        random = LoopState(SplitMix64(seed: parameters.seed))
     }
 
     func iterate(_ i: Int) -> Bool {
-        guard let p = contender.allocateNonBlocking(size, atomic: random.u8() % 2 == 1) else { return false }
+        guard let p = contender.allocateNonBlocking(size, atomic: random.pointer.pointee.u8() % 2 == 1) else {
+            return false
+        }
         touch(p, size)
         contender.free(p, size: size)
         return true

@@ -43,6 +43,23 @@ import VmallocTestSupport
         }
     }
 
+    /// vrealloc's move into a pooled area frees the old area as vfree does: once its frame is
+    /// wanted elsewhere (every frame taken, which purges), the stale pointer faults rather than
+    /// reach the frame's new owner.
+    @Test func staleMovedPointerFaultsOnceItsFrameIsTaken() async {
+        await #expect(processExitsWith: .signal(SIGSEGV)) {
+            let sys = try! makeSystem(mib: 16)
+            let pooled = sys.vmalloc(4 * 4096)!
+            sys.vfree(pooled)
+            let p = sys.vrealloc(nil, 4096, .kernel)!
+            p.storeBytes(of: 1, as: UInt8.self)
+            let n = sys.vrealloc(p, 4 * 4096, .kernel)!
+            precondition(n == pooled, "the move did not take the pooled area")
+            _ = holdAllFrames(sys)
+            p.storeBytes(of: 2, as: UInt8.self)
+        }
+    }
+
     // MARK: Size classes: the guard follows the requested end
 
     @Test func reusedClassAreaFaultsAtItsRequestedEnd() async {

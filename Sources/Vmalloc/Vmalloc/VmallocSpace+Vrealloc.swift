@@ -7,14 +7,22 @@ extension VmallocSpace {
     /// size (shrinking keeps the pages, as the kernel's does); a larger size moves the
     /// content to a new area. `__GFP_ZERO` zeroes the bytes between the old and the new size in
     /// place. Inlined into its caller: the in-place resize, most calls, is one lookup under the
-    /// shard lock; a new area, a move and a bad pointer are out of line, so that the caller's
-    /// frame stays small.
+    /// shard lock, and a move of a few pages to an area of the home shard's reuse pool is too
+    /// (`VmapAreas.moveLocked`); a new area, any other move and a bad pointer are out of line,
+    /// so that the caller's frame stays small.
     @inline(__always)
     func vreallocArea(_ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP, site: CallSite)
         -> UnsafeMutableRawPointer?
     {
         guard size > 0, let p else { return vreallocNew(size, gfp, site: site) }
-        guard areas.contains(p), let fit = areas.resize(at: p - areas.base, to: size) else {
+        // `mayMove`, asked only for a move: whether vmalloc's reuse may serve the new size. A
+        // closure literal, not a local: a local closure escapes, and would retain the space.
+        guard areas.contains(p),
+            let fit = areas.resize(
+                at: p - areas.base, to: size, caller: site, pageTable: pageTable,
+                mayMove: { isCommon(size, align: PhysicalMemory.pageSize, gfp: gfp, node: NUMA_NO_NODE, flags: .alloc) }
+            )
+        else {
             return vreallocNonexistent(p)
         }
         switch fit {
@@ -26,6 +34,8 @@ extension VmallocSpace {
             return p
         case .tooSmall(let oldSize):
             return vreallocMove(p, from: oldSize, to: size, gfp, site: site)
+        case .moved(let offset, let copied, let purgeDue):
+            return vreallocMoved(from: p, to: offset, copied: copied, size: size, gfp, purgeDue: purgeDue)
         }
     }
 
@@ -45,6 +55,22 @@ extension VmallocSpace {
     private func vreallocNonexistent(_ p: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? {
         log.warn("Trying to vrealloc() nonexistent vm area (\(p))", site: "vrealloc-bad")
         return nil
+    }
+
+    /// The rest of a move that `VmapAreas.moveLocked` made from p: the new area's pages past the
+    /// `copied` bytes zeroed for `__GFP_ZERO` (its own now, so outside the lock), and the purge
+    /// of p's shard if the free made one due, as vmalloc's reuse and vfree finish.
+    @inline(never)
+    private func vreallocMoved(
+        from p: UnsafeMutableRawPointer, to offset: Int, copied: Int, size: Int, _ gfp: GFP, purgeDue: Bool
+    ) -> UnsafeMutableRawPointer {
+        let n = areas.address(offset)
+        if gfp.contains(.zero) {
+            let page = PhysicalMemory.pageSize
+            vmshim_zero(n + copied, (size + page - 1) / page * page - copied)
+        }
+        if purgeDue { purge(shard: areas.shardIndex(of: p - areas.base), decay: true) }
+        return n
     }
 
     /// Move the `oldSize` bytes of p's area to a new area of `size` bytes and free p's (the

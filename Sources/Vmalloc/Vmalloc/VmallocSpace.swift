@@ -108,9 +108,7 @@ final class VmallocSpace: Sendable {
         _ size: Int, align: Int, gfp: GFP, node: Int, flags: VMFlags, site: CallSite
     ) -> UnsafeMutableRawPointer? {
         let page = PhysicalMemory.pageSize
-        let common =
-            flags == .alloc && align > 0 && align & (align &- 1) == 0 && memory.isNodeOrAny(node) && size > 0
-            && size <= SizeClass.maxPages * page && !gfp.contains(.noFail) && vmshim_held_count() == 0
+        let common = isCommon(size, align: align, gfp: gfp, node: node, flags: flags)
         if common,
             let p = reuse(
                 size, pages: (size + page - 1) / page, align: max(align, page), zero: gfp.contains(.zero), node: node,
@@ -120,6 +118,17 @@ final class VmallocSpace: Sendable {
         }
         return vmallocNodeRangeSlow(
             size, align: align, gfp: gfp, node: node, flags: flags, site: site, triedReuse: common)
+    }
+
+    /// Whether a request is the common one that vmalloc's reuse may serve with none of
+    /// `vmallocNodeRangeSlow`'s checks: plain pages of a size class, a power-of-two alignment,
+    /// `NUMA_NO_NODE` or a node of this system, no NOFAIL, no lock of the caller's held.
+    /// vmallocNodeRange and vrealloc's move (`VmapAreas.resize`) both ask it.
+    @inline(__always)
+    func isCommon(_ size: Int, align: Int, gfp: GFP, node: Int, flags: VMFlags) -> Bool {
+        flags == .alloc && align > 0 && align & (align &- 1) == 0 && memory.isNodeOrAny(node) && size > 0
+            && size <= SizeClass.maxPages * PhysicalMemory.pageSize && !gfp.contains(.noFail)
+            && vmshim_held_count() == 0
     }
 
     /// A lazily freed plain area of the class of `pages` from the home shard, live again for
@@ -565,7 +574,7 @@ final class VmallocSpace: Sendable {
     /// `vm_map_ram` aliases: `VmapAreas.takeLazy`), unmap them (adjacent ones in one syscall),
     /// then give back their frames, VMAs and VA.
     @discardableResult
-    private func purge(shard k: Int, decay: Bool = false, aliasesOnly: Bool = false) -> Int {
+    func purge(shard k: Int, decay: Bool = false, aliasesOnly: Bool = false) -> Int {
         let (batch, unmapped) = aliasPurge.withLock { _ -> ([AreaRecord], Bool) in
             let (batch, counted) = areas.takeLazy(shard: k, decay: decay, aliasesOnly: aliasesOnly)
             guard counted else { return (batch, false) }

@@ -4,14 +4,15 @@ import Glibc
 // Lock order: the shards' locks are taken one at a time, never nested (a search that moves on to
 // the next shard has released the last). Under a shard lock: PTE stores and clears (lock-free in
 // the shim), atomic adds to the mapper's VMA budget and to the page allocator's `lazyAliases` (so
-// that count follows each shard's lingering areas in order), and `protect`'s mprotect of the area's
-// own pages; never an mmap of the region, a page-allocator call or another lock of this library; a
-// `withArea` body keeps to the same. The mprotect runs under the lock so that the area cannot be
-// freed, and its VA handed to another owner, between the check and the change, and so that two
-// changes of one area apply one after the other. It is safe there: the syscall takes no lock of
-// ours and allocates nothing of ours, so it can neither wait on a shard nor enter reclaim (which
-// purges the shards), and no code of ours runs under the kernel's mmap lock it takes (the
-// fault-report handler only tries a shard lock).
+// that count follows each shard's lingering areas in order), `protect`'s mprotect of the area's
+// own pages, and `moveLocked`'s copy of a few pages from an area of the shard to another; never
+// an mmap of the region, a page-allocator call or another lock of this library; a `withArea` body
+// keeps to the same. The mprotect runs under the lock so that the area cannot be freed, and its
+// VA handed to another owner, between the check and the change, and so that two changes of one
+// area apply one after the other. It is safe there: the syscall takes no lock of ours and
+// allocates nothing of ours, so it can neither wait on a shard nor enter reclaim (which purges
+// the shards), and no code of ours runs under the kernel's mmap lock it takes (the fault-report
+// handler only tries a shard lock). The copy is safe there for the same reasons.
 //
 // `VmapShard.State` and the area records are read and written in this file and VmapShard.swift
 // only; everything else goes through the operations below.
@@ -283,24 +284,73 @@ final class VmapAreas: @unchecked Sendable {
         case resized(from: Int)
         /// The area's pages are too few for the new size; nothing changed. `requested`: its size.
         case tooSmall(requested: Int)
+        /// Moved (`moveLocked`): the new area's owner starts at offset `to` and holds the old
+        /// area's `copied` bytes; the old area is lazily freed, `purgeDue` as `freeLazily` says.
+        case moved(to: Int, copied: Int, purgeDue: Bool)
     }
 
     /// Set the requested size of the live vmalloc area whose owner starts at offset to `size`
     /// if its pages cover it (`vrealloc` in place); nil when offset starts no live vmalloc area.
-    /// One lookup under the home shard's lock, the shard reached unretained; inlined into
-    /// `vrealloc`, which calls it for every in-place resize.
+    /// When they do not, and `mayMove()` says the new size is a request vmalloc's reuse may
+    /// serve, the area is moved in the same critical section if it can be (`moveLocked`).
+    /// One lookup under the shard's lock, the shard reached unretained; inlined into
+    /// `vrealloc`, which calls it for every in-place resize (`mayMove` runs only for a move).
     @inline(__always)
-    func resize(at offset: Int, to size: Int) -> Resize? {
-        withShard(index(of: offset)) { s in
+    func resize(
+        at offset: Int, to size: Int, caller: CallSite, pageTable: PageTable, mayMove: () -> Bool
+    ) -> Resize? {
+        let k = index(of: offset)
+        return withShard(k) { s in
             guard let id = s.live(at: offset) else { return nil }
             let a = s.records.at(trusted: id)
             guard a.pointee.kind == .vmalloc else { return nil }
             let old = a.pointee.requested
             // An area's pages are pages of the region: their bytes cannot overflow.
-            guard size <= a.pointee.nrPages &<< Int(VMSHIM_PAGE_SHIFT) else { return .tooSmall(requested: old) }
+            guard size <= a.pointee.nrPages &<< Int(VMSHIM_PAGE_SHIFT) else {
+                guard mayMove() else { return .tooSmall(requested: old) }
+                return moveLocked(
+                    &s, shard: k, id, at: a, owner: offset, to: size, caller: caller, pageTable: pageTable)
+            }
             a.pointee.requested = size
             return .resized(from: old)
         }
+    }
+
+    /// The most bytes `moveLocked` copies under the shard lock: beyond, the copy costs far more
+    /// than the two lock holds a move in one critical section saves, and would keep the lock
+    /// (which other threads' vfrees of this shard's areas take) for microseconds.
+    static let moveCopyLimit = 4 * PhysicalMemory.pageSize
+
+    /// vrealloc's move of live vmalloc area `id` (at `a`, its owner at offset, too small for
+    /// `size` bytes) in the critical section of shard `k` that found it too small: a new area
+    /// from the home shard's reuse pool as vmalloc's reuse takes it (`reusePooled`), the old
+    /// content copied, and the old area lazily freed as vfree's fast path frees it
+    /// (`freeOntoPool`): what vmalloc, the copy and vfree do one after the other, in one lock
+    /// hold instead of three. Only when shard `k` is the home shard (the pool's), vfree's fast
+    /// path would free the old area, the pool has an area of the new class and the content is
+    /// at most `moveCopyLimit` bytes; else `.tooSmall`, nothing changed, and the caller moves
+    /// it the long way. The caller checked that `size` is a request vmalloc's reuse may serve.
+    @inline(never)
+    private func moveLocked(
+        _ s: inout VmapShard.State, shard k: Int, _ id: Int32, at a: UnsafeMutablePointer<AreaRecord>,
+        owner offset: Int, to size: Int, caller: CallSite, pageTable: PageTable
+    ) -> Resize {
+        let old = a.pointee.requested
+        guard freesLazilyFast, k == localShard, old <= Self.moveCopyLimit, let oldKey = Self.fastFreePool(a) else {
+            return .tooSmall(requested: old)
+        }
+        let pages = (size &+ PhysicalMemory.pageSize &- 1) &>> Int(VMSHIM_PAGE_SHIFT)
+        let key = PoolKey(classPages: classPages(for: pages), node: NUMA_NO_NODE)
+        guard let start = s.reusePooled(key, pages: pages, requested: size, caller: caller, pageTable: pageTable)
+        else { return .tooSmall(requested: old) }
+        // The copy runs here, under the lock, while the old area is still live: once it is
+        // lazily freed, a purge on any thread may unmap it and hand its frames to another owner.
+        // A few pages' memcpy (`moveCopyLimit`) takes no lock and allocates nothing, so it keeps
+        // the rules at the top; it only lengthens the hold, by less than the holds it saves.
+        vmshim_copy(base + start, base + offset, old)
+        // `reusePooled` stored no record: `a` still points at the old area's.
+        Self.freeOntoPool(&s, id, at: a, owner: offset, oldKey, pageTable: pageTable)
+        return .moved(to: start, copied: old, purgeDue: s.lazyPages &+ s.lazyMapRamPages > lazyPagesPerShard)
     }
 
     /// What the caller of a non-lazy removal must give back (a few words, not the whole record).
@@ -436,20 +486,37 @@ final class VmapAreas: @unchecked Sendable {
             let id = s.starts[offset]
             guard id >= 0 else { return .declined }
             let a = s.records.at(trusted: id)
-            guard a.pointee.state == .live, a.pointee.kind == .vmalloc, Self.revivable(a) else { return .declined }
-            let pages = a.pointee.nrPages
-            let frames = a.pointee.classPages
-            let key = PoolKey(classPages: frames, node: a.pointee.node)
-            guard key.small >= 0 else { return .declined }
-            Self.clearPTEs(a, owner: offset, pageTable: pageTable)
-            // pages ≤ frames ≤ `smallPoolPages`: no wrapping below.
-            s.vmallocPages &-= pages
-            s.slackPages &-= frames &- pages
-            s.lazyPages &+= frames
-            a.pointee.state = .lazy
-            s.pushPool(id, at: a, key)
+            guard let key = Self.fastFreePool(a) else { return .declined }
+            Self.freeOntoPool(&s, id, at: a, owner: offset, key, pageTable: pageTable)
             return .freed(purgeDue: s.lazyPages &+ s.lazyMapRamPages > perShard)
         }
+    }
+
+    /// The reuse pool that vfree's fast path frees area `a` onto: a live plain vmalloc area of
+    /// a small pool's class; nil for any other (`removeBusy` frees it).
+    @inline(__always)
+    private static func fastFreePool(_ a: UnsafeMutablePointer<AreaRecord>) -> PoolKey? {
+        guard a.pointee.state == .live, a.pointee.kind == .vmalloc, revivable(a) else { return nil }
+        let key = PoolKey(classPages: a.pointee.classPages, node: a.pointee.node)
+        return key.small >= 0 ? key : nil
+    }
+
+    /// Lazily free area `id` (at `a`, whose owner starts at offset) onto pool `key`, which
+    /// `fastFreePool` gave for it, as `removeBusy` frees it: its PTEs cleared, its frames lazy.
+    @inline(__always)
+    private static func freeOntoPool(
+        _ s: inout VmapShard.State, _ id: Int32, at a: UnsafeMutablePointer<AreaRecord>, owner offset: Int,
+        _ key: PoolKey, pageTable: PageTable
+    ) {
+        let pages = a.pointee.nrPages
+        let frames = a.pointee.classPages
+        clearPTEs(a, owner: offset, pageTable: pageTable)
+        // pages ≤ frames ≤ `smallPoolPages`: no wrapping below.
+        s.vmallocPages &-= pages
+        s.slackPages &-= frames &- pages
+        s.lazyPages &+= frames
+        a.pointee.state = .lazy
+        s.pushPool(id, at: a, key)
     }
 
     /// `vm_unmap_ram`'s common case in one short critical section, as `freeLazily` is vfree's:
@@ -535,12 +602,7 @@ final class VmapAreas: @unchecked Sendable {
         }
         let key = PoolKey(classPages: classPages, node: node)
         return withShard(localShard) { s in
-            let id = s.pool(key)
-            guard id >= 0 else { return nil }
-            let a = s.records.at(trusted: id)
-            s.setPool(key, a.pointee.nextReusable)
-            a.pointee.requested = requested
-            return s.revive(id, at: a, pages: pages, caller: caller, pageTable: pageTable)
+            s.reusePooled(key, pages: pages, requested: requested, caller: caller, pageTable: pageTable)
         }
     }
 

@@ -70,6 +70,22 @@ final class VmapShard: Sendable {
             setPool(key, id)
         }
 
+        /// Take the newest area off pool `key` and make it live for a new owner of `pages` pages
+        /// who asked for `requested` bytes (`revive`); nil when the pool is empty, else where the
+        /// owner starts. vmalloc's reuse and vrealloc's move (`VmapAreas.moveLocked`) both take
+        /// their area here.
+        @inline(__always)
+        mutating func reusePooled(
+            _ key: VmapAreas.PoolKey, pages: Int, requested: Int, caller: CallSite, pageTable: PageTable
+        ) -> Int? {
+            let id = pool(key)
+            guard id >= 0 else { return nil }
+            let a = records.at(trusted: id)
+            setPool(key, a.pointee.nextReusable)
+            a.pointee.requested = requested
+            return revive(id, at: a, pages: pages, caller: caller, pageTable: pageTable)
+        }
+
         /// Take off pool `key` the newest of its first `probe` areas whose address `lead` bytes
         /// past its offset is aligned to `align`; -1 when there is none. Out of line: only aligned
         /// requests walk a pool.

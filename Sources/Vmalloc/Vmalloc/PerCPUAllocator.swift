@@ -152,7 +152,8 @@ final class PerCPUAllocator: Sendable {
         }
 
         /// Frees the allocation at `offset` bytes into chunk `base` (`pcpu_free_area`); a chunk
-        /// left empty leaves the group.
+        /// left empty leaves the group. Inlined: two call frames were a fifth of a free's cost.
+        @inline(__always)
         mutating func free(base: Int, offset: Int) -> Freed {
             let c = index[base]
             guard c >= 0 else { return .elsewhere }

@@ -321,14 +321,28 @@ final class PerCPUChunk: @unchecked Sendable {
     private func insert(_ e: Extent, at i: Int) {
         if extents > storage && i < extentCount &- i {
             extents -= 1
-            vmshim_copy(extents, extents + 1, i &* MemoryLayout<Extent>.stride)
+            Self.move(extents, from: extents + 1, i)
         } else {
             if extents + extentCount == storage + storageCapacity { reallocate() }
-            vmshim_copy(extents + i + 1, extents + i, (extentCount &- i) &* MemoryLayout<Extent>.stride)
+            Self.move(extents + i + 1, from: extents + i, extentCount &- i)
         }
         extents[i] = e
         extentCount &+= 1
         addToFirsts(from: (Int(e.start) &>> Self.blockShift) &+ 1, 1)
+    }
+
+    /// Moves `n` extents from `source` to `target`, ranges that may overlap (memmove). One by
+    /// hand: frees in allocation order remove the second extent, moving the first, where the
+    /// call would cost more than all the rest of the removal.
+    @inline(__always)
+    private static func move(
+        _ target: UnsafeMutablePointer<Extent>, from source: UnsafeMutablePointer<Extent>, _ n: Int
+    ) {
+        if n == 1 {
+            target.pointee = source.pointee
+        } else if n > 1 {
+            vmshim_copy(target, source, n &* MemoryLayout<Extent>.stride)
+        }
     }
 
     /// Moves the extents to the start of a new buffer of twice their number (at least 16):
@@ -350,10 +364,10 @@ final class PerCPUChunk: @unchecked Sendable {
         let block = Int(extents[i].start) &>> Self.blockShift
         extentCount &-= 1
         if i < extentCount &- i {
-            vmshim_copy(extents + 1, extents, i &* MemoryLayout<Extent>.stride)
+            Self.move(extents + 1, from: extents, i)
             extents += 1
         } else {
-            vmshim_copy(extents + i, extents + i + 1, (extentCount &- i) &* MemoryLayout<Extent>.stride)
+            Self.move(extents + i, from: extents + i + 1, extentCount &- i)
         }
         addToFirsts(from: block &+ 1, -1)
     }
@@ -411,6 +425,7 @@ final class PerCPUChunk: @unchecked Sendable {
 
     /// The next granule after `offset` where an allocation starts, or `limit` if none does
     /// before it.
+    @inline(__always)
     private func nextStart(after offset: Int, before limit: Int) -> Int {
         var word = (offset &+ 1) &>> 6
         let lastWord = (limit &- 1) &>> 6

@@ -318,6 +318,7 @@ final class PerCPUChunk: @unchecked Sendable {
     /// Inserts `e` at index `i`: the earlier extents move down one when there is room before
     /// them and they are fewer, else the later ones move up (one memmove either way); every
     /// block after `e`'s counts one more extent before it.
+    @inline(__always)
     private func insert(_ e: Extent, at i: Int) {
         if extents > storage && i < extentCount &- i {
             extents -= 1
@@ -360,6 +361,7 @@ final class PerCPUChunk: @unchecked Sendable {
 
     /// Removes extent `i`, moving the extents on its shorter side; every block after its
     /// start counts one fewer before it.
+    @inline(__always)
     private func remove(_ i: Int) {
         let block = Int(extents[i].start) &>> Self.blockShift
         extentCount &-= 1
@@ -387,6 +389,7 @@ final class PerCPUChunk: @unchecked Sendable {
     }
 
     /// Re-reads the two longest extents starting in block `k`.
+    @inline(__always)
     private func rescan(_ k: Int) {
         var (longest, second) = (0, 0)
         for i in Int(blockFirst[k])..<Int(blockFirst[k &+ 1]) {

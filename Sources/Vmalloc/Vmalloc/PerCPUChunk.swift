@@ -39,17 +39,25 @@ final class PerCPUChunk: @unchecked Sendable {
     /// `extentCount` of them from `extents`, somewhere in `storage`. An insert or a removal
     /// moves the extents on its shorter side, so the start moves too: frees in allocation
     /// order remove the second extent each time, which would otherwise move all the others.
+    /// `storage` holds `extentGroup - 1` initialised extents more than `storageCapacity`, so a
+    /// group read from any extent stays in the buffer.
     private var extents: UnsafeMutablePointer<Extent>
     private var extentCount = 1
     private var storage: UnsafeMutablePointer<Extent>
     private var storageCapacity = 16
+    /// Extents compared at once by a first fit (their starts and ends in two SSE registers).
+    private static let extentGroup = 4
     /// One bit per granule: set where a live allocation starts.
     private let starts: UnsafeMutablePointer<UInt64>
     private let startWords: Int
     /// Per block k, how many extents start before block k: the index in `extents` of the first
-    /// extent that starts in it or after it; one more entry, `extentCount`, closes the last block.
+    /// extent that starts in it or after it; one more entry, `extentCount`, closes the last block,
+    /// then 7 that mean nothing, so that `addToFirsts(from:)` changes 8 at a time.
     private let blockFirst: UnsafeMutablePointer<Int32>
-    /// Per block, the length of the longest free extent that starts in it.
+    /// Per block, the length of the longest free extent that starts in it, then zeros (no
+    /// request is that short) so that a group of 8 read from any block is in the buffer: a
+    /// first fit compares 8 blocks at a time (two SSE registers), as a chunk filling from its
+    /// low end passes over most of its blocks, their holes all too short.
     private let blockLongest: UnsafeMutablePointer<Int32>
     /// Per block, at least the length of every extent starting in it but one of the longest
     /// (the second longest, or more): when an allocation cuts the block's longest and a piece
@@ -78,17 +86,18 @@ final class PerCPUChunk: @unchecked Sendable {
         self.base = base
         self.granules = granules
         blockCount = (granules + Self.blockGranules - 1) >> Self.blockShift
-        storage = .allocate(capacity: storageCapacity)
+        storage = .allocate(capacity: storageCapacity + Self.extentGroup - 1)
+        storage.initialize(repeating: Extent(start: 0, end: 0), count: storageCapacity + Self.extentGroup - 1)
         extents = storage
         extents[0] = Extent(start: 0, end: Int32(granules))
         startWords = (granules + 63) >> 6
         starts = .allocate(capacity: startWords)
         starts.initialize(repeating: 0, count: startWords)
-        blockFirst = .allocate(capacity: blockCount + 1)
-        blockFirst.initialize(repeating: 1, count: blockCount + 1)
+        blockFirst = .allocate(capacity: blockCount + 8)
+        blockFirst.initialize(repeating: 1, count: blockCount + 8)
         blockFirst[0] = 0
-        blockLongest = .allocate(capacity: blockCount)
-        blockLongest.initialize(repeating: 0, count: blockCount)
+        blockLongest = .allocate(capacity: blockCount + 7)
+        blockLongest.initialize(repeating: 0, count: blockCount + 7)
         blockLongest[0] = Int32(granules)
         blockBound = .allocate(capacity: blockCount)
         blockBound.initialize(repeating: 0, count: blockCount)
@@ -123,29 +132,61 @@ final class PerCPUChunk: @unchecked Sendable {
     /// in address order keeps the low end dense, as the kernel's hints steer it to.
     func allocate(_ count: Int, align: Int) -> Int? {
         guard count <= contigHint else { return nil }
-        // The buffer in a local and plain counters: the scan is most of an allocation's cost,
-        // and the property would be reloaded for every extent.
-        let extents = self.extents
         var b = 0
-        while b < blockCount {
-            if Int(blockLongest[b]) >= count {
-                var i = Int(blockFirst[b])
-                let end = Int(blockFirst[b &+ 1])
-                while i < end {
-                    let e = extents[i]
-                    let start = Self.alignUp(Int(e.start), align)
-                    if start &+ count <= Int(e.end) {
-                        take(i, start: start, end: start &+ count)
-                        starts[start &>> 6] |= 1 &<< UInt64(start & 63)
-                        freeGranules &-= count
-                        return start
-                    }
-                    i &+= 1
+        while true {
+            b = firstBlock(from: b, holding: count)
+            guard b < blockCount else { return nil }
+            // The block's extents from its first, a group at a time. One past the block's that
+            // fits is the first fit too: no extent of the blocks between is long enough.
+            var i = Int(blockFirst[b])
+            let end = Int(blockFirst[b &+ 1])
+            repeat {
+                let lanes = fittingExtents(from: i, count, align: align)
+                if lanes != 0 {
+                    let fit = i &+ lanes.trailingZeroBitCount &>> 3
+                    // Past the last extent: what the padding holds, and no extent fits.
+                    guard fit < extentCount else { return nil }
+                    let start = Self.alignUp(Int(extents[fit].start), align)
+                    take(fit, start: start, end: start &+ count)
+                    starts[start &>> 6] |= 1 &<< UInt64(start & 63)
+                    freeGranules &-= count
+                    return start
                 }
-            }
+                i &+= Self.extentGroup
+            } while i < end
             b &+= 1
         }
-        return nil
+    }
+
+    /// Which of the `extentGroup` extents from index `i` hold `count` granules aligned to
+    /// `align`: a byte per extent in index order, nonzero where it does (pcmpgtd, then
+    /// packssdw and packsswb). Past `extentCount`, whatever the buffer holds.
+    @inline(__always)
+    private func fittingExtents(from i: Int, _ count: Int, align: Int) -> UInt32 {
+        let group = UnsafeRawPointer(extents + i).loadUnaligned(as: SIMD8<Int32>.self)
+        let slack = SIMD4<Int32>(repeating: Int32(truncatingIfNeeded: align &- 1))
+        let aligned = (group.evenHalf &+ slack) & ~slack
+        let fits = aligned &+ SIMD4(repeating: Int32(truncatingIfNeeded: count)) .<= group.oddHalf
+        let lanes = SIMD4<Int32>(repeating: 0).replacing(with: -1, where: fits)
+        return unsafeBitCast(SIMD4<Int8>(truncatingIfNeeded: lanes), to: UInt32.self)
+    }
+
+    /// The first block from `b` whose longest free extent holds `count` granules (at least 1),
+    /// or one at or past `blockCount` if none does: 8 blocks per compare, whose lanes that hold
+    /// it narrow to a byte each of a word (pcmpgtd, packssdw, packsswb), so the lowest is its
+    /// lowest set bit.
+    @inline(__always)
+    private func firstBlock(from b: Int, holding count: Int) -> Int {
+        var b = b
+        let wanted = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: count))
+        while b < blockCount {
+            let lengths = UnsafeRawPointer(blockLongest + b).loadUnaligned(as: SIMD8<Int32>.self)
+            let holds = SIMD8<Int32>(repeating: 0).replacing(with: -1, where: lengths .>= wanted)
+            let lanes = unsafeBitCast(SIMD8<Int8>(truncatingIfNeeded: holds), to: UInt64.self)
+            if lanes != 0 { return b &+ lanes.trailingZeroBitCount &>> 3 }
+            b &+= 8
+        }
+        return b
     }
 
     /// Takes granules `start..<end` out of free extent `i`, which holds them.
@@ -156,19 +197,19 @@ final class PerCPUChunk: @unchecked Sendable {
         let stale = old.length == Int(blockLongest[block])
         let wasHint = Int(old.start) == contigHintStart
         // What is left before and after the allocation (empty: nothing).
-        let before = Extent(start: old.start, end: Int32(start))
-        let after = Extent(start: Int32(end), end: old.end)
+        let before = Extent(start: old.start, end: Int32(truncatingIfNeeded: start))
+        let after = Extent(start: Int32(truncatingIfNeeded: end), end: old.end)
         let afterBlock = end &>> Self.blockShift
         if before.length == 0 {
             if after.length == 0 {
                 remove(i)
             } else {
-                extents[i].start = Int32(end)
+                extents[i].start = Int32(truncatingIfNeeded: end)
                 // Blocks after the old start, up to the new one, no longer count it as before them.
                 addToFirsts(block &+ 1..<afterBlock &+ 1, -1)
             }
         } else {
-            extents[i].end = Int32(start)
+            extents[i].end = Int32(truncatingIfNeeded: start)
             if after.length != 0 { insert(after, at: i &+ 1) }
         }
         // The pieces left in the old extent's block, longer first; one in a later block is noted there.
@@ -181,8 +222,8 @@ final class PerCPUChunk: @unchecked Sendable {
         // A piece of an extent that was not the block's longest was no longer than the bound.
         if stale {
             if kept >= Int(blockBound[block]) {
-                blockLongest[block] = Int32(kept)
-                blockBound[block] = max(blockBound[block], Int32(other))
+                blockLongest[block] = Int32(truncatingIfNeeded: kept)
+                blockBound[block] = max(blockBound[block], Int32(truncatingIfNeeded: other))
             } else {
                 rescan(block)
             }
@@ -227,18 +268,18 @@ final class PerCPUChunk: @unchecked Sendable {
                 rescan(nextBlock)
             }
         case (true, false):
-            extents[i &- 1].end = Int32(end)
+            extents[i &- 1].end = Int32(truncatingIfNeeded: end)
             merged = extents[i &- 1]
         case (false, true):
             let next = extents[i]
-            extents[i].start = Int32(offset)
+            extents[i].start = Int32(truncatingIfNeeded: offset)
             merged = extents[i]
             let nextBlock = Int(next.start) &>> Self.blockShift
             // Blocks after the new start, up to the old one, now count it as before them.
             addToFirsts(block &+ 1..<nextBlock &+ 1, 1)
             if nextBlock != block && next.length == Int(blockLongest[nextBlock]) { rescan(nextBlock) }
         case (false, false):
-            merged = Extent(start: Int32(offset), end: Int32(end))
+            merged = Extent(start: Int32(truncatingIfNeeded: offset), end: Int32(truncatingIfNeeded: end))
             insert(merged, at: i)
         }
         lengthen(Int(merged.start) &>> Self.blockShift, merged.length)
@@ -254,27 +295,58 @@ final class PerCPUChunk: @unchecked Sendable {
         return true
     }
 
-    /// Adds `delta` to the first-extent index of `blocks`. Wrapping arithmetic on the buffer,
-    /// so that the loop vectorises.
+    /// Adds `delta` to the first-extent index of `blocks` (a few, between an extent's old
+    /// start and its new one).
     @inline(__always)
     private func addToFirsts(_ blocks: Range<Int>, _ delta: Int32) {
         for k in blocks { blockFirst[k] &+= delta }
     }
 
+    /// Adds `delta` to the first-extent index of every block from `k` and the closing entry (an
+    /// extent inserted or removed before them): 8 at a time, into the padding past the end.
+    @inline(__always)
+    private func addToFirsts(from k: Int, _ delta: Int32) {
+        var k = k
+        while k <= blockCount {
+            let group = UnsafeMutableRawPointer(blockFirst + k)
+            let moved = group.loadUnaligned(as: SIMD8<Int32>.self) &+ SIMD8(repeating: delta)
+            group.storeBytes(of: moved, as: SIMD8<Int32>.self)
+            k &+= 8
+        }
+    }
+
     /// Inserts `e` at index `i`: the earlier extents move down one when there is room before
     /// them and they are fewer, else the later ones move up (one memmove either way); every
-    /// block after `e`'s counts one more extent before it.
+    /// block after `e`'s counts one more extent before it. Inlined, as `remove` and `rescan`
+    /// are: a call frame each was a tenth of an allocation's or a free's cost in the chunk.
+    @inline(__always)
     private func insert(_ e: Extent, at i: Int) {
         if extents > storage && i < extentCount &- i {
             extents -= 1
-            vmshim_copy(extents, extents + 1, i &* MemoryLayout<Extent>.stride)
+            Self.move(extents, from: extents + 1, i)
         } else {
             if extents + extentCount == storage + storageCapacity { reallocate() }
-            vmshim_copy(extents + i + 1, extents + i, (extentCount &- i) &* MemoryLayout<Extent>.stride)
+            Self.move(extents + i + 1, from: extents + i, extentCount &- i)
         }
         extents[i] = e
         extentCount &+= 1
-        addToFirsts((Int(e.start) &>> Self.blockShift) &+ 1..<blockCount &+ 1, 1)
+        addToFirsts(from: (Int(e.start) &>> Self.blockShift) &+ 1, 1)
+    }
+
+    /// Moves `n` extents from `source` to `target`, ranges that may overlap (memmove). One by
+    /// hand, the commonest count (an insert beside the last extent, a removal beside the first),
+    /// where the call would cost more than the rest of the insert or removal. Never two or more
+    /// by hand: swiftc 6.3.1 -O drops the first store of `t[0] = p[0]; t[1] = p[1]` when `t` is
+    /// `p - 1` (a release build freed the wrong extents).
+    @inline(__always)
+    private static func move(
+        _ target: UnsafeMutablePointer<Extent>, from source: UnsafeMutablePointer<Extent>, _ n: Int
+    ) {
+        if n == 1 {
+            target.pointee = source.pointee
+        } else if n > 1 {
+            vmshim_copy(target, source, n &* MemoryLayout<Extent>.stride)
+        }
     }
 
     /// Moves the extents to the start of a new buffer of twice their number (at least 16):
@@ -282,24 +354,27 @@ final class PerCPUChunk: @unchecked Sendable {
     private func reallocate() {
         // At most one extent per two granules: an allocation or a hole between any two.
         storageCapacity = max(16, extentCount * 2)
-        let moved = UnsafeMutablePointer<Extent>.allocate(capacity: storageCapacity)
+        let moved = UnsafeMutablePointer<Extent>.allocate(capacity: storageCapacity + Self.extentGroup - 1)
         moved.moveInitialize(from: extents, count: extentCount)
+        (moved + extentCount).initialize(
+            repeating: Extent(start: 0, end: 0), count: storageCapacity + Self.extentGroup - 1 - extentCount)
         storage.deallocate()
         (storage, extents) = (moved, moved)
     }
 
     /// Removes extent `i`, moving the extents on its shorter side; every block after its
     /// start counts one fewer before it.
+    @inline(__always)
     private func remove(_ i: Int) {
         let block = Int(extents[i].start) &>> Self.blockShift
         extentCount &-= 1
         if i < extentCount &- i {
-            vmshim_copy(extents + 1, extents, i &* MemoryLayout<Extent>.stride)
+            Self.move(extents + 1, from: extents, i)
             extents += 1
         } else {
-            vmshim_copy(extents + i, extents + i + 1, (extentCount &- i) &* MemoryLayout<Extent>.stride)
+            Self.move(extents + i, from: extents + i + 1, extentCount &- i)
         }
-        addToFirsts(block &+ 1..<blockCount &+ 1, -1)
+        addToFirsts(from: block &+ 1, -1)
     }
 
     /// Notes a free extent of `length` granules starting in block `k` (a new one, or one that
@@ -310,13 +385,14 @@ final class PerCPUChunk: @unchecked Sendable {
         let longest = blockLongest[k]
         if length > Int(longest) {
             blockBound[k] = max(blockBound[k], longest)
-            blockLongest[k] = Int32(length)
+            blockLongest[k] = Int32(truncatingIfNeeded: length)
         } else {
-            blockBound[k] = max(blockBound[k], Int32(length))
+            blockBound[k] = max(blockBound[k], Int32(truncatingIfNeeded: length))
         }
     }
 
     /// Re-reads the two longest extents starting in block `k`.
+    @inline(__always)
     private func rescan(_ k: Int) {
         var (longest, second) = (0, 0)
         for i in Int(blockFirst[k])..<Int(blockFirst[k &+ 1]) {
@@ -327,8 +403,8 @@ final class PerCPUChunk: @unchecked Sendable {
                 second = length
             }
         }
-        blockLongest[k] = Int32(longest)
-        blockBound[k] = Int32(second)
+        blockLongest[k] = Int32(truncatingIfNeeded: longest)
+        blockBound[k] = Int32(truncatingIfNeeded: second)
     }
 
     /// Finds the longest free extent again from the block hints: `likely` when it is as long
@@ -355,6 +431,7 @@ final class PerCPUChunk: @unchecked Sendable {
 
     /// The next granule after `offset` where an allocation starts, or `limit` if none does
     /// before it.
+    @inline(__always)
     private func nextStart(after offset: Int, before limit: Int) -> Int {
         var word = (offset &+ 1) &>> 6
         let lastWord = (limit &- 1) &>> 6
@@ -407,6 +484,8 @@ final class PerCPUChunk: @unchecked Sendable {
                 return false
             }
         }
+        // The padding after the last block holds nothing, so no scan stops in it.
+        guard (blockCount..<blockCount + 7).allSatisfy({ blockLongest[$0] == 0 }) else { return false }
         return blockFirst[0] == 0 && contigHint == longestExtent && (longestExtent == 0 || hintFound)
             && freeGranules == free
     }

@@ -11,15 +11,22 @@ import VmallocTestSupport
 /// otherwise. Either way the content moves, the old area is freed as vfree frees it, a stale
 /// pointer never reaches another owner's frame, and a failed move changes nothing.
 @Suite struct VreallocMoveTests {
-    /// A page grown to four while the pool holds a four-page area: the content moves into that
-    /// area with no syscall, and the old area is lazily freed onto its pool as vfree frees it —
-    /// its PTEs gone, its frame counted free at once, and the next one-page vmalloc takes it back.
-    @Test func aMoveIntoAPooledAreaKeepsContentAndFreesTheOldAreaAsVfree() throws {
+    /// A system whose pool holds a four-page area, and a one-page area from `vrealloc(nil)`
+    /// filled from `seed`: what a move of that page to four pages finds.
+    func pooledAreaAndPage(seed: UInt8) throws -> (MemorySystem, UnsafeMutableRawPointer, UnsafeMutableRawPointer) {
         let sys = try makeSystem(lazyMaxPages: 1 << 20)
         let pooled = try #require(sys.vmalloc(4 * 4096))
         sys.vfree(pooled)
         let p = try #require(sys.vrealloc(nil, 4096, .kernel))
-        fill(p, 4096, seed: 5)
+        fill(p, 4096, seed: seed)
+        return (sys, pooled, p)
+    }
+
+    /// A page grown to four while the pool holds a four-page area: the content moves into that
+    /// area with no syscall, and the old area is lazily freed onto its pool as vfree frees it —
+    /// its PTEs gone, its frame counted free at once, and the next one-page vmalloc takes it back.
+    @Test func aMoveIntoAPooledAreaKeepsContentAndFreesTheOldAreaAsVfree() throws {
+        let (sys, pooled, p) = try pooledAreaAndPage(seed: 5)
         let before = sys.meminfo()
         let syscalls = vmshim_thread_syscalls()
         let n = try #require(sys.vrealloc(p, 4 * 4096, .kernel))
@@ -64,11 +71,7 @@ import VmallocTestSupport
     /// is never revived) moves the long way, whose vmalloc takes the pooled area: the pool gives
     /// it once, and nothing is lost.
     @Test func anAreaVfreeFreesTheLongWayMovesTheLongWay() throws {
-        let sys = try makeSystem(lazyMaxPages: 1 << 20)
-        let pooled = try #require(sys.vmalloc(4 * 4096))
-        sys.vfree(pooled)
-        let p = try #require(sys.vrealloc(nil, 4096, .kernel))
-        fill(p, 4096, seed: 8)
+        let (sys, pooled, p) = try pooledAreaAndPage(seed: 8)
         #expect(sys.set_memory_ro(p, 1) == 0)
         let n = try #require(sys.vrealloc(p, 4 * 4096, .kernel))
         #expect(n == pooled)

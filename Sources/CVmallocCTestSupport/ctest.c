@@ -57,7 +57,10 @@ uint32_t ctest_pf_value(int which) {
     return values[which];
 }
 
-void *ctest_vmalloc(unsigned long size) { return vmalloc(size); }
+// The test names this function as vmalloc's caller: an optimised build would make the call a
+// tail call, and the return address then the Swift test's (the kernel, built with frame
+// pointers, keeps sibling calls out for the same reason).
+__attribute__((disable_tail_calls)) void *ctest_vmalloc(unsigned long size) { return vmalloc(size); }
 void *ctest_vmalloc_gfp(unsigned long size, uint32_t gfp) { return __vmalloc(size, gfp); }
 void ctest_vfree(void *p) { vfree(p); }
 

@@ -238,6 +238,44 @@ import VmallocTestSupport
         #expect(free - Self.unowned(sys) == chunkBytes)
     }
 
+    /// A program that comes back for its per-CPU memory after the reporter gave it back (it
+    /// pauses longer than the keep time) has its next round's chunks kept longer: past twice
+    /// that pause, where the first keep time would have let them go. They still go back by
+    /// themselves.
+    @Test func theKeepTimeFollowsTheProgramsPauses() throws {
+        let chunkBytes = PerCPUAllocator.unitSize * PerCPUAllocator.nrPossibleCPUs
+        let delay = 0.02
+        let sys = try makeSystem(
+            mib: 64 + 8 * chunkBytes >> 20, minFreePages: 16, freePageReportingDelay: .milliseconds(20))
+        let keep = Double(PerCPUAllocator.keptDelays) * delay
+        let perChunk = PerCPUAllocator.unitSize / PerCPUAllocator.maxAllocation
+        func round() throws {
+            let live = try (0..<5 * perChunk).map { _ in
+                try #require(sys.__alloc_percpu(PerCPUAllocator.maxAllocation, 8))
+            }
+            for p in live { sys.free_percpu(p) }
+        }
+        func keptUntilGivenBack(within seconds: Double) -> Double {
+            let start = Date()
+            while sys.percpu.keptChunks > 1, Date().timeIntervalSince(start) < seconds {
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+            return Date().timeIntervalSince(start)
+        }
+        try round()
+        let first = keptUntilGivenBack(within: 10)
+        #expect(sys.percpu.keptChunks == 1 && first >= keep * 0.9, "first keep \(first) s")
+        // A pause past the keep time, then the program comes back: its chunks are made again.
+        Thread.sleep(forTimeInterval: keep / 2)
+        let created = sys.percpu.chunksCreated
+        try round()
+        #expect(sys.percpu.chunksCreated > created)
+        // Kept now past twice the pause (the keep time and the sleep): 3 keep times at least.
+        let second = keptUntilGivenBack(within: 20)
+        #expect(sys.percpu.keptChunks == 1, "the longer keep still gives them back by itself")
+        #expect(second >= 2 * keep, "second keep \(second) s against a first of \(first) s")
+    }
+
     /// Allocations and frees in random order: no allocation overlaps another (each keeps the
     /// mark written into every copy), and the chunks all go back but the spare.
     @Test func randomInterleavingKeepsEveryCopyIntact() throws {

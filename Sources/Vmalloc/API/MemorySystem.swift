@@ -38,7 +38,8 @@ public final class MemorySystem: Sendable {
         /// How long frees must pause before freed memory is given back to the OS by itself: the
         /// lazily freed areas are purged and free blocks of 2 MiB or more punched out of the memfds
         /// (free page reporting), and the per-CPU allocator's empty chunks kept for 30 such delays
-        /// are vfreed (the reporter passes again every delay while some are kept). nil:
+        /// (at first; then twice the pauses the program makes between rounds, up to 300) are
+        /// vfreed (the reporter passes again every delay while some are kept). nil:
         /// `vm_unmap_aliases()` purges and `reportFreePages()` punches only when called, and kept
         /// chunks go back only under memory or VA pressure.
         public var freePageReportingDelay: Duration?

@@ -23,7 +23,8 @@ import Synchronization
 /// allocates it again (pcpu_alloc_test's repeats) would pay that each time: a repeat that
 /// rebuilt its chunks ran at 2.1–2.8 M ops/s, one that found them kept at 4.6–5.1 M, against
 /// glibc's 3.0–4.0 M. So every empty chunk is kept, counted in `bytes`, until memory is asked
-/// for, or until it has been kept `keptDelays` free page reporting delays (30 s by default): all
+/// for, or until it has been kept a keep time (`keptDelays` free page reporting delays, 30 s by
+/// default, at first; it then follows the program's pauses between rounds): all
 /// but one (the kernel's spare) are vfreed whenever the VA space purges everything
 /// (`KeptAreas`), under memory pressure (the space's `ReclaimSource` pass, and a page allocation
 /// that finds the buddy lists short) and on a VA or VMA shortage, just before the lazily freed
@@ -63,13 +64,16 @@ final class PerCPUAllocator: Sendable {
     /// Possible CPUs, one unit each (`nr_cpu_ids`): configured processors, as
     /// `sysconf(_SC_NPROCESSORS_CONF)` counts them, at least 1.
     static let nrPossibleCPUs = max(1, sysconf(Int32(_SC_NPROCESSORS_CONF)))
-    /// How many free page reporting delays an empty chunk is kept before the reporter vfrees
-    /// it: 30 (30 s at the default 1 s), the time the kernel's page reporting takes to give back
-    /// every free page of an idle system (mm/page_reporting.c, budgeted passes 2 s apart). The
-    /// first pause in frees gives the lazily freed areas back; a program that pauses between
-    /// rounds of per-CPU allocations (pcpu_alloc_test's repeats, seconds apart in the bench)
-    /// keeps its chunks.
+    /// How many free page reporting delays an empty chunk is kept, at first, before the
+    /// reporter vfrees it: 30 (30 s at the default 1 s), the time the kernel's page reporting
+    /// takes to give back every free page of an idle system (mm/page_reporting.c, budgeted
+    /// passes 2 s apart). The first pause in frees gives the lazily freed areas back; a program
+    /// that pauses between rounds of per-CPU allocations (pcpu_alloc_test's repeats, seconds
+    /// apart in the bench) keeps its chunks.
     static let keptDelays = 30
+    /// The most delays the keep time grows to when a program keeps coming back for chunks
+    /// after longer pauses (`keepNs`): 300, five minutes at the default.
+    static let maxKeptDelays = 300
 
     private static let granulesPerUnit = unitSize / granule
     /// Slot of a chunk whose longest free extent is n granules: fls(n), so every chunk in a slot
@@ -240,17 +244,28 @@ final class PerCPUAllocator: Sendable {
     var keptChunks: Int { kept.withLock { $0.count } }
     private let space: VmallocSpace
     private let log: Printk
-    /// Nanoseconds a kept chunk waits before the reporter's pass vfrees it (`keptDelays`
-    /// reporting delays).
-    private let keepNs: UInt64
+    /// Nanoseconds a kept chunk waits before the reporter's pass vfrees it, learnt from the
+    /// program's pauses between rounds (as tcmalloc's and jemalloc's give-back rates adapt): a
+    /// chunk created again after such a pass vfreed chunks (the program came back for its
+    /// per-CPU memory after a longer pause than the keep time, and paid to populate it again)
+    /// sets it to twice that pause; a pass that vfrees chunks again before any is created
+    /// halves it. Between `keptDelays` and `maxKeptDelays` reporting delays.
+    private let keepNs: Atomic<UInt64>
+    private let minKeepNs: UInt64
+    private let maxKeepNs: UInt64
+    /// When the reporter's pass last vfreed kept chunks, until a chunk is created (0: not since).
+    private let idleRelease = Atomic<UInt64>(0)
 
-    /// Chunks from `space`; kept ones wait `keptDelays` times `reportingDelay` for the free
-    /// page reporter (nil: no reporter, they go back only under pressure).
+    /// Chunks from `space`; kept ones wait `keptDelays` times `reportingDelay` (at first) for
+    /// the free page reporter (nil: no reporter, they go back only under pressure).
     init(space: VmallocSpace, log: Printk, reportingDelay: Duration?) {
         self.space = space
         self.log = log
         let (s, atto) = (reportingDelay ?? .zero).components
-        keepNs = UInt64(Self.keptDelays) * (UInt64(max(s, 0)) * 1_000_000_000 + UInt64(max(atto, 0) / 1_000_000_000))
+        let delay = UInt64(max(s, 0)) * 1_000_000_000 + UInt64(max(atto, 0) / 1_000_000_000)
+        minKeepNs = UInt64(Self.keptDelays) * delay
+        maxKeepNs = UInt64(Self.maxKeptDelays) * delay
+        keepNs = Atomic(minKeepNs)
         groups = (0..<Self.nrPossibleCPUs).map { _ in Group() }
         unretained = .allocate(capacity: groups.count)
         unretained.initialize(from: groups.map { Unmanaged.passUnretained($0) }, count: groups.count)
@@ -358,6 +373,13 @@ final class PerCPUAllocator: Sendable {
         else { return nil }
         chunkCount.add(1, ordering: .relaxed)
         created.add(1, ordering: .relaxed)
+        let released = idleRelease.exchange(0, ordering: .relaxed)
+        if released != 0 {
+            // Chunks kept `keep` went at `released`, and are needed again: the pause was longer.
+            let keep = keepNs.load(ordering: .relaxed)
+            let pause = keep &+ (Printk.monotonicNs() &- released)
+            keepNs.store(min(maxKeepNs, max(keep, 2 &* pause)), ordering: .relaxed)
+        }
         return PerCPUChunk(base: Int(bitPattern: p), granules: Self.granulesPerUnit)
     }
 }
@@ -369,9 +391,17 @@ extension PerCPUAllocator: KeptAreas {
     @discardableResult
     func releaseKeptAreas() -> Int { releaseKept(keptFor: 0).released }
 
-    /// Vfrees the kept empty chunks but the spare that have been kept `keptDelays` reporting
-    /// delays; how many went, and whether others are kept still (the reporter comes back).
-    func releaseIdleKeptAreas() -> (released: Int, waiting: Bool) { releaseKept(keptFor: keepNs) }
+    /// Vfrees the kept empty chunks but the spare that have been kept the keep time (`keepNs`);
+    /// how many went, and whether others are kept still (the reporter comes back).
+    func releaseIdleKeptAreas() -> (released: Int, waiting: Bool) {
+        let keep = keepNs.load(ordering: .relaxed)
+        let result = releaseKept(keptFor: keep)
+        if result.released > 0, idleRelease.exchange(Printk.monotonicNs(), ordering: .relaxed) != 0 {
+            // The last ones given back were not needed again: the pauses are shorter.
+            keepNs.store(max(minKeepNs, keep / 2), ordering: .relaxed)
+        }
+        return result
+    }
 
     private func releaseKept(keptFor ns: UInt64) -> (released: Int, waiting: Bool) {
         let now = Printk.monotonicNs()

@@ -248,8 +248,9 @@ final class PerCPUAllocator: Sendable {
     /// program's pauses between rounds (as tcmalloc's and jemalloc's give-back rates adapt): a
     /// chunk created again after such a pass vfreed chunks (the program came back for its
     /// per-CPU memory after a longer pause than the keep time, and paid to populate it again)
-    /// sets it to twice that pause; a pass that vfrees chunks again before any is created
-    /// halves it. Between `keptDelays` and `maxKeptDelays` reporting delays.
+    /// sets it to twice that pause; a give-back a keep time or more after the last one, with no
+    /// chunk created between, halves it. Between `keptDelays` and `maxKeptDelays` reporting
+    /// delays.
     private let keepNs: Atomic<UInt64>
     private let minKeepNs: UInt64
     private let maxKeepNs: UInt64
@@ -396,10 +397,12 @@ extension PerCPUAllocator: KeptAreas {
     func releaseIdleKeptAreas() -> (released: Int, waiting: Bool) {
         let keep = keepNs.load(ordering: .relaxed)
         let result = releaseKept(keptFor: keep)
-        if result.released > 0, idleRelease.exchange(Printk.monotonicNs(), ordering: .relaxed) != 0 {
-            // The last ones given back were not needed again: the pauses are shorter.
-            keepNs.store(max(minKeepNs, keep / 2), ordering: .relaxed)
-        }
+        guard result.released > 0 else { return result }
+        let now = Printk.monotonicNs()
+        let last = idleRelease.exchange(now, ordering: .relaxed)
+        // Chunks given back a keep time or more ago were not needed again: the pauses are
+        // shorter. (Passes a delay apart that give back one round's chunks are one give-back.)
+        if last != 0 && now &- last >= keep { keepNs.store(max(minKeepNs, keep / 2), ordering: .relaxed) }
         return result
     }
 

@@ -20,8 +20,7 @@ final class FreePageReporter: Sendable {
     /// A reporter for `allocator`'s free blocks, once frees have paused for `delay`.
     init(allocator: PageAllocator, delay: Duration) {
         self.allocator = allocator
-        let (s, atto) = delay.components
-        delayNs = UInt64(max(s, 0)) * 1_000_000_000 + UInt64(max(atto, 0) / 1_000_000_000)
+        delayNs = delay.nanoseconds
     }
 
     /// Start the thread.

@@ -262,8 +262,7 @@ final class PerCPUAllocator: Sendable {
     init(space: VmallocSpace, log: Printk, reportingDelay: Duration?) {
         self.space = space
         self.log = log
-        let (s, atto) = (reportingDelay ?? .zero).components
-        let delay = UInt64(max(s, 0)) * 1_000_000_000 + UInt64(max(atto, 0) / 1_000_000_000)
+        let delay = (reportingDelay ?? .zero).nanoseconds
         minKeepNs = UInt64(Self.keptDelays) * delay
         maxKeepNs = UInt64(Self.maxKeptDelays) * delay
         keepNs = Atomic(minKeepNs)
@@ -411,10 +410,11 @@ extension PerCPUAllocator: KeptAreas {
         let (surplus, waiting) = kept.withLock { k -> ([PerCPUChunk], Bool) in
             // After the spare, chunks are in the order they were kept (a group takes the last):
             // the ones kept long enough are a prefix.
-            var end = min(k.count, 1)
+            let first = min(k.count, 1)
+            var end = first
             while end < k.count && now &- k[end].keptSince >= ns { end += 1 }
-            defer { k.removeSubrange(min(k.count, 1)..<end) }
-            return (Array(k[min(k.count, 1)..<end]), end < k.count)
+            defer { k.removeSubrange(first..<end) }
+            return (Array(k[first..<end]), end < k.count)
         }
         for chunk in surplus {
             chunkCount.subtract(1, ordering: .relaxed)

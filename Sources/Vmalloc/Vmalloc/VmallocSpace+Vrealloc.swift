@@ -69,7 +69,7 @@ extension VmallocSpace {
             let page = PhysicalMemory.pageSize
             vmshim_zero(n + copied, (size + page - 1) / page * page - copied)
         }
-        if purgeDue { purge(shard: areas.shardIndex(of: p - areas.base), decay: true) }
+        purgeIfDue(purgeDue, offset: p - areas.base)
         return n
     }
 

@@ -434,14 +434,14 @@ final class VmallocSpace: Sendable {
         if areas.freesLazilyFast && kind == .vmalloc && pageCount == nil,
             case .freed(let due) = areas.freeLazily(offset: offset, pageTable: pageTable)
         {
-            if due { purge(shard: areas.shardIndex(of: offset), decay: true) }
+            purgeIfDue(due, offset: offset)
             return nil
         }
         // The common vm_unmap_ram likewise: a remap of the same frames then finds it lingering.
         if areas.freesLazilyFast && kind == .vmMapRam, let n = pageCount,
             case .freed(let due) = areas.unmapRamLazily(offset: offset, pageCount: n, pageTable: pageTable)
         {
-            if due { purge(shard: areas.shardIndex(of: offset), decay: true) }
+            purgeIfDue(due, offset: offset)
             return nil
         }
         // vmalloc areas and vm_map_ram areas are unmapped lazily (vmap areas at once), unless
@@ -452,7 +452,7 @@ final class VmallocSpace: Sendable {
         guard case .lazy(let due) = removal else {
             return finishFree(p, removal, kind: kind, function: function, pageCount: pageCount)
         }
-        if due { purge(shard: areas.shardIndex(of: offset), decay: true) }
+        purgeIfDue(due, offset: offset)
         return nil
     }
 
@@ -568,13 +568,20 @@ final class VmallocSpace: Sendable {
         (0..<areas.shardCount).reduce(0) { $0 + purge(shard: $1) }
     }
 
+    /// A lazy free left the shard of offset past its share of lazy pages (`due`): purge it,
+    /// decaying its pools, as `purge_vmap_area_lazy` runs when `vmap_lazy_nr` passes the
+    /// threshold. vfree's, vm_unmap_ram's and vrealloc's move end here.
+    func purgeIfDue(_ due: Bool, offset: Int) {
+        if due { purge(shard: areas.shardIndex(of: offset), decay: true) }
+    }
+
     /// Purge shard `k`: take its lazily freed areas (with `decay`, as a free past the lazy
     /// threshold purges: the older part of each small pool stays, as the kernel's
     /// `decay_va_pool_node` leaves it; with `aliasesOnly`, only when it holds lingering
     /// `vm_map_ram` aliases: `VmapAreas.takeLazy`), unmap them (adjacent ones in one syscall),
     /// then give back their frames, VMAs and VA.
     @discardableResult
-    func purge(shard k: Int, decay: Bool = false, aliasesOnly: Bool = false) -> Int {
+    private func purge(shard k: Int, decay: Bool = false, aliasesOnly: Bool = false) -> Int {
         let (batch, unmapped) = aliasPurge.withLock { _ -> ([AreaRecord], Bool) in
             let (batch, counted) = areas.takeLazy(shard: k, decay: decay, aliasesOnly: aliasesOnly)
             guard counted else { return (batch, false) }

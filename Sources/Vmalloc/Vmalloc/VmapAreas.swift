@@ -350,7 +350,7 @@ final class VmapAreas: @unchecked Sendable {
         vmshim_copy(base + start, base + offset, old)
         // `reusePooled` stored no record: `a` still points at the old area's.
         Self.freeOntoPool(&s, id, at: a, owner: offset, oldKey, pageTable: pageTable)
-        return .moved(to: start, copied: old, purgeDue: s.lazyPages &+ s.lazyMapRamPages > lazyPagesPerShard)
+        return .moved(to: start, copied: old, purgeDue: s.pastLazyShare(lazyPagesPerShard))
     }
 
     /// What the caller of a non-lazy removal must give back (a few words, not the whole record).
@@ -431,7 +431,7 @@ final class VmapAreas: @unchecked Sendable {
                     s.linkLazy(id)
                 }
             }
-            return .lazy(purgeDue: s.lazyPages &+ s.lazyMapRamPages > perShard)
+            return .lazy(purgeDue: s.pastLazyShare(perShard))
         }
     }
 
@@ -488,7 +488,7 @@ final class VmapAreas: @unchecked Sendable {
             let a = s.records.at(trusted: id)
             guard let key = Self.fastFreePool(a) else { return .declined }
             Self.freeOntoPool(&s, id, at: a, owner: offset, key, pageTable: pageTable)
-            return .freed(purgeDue: s.lazyPages &+ s.lazyMapRamPages > perShard)
+            return .freed(purgeDue: s.pastLazyShare(perShard))
         }
     }
 
@@ -539,7 +539,7 @@ final class VmapAreas: @unchecked Sendable {
             a.pointee.state = .lazy
             // The allocator learns of the lingering alias here, under the lock (`removeBusy`).
             if s.poolMapRam(id, at: a) { allocator.lazyAliases.wrappingAdd(1, ordering: .releasing) }
-            return .freed(purgeDue: s.lazyPages &+ s.lazyMapRamPages > perShard)
+            return .freed(purgeDue: s.pastLazyShare(perShard))
         }
     }
 

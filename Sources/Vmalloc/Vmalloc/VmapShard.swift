@@ -70,6 +70,11 @@ final class VmapShard: Sendable {
             setPool(key, id)
         }
 
+        /// Whether the shard's lazily freed pages are past its `share` of the lazy threshold: the
+        /// free that made them so purges the shard (`VmallocSpace.purgeIfDue`).
+        @inline(__always)
+        func pastLazyShare(_ share: Int) -> Bool { lazyPages &+ lazyMapRamPages > share }
+
         /// Take the newest area off pool `key` and make it live for a new owner of `pages` pages
         /// who asked for `requested` bytes (`revive`); nil when the pool is empty, else where the
         /// owner starts. vmalloc's reuse and vrealloc's move (`VmapAreas.moveLocked`) both take

@@ -113,6 +113,56 @@ import VmallocTestSupport
         expectNothingLost(sys)
     }
 
+    /// A loop of mixed sizes keeps reusing the area it freed last, as the kernel's vmalloc keeps
+    /// taking the hot pages of its per-CPU lists: every size up to the class of 100 pages takes
+    /// the 112-page area back, its owner's pages the area's last (the guard right after them),
+    /// with no syscall; the lead counts as slack, not as used.
+    @Test func mixedSizesReuseTheAreaFreedLast() throws {
+        let sys = try makeSystem(lazyMaxPages: 1 << 20)
+        guard sys.space.mapper.guardMarkers else { return }  // exact areas: no class to share
+        let first = try #require(sys.vmalloc(100 * 4096))
+        let end = first + 100 * 4096
+        sys.vfree(first)
+        let before = vmshim_thread_syscalls()
+        for pages in [1, 37, 100, 2, 64, 99, 5, 16, 3] {
+            let p = try #require(sys.vmalloc(pages * 4096))
+            #expect(p + pages * 4096 == end, "\(pages) pages")
+            #expect(sys.vmalloc_to_page(p - 4096) == nil)
+            #expect(sys.meminfo().vmallocUsed == pages * 4096)
+            #expect(sys.space.areas.slackPages == 112 - pages)
+            fill(p, pages * 4096, seed: UInt8(pages))
+            #expect(check(p, pages * 4096, seed: UInt8(pages)))
+            sys.vfree(p)
+        }
+        #expect(vmshim_thread_syscalls() == before)
+        expectNothingLost(sys)
+    }
+
+    /// A lead of more than a quarter of the class is taken only within the shard's slack budget
+    /// (`VmapAreas.hotSlackBudget`): a page that would pass it gets an area of its own class,
+    /// and the hot area stays pooled.
+    @Test func leadsPastAQuarterStayWithinTheSlackBudget() throws {
+        let sys = try makeSystem(lazyMaxPages: 1 << 20)
+        guard sys.space.mapper.guardMarkers else { return }
+        let big = try #require(sys.vmalloc(256 * 4096))
+        sys.vfree(big)
+        let a = try #require(sys.vmalloc(4096))
+        #expect(a == big + 255 * 4096)
+        #expect(sys.space.areas.slackPages == 255)
+        let mid = try #require(sys.vmalloc(8 * 4096))
+        sys.vfree(mid)
+        let b = try #require(sys.vmalloc(4096))
+        #expect(b != mid + 7 * 4096)
+        #expect(sys.space.areas.slackPages == 255)
+        // Within a quarter the budget does not apply: seven pages take the eight-page area.
+        let c = try #require(sys.vmalloc(7 * 4096))
+        #expect(c == mid + 4096)
+        #expect(sys.space.areas.slackPages == 256)
+        for p in [a, b, c] { sys.vfree(p) }
+        #expect(sys.space.areas.slackPages == 0)
+        expectNothingLost(sys)
+    }
+
     /// Areas above the direct pools' 256 pages are pooled by (pages, node) in the flat table.
     @Test func largeAreasAreReusedWithoutASyscall() throws {
         let sys = try makeSystem(lazyMaxPages: 1 << 20)

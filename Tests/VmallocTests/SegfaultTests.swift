@@ -49,9 +49,9 @@ import VmallocTestSupport
     @Test func staleMovedPointerFaultsOnceItsFrameIsTaken() async {
         await #expect(processExitsWith: .signal(SIGSEGV)) {
             let sys = try! makeSystem(mib: 16)
+            let p = sys.vrealloc(nil, 4096, .kernel)!
             let pooled = sys.vmalloc(4 * 4096)!
             sys.vfree(pooled)
-            let p = sys.vrealloc(nil, 4096, .kernel)!
             p.storeBytes(of: 1, as: UInt8.self)
             let n = sys.vrealloc(p, 4 * 4096, .kernel)!
             precondition(n == pooled, "the move did not take the pooled area")

@@ -15,9 +15,11 @@ import VmallocTestSupport
     /// filled from `seed`: what a move of that page to four pages finds.
     func pooledAreaAndPage(seed: UInt8) throws -> (MemorySystem, UnsafeMutableRawPointer, UnsafeMutableRawPointer) {
         let sys = try makeSystem(lazyMaxPages: 1 << 20)
+        // The page first: made after the four-page area's vfree, it would take that area (the
+        // shard's hot one, `VmapShard.State.reuseHot`).
+        let p = try #require(sys.vrealloc(nil, 4096, .kernel))
         let pooled = try #require(sys.vmalloc(4 * 4096))
         sys.vfree(pooled)
-        let p = try #require(sys.vrealloc(nil, 4096, .kernel))
         fill(p, 4096, seed: seed)
         return (sys, pooled, p)
     }
@@ -52,10 +54,10 @@ import VmallocTestSupport
     /// leave them.
     @Test func aZeroingMoveClearsWhatThePooledAreaHeld() throws {
         let sys = try makeSystem(lazyMaxPages: 1 << 20)
+        let p = try #require(sys.vrealloc(nil, 3000, .kernel))
         let pooled = try #require(sys.vmalloc(4 * 4096))
         memset(pooled, 0xA5, 4 * 4096)
         sys.vfree(pooled)
-        let p = try #require(sys.vrealloc(nil, 3000, .kernel))
         fill(p, 3000, seed: 2)
         p.storeBytes(of: 0xEE, toByteOffset: 3500, as: UInt8.self)  // past the requested size
         let size = 4 * 4096 - 100
@@ -110,9 +112,9 @@ import VmallocTestSupport
     /// maps nothing: its frame went to the new owner unmapped from the stale address.
     @Test func theOldAreasFrameLeavesItsMappingBeforeAnotherOwnerGetsIt() throws {
         let sys = try makeSystem(mib: 16)
+        let p = try #require(sys.vrealloc(nil, 4096, .kernel))
         let pooled = try #require(sys.vmalloc(4 * 4096))
         sys.vfree(pooled)
-        let p = try #require(sys.vrealloc(nil, 4096, .kernel))
         let pfn = try #require(sys.vmalloc_to_pfn(p))
         let n = try #require(sys.vrealloc(p, 4 * 4096, .kernel))
         #expect(n == pooled)

@@ -10,11 +10,16 @@
 /// a marker zaps that page's PTE, a TLB shootdown interrupting every other CPU that runs this
 /// process — two threads then ran at a third of one.
 ///
+/// Because the guard follows the owner whatever its size, an area also serves a smaller request
+/// of another class: the shard's hot area, the one freed last, is tried first
+/// (`VmapShard.State.reuseHot`), so a loop of mixed sizes keeps touching the same frames.
+///
 /// Accounting (the kernel's figures stay exact): `nrPages`, `pages=` in vmallocinfo, PTEs,
 /// `VmallocUsed` and `vmalloc_to_page` cover the requested pages only. The frames in front of
-/// the owner (the lead, at most a quarter of the class) are held by the area: they are not
-/// free, so they count neither in `MemFree` nor in `VmallocUsed`; `VmapAreas.slackPages` says
-/// how many there are. Once the area is freed every frame of its class is lazily freed.
+/// the owner (the lead: at most a quarter of the class, or within the shard's
+/// `VmapAreas.hotSlackBudget` for a hot area's smaller owner) are held by the area: they are
+/// not free, so they count neither in `MemFree` nor in `VmallocUsed`; `VmapAreas.slackPages`
+/// says how many there are. Once the area is freed every frame of its class is lazily freed.
 enum SizeClass {
     /// Requests above this many pages get exact areas (the reuse pools' direct range).
     static let maxPages = VmapAreas.smallPoolPages

@@ -341,7 +341,9 @@ final class VmapAreas: @unchecked Sendable {
         }
         let pages = (size &+ PhysicalMemory.pageSize &- 1) &>> Int(VMSHIM_PAGE_SHIFT)
         let key = PoolKey(classPages: classPages(for: pages), node: NUMA_NO_NODE)
-        guard let start = s.reusePooled(key, pages: pages, requested: size, caller: caller, pageTable: pageTable)
+        guard
+            let start = s.reusePooled(
+                key, pages: pages, requested: size, caller: caller, pageTable: pageTable, tryHot: sizeClasses)
         else { return .tooSmall(requested: old) }
         // The copy runs here, under the lock, while the old area is still live: once it is
         // lazily freed, a purge on any thread may unmap it and hand its frames to another owner.
@@ -557,6 +559,11 @@ final class VmapAreas: @unchecked Sendable {
     /// Classes with a direct pool (`PoolHeads`) per node slot; larger areas are keyed in a table.
     static let smallPoolPages = 256
 
+    /// The most frames a shard's live areas may hold past their owners' pages through leads of
+    /// more than a quarter of their class (`VmapShard.State.reuseHot`): 1 MiB, the frames of
+    /// the largest small class. A reuse that would pass it takes its own class's area instead.
+    static let hotSlackBudget = smallPoolPages
+
     /// Which reuse pool a plain area of `classPages` frames asked for on `node` belongs to.
     struct PoolKey {
         /// Index into `smallPools` (node slot × `smallPoolPages` + class − 1), or -1.
@@ -602,7 +609,8 @@ final class VmapAreas: @unchecked Sendable {
         }
         let key = PoolKey(classPages: classPages, node: node)
         return withShard(localShard) { s in
-            s.reusePooled(key, pages: pages, requested: requested, caller: caller, pageTable: pageTable)
+            s.reusePooled(
+                key, pages: pages, requested: requested, caller: caller, pageTable: pageTable, tryHot: sizeClasses)
         }
     }
 

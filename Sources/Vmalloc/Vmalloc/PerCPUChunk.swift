@@ -47,12 +47,18 @@ final class PerCPUChunk: @unchecked Sendable {
     private var storageCapacity = 16
     /// Extents compared at once by a first fit (their starts and ends in two SSE registers).
     private static let extentGroup = 4
+    /// Blocks compared or updated at once (`firstBlock`, `addToFirsts`): one AVX register of
+    /// 32-bit lanes. `blockLongest` holds `blockGroup - 1` zero entries past the last block and
+    /// `blockFirst` `blockGroup` past it (one is its closing entry), so a group read from any
+    /// block stays in the buffer.
+    private static let blockGroup = 8
     /// One bit per granule: set where a live allocation starts.
     private let starts: UnsafeMutablePointer<UInt64>
     private let startWords: Int
     /// Per block k, how many extents start before block k: the index in `extents` of the first
     /// extent that starts in it or after it; one more entry, `extentCount`, closes the last block,
-    /// then 7 that mean nothing, so that `addToFirsts(from:)` changes 8 at a time.
+    /// then `blockGroup - 1` that mean nothing, so that `addToFirsts(from:)` changes a group at a
+    /// time.
     private let blockFirst: UnsafeMutablePointer<Int32>
     /// Per block, the length of the longest free extent that starts in it, then zeros (no
     /// request is that short) so that a group of 8 read from any block is in the buffer: a
@@ -86,18 +92,17 @@ final class PerCPUChunk: @unchecked Sendable {
         self.base = base
         self.granules = granules
         blockCount = (granules + Self.blockGranules - 1) >> Self.blockShift
-        storage = .allocate(capacity: storageCapacity + Self.extentGroup - 1)
-        storage.initialize(repeating: Extent(start: 0, end: 0), count: storageCapacity + Self.extentGroup - 1)
+        storage = Self.makeStorage(storageCapacity)
         extents = storage
         extents[0] = Extent(start: 0, end: Int32(granules))
         startWords = (granules + 63) >> 6
         starts = .allocate(capacity: startWords)
         starts.initialize(repeating: 0, count: startWords)
-        blockFirst = .allocate(capacity: blockCount + 8)
-        blockFirst.initialize(repeating: 1, count: blockCount + 8)
+        blockFirst = .allocate(capacity: blockCount + Self.blockGroup)
+        blockFirst.initialize(repeating: 1, count: blockCount + Self.blockGroup)
         blockFirst[0] = 0
-        blockLongest = .allocate(capacity: blockCount + 7)
-        blockLongest.initialize(repeating: 0, count: blockCount + 7)
+        blockLongest = .allocate(capacity: blockCount + Self.blockGroup - 1)
+        blockLongest.initialize(repeating: 0, count: blockCount + Self.blockGroup - 1)
         blockLongest[0] = Int32(granules)
         blockBound = .allocate(capacity: blockCount)
         blockBound.initialize(repeating: 0, count: blockCount)
@@ -172,9 +177,9 @@ final class PerCPUChunk: @unchecked Sendable {
     }
 
     /// The first block from `b` whose longest free extent holds `count` granules (at least 1),
-    /// or one at or past `blockCount` if none does: 8 blocks per compare, whose lanes that hold
-    /// it narrow to a byte each of a word (pcmpgtd, packssdw, packsswb), so the lowest is its
-    /// lowest set bit.
+    /// or one at or past `blockCount` if none does: `blockGroup` blocks per compare, whose lanes
+    /// that hold it narrow to a byte each of a word (pcmpgtd, packssdw, packsswb), so the lowest
+    /// is its lowest set bit.
     @inline(__always)
     private func firstBlock(from b: Int, holding count: Int) -> Int {
         var b = b
@@ -184,7 +189,7 @@ final class PerCPUChunk: @unchecked Sendable {
             let holds = SIMD8<Int32>(repeating: 0).replacing(with: -1, where: lengths .>= wanted)
             let lanes = unsafeBitCast(SIMD8<Int8>(truncatingIfNeeded: holds), to: UInt64.self)
             if lanes != 0 { return b &+ lanes.trailingZeroBitCount &>> 3 }
-            b &+= 8
+            b &+= Self.blockGroup
         }
         return b
     }
@@ -303,7 +308,8 @@ final class PerCPUChunk: @unchecked Sendable {
     }
 
     /// Adds `delta` to the first-extent index of every block from `k` and the closing entry (an
-    /// extent inserted or removed before them): 8 at a time, into the padding past the end.
+    /// extent inserted or removed before them): `blockGroup` at a time, into the padding past the
+    /// end.
     @inline(__always)
     private func addToFirsts(from k: Int, _ delta: Int32) {
         var k = k
@@ -311,7 +317,7 @@ final class PerCPUChunk: @unchecked Sendable {
             let group = UnsafeMutableRawPointer(blockFirst + k)
             let moved = group.loadUnaligned(as: SIMD8<Int32>.self) &+ SIMD8(repeating: delta)
             group.storeBytes(of: moved, as: SIMD8<Int32>.self)
-            k &+= 8
+            k &+= Self.blockGroup
         }
     }
 
@@ -354,12 +360,18 @@ final class PerCPUChunk: @unchecked Sendable {
     private func reallocate() {
         // At most one extent per two granules: an allocation or a hole between any two.
         storageCapacity = max(16, extentCount * 2)
-        let moved = UnsafeMutablePointer<Extent>.allocate(capacity: storageCapacity + Self.extentGroup - 1)
-        moved.moveInitialize(from: extents, count: extentCount)
-        (moved + extentCount).initialize(
-            repeating: Extent(start: 0, end: 0), count: storageCapacity + Self.extentGroup - 1 - extentCount)
+        let moved = Self.makeStorage(storageCapacity)
+        moved.update(from: extents, count: extentCount)
         storage.deallocate()
         (storage, extents) = (moved, moved)
+    }
+
+    /// Extent storage for `capacity` extents and the `extentGroup - 1` of padding after them,
+    /// every one empty (trivial values: a buffer is deallocated without deinitializing).
+    private static func makeStorage(_ capacity: Int) -> UnsafeMutablePointer<Extent> {
+        let storage = UnsafeMutablePointer<Extent>.allocate(capacity: capacity + extentGroup - 1)
+        storage.initialize(repeating: Extent(start: 0, end: 0), count: capacity + extentGroup - 1)
+        return storage
     }
 
     /// Removes extent `i`, moving the extents on its shorter side; every block after its
@@ -485,7 +497,8 @@ final class PerCPUChunk: @unchecked Sendable {
             }
         }
         // The padding after the last block holds nothing, so no scan stops in it.
-        guard (blockCount..<blockCount + 7).allSatisfy({ blockLongest[$0] == 0 }) else { return false }
+        let padding = blockCount..<blockCount + Self.blockGroup - 1
+        guard padding.allSatisfy({ blockLongest[$0] == 0 }) else { return false }
         return blockFirst[0] == 0 && contigHint == longestExtent && (longestExtent == 0 || hintFound)
             && freeGranules == free
     }

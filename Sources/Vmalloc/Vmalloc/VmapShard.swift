@@ -94,7 +94,8 @@ final class VmapShard: Sendable {
         mutating func reusePooled(
             _ key: VmapAreas.PoolKey, pages: Int, requested: Int, caller: CallSite, pageTable: PageTable, tryHot: Bool
         ) -> Int? {
-            if tryHot,
+            // A hot area of the request's own pool is that pool's newest: the plain take below.
+            if tryHot, hotSlot != key.small,
                 let start = reuseHot(key, pages: pages, requested: requested, caller: caller, pageTable: pageTable)
             {
                 return start

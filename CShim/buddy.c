@@ -121,6 +121,27 @@ int vmshim_zone_split(vmshim_zone *z, uint32_t idx, unsigned order, uint32_t kee
     return 0;
 }
 
+int vmshim_zone_split_strided(vmshim_zone *z, uint32_t idx, unsigned order, uint32_t stride) {
+    if (idx >= z->nr_pages || order >= VMSHIM_NR_ORDERS || stride == 0) return -EINVAL;
+    vmshim_page *p = &z->meta[idx];
+    if (p->flags != VMSHIM_PG_HEAD || p->order != order) return -EINVAL;
+    vmshim_owner owner = p->owner;
+    for (uint32_t off = 0; off < 1u << order; off++) {
+        if (off % stride == 0) {
+            vmshim_page *h = &z->meta[idx + off];
+            h->flags = VMSHIM_PG_HEAD;
+            h->order = 0;
+            h->owner = owner;
+            h->priv = 0;
+        } else {
+            // Its buddy is held (a kept frame, or one of this block kept or freed next): it
+            // merges only with other freed frames of the block, as free_block finds them.
+            free_block(z, idx + off, 0);
+        }
+    }
+    return 0;
+}
+
 uint32_t vmshim_zone_free_blocks(const vmshim_zone *z, unsigned min_order, uint32_t *idx_out,
                                  uint8_t *order_out, uint32_t max) {
     uint32_t n = 0;

@@ -31,6 +31,13 @@ int vmshim_zone_free(vmshim_zone *zone, uint32_t idx, unsigned order);
 /// free lists as aligned blocks, merging with free buddies (the accounting of vmshim_zone_free).
 /// 0, or -EINVAL when idx does not head an allocated block of that order or keep is out of range.
 int vmshim_zone_split(vmshim_zone *zone, uint32_t idx, unsigned order, uint32_t keep);
+/// `split_page` keeping every `stride`-th frame: of the allocated block idx of `order`, the frames
+/// at offsets 0, stride, 2 × stride … stay held, each its own order-0 block headed with the
+/// block's owner, and the others go back to the free lists (the accounting of vmshim_zone_free).
+/// vmalloc's batch of one-page areas maps the whole block with one mmap and needs only the frames
+/// that are not under a guard. 0, or -EINVAL when idx does not head an allocated block of that
+/// order or stride is 0.
+int vmshim_zone_split_strided(vmshim_zone *zone, uint32_t idx, unsigned order, uint32_t stride);
 /// Up to `max` free blocks of order ≥ min_order: their first frame's index and order.
 /// Returns how many were written.
 uint32_t vmshim_zone_free_blocks(const vmshim_zone *zone, unsigned min_order, uint32_t *idx_out,

@@ -60,6 +60,19 @@ import VmallocTestSupport
         }
     }
 
+    /// An area of a batch (`VmallocSpace.vmallocBatch`) taken from the pool has its guard page
+    /// too: the frame mapped under it is not the area's, and the marker keeps it out of reach.
+    @Test func batchedAreaFaultsAtItsGuardPage() async {
+        await #expect(processExitsWith: .signal(SIGSEGV)) {
+            let sys = try! makeSystem(lazyMaxPages: 1 << 20)
+            let first = sys.vmalloc(4096)!
+            let p = sys.vmalloc(4096)!
+            precondition(p != first, "no second area")
+            p.storeBytes(of: 1, as: UInt8.self)
+            p.storeBytes(of: 1, toByteOffset: 4096, as: UInt8.self)  // guard page
+        }
+    }
+
     // MARK: Size classes: the guard follows the requested end
 
     @Test func reusedClassAreaFaultsAtItsRequestedEnd() async {

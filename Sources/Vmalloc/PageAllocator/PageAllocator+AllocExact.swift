@@ -33,3 +33,23 @@ extension PageAllocator {
         return nil
     }
 }
+
+extension PageAllocator {
+    /// A block of 2^order frames tried once, opportunistically, as `allocExactOpportunistic`
+    /// tries its block (the low watermark on the zonelist of `node`, no drain, reclaim, wait or
+    /// warning), held by `owner` as single frames every `stride` frames from its first, the
+    /// others free again at once (`Zone.takeStrided`): each held frame is freed on its own with
+    /// `free(pfn:order:)` at order 0. Returns the block's first pfn, or nil with nothing taken.
+    func allocStridedOpportunistic(_ gfp: GFP, order: Int, stride: Int, node: Int, owner: vmshim_owner) -> Int? {
+        guard order <= Self.maxOrder, stride > 0 else { return nil }
+        if !gfp.contains(.noFail) && faults.shouldFail(.pageAlloc) { return nil }
+        for n in nodeList(gfp, node: node).nodes {
+            if let pfn = unretainedZones[n]._withUnsafeGuaranteedRef({
+                $0.takeStrided(order: order, stride: stride, owner: owner, watermark: .low)
+            }) {
+                return pfn
+            }
+        }
+        return nil
+    }
+}

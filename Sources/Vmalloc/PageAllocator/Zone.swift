@@ -67,6 +67,18 @@ final class Zone: Sendable {
         }
     }
 
+    /// Take a block of 2^order frames if that leaves the watermark free, held by `owner` as
+    /// single frames every `stride` frames from its first, the others given back at once
+    /// (`vmshim_zone_split_strided`; like `takeExact`'s tail, never counted as taken). Returns
+    /// the pfn.
+    func takeStrided(order: Int, stride: Int, owner: vmshim_owner, watermark: Watermark) -> Int? {
+        take(order: order, watermark: watermark) { zone, idx in
+            zone.pointee.meta[Int(idx)].owner = owner
+            // Cannot fail: idx heads the block of that order just taken, and stride is positive.
+            _ = vmshim_zone_split_strided(zone, idx, UInt32(order), UInt32(stride))
+        }
+    }
+
     /// Take a block of 2^order frames if that leaves the watermark free, and let `taken` change
     /// it (by its index in the zone) under the same lock hold; returns its pfn.
     @inline(__always)

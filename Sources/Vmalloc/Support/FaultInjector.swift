@@ -63,6 +63,10 @@ final class FaultInjector: Sendable {
         armed.store(n, ordering: .relaxed)
     }
 
+    /// Whether any site is armed: a path that only saves work (vmalloc's batch of areas) stays
+    /// off then, so that each injected failure meets the path its test expects.
+    var isArmed: Bool { armed.load(ordering: .relaxed) != 0 }
+
     /// Whether this call at `site` must fail.
     func shouldFail(_ site: FaultSite) -> Bool {
         guard armed.load(ordering: .relaxed) != 0 else { return false }

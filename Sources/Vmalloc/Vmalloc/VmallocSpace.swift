@@ -43,6 +43,8 @@ final class VmallocSpace: Sendable {
     let allocator: PageAllocator
     let memory: PhysicalMemory
     let log: Printk
+    /// The system's fault injection: `vmallocBatch` stays off while a site is armed.
+    let faults: FaultInjector
     /// `kvfree_rcu`'s batches, flushed before a shortage waits for RCU (weak: they sit above).
     private let deferredFrees = Lock(WeakReference<any DeferredFrees>(nil))
     /// Emptied areas kept mapped for reuse (per-CPU chunks), vfreed before a full purge (weak: the
@@ -57,6 +59,7 @@ final class VmallocSpace: Sendable {
     /// Reserve the region and its page table's root; throws with nothing left mapped when `c`
     /// cannot work.
     init(_ c: Configuration, allocator: PageAllocator, log: Printk, faults: FaultInjector) throws(MemorySystemError) {
+        self.faults = faults
         guard let table = PageTable(allocator: allocator, faults: faults) else {
             throw .invalidConfiguration("no frame for the page-table root")
         }
@@ -205,6 +208,11 @@ final class VmallocSpace: Sendable {
             return p
         }
 
+        if classPages == 1, flags == .alloc, align == page, !gfp.contains(.noFail), vmshim_held_count() == 0,
+            let p = vmallocBatch(size, gfp: gfp, node: node, zero: zero, site: site)
+        {
+            return p
+        }
         let guardBytes = flags.contains(.noGuard) ? 0 : page
         let areaSize = classPages * page + guardBytes
         // With guard markers a plain area's guard page is part of its own mapping (`mapRuns`).
@@ -332,7 +340,7 @@ final class VmallocSpace: Sendable {
         var blocks: [(pfn: Int, order: Int)] = []
         var remaining = nrPages
         var order = PageAllocator.maxOrder
-        let light = gfp.subtracting([.noFail, .directReclaim, .retryMayFail]).union([.noWarn, .noRetry])
+        let light = Self.opportunistic(gfp)
         var triedExact = false
         while remaining > 0 {
             let fits = Int.bitWidth - remaining.leadingZeroBitCount - 1
@@ -363,6 +371,13 @@ final class VmallocSpace: Sendable {
             remaining -= 1
         }
         return blocks
+    }
+
+    /// `gfp` for a take that only saves work (a high-order block, a batch of areas): no
+    /// reclaim, no retry, no NOFAIL and no warning, so that a failure costs nothing and the
+    /// caller falls back to what `gfp` itself allows.
+    static func opportunistic(_ gfp: GFP) -> GFP {
+        gfp.subtracting([.noFail, .directReclaim, .retryMayFail]).union([.noWarn, .noRetry])
     }
 
     /// Give back the frame blocks taken so far when an allocation fails part way (frames, huge

@@ -15,8 +15,13 @@ import VmallocTestSupport
         guard sys.space.mapper.guardMarkers else { return }  // no markers: no batch
         let region = (sys.space.areas.base, sys.space.areas.base + sys.space.areas.regionSize)
         let vmas = vmtest_count_vmas_in(region.0, region.1)
+        let resident = sys.residentBytes()
         let first = try #require(sys.vmalloc(4096))
         #expect(vmtest_count_vmas_in(region.0, region.1) <= vmas + 1)
+        // Every area's page populated (and the page tables the first area needed, at most three
+        // pages); none of the frames under the markers.
+        let populated = sys.residentBytes() - resident
+        #expect(populated >= VmallocSpace.batchAreas * 4096 && populated <= (VmallocSpace.batchAreas + 3) * 4096)
         let free = sys.meminfo().memFree
         let before = vmshim_thread_syscalls()
         var areas = [first]

@@ -103,9 +103,9 @@ final class VmapMapper: @unchecked Sendable {
     /// A batch of `count` one-page areas back to back from offset (`VmallocSpace.vmallocBatch`),
     /// each its page and its guard page: one `mmap` of the 2 × `count` consecutive frames from
     /// pfn (one node's) and a marker on every second page, so the frames under the markers,
-    /// which are not the areas', stay unreachable here. Only the first area's page is populated:
-    /// the others go to the reuse pool at once and their page faults in at its first use, as a
-    /// class area's lead does. On failure what was mapped is unmapped.
+    /// which are not the areas', stay unreachable here. With `populate`, each area's page is
+    /// populated on its own (one `madvise` each: a populate fails on a marker), so a later owner
+    /// of a pooled one takes no fault either. On failure what was mapped is unmapped.
     func mapOnePageBatch(offset: Int, pfn: Int, count: Int) -> Result<Void, Errno> {
         let page = PhysicalMemory.pageSize
         let at = base + offset
@@ -115,14 +115,15 @@ final class VmapMapper: @unchecked Sendable {
                 at, bytes, memory.fd(of: pfn), memory.fileOffset(of: pfn), PageProtection.readWrite.shim, 0))
         guard case .success = mapped else { return mapped }
         for i in 0..<count {
-            if case .failure(let e) = Result(returned: vmshim_guard_install(at + (2 * i + 1) * page, page)) {
+            let area = at + 2 * i * page
+            var done = Result(returned: vmshim_guard_install(area + page, page))
+            if case .success = done, populate {
+                done = Result(returned: vmshim_madvise(area, page, MADV_POPULATE_WRITE))
+            }
+            if case .failure(let e) = done {
                 unmap(offset: offset, bytes: bytes)
                 return .failure(e)
             }
-        }
-        if populate, case .failure(let e) = Result(returned: vmshim_madvise(at, page, MADV_POPULATE_WRITE)) {
-            unmap(offset: offset, bytes: bytes)
-            return .failure(e)
         }
         return .success(())
     }

@@ -53,12 +53,8 @@ extension VmallocSpace {
                 runs: [FrameRun(page: 0, pfn: f.pfn, count: 1)], node: node, vmaCost: 1, guardInMapping: true)
             record.leafTable = pageTable.leaf(offset: record.offset)
             areas.insertBusy(record)
-            if i > 0 {
-                // Lazily freed as vfree frees it: pooled, its frame counted free.
-                if case .freed(let due) = areas.freeLazily(offset: record.offset, pageTable: pageTable) {
-                    purgeIfDue(due, offset: record.offset)
-                }
-            }
+            // Freed as vfree frees it: pooled (lazily freed), its frame counted free.
+            if i > 0 { freeArea(areas.address(record.start), kind: .vmalloc, function: "vfree") }
         }
         pageTable.mapOwner(FrameRun(page: 0, pfn: first, count: 1), from: 0, base: offset, leaf: 0)
         let p = areas.address(offset)

@@ -93,6 +93,15 @@ int vmshim_zone_free(vmshim_zone *z, uint32_t idx, unsigned order) {
     return 0;
 }
 
+// Mark frame idx as the head of an allocated block of `order` held by `owner`.
+static void hold(vmshim_zone *z, uint32_t idx, unsigned order, vmshim_owner owner) {
+    vmshim_page *h = &z->meta[idx];
+    h->flags = VMSHIM_PG_HEAD;
+    h->order = (uint8_t)order;
+    h->owner = owner;
+    h->priv = 0;
+}
+
 int vmshim_zone_split(vmshim_zone *z, uint32_t idx, unsigned order, uint32_t keep) {
     if (idx >= z->nr_pages || order >= VMSHIM_NR_ORDERS || keep == 0 || keep > 1u << order) return -EINVAL;
     vmshim_page *p = &z->meta[idx];
@@ -104,11 +113,7 @@ int vmshim_zone_split(vmshim_zone *z, uint32_t idx, unsigned order, uint32_t kee
     uint32_t off = 0;
     for (unsigned o = order + 1; o-- > 0;) {
         if (!(keep & (1u << o))) continue;
-        vmshim_page *h = &z->meta[idx + off];
-        h->flags = VMSHIM_PG_HEAD;
-        h->order = (uint8_t)o;
-        h->owner = owner;
-        h->priv = 0;
+        hold(z, idx + off, o, owner);
         off += 1u << o;
     }
     // The tail, smallest block first, back on the free lists (make_alloc_exact's free_page of
@@ -128,11 +133,7 @@ int vmshim_zone_split_strided(vmshim_zone *z, uint32_t idx, unsigned order, uint
     vmshim_owner owner = p->owner;
     for (uint32_t off = 0; off < 1u << order; off++) {
         if (off % stride == 0) {
-            vmshim_page *h = &z->meta[idx + off];
-            h->flags = VMSHIM_PG_HEAD;
-            h->order = 0;
-            h->owner = owner;
-            h->priv = 0;
+            hold(z, idx + off, 0, owner);
         } else {
             // Its buddy is held (a kept frame, or one of this block kept or freed next): it
             // merges only with other freed frames of the block, as free_block finds them.

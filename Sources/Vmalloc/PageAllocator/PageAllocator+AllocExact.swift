@@ -12,43 +12,39 @@ extension PageAllocator {
     func allocExactOpportunistic(_ gfp: GFP, pages: Int, node: Int, owner: vmshim_owner) -> [(pfn: Int, order: Int)]? {
         let order = Int.bitWidth - (pages - 1).leadingZeroBitCount
         guard pages > 0, order <= Self.maxOrder else { return nil }
-        // As fail_page_alloc: NOFAIL requests are never failed on purpose.
-        if !gfp.contains(.noFail) && faults.shouldFail(.pageAlloc) { return nil }
-        for n in nodeList(gfp, node: node).nodes {
-            guard
-                let pfn = unretainedZones[n]._withUnsafeGuaranteedRef({
-                    $0.takeExact(order: order, keep: pages, owner: owner, watermark: .low)
-                })
-            else { continue }
-            // The blocks `vmshim_zone_split` kept: the set bits of `pages`, largest first.
-            var blocks: [(pfn: Int, order: Int)] = []
-            blocks.reserveCapacity(pages.nonzeroBitCount)
-            var at = pfn
-            for o in stride(from: order, through: 0, by: -1) where pages & (1 << o) != 0 {
-                blocks.append((at, o))
-                at += 1 << o
-            }
-            return blocks
+        guard
+            let pfn = takeOpportunistic(
+                gfp, node: node, { $0.takeExact(order: order, keep: pages, owner: owner, watermark: .low) })
+        else { return nil }
+        // The blocks `vmshim_zone_split` kept: the set bits of `pages`, largest first.
+        var blocks: [(pfn: Int, order: Int)] = []
+        blocks.reserveCapacity(pages.nonzeroBitCount)
+        var at = pfn
+        for o in stride(from: order, through: 0, by: -1) where pages & (1 << o) != 0 {
+            blocks.append((at, o))
+            at += 1 << o
         }
-        return nil
+        return blocks
     }
-}
 
-extension PageAllocator {
     /// A block of 2^order frames tried once, opportunistically, as `allocExactOpportunistic`
-    /// tries its block (the low watermark on the zonelist of `node`, no drain, reclaim, wait or
-    /// warning), held by `owner` as single frames every `stride` frames from its first, the
-    /// others free again at once (`Zone.takeStrided`): each held frame is freed on its own with
-    /// `free(pfn:order:)` at order 0. Returns the block's first pfn, or nil with nothing taken.
+    /// tries its block, held by `owner` as single frames every `stride` frames from its first,
+    /// the others free again at once (`Zone.takeStrided`): each held frame is freed on its own
+    /// with `free(pfn:order:)` at order 0. Returns the block's first pfn, or nil with nothing
+    /// taken.
     func allocStridedOpportunistic(_ gfp: GFP, order: Int, stride: Int, node: Int, owner: vmshim_owner) -> Int? {
         guard order <= Self.maxOrder, stride > 0 else { return nil }
+        return takeOpportunistic(
+            gfp, node: node, { $0.takeStrided(order: order, stride: stride, owner: owner, watermark: .low) })
+    }
+
+    /// The first block `take` gets from a zone of the zonelist of `node`, each tried once: the
+    /// opportunistic takes' walk (no drain, no reclaim, no wait), after `fail_page_alloc`'s
+    /// chance to fail it (never a NOFAIL request).
+    private func takeOpportunistic(_ gfp: GFP, node: Int, _ take: (Zone) -> Int?) -> Int? {
         if !gfp.contains(.noFail) && faults.shouldFail(.pageAlloc) { return nil }
         for n in nodeList(gfp, node: node).nodes {
-            if let pfn = unretainedZones[n]._withUnsafeGuaranteedRef({
-                $0.takeStrided(order: order, stride: stride, owner: owner, watermark: .low)
-            }) {
-                return pfn
-            }
+            if let pfn = unretainedZones[n]._withUnsafeGuaranteedRef(take) { return pfn }
         }
         return nil
     }

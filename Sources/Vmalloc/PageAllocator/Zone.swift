@@ -60,10 +60,9 @@ final class Zone: Sendable {
     /// The tail counts as never taken, not as freed (no `vmshim_account_freed`, no free event):
     /// it was free before the call, so neither reclaim progress nor a waiter gains by it.
     func takeExact(order: Int, keep: Int, owner: vmshim_owner, watermark: Watermark) -> Int? {
-        take(order: order, watermark: watermark) { zone, idx in
-            zone.pointee.meta[Int(idx)].owner = owner
-            // Cannot fail: idx heads the block of that order just taken, and keep is in range.
-            _ = vmshim_zone_split(zone, idx, UInt32(order), UInt32(keep))
+        // Cannot fail: idx heads the block of that order just taken, and keep is in range.
+        take(order: order, owner: owner, watermark: watermark) {
+            _ = vmshim_zone_split($0, $1, UInt32(order), UInt32(keep))
         }
     }
 
@@ -72,10 +71,21 @@ final class Zone: Sendable {
     /// (`vmshim_zone_split_strided`; like `takeExact`'s tail, never counted as taken). Returns
     /// the pfn.
     func takeStrided(order: Int, stride: Int, owner: vmshim_owner, watermark: Watermark) -> Int? {
+        // Cannot fail: idx heads the block of that order just taken, and stride is positive.
+        take(order: order, owner: owner, watermark: watermark) {
+            _ = vmshim_zone_split_strided($0, $1, UInt32(order), UInt32(stride))
+        }
+    }
+
+    /// Take a block of 2^order frames if that leaves the watermark free, held by `owner`, and
+    /// let `split` give part of it back under the same lock hold (`takeExact`, `takeStrided`).
+    private func take(
+        order: Int, owner: vmshim_owner, watermark: Watermark,
+        split: (UnsafeMutablePointer<vmshim_zone>, UInt32) -> Void
+    ) -> Int? {
         take(order: order, watermark: watermark) { zone, idx in
             zone.pointee.meta[Int(idx)].owner = owner
-            // Cannot fail: idx heads the block of that order just taken, and stride is positive.
-            _ = vmshim_zone_split_strided(zone, idx, UInt32(order), UInt32(stride))
+            split(zone, idx)
         }
     }
 

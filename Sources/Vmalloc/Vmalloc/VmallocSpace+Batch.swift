@@ -13,25 +13,27 @@ extension VmallocSpace {
     /// new area costs an `mmap`, which takes the process's mmap lock for writing, and a marker
     /// and a populate; threads that make areas together (`kvfree_rcu` holds thousands in flight
     /// until their grace period, and starts cold after a purge) waited on that lock. Opportunistic:
-    /// nil, with nothing taken, unless size classes are on (the marker in the area's mapping), no
-    /// fault injection is armed (a test's injected failure must meet the path it expects), and the
-    /// VA, the frames (above the low watermark, no reclaim), the VMA budget and the mapping are
-    /// had at once; the caller then makes one area the usual way.
+    /// nil, with nothing taken, unless the guard is a marker in the area's mapping, vfree pools
+    /// freed areas (`freesLazilyFast`), no fault injection is armed (a test's injected failure
+    /// must meet the path it expects), and the frames (above the low watermark, no reclaim), the
+    /// VA, the VMA budget and the mapping are had at once; the caller then makes one area the
+    /// usual way. The frames are tried first: under fragmentation the block is what fails, and
+    /// trying it first leaves the VA tree alone.
     func vmallocBatch(_ size: Int, gfp: GFP, node: Int, zero: Bool, site: CallSite) -> UnsafeMutableRawPointer? {
         guard mapper.guardMarkers, areas.freesLazilyFast, !faults.isArmed else { return nil }
         let page = PhysicalMemory.pageSize
         let count = Self.batchAreas
         let areaSize = 2 * page
-        guard let offset = areas.allocVA(size: count * areaSize, align: page) else { return nil }
         let order = Int.bitWidth - 1 - (2 * count).leadingZeroBitCount
         guard
             let first = allocator.allocStridedOpportunistic(
                 Self.opportunistic(gfp), order: order, stride: 2, node: node, owner: VMSHIM_OWNER_VMALLOC)
-        else {
-            areas.releaseVA(offset: offset, size: count * areaSize)
+        else { return nil }
+        let frames = (0..<count).map { (pfn: first + 2 * $0, order: 0) }
+        guard let offset = areas.allocVA(size: count * areaSize, align: page) else {
+            freeBlocks(frames)
             return nil
         }
-        let frames = (0..<count).map { (pfn: first + 2 * $0, order: 0) }
         let mapped = withThreadScope(mappingScope(gfp)) { () -> Bool in
             guard pageTable.populate(offset: offset, count: 2 * count) else { return false }
             guard mapper.vmas.charge(count) else { return false }

@@ -208,7 +208,7 @@ final class VmallocSpace: Sendable {
             return p
         }
 
-        if classPages == 1, flags == .alloc, align == page, !gfp.contains(.noFail), vmshim_held_count() == 0,
+        if classPages == 1, flags == .alloc, align == page,
             let p = vmallocBatch(size, gfp: gfp, node: node, zero: zero, site: site)
         {
             return p

@@ -629,8 +629,7 @@ final class VmapAreas: @unchecked Sendable {
             let id = s.takeAligned(key, lead: lead, align: align, probe: Self.alignedReuseProbe)
             guard id >= 0 else { return nil }
             let a = s.records.at(trusted: id)
-            a.pointee.requested = requested
-            return s.revive(id, at: a, pages: pages, caller: caller, pageTable: pageTable)
+            return s.revive(id, at: a, pages: pages, requested: requested, caller: caller, pageTable: pageTable)
         }
     }
 

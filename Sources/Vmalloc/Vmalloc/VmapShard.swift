@@ -104,8 +104,7 @@ final class VmapShard: Sendable {
             guard id >= 0 else { return nil }
             let a = records.at(trusted: id)
             setPool(key, a.pointee.nextReusable)
-            a.pointee.requested = requested
-            return revive(id, at: a, pages: pages, caller: caller, pageTable: pageTable)
+            return revive(id, at: a, pages: pages, requested: requested, caller: caller, pageTable: pageTable)
         }
 
         /// The shard's `hot` area, the plain area freed last onto a small pool, made live for a
@@ -131,8 +130,7 @@ final class VmapShard: Sendable {
             else { return nil }
             smallPools[trusted: hotSlot] = a.pointee.nextReusable
             hot = -1
-            a.pointee.requested = requested
-            return revive(id, at: a, pages: pages, caller: caller, pageTable: pageTable)
+            return revive(id, at: a, pages: pages, requested: requested, caller: caller, pageTable: pageTable)
         }
 
         /// Take off pool `key` the newest of its first `probe` areas whose address `lead` bytes
@@ -394,16 +392,18 @@ final class VmapShard: Sendable {
         }
 
         /// Make lazily freed plain area `id` (at `a`, from `records.at(id)`), already taken off its
-        /// reuse pool, live again for a new owner of `pages` pages (any count of its class): the
-        /// PTEs of the class's last `pages` pages back (it never left the busy tree; its guard,
-        /// page `classPages`, never moved). Returns where the owner starts. Fields are read in
-        /// place: no record copy, no retain on this path. Inlined into vmalloc's reuse: an owner
-        /// of the previous owner's size whose PTEs lie in one table (the common reuse) stores
-        /// them here, and only the other cases call out.
+        /// reuse pool, live again for a new owner of `pages` pages (any count of its class) who
+        /// asked for `requested` bytes: the PTEs of the class's last `pages` pages back (it never
+        /// left the busy tree; its guard, page `classPages`, never moved). Returns where the owner
+        /// starts. Fields are read in place: no record copy, no retain on this path. Inlined into
+        /// vmalloc's reuse: an owner of the previous owner's size whose PTEs lie in one table (the
+        /// common reuse) stores them here, and only the other cases call out.
         @inline(__always)
         mutating func revive(
-            _ id: Int32, at a: UnsafeMutablePointer<AreaRecord>, pages: Int, caller: CallSite, pageTable: PageTable
+            _ id: Int32, at a: UnsafeMutablePointer<AreaRecord>, pages: Int, requested: Int, caller: CallSite,
+            pageTable: PageTable
         ) -> Int {
+            a.pointee.requested = requested
             // Counts and offsets below are bounded by the region's pages and bytes (pages ≤ the
             // class's frames), so wrapping operators cannot wrap; they skip the overflow traps.
             let frames = a.pointee.classPages
